@@ -1,0 +1,65 @@
+"""What every command shares: the store, the acting user, output in text or JSON."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import orjson
+import typer
+from rich.console import Console
+
+from accord.settings import Settings
+from accord.store import migrate
+from accord.store.node import Store
+from accord.store.organisations import AlreadyExists, NotFound, User
+
+console = Console(soft_wrap=True)  # long ids and paths stay on one line, copyable
+errors = Console(stderr=True)
+
+
+@dataclass(slots=True)
+class AppState:
+    db: str | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env(self.db)
+
+
+state = AppState()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print an error that says how to fix it, and stop."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def open_store(require_init: bool = True) -> Iterator[Store]:
+    """The node's store; known errors become messages, not tracebacks."""
+    url = state.settings.database_url
+    store = Store.open(url)
+    try:
+        if require_init and migrate.current_revision(store.engine) is None:
+            fail(f"the database {url} is not initialised: run `accord init` first")
+        yield store
+    except (NotFound, AlreadyExists, ValueError) as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+
+
+def acting_user(store: Store, email: str) -> User:
+    try:
+        return store.directory.user(email)
+    except NotFound as exc:
+        fail(str(exc))
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -1,0 +1,398 @@
+"""``accord``: thin commands over the library. Each one turns errors into messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from accord.cli.context import acting_user, console, fail, open_store, print_json, state
+from accord.export.stix import export_bundle
+from accord.ingest.stix import Ingester, IngestOptions, IngestReport, recipients_from_names
+from accord.intel.search import match_json, search_value
+from accord.model.errors import StixError
+from accord.model.observables import ObservableError
+from accord.model.roles import Role
+from accord.model.tlp import Tlp
+from accord.store import migrate
+
+app = typer.Typer(
+    help="Accord: share, look up and correlate threat intelligence, with TLP 2.0 enforced.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+org_app = typer.Typer(help="Organisations of this node.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
+group_app = typer.Typer(help="Sharing groups: named sets of organisations.", no_args_is_help=True)
+export_app = typer.Typer(help="Export what a user may see.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
+app.add_typer(group_app, name="group")
+app.add_typer(export_app, name="export")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+AsOpt = Annotated[str, typer.Option("--as", help="E-mail of the user to act as.", metavar="EMAIL")]
+
+
+@app.callback()
+def main_options(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (default: $ACCORD_DATABASE_URL or sqlite:///var/accord.db).",
+            metavar="URL",
+        ),
+    ] = None,
+) -> None:
+    state.db = db
+
+
+@app.command()
+def init(json: JsonOpt = False) -> None:
+    """Create or upgrade the database and publish the TLP 2.0 definitions."""
+    with open_store(require_init=False) as store:
+        store.init()
+        revision = migrate.current_revision(store.engine)
+    if json:
+        print_json({"database": state.settings.database_url, "revision": revision})
+    else:
+        console.print(f"Initialised {state.settings.database_url} (schema {revision}).")
+
+
+# -- organisations, groups, users -----------------------------------------------------------
+
+
+@org_app.command("add")
+def org_add(
+    name: str,
+    sector: Annotated[str | None, typer.Option(help="e.g. government, water, energy")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO 3166 two-letter code")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Add an organisation (it gets a STIX identity id)."""
+    with open_store() as store:
+        org = store.directory.add_org(name, sector, country)
+    if json:
+        print_json({"id": org.id, "name": org.name, "sector": sector, "country": country})
+    else:
+        console.print(f"Added organisation [bold]{org.name}[/] ({org.id}).")
+
+
+@org_app.command("list")
+def org_list(json: JsonOpt = False) -> None:
+    """List organisations."""
+    with open_store() as store:
+        orgs = store.directory.orgs()
+    if json:
+        print_json(
+            [{"id": o.id, "name": o.name, "sector": o.sector, "country": o.country} for o in orgs]
+        )
+        return
+    table = Table("name", "sector", "country", "id")
+    for o in orgs:
+        table.add_row(o.name, o.sector or "", o.country or "", o.id)
+    console.print(table)
+
+
+@group_app.command("add")
+def group_add(
+    name: str,
+    orgs: Annotated[str, typer.Option(help="Comma-separated organisation names.")],
+    json: JsonOpt = False,
+) -> None:
+    """Add a sharing group of organisations."""
+    with open_store() as store:
+        group = store.directory.add_group(name, [o.strip() for o in orgs.split(",") if o.strip()])
+    if json:
+        print_json({"id": group.id, "name": group.name, "organisations": list(group.org_ids)})
+    else:
+        console.print(
+            f"Added sharing group [bold]{group.name}[/] with {len(group.org_ids)} organisations."
+        )
+
+
+@user_app.command("add")
+def user_add(
+    email: str,
+    org: Annotated[str, typer.Option(help="Organisation name.")],
+    role: Annotated[
+        str, typer.Option(help="admin, org-admin, analyst, reader or sensor.")
+    ] = "analyst",
+    json: JsonOpt = False,
+) -> None:
+    """Add a user; prints their API key once (it is stored hashed)."""
+    with open_store() as store:
+        user, key = store.directory.add_user(email, org, Role.parse(role))
+    if json:
+        print_json(
+            {
+                "id": user.id,
+                "email": user.email,
+                "org_id": user.org_id,
+                "role": user.role.value,
+                "api_key": key,
+            }
+        )
+    else:
+        console.print(f"Added {user.email} ({user.role.value}).")
+        console.print(f"API key (shown once, keep it safe): [bold]{key}[/]", highlight=False)
+
+
+@user_app.command("list")
+def user_list(json: JsonOpt = False) -> None:
+    """List users."""
+    with open_store() as store:
+        users = store.directory.users()
+    if json:
+        print_json(
+            [
+                {"id": u.id, "email": u.email, "org_id": u.org_id, "role": u.role.value}
+                for u in users
+            ]
+        )
+        return
+    table = Table("email", "role", "organisation")
+    for u in users:
+        table.add_row(u.email, u.role.value, u.org_id)
+    console.print(table)
+
+
+# -- ingest ---------------------------------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="STIX 2.1 or 2.0 bundles (JSON).", exists=True, dir_okay=False),
+    ],
+    as_: AsOpt,
+    tlp: Annotated[
+        str | None,
+        typer.Option(
+            help="TLP for objects without a TLP marking: clear, green, amber, amber+strict, red."
+        ),
+    ] = None,
+    recipients: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated organisations (or group:NAME) that may also see AMBER objects."
+        ),
+    ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial", help="Store the valid objects of a bundle that has invalid ones."
+        ),
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Store STIX bundles: each bundle whole or not at all (unless --partial)."""
+    level = _parse_tlp(tlp)
+    with open_store() as store:
+        user = acting_user(store, as_)
+        if not user.role.may_ingest:
+            fail(f"{user.email} is a {user.role.value}: only analysts and admins may ingest")
+        options = IngestOptions(
+            tlp=level,
+            recipients=recipients_from_names(store, (recipients or "").split(",")),
+            partial=partial,
+        )
+        ingester = Ingester(store, user, state.settings.default_tlp)
+        reports: list[IngestReport] = []
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=json,
+        ) as bar:
+            for path in files:
+                task = bar.add_task(path.name, total=None)
+
+                def advance(count: int, task: TaskID = task) -> None:
+                    bar.advance(task, count)
+
+                report = ingester.ingest_file(path, options, advance)
+                bar.update(task, total=len(report.objects), completed=len(report.objects))
+                reports.append(report)
+    _print_ingest(reports, json)
+    if any(not report.ok for report in reports):
+        raise typer.Exit(1)
+
+
+def _print_ingest(reports: list[IngestReport], json: bool) -> None:
+    if json:
+        print_json([report.summary() for report in reports])
+        return
+    table = Table("file", "stored", "duplicates", "rejected", "not stored")
+    for report in reports:
+        table.add_row(
+            report.source,
+            str(report.count("stored")),
+            str(report.count("duplicate")),
+            str(report.count("rejected")),
+            str(report.count("not stored")),
+        )
+    console.print(table)
+    for report in reports:
+        if report.error:
+            console.print(f"[red]{report.error}[/]", highlight=False, soft_wrap=True)
+        for obj in report.objects:
+            if obj.status == "rejected":
+                console.print(
+                    f"[red]rejected[/] {report.source}: {obj.describe()}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        if report.count("rejected") and report.count("not stored"):
+            console.print(
+                f"{report.source}: nothing stored; use --partial to store the valid objects.",
+                soft_wrap=True,
+            )
+
+
+def _parse_tlp(text: str | None) -> Tlp | None:
+    if text is None:
+        return None
+    try:
+        return Tlp.parse(text)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+@app.command()
+def search(
+    value: str,
+    as_: AsOpt,
+    kind: Annotated[
+        str | None, typer.Option(help="Value type, if detection guesses wrong.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """What a user may see about a value: indicators, observables, CIDRs, parent domains."""
+    with open_store() as store:
+        user = acting_user(store, as_)
+        try:
+            result = search_value(store, store.directory.viewer(user), value, kind)
+        except ObservableError as exc:
+            fail(str(exc))
+    if json:
+        print_json(result.as_json())
+        return
+    observable = result.observable
+    assert observable is not None
+    if not result.matches:
+        console.print(
+            f"Nothing known to {user.email} about {observable.kind} {observable.value}.",
+            highlight=False,
+        )
+        return
+    table = Table(
+        "relation",
+        "via",
+        "type",
+        "name / pattern",
+        "TLP",
+        "id",
+        title=f"{observable.kind} {observable.value}",
+    )
+    for match in result.matches:
+        found = match_json(match)
+        label = found.get("name") or found.get("pattern") or ""
+        table.add_row(
+            match.relation,
+            match.value,
+            match.obj.type,
+            str(label)[:60],
+            match.obj.tlp.label,
+            match.obj.id,
+        )
+    console.print(table)
+
+
+@app.command()
+def get(
+    object_id: Annotated[str, typer.Argument(metavar="ID")],
+    as_: AsOpt,
+    versions: Annotated[
+        bool, typer.Option("--versions", help="Every version the user may see.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Show an object (its latest version) if the user may see it."""
+    with open_store() as store:
+        viewer = store.directory.viewer(acting_user(store, as_))
+        found = (
+            store.objects.versions(viewer, object_id)
+            if versions
+            else [o for o in [store.objects.get(viewer, object_id)] if o]
+        )
+    if not found:
+        fail(f"no object {object_id} that {as_} may see", code=1)
+    payload = [o.json() for o in found] if versions else found[0].json()
+    if json:
+        print_json(payload)
+    else:
+        console.print_json(data=payload)
+
+
+@export_app.command("stix")
+def export_stix(
+    as_: AsOpt,
+    type_: Annotated[
+        list[str] | None, typer.Option("--type", help="Only this STIX type (repeatable).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to a file instead of standard output."),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Export, as one STIX 2.1 bundle, the latest versions the user may see."""
+    with open_store() as store:
+        viewer = store.directory.viewer(acting_user(store, as_))
+        chunks = export_bundle(store, viewer, type_ or ())
+        if output is None:
+            for chunk in chunks:
+                typer.echo(chunk, nl=False)
+            return
+        with output.open("w") as handle:
+            handle.writelines(chunks)
+    if json:
+        print_json({"output": str(output)})
+    else:
+        console.print(f"Wrote {output}.")
+
+
+@app.command()
+def demo(json: JsonOpt = False) -> None:
+    """Build a demo node (organisations, users, intelligence at every TLP, ATT&CK) and show
+    the same searches as each organisation sees them."""
+    from accord.cli.demo import run_demo
+
+    with open_store(require_init=False) as store:
+        run_demo(store, json=json)
+
+
+def main() -> None:
+    try:
+        app()
+    except StixError as exc:
+        fail(str(exc))

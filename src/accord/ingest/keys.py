@@ -1,0 +1,84 @@
+"""Reading only the version keys of a bundle, without building its objects.
+
+Re-ingesting a feed that has not changed is the common case; msgspec decodes just ``id``,
+``modified`` and ``created`` of each object at C speed and skips the rest, so that a bundle
+of duplicates is answered without parsing, validating or indexing anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+
+from accord.model.timestamps import timestamp_key
+
+# SCOs carry no created/modified (STIX 2.1 section 6): one version each, under this key.
+UNVERSIONED = "0001-01-01T00:00:00.000000Z"
+
+
+class _Key(msgspec.Struct):
+    id: object = None
+    modified: object = None
+    created: object = None
+    spec_version: object = None
+
+
+class _Bundle(msgspec.Struct):
+    objects: list[_Key] = []
+    type: object = None
+    spec_version: object = None
+
+
+_decoder = msgspec.json.Decoder(_Bundle)
+
+
+@dataclass(frozen=True, slots=True)
+class BundleKeys:
+    keys: list[tuple[str, str]]  # (id, modified key) per object, in bundle order
+    spec_version: str
+
+
+def _lax_key(stamp: str) -> str:
+    """The key of the two spellings producers use nearly always, without a regex.
+
+    Only a well-formed timestamp's key is ever stored, so a malformed stamp that slipped
+    through here could match nothing stored, and is validated in full before it is written.
+    """
+    if len(stamp) == 24 and stamp[19] == "." and stamp[23] == "Z":  # milliseconds
+        return stamp[:23] + "000Z"
+    if len(stamp) == 27 and stamp[19] == "." and stamp[26] == "Z":  # microseconds
+        return stamp
+    return timestamp_key(stamp)
+
+
+def version_key(object_id: object, modified: object, created: object) -> tuple[str, str] | None:
+    """``(id, modified key)`` of an object, or None where it cannot be read."""
+    if not isinstance(object_id, str):
+        return None
+    stamp = modified if modified is not None else created
+    if stamp is None:
+        return object_id, UNVERSIONED
+    try:
+        return object_id, _lax_key(stamp) if isinstance(stamp, str) else timestamp_key(stamp)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def bundle_keys(data: bytes | memoryview) -> BundleKeys | None:
+    """The version key of every object, or None if the document is not a plain bundle whose
+    every object has a readable key (the full parser then says what is wrong)."""
+    try:
+        bundle = _decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if bundle.type != "bundle" or not bundle.objects:
+        return None
+    keys: list[tuple[str, str]] = []
+    for obj in bundle.objects:
+        key = version_key(obj.id, obj.modified, obj.created)
+        if key is None:
+            return None
+        keys.append(key)
+    legacy = bundle.spec_version == "2.0" or all(o.spec_version is None for o in bundle.objects)
+    return BundleKeys(keys, "2.0" if legacy else "2.1")

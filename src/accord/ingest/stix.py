@@ -1,0 +1,393 @@
+"""STIX bundles in: parse, upgrade 2.0 to 2.1, validate, decide access, index, store.
+
+A bundle is taken whole or not at all (DESIGN.md principle 6): every object is checked
+before anything is written, and the write is one transaction. With ``partial`` the valid
+objects are stored and each rejected one is reported with its index, id, property and reason.
+"""
+
+from __future__ import annotations
+
+import gc
+import mmap
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from accord.ingest.keys import bundle_keys, version_key
+from accord.model.errors import Problem, StixError
+from accord.model.extension import NamedRecipients, recipients_in
+from accord.model.observables import observables_from_object
+from accord.model.tlp import Tlp, tlp_of
+from accord.model.upgrade import bundle_spec_version, upgrade_object
+from accord.model.validation import validate_object
+from accord.model.visibility import Recipients, audience_for
+from accord.store.node import Store
+from accord.store.organisations import NotFound, User
+from accord.store.records import NewVersion
+
+Status = Literal["stored", "duplicate", "rejected", "not stored"]
+
+
+NO_NAMES = NamedRecipients()
+WRITE_CHUNK = 2000  # versions per hand-over to the writer thread
+
+
+@dataclass(slots=True)
+class ObjectReport:
+    """What happened to one object of a bundle."""
+
+    index: int
+    id: str | None
+    type: str | None
+    status: Status
+    problems: Sequence[Problem] = ()
+    changes: Sequence[str] = ()  # what the 2.0 upgrade changed
+
+    def describe(self) -> str:
+        where = f"object {self.index}" + (f" ({self.id})" if self.id else "")
+        reasons = "; ".join(str(problem) for problem in self.problems)
+        return f"{where}: {reasons}" if reasons else where
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """The outcome of one bundle (one file)."""
+
+    source: str
+    objects: list[ObjectReport] = field(default_factory=list)
+    error: str | None = None  # a problem with the document as a whole
+    spec_version: str | None = None
+
+    def count(self, status: Status) -> int:
+        return sum(1 for report in self.objects if report.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.count("rejected") == 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "spec_version": self.spec_version,
+            "stored": self.count("stored"),
+            "duplicates": self.count("duplicate"),
+            "rejected": self.count("rejected"),
+            "not_stored": self.count("not stored"),
+            "error": self.error,
+            "rejections": [
+                {
+                    "index": report.index,
+                    "id": report.id,
+                    "problems": [
+                        {"property": p.property, "reason": p.reason} for p in report.problems
+                    ],
+                }
+                for report in self.objects
+                if report.status == "rejected"
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """How to take a bundle in."""
+
+    tlp: Tlp | None = None  # for objects that carry no TLP marking; else the node default
+    recipients: Recipients = field(default_factory=Recipients)
+    partial: bool = False  # store the valid objects of a bundle that has invalid ones
+
+
+def parse_document(data: bytes | memoryview, source: str) -> tuple[list[Any], str]:
+    """The objects of a bundle (or of a bare list or single object) and its spec version."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise StixError(
+            f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    if isinstance(document, list):
+        document = {"type": "bundle", "objects": document}
+    if not isinstance(document, dict):
+        raise StixError(
+            f"{source}: expected a STIX bundle (a JSON object), got {type(document).__name__}"
+        )
+    if document.get("type") is None and isinstance(document.get("objects"), list):
+        document = {**document, "type": "bundle"}  # real producers forget it; the intent is clear
+    if document.get("type") != "bundle":
+        if isinstance(document.get("type"), str) and "id" in document:
+            document = {"type": "bundle", "objects": [document]}
+        else:
+            raise StixError(f"{source}: expected a STIX bundle: its 'type' must be 'bundle'")
+    objects = document.get("objects", [])
+    if not isinstance(objects, list):
+        raise StixError(f"{source}: the bundle's 'objects' must be a list")
+    try:
+        version = bundle_spec_version(document)
+    except StixError as exc:
+        raise StixError(f"{source}: {exc}") from None
+    return objects, version
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class Ingester:
+    """Turns parsed objects into stored versions on behalf of one user."""
+
+    def __init__(self, store: Store, user: User, default_tlp: Tlp = Tlp.AMBER) -> None:
+        self.store = store
+        self.user = user
+        self.default_tlp = default_tlp
+        self._group_ids: dict[str, str | None] = {}
+        self._user_ids: dict[str, str | None] = {}
+        self._audiences: dict[tuple[Tlp, Recipients], frozenset[str]] = {}
+
+    def ingest_file(
+        self,
+        path: Path,
+        options: IngestOptions,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        with path.open("rb") as handle:
+            if path.stat().st_size == 0:
+                return self.ingest_bytes(b"", str(path), options, progress)
+            # Mapped, not read: the parsers take a buffer, and a copy of a large bundle
+            # would cost as much as finding that all of it is stored already.
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                view = memoryview(mapped)
+                try:
+                    return self.ingest_bytes(view, str(path), options, progress)
+                finally:
+                    view.release()
+
+    def ingest_bytes(
+        self,
+        data: bytes | memoryview,
+        source: str,
+        options: IngestOptions,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        # A bundle is millions of small dicts and lists that live until it is stored: the
+        # cyclic garbage collector would walk them again and again for nothing.
+        with gc_paused():
+            keys = bundle_keys(data)
+            if keys is not None and self.store.objects.count_stored(keys.keys) == len(keys.keys):
+                return _all_duplicates(source, keys.keys, keys.spec_version, progress)
+            try:
+                objects, version = parse_document(data, source)
+            except StixError as exc:
+                return IngestReport(source=source, error=str(exc))
+            precomputed = keys.keys if keys is not None and len(keys.keys) == len(objects) else None
+            return self.ingest_objects(
+                objects, version, source, options, progress, None, precomputed
+            )
+
+    def ingest_objects(
+        self,
+        objects: Sequence[Any],
+        spec_version: str,
+        source: str,
+        options: IngestOptions,
+        progress: Callable[[int], None] | None = None,
+        known: dict[str, dict[str, bool]] | None = None,
+        keys: Sequence[tuple[str, str] | None] | None = None,
+    ) -> IngestReport:
+        report = IngestReport(source=source, spec_version=spec_version)
+        prepared: list[NewVersion] = []  # validated, not yet handed to the writer
+        written: list[NewVersion] = []
+        if known is None:
+            known = self._known_versions(objects)
+        if keys is None:
+            keys = [
+                version_key(obj.get("id"), obj.get("modified"), obj.get("created"))
+                if isinstance(obj, dict)
+                else None
+                for obj in objects
+            ]
+        rejected = False
+        with self.store.objects.batch_writer(self.user.org_id, self.user.id) as writer:
+            for index, (obj, key) in enumerate(zip(objects, keys, strict=True)):
+                if key is not None and key[1] in known.get(key[0], ()):
+                    # Stored already: a duplicate needs no validation, indexing or writing.
+                    report.objects.append(ObjectReport(index, key[0], obj.get("type"), "duplicate"))
+                    continue
+                object_report, version = self._prepare(index, obj, spec_version, options, key)
+                report.objects.append(object_report)
+                rejected = rejected or version is None
+                if version is not None:
+                    prepared.append(version)
+                if len(prepared) >= WRITE_CHUNK and (options.partial or not rejected):
+                    writer.submit(prepared)
+                    written.extend(prepared)
+                    prepared = []
+                if progress is not None and index % 1000 == 999:
+                    progress(1000)
+            if progress is not None:
+                progress(len(objects) % 1000)
+            if rejected and not options.partial:
+                for object_report in report.objects:
+                    if object_report.status != "rejected":
+                        object_report.status = "not stored"
+                return report  # leaving without commit rolls the writer back
+            writer.submit(prepared)
+            written.extend(prepared)
+            outcomes = writer.commit()
+        by_index = {
+            version.index: outcome for version, outcome in zip(written, outcomes, strict=True)
+        }
+        for object_report in report.objects:
+            if object_report.index in by_index:
+                object_report.status = by_index[object_report.index]
+        return report
+
+    def _known_versions(self, objects: Sequence[Any]) -> dict[str, dict[str, bool]]:
+        ids = [
+            obj["id"] for obj in objects if isinstance(obj, dict) and isinstance(obj.get("id"), str)
+        ]
+        return self.store.objects.known_versions(ids)
+
+    def _prepare(
+        self,
+        index: int,
+        obj: Any,
+        spec_version: str,
+        options: IngestOptions,
+        key: tuple[str, str] | None,
+    ) -> tuple[ObjectReport, NewVersion | None]:
+        if not isinstance(obj, dict):
+            problem = Problem(
+                None, f"expected a STIX object (a JSON object), got {type(obj).__name__}"
+            )
+            return ObjectReport(index, None, None, "rejected", [problem]), None
+        changes: list[str] = []
+        if spec_version == "2.0":
+            obj, changes = upgrade_object(obj)
+        object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+        object_type = obj.get("type") if isinstance(obj.get("type"), str) else None
+        problems = validate_object(obj)
+        recipients = options.recipients
+        if "extensions" in obj:
+            named, extension_problems = recipients_in(obj)
+            problems.extend(extension_problems)
+        else:
+            named = NO_NAMES
+        if named.organizations or named.sharing_groups or named.users:
+            resolved, resolve_problems = self._resolve(
+                named.organizations, named.sharing_groups, named.users
+            )
+            problems.extend(resolve_problems)
+            recipients = recipients.merged(resolved)
+        if problems:
+            return ObjectReport(index, object_id, object_type, "rejected", problems, changes), None
+        assert object_id is not None and object_type is not None
+        # Tlp.CLEAR is 0, so no `or` chain here.
+        tlp = tlp_of(obj)
+        if tlp is None:
+            tlp = options.tlp if options.tlp is not None else self.default_tlp
+        if key is None:  # valid objects always have a key; this is for the type checker
+            key = version_key(object_id, obj.get("modified"), obj.get("created"))
+            assert key is not None
+        version = NewVersion(
+            index=index,
+            id=object_id,
+            modified=key[1],
+            type=object_type,
+            spec_version=str(obj.get("spec_version", "2.1")),
+            created_by_ref=obj.get("created_by_ref"),
+            revoked=obj.get("revoked") is True,
+            tlp=tlp,
+            audience=self._audience(tlp, recipients),
+            raw=orjson.dumps(obj).decode(),
+            observables=observables_from_object(obj),
+        )
+        return ObjectReport(index, object_id, object_type, "stored", [], changes), version
+
+    def _audience(self, tlp: Tlp, recipients: Recipients) -> frozenset[str]:
+        # A bundle has few distinct (TLP, recipients) pairs: compute each audience once.
+        found = self._audiences.get((tlp, recipients))
+        if found is None:
+            found = audience_for(tlp, self.user.org_id, self.user.id, recipients)
+            self._audiences[(tlp, recipients)] = found
+        return found
+
+    def _resolve(
+        self, orgs: Iterable[str], groups: Iterable[str], emails: Iterable[str]
+    ) -> tuple[Recipients, list[Problem]]:
+        """Turn the names in an Accord recipients extension into principals of this node."""
+        problems: list[Problem] = []
+        group_ids: set[str] = set()
+        for name in groups:
+            if name not in self._group_ids:
+                try:
+                    self._group_ids[name] = self.store.directory.group(name).id
+                except NotFound:
+                    self._group_ids[name] = None
+            found = self._group_ids[name]
+            if found is None:
+                problems.append(
+                    Problem("extensions.sharing_groups", f"no sharing group {name!r} on this node")
+                )
+            else:
+                group_ids.add(found)
+        user_ids: set[str] = set()
+        for email in emails:
+            if email not in self._user_ids:
+                try:
+                    self._user_ids[email] = self.store.directory.user(email).id
+                except NotFound:
+                    self._user_ids[email] = None
+            found = self._user_ids[email]
+            if found is None:
+                problems.append(
+                    Problem("extensions.recipient_users", f"no user {email!r} on this node")
+                )
+            else:
+                user_ids.add(found)
+        return Recipients(frozenset(orgs), frozenset(group_ids), frozenset(user_ids)), problems
+
+
+def _all_duplicates(
+    source: str,
+    keys: list[tuple[str, str]],
+    spec_version: str,
+    progress: Callable[[int], None] | None,
+) -> IngestReport:
+    report = IngestReport(source=source, spec_version=spec_version)
+    report.objects = [
+        ObjectReport(index, object_id, object_id.partition("--")[0], "duplicate")
+        for index, (object_id, _) in enumerate(keys)
+    ]
+    if progress is not None:
+        progress(len(keys))
+    return report
+
+
+def recipients_from_names(store: Store, names: Iterable[str]) -> Recipients:
+    """``--recipients`` on the command line: organisation names or ids, or ``group:NAME``."""
+    orgs: set[str] = set()
+    groups: set[str] = set()
+    for name in names:
+        name = name.strip()
+        if not name:
+            continue
+        if name.startswith("group:"):
+            groups.add(store.directory.group(name.removeprefix("group:")).id)
+        else:
+            orgs.add(store.directory.org(name).id)
+    return Recipients(frozenset(orgs), frozenset(groups))
+
+
+def as_mapping(obj: Any) -> Mapping[str, Any] | None:
+    return obj if isinstance(obj, Mapping) else None

@@ -1,0 +1,130 @@
+"""The one visibility rule: who may see an object version.
+
+The rule is a function of the object's TLP level, the audience recorded for it at ingest
+(its creator and its recipients) and the viewer. The store compiles the same rule into SQL
+(``accord.store.visibility``) and applies it inside every query; :func:`may_see` is the
+reference meaning, used by tests to prove that the SQL and this function agree.
+
+TLP 2.0 (https://www.first.org/tlp/) as Accord applies it:
+
+- CLEAR: everyone, anonymous callers included where the node allows public look-ups.
+- GREEN: every organisation of the node's community (any authenticated member).
+- AMBER: the creator organisation and the named recipients (organisations, sharing groups).
+- AMBER+STRICT: the same audience as AMBER; exports and federation must not pass it on
+  beyond those organisations (see :func:`may_leave_audience`).
+- RED: the creating user and the named recipient users only.
+
+Node admins administer organisations and keys; they get no extra read rights here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from accord.model.tlp import Tlp
+
+ORG = "org:"
+USER = "user:"
+GROUP = "group:"
+
+
+def org_principal(org_id: str) -> str:
+    return ORG + org_id
+
+
+def user_principal(user_id: str) -> str:
+    return USER + user_id
+
+
+def group_principal(group_id: str) -> str:
+    return GROUP + group_id
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is asking. ``org_id`` is the organisation's STIX identity id."""
+
+    org_id: str | None = None
+    user_id: str | None = None
+    group_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def anonymous(cls) -> Viewer:
+        return cls()
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.org_id is None
+
+    @property
+    def principals(self) -> frozenset[str]:
+        """Every principal this viewer counts as, for matching an object's audience."""
+        found: set[str] = set()
+        if self.org_id is not None:
+            found.add(org_principal(self.org_id))
+        if self.user_id is not None:
+            found.add(user_principal(self.user_id))
+        found.update(group_principal(group) for group in self.group_ids)
+        return frozenset(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    """Who besides the creator may see an AMBER or RED object."""
+
+    org_ids: frozenset[str] = frozenset()
+    group_ids: frozenset[str] = frozenset()
+    user_ids: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.org_ids or self.group_ids or self.user_ids)
+
+    def merged(self, other: Recipients) -> Recipients:
+        return Recipients(
+            self.org_ids | other.org_ids,
+            self.group_ids | other.group_ids,
+            self.user_ids | other.user_ids,
+        )
+
+
+def audience_for(
+    tlp: Tlp, creator_org: str, creator_user: str | None, recipients: Recipients
+) -> frozenset[str]:
+    """The principals recorded for an object version at ingest.
+
+    CLEAR and GREEN need no audience (everyone, or every member, may see them). RED names
+    users only: the creating user and the recipient users, never whole organisations.
+    """
+    if tlp <= Tlp.GREEN:
+        return frozenset()
+    if tlp == Tlp.RED:
+        users: set[str] = set(recipients.user_ids)
+        if creator_user is not None:
+            users.add(creator_user)
+        return frozenset(user_principal(user) for user in users)
+    found = {org_principal(creator_org)}
+    found.update(org_principal(org) for org in recipients.org_ids)
+    found.update(group_principal(group) for group in recipients.group_ids)
+    found.update(user_principal(user) for user in recipients.user_ids)
+    return frozenset(found)
+
+
+def may_see(tlp: Tlp, audience: Iterable[str], viewer: Viewer) -> bool:
+    """The reference meaning of the rule (the store's SQL must agree with it)."""
+    if tlp == Tlp.CLEAR:
+        return True
+    if viewer.is_anonymous:
+        return False
+    if tlp == Tlp.GREEN:
+        return True
+    return not viewer.principals.isdisjoint(audience)
+
+
+def may_leave_audience(tlp: Tlp) -> bool:
+    """Whether an export or federation may pass the object to someone outside its audience.
+
+    Only CLEAR and GREEN travel freely (GREEN within the community it is sent to); AMBER may
+    be passed to the organisations named in its audience; AMBER+STRICT and RED never leave.
+    """
+    return tlp <= Tlp.GREEN

@@ -1,0 +1,34 @@
+"""Node settings, read once from the environment by the command line or the server."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from accord.model.tlp import Tlp
+
+DEFAULT_DATABASE_URL = "sqlite:///var/accord.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    """SQLAlchemy URL of the store: a SQLite file (default, under ./var/) or PostgreSQL
+    (``postgresql://user@host/db``). Environment: ``ACCORD_DATABASE_URL``."""
+
+    default_tlp: Tlp = Tlp.AMBER
+    """TLP for objects that arrive with no TLP marking and no ``--tlp``. TLP 2.0 leaves the
+    default to the community; AMBER errs on the side of not sharing. ``ACCORD_DEFAULT_TLP``."""
+
+    public_lookups: bool = False
+    """Whether anonymous callers may look up values (they see TLP:CLEAR only).
+    ``ACCORD_PUBLIC_LOOKUPS=1``."""
+
+    @classmethod
+    def from_env(cls, database_url: str | None = None) -> Settings:
+        env = os.environ
+        return cls(
+            database_url=database_url or env.get("ACCORD_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            default_tlp=Tlp.parse(env.get("ACCORD_DEFAULT_TLP", "amber")),
+            public_lookups=env.get("ACCORD_PUBLIC_LOOKUPS", "0").lower() in ("1", "true", "yes"),
+        )

@@ -1,0 +1,58 @@
+"""The node's store: one engine, and the object, index and directory stores over it."""
+
+from __future__ import annotations
+
+import orjson
+from sqlalchemy import Engine
+
+from accord.model.extension import (
+    ACCORD_IDENTITY_ID,
+    accord_identity,
+    extension_definition,
+)
+from accord.model.timestamps import timestamp_key
+from accord.model.tlp import Tlp, tlp2_marking_definitions
+from accord.store import migrate
+from accord.store.engine import open_engine
+from accord.store.objects import ObjectStore
+from accord.store.observables import ObservableIndex
+from accord.store.organisations import Directory
+from accord.store.records import NewVersion
+
+
+class Store:
+    """Everything the node keeps. Build one per process with :meth:`open`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.objects = ObjectStore(engine)
+        self.index = ObservableIndex(engine)
+        self.directory = Directory(engine)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        return cls(open_engine(url))
+
+    def init(self) -> None:
+        """Apply migrations and publish the node's own definitions (idempotent)."""
+        migrate.upgrade(self.engine)
+        published = [*tlp2_marking_definitions(), accord_identity(), extension_definition()]
+        versions = [
+            NewVersion(
+                index=index,
+                id=obj["id"],
+                modified=timestamp_key(obj.get("modified", obj["created"])),
+                type=obj["type"],
+                spec_version="2.1",
+                created_by_ref=obj.get("created_by_ref"),
+                revoked=False,
+                tlp=Tlp.CLEAR,
+                audience=frozenset(),
+                raw=orjson.dumps(obj).decode(),
+            )
+            for index, obj in enumerate(published)
+        ]
+        self.objects.put(versions, owner_org=ACCORD_IDENTITY_ID, owner_user=None)
+
+    def close(self) -> None:
+        self.engine.dispose()

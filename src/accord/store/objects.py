@@ -1,0 +1,321 @@
+"""Versioned STIX objects: write a batch in one transaction, read through the rule.
+
+Every version is kept, keyed by ``(id, modified)``; ``is_latest`` marks the newest one per id
+so that "the current state of everything" is one indexed scan. Revoked objects are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, Select, and_, select, update
+
+from accord.model.tlp import Tlp
+from accord.model.visibility import Viewer
+from accord.store.bulk import allocate_seqs, bulk_insert, count_stored, stored_versions
+from accord.store.engine import write_transaction
+from accord.store.records import NewVersion, Outcome, StoredObject
+from accord.store.schema import object_audience, objects, observables
+from accord.store.visibility import visible_to
+from accord.store.writer import BatchWriter
+
+CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
+
+OBJECT_COLUMNS = (
+    objects.c.seq,
+    objects.c.id,
+    objects.c.modified,
+    objects.c.type,
+    objects.c.tlp,
+    objects.c.owner_org,
+    objects.c.is_latest,
+    objects.c.revoked,
+    objects.c.date_added,
+    objects.c.raw,
+)
+
+
+_INSERT_COLUMNS = (
+    "seq",
+    "id",
+    "modified",
+    "type",
+    "spec_version",
+    "created_by_ref",
+    "revoked",
+    "is_latest",
+    "tlp",
+    "owner_org",
+    "owner_user",
+    "date_added",
+    "raw",
+)
+_OBSERVABLE_INSERT_COLUMNS = (
+    "seq",
+    "kind",
+    "value",
+    "host",
+    "lo",
+    "hi",
+    "rdomain",
+    "source",
+    "simple",
+    "path",
+)
+
+
+def now_key() -> str:
+    """The current time in the store's fixed-width timestamp form."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def stored_from_row(row: Row[Any] | Any) -> StoredObject:
+    return StoredObject(
+        seq=row.seq,
+        id=row.id,
+        modified=row.modified,
+        type=row.type,
+        tlp=Tlp(row.tlp),
+        owner_org=row.owner_org,
+        is_latest=bool(row.is_latest),
+        revoked=bool(row.revoked),
+        date_added=row.date_added,
+        raw=row.raw,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """Filters for :meth:`ObjectStore.query`; all optional, combined with AND."""
+
+    types: Sequence[str] = ()
+    owner_org: str | None = None
+    tlp: Tlp | None = None
+    modified_since: str | None = None  # timestamp_key form
+    after_seq: int = 0  # cursor: return versions with a larger seq
+    limit: int = 1000
+
+
+class ObjectStore:
+    """Reads and writes object versions. Every read takes a :class:`Viewer`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- writing -------------------------------------------------------------------------
+
+    def put(
+        self,
+        versions: Sequence[NewVersion],
+        owner_org: str,
+        owner_user: str | None,
+        connection: Connection | None = None,
+    ) -> list[Outcome]:
+        """Store versions in one transaction; answer, per version, stored or duplicate.
+
+        An older version arriving after a newer one is stored as history; the newest
+        ``modified`` per id stays the latest. A failure part-way rolls everything back.
+        """
+        if connection is None:
+            with write_transaction(self.engine) as conn:
+                return self._put(conn, versions, owner_org, owner_user)
+        return self._put(connection, versions, owner_org, owner_user)
+
+    def batch_writer(self, owner_org: str, owner_user: str | None) -> BatchWriter:
+        """A writer that stores chunks of one bundle in one transaction, in a thread."""
+        return BatchWriter(
+            self.engine, lambda conn, versions: self._put(conn, versions, owner_org, owner_user)
+        )
+
+    def _put(
+        self,
+        conn: Connection,
+        versions: Sequence[NewVersion],
+        owner_org: str,
+        owner_user: str | None,
+    ) -> list[Outcome]:
+        existing = stored_versions(conn, sorted({version.id for version in versions}))
+        outcomes: list[Outcome] = []
+        fresh: list[NewVersion] = []
+        newest: dict[str, str] = {}  # id -> newest modified among fresh versions
+        for version in versions:
+            known = existing.setdefault(version.id, {})
+            if version.modified in known:
+                outcomes.append("duplicate")
+                continue
+            known[version.modified] = False
+            outcomes.append("stored")
+            fresh.append(version)
+            if version.modified > newest.get(version.id, ""):
+                newest[version.id] = version.modified
+        if not fresh:
+            return outcomes
+
+        # Which ids get a new latest version, and whose old latest must step down.
+        superseded: list[str] = []
+        latest_key: set[tuple[str, str]] = set()
+        for object_id, modified in newest.items():
+            stored_latest = [m for m, flag in existing[object_id].items() if flag]
+            if stored_latest and stored_latest[0] > modified:
+                continue
+            latest_key.add((object_id, modified))
+            if stored_latest:
+                superseded.append(object_id)
+        for start in range(0, len(superseded), CHUNK):
+            conn.execute(
+                update(objects)
+                .where(objects.c.id.in_(superseded[start : start + CHUNK]))
+                .where(objects.c.is_latest)
+                .values(is_latest=False)
+            )
+
+        added = now_key()
+        seqs = allocate_seqs(conn, len(fresh))
+        bulk_insert(
+            conn,
+            objects,
+            _INSERT_COLUMNS,
+            [
+                (
+                    seq,
+                    v.id,
+                    v.modified,
+                    v.type,
+                    v.spec_version,
+                    v.created_by_ref,
+                    v.revoked,
+                    (v.id, v.modified) in latest_key,
+                    int(v.tlp),
+                    owner_org,
+                    owner_user,
+                    added,
+                    v.raw,
+                )
+                for seq, v in zip(seqs, fresh, strict=True)
+            ],
+        )
+        bulk_insert(
+            conn,
+            object_audience,
+            ("seq", "principal"),
+            [
+                (seq, principal)
+                for seq, version in zip(seqs, fresh, strict=True)
+                for principal in version.audience
+            ],
+        )
+        bulk_insert(
+            conn,
+            observables,
+            _OBSERVABLE_INSERT_COLUMNS,
+            [
+                (
+                    seq,
+                    item.observable.kind,
+                    item.observable.value,
+                    item.observable.host,
+                    item.observable.lo,
+                    item.observable.hi,
+                    item.observable.rdomain,
+                    item.source,
+                    item.simple,
+                    item.path,
+                )
+                for seq, version in zip(seqs, fresh, strict=True)
+                for item in version.observables
+            ],
+        )
+        return outcomes
+
+    def known_versions(self, ids: Sequence[str]) -> dict[str, dict[str, bool]]:
+        """Which versions of these ids are stored (``{id: {modified: is_latest}}``).
+
+        Ingest uses it to skip the work for versions it already has; it reveals only that a
+        version exists, to a caller who holds its id and timestamp already.
+        """
+        with self.engine.connect() as conn:
+            return stored_versions(conn, sorted(set(ids)))
+
+    def count_stored(self, keys: Sequence[tuple[str, str]]) -> int:
+        """How many of these ``(id, modified key)`` versions are stored already."""
+        with self.engine.connect() as conn:
+            return count_stored(conn, keys)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _select(self, viewer: Viewer) -> Select[Any]:
+        return select(*OBJECT_COLUMNS).where(visible_to(viewer, objects))
+
+    def get(
+        self, viewer: Viewer, object_id: str, modified: str | None = None
+    ) -> StoredObject | None:
+        """The latest version of an object (or the version ``modified``), if visible."""
+        stmt = self._select(viewer).where(objects.c.id == object_id)
+        if modified is None:
+            stmt = stmt.where(objects.c.is_latest)
+        else:
+            stmt = stmt.where(objects.c.modified == modified)
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else stored_from_row(row)
+
+    def versions(self, viewer: Viewer, object_id: str) -> list[StoredObject]:
+        """Every version of an object the viewer may see, oldest first."""
+        stmt = self._select(viewer).where(objects.c.id == object_id).order_by(objects.c.modified)
+        with self.engine.connect() as conn:
+            return [stored_from_row(row) for row in conn.execute(stmt)]
+
+    def query(self, viewer: Viewer, query: ObjectQuery) -> list[StoredObject]:
+        """Latest versions matching the filters, in storage order, after the cursor."""
+        stmt = self._select(viewer).where(objects.c.is_latest)
+        if query.types:
+            stmt = stmt.where(objects.c.type.in_(list(query.types)))
+        if query.owner_org is not None:
+            stmt = stmt.where(objects.c.owner_org == query.owner_org)
+        if query.tlp is not None:
+            stmt = stmt.where(objects.c.tlp == int(query.tlp))
+        if query.modified_since is not None:
+            stmt = stmt.where(objects.c.modified >= query.modified_since)
+        stmt = stmt.where(objects.c.seq > query.after_seq).order_by(objects.c.seq)
+        stmt = stmt.limit(query.limit)
+        with self.engine.connect() as conn:
+            return [stored_from_row(row) for row in conn.execute(stmt)]
+
+    def iterate(
+        self, viewer: Viewer, types: Sequence[str] = (), page: int = 2000
+    ) -> Iterator[StoredObject]:
+        """Every latest version the viewer may see, streamed page by page."""
+        cursor = 0
+        while True:
+            batch = self.query(viewer, ObjectQuery(types=types, after_seq=cursor, limit=page))
+            yield from batch
+            if len(batch) < page:
+                return
+            cursor = batch[-1].seq
+
+    def count_latest(self, viewer: Viewer) -> dict[str, int]:
+        """Number of latest versions per type that the viewer may see."""
+        from sqlalchemy import func
+
+        stmt = (
+            select(objects.c.type, func.count())
+            .where(visible_to(viewer, objects))
+            .where(objects.c.is_latest)
+            .group_by(objects.c.type)
+        )
+        with self.engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(stmt)}
+
+    def by_seqs(self, viewer: Viewer, seqs: Iterable[int]) -> list[StoredObject]:
+        wanted = sorted(set(seqs))
+        found: list[StoredObject] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), CHUNK):
+                stmt = self._select(viewer).where(
+                    and_(objects.c.seq.in_(wanted[start : start + CHUNK]))
+                )
+                found.extend(stored_from_row(row) for row in conn.execute(stmt))
+        return found

@@ -1,0 +1,64 @@
+"""What the store takes in and hands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+
+from accord.model.observables import IndexedObservable
+from accord.model.tlp import Tlp
+
+
+@dataclass(slots=True)
+class NewVersion:
+    """One validated object version, ready to store. Built by ``accord.ingest``."""
+
+    index: int  # position in the bundle, for reports
+    id: str
+    modified: str  # accord.model.timestamps.timestamp_key form
+    type: str
+    spec_version: str
+    created_by_ref: str | None
+    revoked: bool
+    tlp: Tlp
+    audience: frozenset[str]
+    raw: str  # the JSON text stored and served back
+    observables: list[IndexedObservable] = field(default_factory=list)
+
+
+Outcome = Literal["stored", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """One stored object version as a reader may see it."""
+
+    seq: int
+    id: str
+    modified: str
+    type: str
+    tlp: Tlp
+    owner_org: str
+    is_latest: bool
+    revoked: bool
+    date_added: str
+    raw: str
+
+    def json(self) -> dict[str, Any]:
+        value = orjson.loads(self.raw)
+        assert isinstance(value, dict)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class ValueMatch:
+    """An object that knows a searched value, and how it relates to it."""
+
+    relation: Literal["exact", "cidr", "parent-domain", "url-host", "host"]
+    kind: str  # kind of the indexed observable
+    value: str  # the indexed value (a CIDR, a parent domain, ...)
+    path: str
+    simple: bool
+    obj: StoredObject

@@ -1,0 +1,125 @@
+"""The tables. Alembic migrations under ``store/migrations`` create exactly these.
+
+Timestamps are kept as fixed-width UTC text (``YYYY-MM-DDTHH:MM:SS.ffffffZ``), which sorts
+correctly as text on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# BigInteger on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="the organisation's STIX identity id"),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("sector", String(100)),
+    Column("country", String(2)),
+    Column("created", String(27), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("org_id", String(64), ForeignKey("organisations.id"), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created", String(27), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(16), primary_key=True, comment="public prefix of the key"),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created", String(27), nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+sharing_groups = Table(
+    "sharing_groups",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created", String(27), nullable=False),
+)
+
+sharing_group_members = Table(
+    "sharing_group_members",
+    metadata,
+    Column("group_id", String(36), ForeignKey("sharing_groups.id"), primary_key=True),
+    Column("org_id", String(64), ForeignKey("organisations.id"), primary_key=True),
+)
+
+objects = Table(
+    "objects",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("id", String(300), nullable=False),
+    Column("modified", String(27), nullable=False, comment="version key, fixed-width UTC"),
+    Column("type", String(250), nullable=False),
+    Column("spec_version", String(8), nullable=False),
+    Column("created_by_ref", String(300)),
+    Column("revoked", Boolean, nullable=False),
+    Column("is_latest", Boolean, nullable=False),
+    Column("tlp", SmallInteger, nullable=False, comment="accord.model.tlp.Tlp"),
+    Column("owner_org", String(64), nullable=False, comment="organisation that stored it"),
+    Column("owner_user", String(36)),
+    Column("date_added", String(27), nullable=False),
+    Column("raw", Text, nullable=False, comment="the object's JSON as received"),
+    UniqueConstraint("id", "modified", name="uq_objects_version"),
+    Index("ix_objects_latest_type", "is_latest", "type", "seq"),
+    Index("ix_objects_owner", "owner_org", "seq"),
+)
+
+# Who may see an AMBER or RED object version: principals such as "org:identity--..",
+# "group:<id>", "user:<id>" (accord.model.visibility). CLEAR and GREEN rows have none.
+object_audience = Table(
+    "object_audience",
+    metadata,
+    Column("seq", SeqType, ForeignKey("objects.seq"), primary_key=True),
+    Column("principal", String(120), primary_key=True),
+    Index("ix_audience_principal", "principal", "seq"),
+)
+
+# The observable index (accord.model.observables): one row per normalised value per version.
+observables = Table(
+    "observables",
+    metadata,
+    Column("seq", SeqType, ForeignKey("objects.seq"), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("host", Text),
+    Column("lo", String(32)),
+    Column("hi", String(32)),
+    Column("rdomain", Text),
+    Column("source", String(8), nullable=False),
+    Column("simple", Boolean, nullable=False),
+    Column("path", String(200), nullable=False),
+    Index("ix_observables_value", "value", "kind"),
+    Index("ix_observables_seq", "seq"),
+    Index("ix_observables_rdomain", "rdomain"),
+    Index("ix_observables_host", "host"),
+    Index("ix_observables_range", "kind", "lo", "hi"),
+)

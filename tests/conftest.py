@@ -1,0 +1,108 @@
+"""Shared fixtures: the real-data folder, and stores on SQLite and (when
+ACCORD_TEST_DATABASE_URL is set) PostgreSQL, each test in a fresh database or schema."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from accord.model.roles import Role
+from accord.store.node import Store
+from accord.store.organisations import Organisation, User
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+PG_URL = os.environ.get("ACCORD_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"the shared test data is not at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def _pg_url(schema: str) -> str:
+    assert PG_URL is not None
+    separator = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need ACCORD_TEST_DATABASE_URL (CI sets it)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _pg_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'accord.db'}"
+    else:
+        yield request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    node = Store.open(store_url)
+    node.init()
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    node = Store.open(f"sqlite:///{tmp_path / 'accord.db'}")
+    node.init()
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+@dataclass
+class Community:
+    """Three organisations and their users: the cast of the leak matrix."""
+
+    cert: Organisation
+    police: Organisation
+    water: Organisation
+    analyst: User  # CERT analyst: the creator in most tests
+    colleague: User  # another CERT analyst (same organisation, different user)
+    investigator: User  # police: a named recipient
+    operator: User  # water utility: an outsider unless named
+
+
+def make_community(store: Store) -> Community:
+    d = store.directory
+    cert = d.add_org("CERT-EX", "government", "EX")
+    police = d.add_org("Police Cyber Unit", "law-enforcement", "EX")
+    water = d.add_org("Water Utility", "water", "EY")
+    analyst, _ = d.add_user("analyst@cert.example", "CERT-EX", Role.ANALYST)
+    colleague, _ = d.add_user("colleague@cert.example", "CERT-EX", Role.ANALYST)
+    investigator, _ = d.add_user("investigator@police.example", "Police Cyber Unit", Role.ANALYST)
+    operator, _ = d.add_user("soc@water.example", "Water Utility", Role.SENSOR)
+    return Community(cert, police, water, analyst, colleague, investigator, operator)
+
+
+@pytest.fixture
+def community(store: Store) -> Community:
+    return make_community(store)

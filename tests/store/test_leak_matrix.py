@@ -1,0 +1,221 @@
+"""Every read function of the store x every TLP level x every kind of viewer.
+
+The expected answer comes from the TLP 2.0 table, written out by hand below, and must agree
+with both the SQL rule (what the store returns) and the reference rule (model.may_see).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import orjson
+import pytest
+
+from accord.export.stix import export_bundle
+from accord.ingest.stix import Ingester, IngestOptions
+from accord.intel.search import search_value
+from accord.model.tlp import Tlp
+from accord.model.visibility import Recipients, Viewer, may_see
+from accord.store.node import Store
+from accord.store.objects import ObjectQuery
+from conftest import Community
+
+VIEWERS = ["creator", "colleague", "recipient", "outsider", "anonymous"]
+
+# TLP 2.0 as Accord applies it: who sees an object created by the CERT analyst that names
+# the police unit (AMBER) or the police investigator (RED) as recipient.
+EXPECTED: dict[Tlp, set[str]] = {
+    Tlp.CLEAR: {"creator", "colleague", "recipient", "outsider", "anonymous"},
+    Tlp.GREEN: {"creator", "colleague", "recipient", "outsider"},
+    Tlp.AMBER: {"creator", "colleague", "recipient"},
+    Tlp.AMBER_STRICT: {"creator", "colleague", "recipient"},
+    Tlp.RED: {"creator", "recipient"},
+}
+
+ADDRESS = {level: f"198.51.100.{10 + int(level)}" for level in Tlp}
+NETWORK = {level: f"203.0.{113 - int(level)}.0/24" for level in Tlp}
+DOMAIN = {level: f"c2-{level.slug.replace('+', '-')}.example.net" for level in Tlp}
+
+
+def indicator(level: Tlp) -> dict[str, object]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--00000000-0000-4000-8000-00000000000{int(level)}",
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        "name": f"{level.label} test indicator",
+        "pattern": (
+            f"[ipv4-addr:value = '{ADDRESS[level]}'] OR [ipv4-addr:value = '{NETWORK[level]}']"
+            f" OR [domain-name:value = '{DOMAIN[level]}']"
+        ),
+        "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z",
+        "object_marking_refs": [level.marking_id],
+    }
+
+
+@pytest.fixture
+def loaded(store: Store, community: Community) -> dict[str, Viewer]:
+    ingester = Ingester(store, community.analyst)
+    for level in Tlp:
+        recipients = (
+            Recipients(user_ids=frozenset({community.investigator.id}))
+            if level == Tlp.RED
+            else Recipients(org_ids=frozenset({community.police.id}))
+        )
+        data = orjson.dumps({"type": "bundle", "id": "bundle--1", "objects": [indicator(level)]})
+        report = ingester.ingest_bytes(data, level.slug, IngestOptions(recipients=recipients))
+        assert report.ok, report.summary()
+        # a second, newer version, so that versions() has history to leak
+        newer = indicator(level) | {"modified": "2026-02-01T00:00:00.000Z"}
+        data = orjson.dumps({"type": "bundle", "id": "bundle--2", "objects": [newer]})
+        assert ingester.ingest_bytes(data, level.slug, IngestOptions(recipients=recipients)).ok
+    d = store.directory
+    return {
+        "creator": d.viewer(community.analyst),
+        "colleague": d.viewer(community.colleague),
+        "recipient": d.viewer(community.investigator),
+        "outsider": d.viewer(community.operator),
+        "anonymous": Viewer.anonymous(),
+    }
+
+
+def _ids(store: Store, viewer: Viewer) -> set[str]:
+    return {o.id for o in store.objects.query(viewer, ObjectQuery(types=["indicator"]))}
+
+
+READS: dict[str, Callable[[Store, Viewer, Tlp], bool]] = {
+    "get": lambda s, v, t: s.objects.get(v, indicator(t)["id"]) is not None,  # type: ignore[arg-type]
+    "get-version": lambda s, v, t: (
+        s.objects.get(v, str(indicator(t)["id"]), "2026-01-01T00:00:00.000000Z") is not None
+    ),
+    "versions": lambda s, v, t: len(s.objects.versions(v, str(indicator(t)["id"]))) == 2,
+    "query": lambda s, v, t: str(indicator(t)["id"]) in _ids(s, v),
+    "query-by-tlp": lambda s, v, t: bool(s.objects.query(v, ObjectQuery(tlp=t))),
+    "search-exact": lambda s, v, t: bool(search_value(s, v, ADDRESS[t]).matches),
+    "search-cidr": lambda s, v, t: bool(
+        search_value(s, v, NETWORK[t].replace(".0/24", ".77")).matches
+    ),
+    "search-parent-domain": lambda s, v, t: bool(search_value(s, v, "www." + DOMAIN[t]).matches),
+    "search-url-host": lambda s, v, t: bool(
+        search_value(s, v, f"https://{DOMAIN[t]}/login").matches
+    ),
+    "export": lambda s, v, t: (
+        str(indicator(t)["id"])
+        in {o["id"] for o in orjson.loads("".join(export_bundle(s, v)))["objects"]}
+    ),
+}
+
+
+@pytest.mark.parametrize("read", [*sorted(READS), "count"])
+def test_leak_matrix(store: Store, loaded: dict[str, Viewer], read: str) -> None:
+    for level in Tlp:
+        for name in VIEWERS:
+            viewer = loaded[name]
+            expected = name in EXPECTED[level]
+            if read == "count":
+                # the count of everything must equal the number of expected-visible objects
+                want = sum(1 for lv in Tlp if name in EXPECTED[lv])
+                got = store.objects.count_latest(viewer).get("indicator", 0)
+                assert got == want, f"{read}: {name} counts {got} indicators, expected {want}"
+                continue
+            seen = READS[read](store, viewer, level)
+            assert seen == expected, f"{read}: {name} {'sees' if seen else 'misses'} {level.label}"
+
+
+def test_sql_rule_agrees_with_reference_rule(store: Store, loaded: dict[str, Viewer]) -> None:
+    from sqlalchemy import select
+
+    from accord.store.schema import object_audience, objects
+
+    with store.engine.connect() as conn:
+        audience: dict[int, set[str]] = {}
+        for seq, principal in conn.execute(
+            select(object_audience.c.seq, object_audience.c.principal)
+        ):
+            audience.setdefault(seq, set()).add(principal)
+        latest = list(conn.execute(select(objects.c.seq, objects.c.tlp).where(objects.c.is_latest)))
+    for name, viewer in loaded.items():
+        visible = {o.seq for o in store.objects.query(viewer, ObjectQuery(limit=10_000))}
+        for seq, tlp in latest:
+            expected = may_see(Tlp(tlp), audience.get(seq, set()), viewer)
+            assert (seq in visible) == expected, f"{name}, object version {seq}"
+
+
+def test_sharing_group_recipients(store: Store, community: Community) -> None:
+    store.directory.add_group("water-sector", ["Water Utility"])
+    group = store.directory.group("water-sector")
+    ingester = Ingester(store, community.analyst)
+    obj = indicator(Tlp.AMBER)
+    data = orjson.dumps({"type": "bundle", "id": "bundle--3", "objects": [obj]})
+    report = ingester.ingest_bytes(
+        data, "g", IngestOptions(recipients=Recipients(group_ids=frozenset({group.id})))
+    )
+    assert report.ok
+    water = store.directory.viewer(community.operator)
+    police = store.directory.viewer(community.investigator)
+    assert store.objects.get(water, str(obj["id"])) is not None
+    assert store.objects.get(police, str(obj["id"])) is None
+
+
+def test_recipients_extension_names_orgs_groups_and_users(
+    store: Store, community: Community
+) -> None:
+    from accord.model.extension import ACCORD_EXTENSION_ID
+
+    store.directory.add_group("police-only", ["Police Cyber Unit"])
+    amber = indicator(Tlp.AMBER) | {
+        "extensions": {
+            ACCORD_EXTENSION_ID: {
+                "extension_type": "property-extension",
+                "sharing_groups": ["police-only"],
+            }
+        }
+    }
+    red = indicator(Tlp.RED) | {
+        "extensions": {
+            ACCORD_EXTENSION_ID: {
+                "extension_type": "property-extension",
+                "recipient_users": ["soc@water.example"],
+            }
+        }
+    }
+    data = orjson.dumps({"type": "bundle", "id": "bundle--4", "objects": [amber, red]})
+    report = Ingester(store, community.analyst).ingest_bytes(data, "ext", IngestOptions())
+    assert report.ok, report.summary()
+    d = store.directory
+    assert store.objects.get(d.viewer(community.investigator), str(amber["id"])) is not None
+    assert store.objects.get(d.viewer(community.operator), str(amber["id"])) is None
+    assert store.objects.get(d.viewer(community.operator), str(red["id"])) is not None
+    assert store.objects.get(d.viewer(community.colleague), str(red["id"])) is None
+    # the stored JSON is the JSON received, extension and all
+    assert store.objects.get(d.viewer(community.analyst), str(amber["id"])).json() == amber  # type: ignore[union-attr]
+
+
+def test_unknown_recipients_are_rejected(store: Store, community: Community) -> None:
+    from accord.model.extension import ACCORD_EXTENSION_ID
+
+    obj = indicator(Tlp.AMBER) | {
+        "extensions": {
+            ACCORD_EXTENSION_ID: {
+                "extension_type": "property-extension",
+                "sharing_groups": ["nope"],
+            }
+        }
+    }
+    data = orjson.dumps({"type": "bundle", "id": "bundle--5", "objects": [obj]})
+    report = Ingester(store, community.analyst).ingest_bytes(data, "ext", IngestOptions())
+    assert not report.ok
+    assert "no sharing group 'nope'" in report.objects[0].describe()
+
+
+def test_admin_does_not_bypass_the_rule(
+    store: Store, community: Community, loaded: dict[str, Viewer]
+) -> None:
+    from accord.model.roles import Role
+
+    admin, _ = store.directory.add_user("root@node.example", "Water Utility", Role.ADMIN)
+    viewer = store.directory.viewer(admin)
+    assert store.objects.get(viewer, str(indicator(Tlp.AMBER)["id"])) is None
+    assert store.objects.get(viewer, str(indicator(Tlp.RED)["id"])) is None
