@@ -69,7 +69,7 @@ def test_help_reads_well() -> None:
     assert result.exit_code == 0
     for command in ("init", "org", "user", "group", "ingest", "search", "get", "export", "demo"):
         assert command in result.output
-    result = runner.invoke(app, ["ingest", "--help"])
+    result = runner.invoke(app, ["ingest", "stix", "--help"])
     assert "--partial" in result.output and "--tlp" in result.output
 
 

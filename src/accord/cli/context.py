@@ -6,16 +6,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import orjson
 import typer
 from rich.console import Console
 
+from accord.model.tlp import Tlp
 from accord.settings import Settings
 from accord.store import migrate
 from accord.store.node import Store
 from accord.store.organisations import AlreadyExists, NotFound, User
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+AsOpt = Annotated[str, typer.Option("--as", help="E-mail of the user to act as.", metavar="EMAIL")]
 
 console = Console(soft_wrap=True)  # long ids and paths stay on one line, copyable
 errors = Console(stderr=True)
@@ -52,6 +56,16 @@ def open_store(require_init: bool = True) -> Iterator[Store]:
         fail(str(exc))
     finally:
         store.close()
+
+
+def parse_tlp(text: str | None) -> Tlp | None:
+    """``--tlp``: None when not given; a clear error for an unknown level."""
+    if text is None:
+        return None
+    try:
+        return Tlp.parse(text)
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def acting_user(store: Store, email: str) -> User:

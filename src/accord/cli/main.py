@@ -6,24 +6,24 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
-from accord.cli.context import acting_user, console, fail, open_store, print_json, state
+from accord.cli.context import (
+    AsOpt,
+    JsonOpt,
+    acting_user,
+    console,
+    fail,
+    open_store,
+    print_json,
+    state,
+)
+from accord.cli.ingest import ingest_app
 from accord.export.stix import export_bundle
-from accord.ingest.stix import Ingester, IngestOptions, IngestReport, recipients_from_names
 from accord.intel.search import match_json, search_value
 from accord.model.errors import StixError
 from accord.model.observables import ObservableError
 from accord.model.roles import Role
-from accord.model.tlp import Tlp
 from accord.store import migrate
 
 app = typer.Typer(
@@ -39,9 +39,11 @@ app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(group_app, name="group")
 app.add_typer(export_app, name="export")
+app.add_typer(ingest_app, name="ingest")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-AsOpt = Annotated[str, typer.Option("--as", help="E-mail of the user to act as.", metavar="EMAIL")]
+# command modules: each registers its commands on `app` or `ingest_app` when imported.
+# (one import line per module, below)
+
 
 
 @app.callback()
@@ -166,112 +168,6 @@ def user_list(json: JsonOpt = False) -> None:
     for u in users:
         table.add_row(u.email, u.role.value, u.org_id)
     console.print(table)
-
-
-# -- ingest ---------------------------------------------------------------------------------
-
-
-@app.command()
-def ingest(
-    files: Annotated[
-        list[Path],
-        typer.Argument(help="STIX 2.1 or 2.0 bundles (JSON).", exists=True, dir_okay=False),
-    ],
-    as_: AsOpt,
-    tlp: Annotated[
-        str | None,
-        typer.Option(
-            help="TLP for objects without a TLP marking: clear, green, amber, amber+strict, red."
-        ),
-    ] = None,
-    recipients: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated organisations (or group:NAME) that may also see AMBER objects."
-        ),
-    ] = None,
-    partial: Annotated[
-        bool,
-        typer.Option(
-            "--partial", help="Store the valid objects of a bundle that has invalid ones."
-        ),
-    ] = False,
-    json: JsonOpt = False,
-) -> None:
-    """Store STIX bundles: each bundle whole or not at all (unless --partial)."""
-    level = _parse_tlp(tlp)
-    with open_store() as store:
-        user = acting_user(store, as_)
-        if not user.role.may_ingest:
-            fail(f"{user.email} is a {user.role.value}: only analysts and admins may ingest")
-        options = IngestOptions(
-            tlp=level,
-            recipients=recipients_from_names(store, (recipients or "").split(",")),
-            partial=partial,
-        )
-        ingester = Ingester(store, user, state.settings.default_tlp)
-        reports: list[IngestReport] = []
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=json,
-        ) as bar:
-            for path in files:
-                task = bar.add_task(path.name, total=None)
-
-                def advance(count: int, task: TaskID = task) -> None:
-                    bar.advance(task, count)
-
-                report = ingester.ingest_file(path, options, advance)
-                bar.update(task, total=len(report.objects), completed=len(report.objects))
-                reports.append(report)
-    _print_ingest(reports, json)
-    if any(not report.ok for report in reports):
-        raise typer.Exit(1)
-
-
-def _print_ingest(reports: list[IngestReport], json: bool) -> None:
-    if json:
-        print_json([report.summary() for report in reports])
-        return
-    table = Table("file", "stored", "duplicates", "rejected", "not stored")
-    for report in reports:
-        table.add_row(
-            report.source,
-            str(report.count("stored")),
-            str(report.count("duplicate")),
-            str(report.count("rejected")),
-            str(report.count("not stored")),
-        )
-    console.print(table)
-    for report in reports:
-        if report.error:
-            console.print(f"[red]{report.error}[/]", highlight=False, soft_wrap=True)
-        for obj in report.objects:
-            if obj.status == "rejected":
-                console.print(
-                    f"[red]rejected[/] {report.source}: {obj.describe()}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-        if report.count("rejected") and report.count("not stored"):
-            console.print(
-                f"{report.source}: nothing stored; use --partial to store the valid objects.",
-                soft_wrap=True,
-            )
-
-
-def _parse_tlp(text: str | None) -> Tlp | None:
-    if text is None:
-        return None
-    try:
-        return Tlp.parse(text)
-    except ValueError as exc:
-        fail(str(exc))
 
 
 # -- reading --------------------------------------------------------------------------------

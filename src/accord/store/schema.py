@@ -123,3 +123,21 @@ observables = Table(
     Index("ix_observables_host", "host"),
     Index("ix_observables_range", "kind", "lo", "hi"),
 )
+
+# Append-only audit log: each entry carries the SHA-256 of the one before
+# (accord.store.audit), so that a changed, deleted or inserted entry breaks the chain.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("at", String(27), nullable=False),
+    Column("user_id", String(36)),
+    Column("org_id", String(64)),
+    Column("action", String(40), nullable=False),
+    Column("target", Text),
+    Column("detail", Text, nullable=False, comment="JSON"),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_org_at", "org_id", "at"),
+    Index("ix_audit_at", "at"),
+)
