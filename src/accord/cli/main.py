@@ -41,9 +41,7 @@ app.add_typer(group_app, name="group")
 app.add_typer(export_app, name="export")
 app.add_typer(ingest_app, name="ingest")
 
-# command modules: each registers its commands on `app` or `ingest_app` when imported.
-# (one import line per module, below)
-
+# Commands from other modules: registered here, one line each.
 
 
 @app.callback()
