@@ -14,10 +14,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: demo
+DEMO_DB := sqlite:///var/demo.db
+
+# A fresh demo node each time (so that its API keys can be printed), then serve it.
+run: $(STAMP)
+	rm -f var/demo.db var/demo.db-wal var/demo.db-shm
+	$(BIN)/accord --db $(DEMO_DB) demo
+	$(BIN)/accord --db $(DEMO_DB) serve --workers 2
 
 demo: $(STAMP)
-	$(BIN)/accord --db sqlite:///var/demo.db demo
+	$(BIN)/accord --db $(DEMO_DB) demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
@@ -30,6 +36,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/warninglists.py
+	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/extract_eval.py --misses var/extract-misses.tsv
+	$(BIN)/python bench/misp.py
 
 clean:
 	rm -rf var/demo.db* .pytest_cache .mypy_cache .ruff_cache

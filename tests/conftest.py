@@ -6,15 +6,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from accord.model.roles import Role
 from accord.store.node import Store
-from accord.store.organisations import Organisation, User
+from community import Community, make_community
+
+__all__ = ["Community", "make_community"]
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PG_URL = os.environ.get("ACCORD_TEST_DATABASE_URL")
@@ -76,31 +76,6 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
         yield node
     finally:
         node.close()
-
-
-@dataclass
-class Community:
-    """Three organisations and their users: the cast of the leak matrix."""
-
-    cert: Organisation
-    police: Organisation
-    water: Organisation
-    analyst: User  # CERT analyst: the creator in most tests
-    colleague: User  # another CERT analyst (same organisation, different user)
-    investigator: User  # police: a named recipient
-    operator: User  # water utility: an outsider unless named
-
-
-def make_community(store: Store) -> Community:
-    d = store.directory
-    cert = d.add_org("CERT-EX", "government", "EX")
-    police = d.add_org("Police Cyber Unit", "law-enforcement", "EX")
-    water = d.add_org("Water Utility", "water", "EY")
-    analyst, _ = d.add_user("analyst@cert.example", "CERT-EX", Role.ANALYST)
-    colleague, _ = d.add_user("colleague@cert.example", "CERT-EX", Role.ANALYST)
-    investigator, _ = d.add_user("investigator@police.example", "Police Cyber Unit", Role.ANALYST)
-    operator, _ = d.add_user("soc@water.example", "Water Utility", Role.SENSOR)
-    return Community(cert, police, water, analyst, colleague, investigator, operator)
 
 
 @pytest.fixture

@@ -24,6 +24,21 @@ class Settings:
     """Whether anonymous callers may look up values (they see TLP:CLEAR only).
     ``ACCORD_PUBLIC_LOOKUPS=1``."""
 
+    rate_per_second: float = 100.0
+    """Requests per second each API key may make on average (a token bucket per key and
+    worker process). ``ACCORD_RATE_PER_SECOND``."""
+
+    rate_burst: int = 400
+    """Requests a key may make at once before the rate applies. ``ACCORD_RATE_BURST``."""
+
+    max_body_bytes: int = 128 * 1024 * 1024
+    """Largest request body accepted; larger ones get 413. ATT&CK Enterprise is 38 MB.
+    ``ACCORD_MAX_BODY_BYTES``."""
+
+    key_cache_seconds: float = 5.0
+    """How long a worker trusts an API key it has checked, before asking the database again
+    (so a revoked key stops working within this time). ``ACCORD_KEY_CACHE_SECONDS``."""
+
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
         env = os.environ
@@ -31,4 +46,8 @@ class Settings:
             database_url=database_url or env.get("ACCORD_DATABASE_URL") or DEFAULT_DATABASE_URL,
             default_tlp=Tlp.parse(env.get("ACCORD_DEFAULT_TLP", "amber")),
             public_lookups=env.get("ACCORD_PUBLIC_LOOKUPS", "0").lower() in ("1", "true", "yes"),
+            rate_per_second=float(env.get("ACCORD_RATE_PER_SECOND", "100")),
+            rate_burst=int(env.get("ACCORD_RATE_BURST", "400")),
+            max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES", str(128 * 1024 * 1024))),
+            key_cache_seconds=float(env.get("ACCORD_KEY_CACHE_SECONDS", "5")),
         )

@@ -19,66 +19,12 @@ from accord.model.visibility import Recipients, Viewer, may_see
 from accord.store.node import Store
 from accord.store.objects import ObjectQuery
 from conftest import Community
-
-VIEWERS = ["creator", "colleague", "recipient", "outsider", "anonymous"]
-
-# TLP 2.0 as Accord applies it: who sees an object created by the CERT analyst that names
-# the police unit (AMBER) or the police investigator (RED) as recipient.
-EXPECTED: dict[Tlp, set[str]] = {
-    Tlp.CLEAR: {"creator", "colleague", "recipient", "outsider", "anonymous"},
-    Tlp.GREEN: {"creator", "colleague", "recipient", "outsider"},
-    Tlp.AMBER: {"creator", "colleague", "recipient"},
-    Tlp.AMBER_STRICT: {"creator", "colleague", "recipient"},
-    Tlp.RED: {"creator", "recipient"},
-}
-
-ADDRESS = {level: f"198.51.100.{10 + int(level)}" for level in Tlp}
-NETWORK = {level: f"203.0.{113 - int(level)}.0/24" for level in Tlp}
-DOMAIN = {level: f"c2-{level.slug.replace('+', '-')}.example.net" for level in Tlp}
-
-
-def indicator(level: Tlp) -> dict[str, object]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--00000000-0000-4000-8000-00000000000{int(level)}",
-        "created": "2026-01-01T00:00:00.000Z",
-        "modified": "2026-01-01T00:00:00.000Z",
-        "name": f"{level.label} test indicator",
-        "pattern": (
-            f"[ipv4-addr:value = '{ADDRESS[level]}'] OR [ipv4-addr:value = '{NETWORK[level]}']"
-            f" OR [domain-name:value = '{DOMAIN[level]}']"
-        ),
-        "pattern_type": "stix",
-        "valid_from": "2026-01-01T00:00:00Z",
-        "object_marking_refs": [level.marking_id],
-    }
+from leakdata import ADDRESS, DOMAIN, EXPECTED, NETWORK, VIEWERS, indicator, load_matrix
 
 
 @pytest.fixture
 def loaded(store: Store, community: Community) -> dict[str, Viewer]:
-    ingester = Ingester(store, community.analyst)
-    for level in Tlp:
-        recipients = (
-            Recipients(user_ids=frozenset({community.investigator.id}))
-            if level == Tlp.RED
-            else Recipients(org_ids=frozenset({community.police.id}))
-        )
-        data = orjson.dumps({"type": "bundle", "id": "bundle--1", "objects": [indicator(level)]})
-        report = ingester.ingest_bytes(data, level.slug, IngestOptions(recipients=recipients))
-        assert report.ok, report.summary()
-        # a second, newer version, so that versions() has history to leak
-        newer = indicator(level) | {"modified": "2026-02-01T00:00:00.000Z"}
-        data = orjson.dumps({"type": "bundle", "id": "bundle--2", "objects": [newer]})
-        assert ingester.ingest_bytes(data, level.slug, IngestOptions(recipients=recipients)).ok
-    d = store.directory
-    return {
-        "creator": d.viewer(community.analyst),
-        "colleague": d.viewer(community.colleague),
-        "recipient": d.viewer(community.investigator),
-        "outsider": d.viewer(community.operator),
-        "anonymous": Viewer.anonymous(),
-    }
+    return load_matrix(store, community)
 
 
 def _ids(store: Store, viewer: Viewer) -> set[str]:

@@ -267,10 +267,13 @@ def run_demo(store: Store, json: bool = False) -> None:
     for value, seen in views.items():
         grid.add_row(value, *("\n".join(seen[name]) or "[dim]unknown[/]" for name, *_ in ORGS))
     console.print(grid)
-    console.print("Users (act as them with --as EMAIL):")
+    console.print("Users (act as them with --as EMAIL; API keys shown once, when created):")
     for name, *_, email in ORGS:
-        console.print(f"  {email:40} {name}")
-    console.print(f"Try: accord --db {store.engine.url} search 198.51.100.23 --as {vendor.email}")
+        console.print(f"  {email:38} {name:28} {keys.get(email, '(key shown on first run)')}")
+    console.print(
+        f"Try: accord --db {store.engine.url} lookup 198.51.100.23 --as {vendor.email}",
+        soft_wrap=True,
+    )
 
 
 class _null:

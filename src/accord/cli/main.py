@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from accord.cli import list_cmds, misp_cmds, report_cmds, server_cmds
 from accord.cli.context import (
     AsOpt,
     JsonOpt,
@@ -42,6 +43,12 @@ app.add_typer(export_app, name="export")
 app.add_typer(ingest_app, name="ingest")
 
 # Commands from other modules: registered here, one line each.
+app.add_typer(list_cmds.allowlist_app, name="allowlist")
+export_app.command("misp")(misp_cmds.export_misp)
+app.command("extract")(report_cmds.extract)
+app.command()(server_cmds.serve)
+app.command()(server_cmds.lookup)
+app.add_typer(server_cmds.audit_app, name="audit")
 
 
 @app.callback()
@@ -290,3 +297,7 @@ def main() -> None:
         app()
     except StixError as exc:
         fail(str(exc))
+
+
+if __name__ == "__main__":
+    main()

@@ -21,6 +21,7 @@ from accord.ingest.keys import bundle_keys, version_key
 from accord.model.errors import Problem, StixError
 from accord.model.extension import NamedRecipients, recipients_in
 from accord.model.observables import observables_from_object
+from accord.model.references import references_of
 from accord.model.tlp import Tlp, tlp_of
 from accord.model.upgrade import bundle_spec_version, upgrade_object
 from accord.model.validation import validate_object
@@ -99,16 +100,23 @@ class IngestOptions:
     tlp: Tlp | None = None  # for objects that carry no TLP marking; else the node default
     recipients: Recipients = field(default_factory=Recipients)
     partial: bool = False  # store the valid objects of a bundle that has invalid ones
+    strict_document: bool = False  # only a bundle of JSON objects (the API); files are lenient
 
 
-def parse_document(data: bytes | memoryview, source: str) -> tuple[list[Any], str]:
-    """The objects of a bundle (or of a bare list or single object) and its spec version."""
+def parse_document(
+    data: bytes | memoryview, source: str, strict: bool = False
+) -> tuple[list[Any], str]:
+    """The objects of a bundle and its spec version. Leniently (files): a bare list of
+    objects, a single object, or a bundle without its ``type`` are taken as bundles.
+    Strictly (the API, whose document promises a bundle): only a bundle of JSON objects."""
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise StixError(
             f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    if strict:
+        _check_strict(document, source)
     if isinstance(document, list):
         document = {"type": "bundle", "objects": document}
     if not isinstance(document, dict):
@@ -130,6 +138,19 @@ def parse_document(data: bytes | memoryview, source: str) -> tuple[list[Any], st
     except StixError as exc:
         raise StixError(f"{source}: {exc}") from None
     return objects, version
+
+
+def _check_strict(document: Any, source: str) -> None:
+    if not isinstance(document, dict) or document.get("type") != "bundle":
+        raise StixError(f"{source}: expected a STIX bundle: a JSON object whose type is 'bundle'")
+    if not isinstance(document.get("id", ""), str):
+        raise StixError(f"{source}: the bundle's 'id' must be a string (bundle--<UUID>)")
+    objects = document.get("objects", [])
+    if not isinstance(objects, list):
+        raise StixError(f"{source}: the bundle's 'objects' must be a list")
+    for index, obj in enumerate(objects):
+        if not isinstance(obj, dict):
+            raise StixError(f"{source}: objects[{index}] is not a JSON object")
 
 
 @contextmanager
@@ -186,7 +207,7 @@ class Ingester:
             if keys is not None and self.store.objects.count_stored(keys.keys) == len(keys.keys):
                 return _all_duplicates(source, keys.keys, keys.spec_version, progress)
             try:
-                objects, version = parse_document(data, source)
+                objects, version = parse_document(data, source, options.strict_document)
             except StixError as exc:
                 return IngestReport(source=source, error=str(exc))
             precomputed = keys.keys if keys is not None and len(keys.keys) == len(objects) else None
@@ -311,6 +332,7 @@ class Ingester:
             audience=self._audience(tlp, recipients),
             raw=orjson.dumps(obj).decode(),
             observables=observables_from_object(obj),
+            references=references_of(obj),
         )
         return ObjectReport(index, object_id, object_type, "stored", [], changes), version
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from accord.store.schema import objects
 
@@ -111,3 +113,13 @@ def bulk_insert(
     with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def insert_missing(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows whose primary key is not there yet; leave the others alone."""
+    if not rows:
+        return
+    if is_postgres(conn):
+        conn.execute(pg_insert(table).on_conflict_do_nothing(), rows)
+    else:
+        conn.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)

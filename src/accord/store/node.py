@@ -13,6 +13,8 @@ from accord.model.extension import (
 from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp, tlp2_marking_definitions
 from accord.store import migrate
+from accord.store.allowlists import Allowlists
+from accord.store.audit import AuditLog
 from accord.store.engine import open_engine
 from accord.store.objects import ObjectStore
 from accord.store.observables import ObservableIndex
@@ -28,6 +30,8 @@ class Store:
         self.objects = ObjectStore(engine)
         self.index = ObservableIndex(engine)
         self.directory = Directory(engine)
+        self.allowlists = Allowlists(engine)
+        self.audit = AuditLog(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -6,20 +6,33 @@ so that "the current state of everything" is one indexed scan. Revoked objects a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, and_, select, update
+from sqlalchemy import Connection, Engine, Row, Select, select, update
 
+from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
-from accord.store.bulk import allocate_seqs, bulk_insert, count_stored, stored_versions
+from accord.store.bulk import (
+    allocate_seqs,
+    bulk_insert,
+    count_stored,
+    insert_missing,
+    stored_versions,
+)
 from accord.store.engine import write_transaction
-from accord.store.records import NewVersion, Outcome, StoredObject
-from accord.store.schema import object_audience, objects, observables
-from accord.store.visibility import visible_to
+from accord.store.records import NewVersion, Outcome, Reference, StoredObject
+from accord.store.schema import (
+    net_prefixes,
+    object_audience,
+    object_refs,
+    objects,
+    observables,
+)
+from accord.store.visibility import latest, visible_to
 from accord.store.writer import BatchWriter
 
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
@@ -228,6 +241,25 @@ class ObjectStore:
                 for item in version.observables
             ],
         )
+        prefixes = {
+            (item.observable.kind, prefix)
+            for version in fresh
+            for item in version.observables
+            if (prefix := prefix_of(item.observable)) is not None
+        }
+        insert_missing(
+            conn, net_prefixes, [{"kind": kind, "prefix": prefix} for kind, prefix in prefixes]
+        )
+        bulk_insert(
+            conn,
+            object_refs,
+            ("seq", "role", "ref"),
+            [
+                (seq, role, ref)
+                for seq, version in zip(seqs, fresh, strict=True)
+                for role, ref in version.references
+            ],
+        )
         return outcomes
 
     def known_versions(self, ids: Sequence[str]) -> dict[str, dict[str, bool]]:
@@ -255,7 +287,7 @@ class ObjectStore:
         """The latest version of an object (or the version ``modified``), if visible."""
         stmt = self._select(viewer).where(objects.c.id == object_id)
         if modified is None:
-            stmt = stmt.where(objects.c.is_latest)
+            stmt = stmt.where(latest(objects))
         else:
             stmt = stmt.where(objects.c.modified == modified)
         with self.engine.connect() as conn:
@@ -296,6 +328,42 @@ class ObjectStore:
                 return
             cursor = batch[-1].seq
 
+    def get_many(self, viewer: Viewer, ids: Sequence[str]) -> list[StoredObject]:
+        """The latest versions of these ids that the viewer may see (any order)."""
+        wanted = sorted(set(ids))
+        found: list[StoredObject] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), CHUNK):
+                stmt = (
+                    self._select(viewer)
+                    .where(objects.c.id.in_(wanted[start : start + CHUNK]))
+                    .where(latest(objects))
+                )
+                found.extend(stored_from_row(row) for row in conn.execute(stmt))
+        return found
+
+    def referencing(
+        self, viewer: Viewer, ids: Sequence[str], roles: Sequence[str], limit: int = 1000
+    ) -> list[Reference]:
+        """Latest visible objects that name any of ``ids`` in one of ``roles`` (e.g. the
+        relationships whose source or target is an indicator, the sightings of it)."""
+        if not ids:
+            return []
+        stmt = (
+            select(*OBJECT_COLUMNS, object_refs.c.role, object_refs.c.ref)
+            .select_from(object_refs.join(objects, objects.c.seq == object_refs.c.seq))
+            .where(object_refs.c.ref.in_(sorted(set(ids))))
+            .where(object_refs.c.role.in_(list(roles)))
+            .where(latest(objects))
+            .where(visible_to(viewer, objects))
+            .order_by(objects.c.seq)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                Reference(row.role, row.ref, stored_from_row(row)) for row in conn.execute(stmt)
+            ]
+
     def count_latest(self, viewer: Viewer) -> dict[str, int]:
         """Number of latest versions per type that the viewer may see."""
         from sqlalchemy import func
@@ -308,14 +376,3 @@ class ObjectStore:
         )
         with self.engine.connect() as conn:
             return {row[0]: int(row[1]) for row in conn.execute(stmt)}
-
-    def by_seqs(self, viewer: Viewer, seqs: Iterable[int]) -> list[StoredObject]:
-        wanted = sorted(set(seqs))
-        found: list[StoredObject] = []
-        with self.engine.connect() as conn:
-            for start in range(0, len(wanted), CHUNK):
-                stmt = self._select(viewer).where(
-                    and_(objects.c.seq.in_(wanted[start : start + CHUNK]))
-                )
-                found.extend(stored_from_row(row) for row in conn.execute(stmt))
-        return found

@@ -1,23 +1,36 @@
 """Searching the observable index: exact values, containing networks, parent domains and the
-hosts of URLs; every search joins the objects table through the visibility rule."""
+hosts of URLs, for one value or ten thousand at once. Every search joins the objects table
+through the visibility rule, so a hidden object never answers."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Engine, or_, select
+import orjson
+from sqlalchemy import Connection, Engine, select, text
 
-from accord.model.observables import Observable, normalise, parent_domains, supernets
+from accord.model.networks import containing_networks, family_of
+from accord.model.observables import Observable, normalise, parent_domains
 from accord.model.visibility import Viewer
+from accord.store.bulk import SEPARATOR, is_postgres
 from accord.store.objects import OBJECT_COLUMNS, stored_from_row
 from accord.store.records import ValueMatch
-from accord.store.schema import objects, observables
-from accord.store.visibility import visible_to
+from accord.store.schema import net_prefixes, objects, observables
+from accord.store.visibility import latest, visible_to
 
 Relation = Literal["exact", "cidr", "parent-domain", "url-host", "host"]
 
 _ADDRESS_KINDS = ("ipv4", "ipv6")
-_NET_KINDS = ("ipv4-net", "ipv6-net")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The indexed values that relate to one searched observable, and how."""
+
+    values: dict[str, Relation]
+    host: str | None  # a host whose URLs (and e-mail addresses) also answer
 
 
 def _host_observable(host: str) -> Observable | None:
@@ -29,28 +42,27 @@ def _host_observable(host: str) -> Observable | None:
     return None
 
 
-def candidates(observable: Observable) -> tuple[dict[str, Relation], str | None]:
-    """The indexed values that relate to ``observable`` and how; plus a host to match URLs
-    and e-mail addresses on."""
+def candidates(observable: Observable, prefixes: dict[str, list[int]]) -> Candidates:
+    """What to look for. ``prefixes``: the network prefix lengths present, per network kind."""
     wanted: dict[str, Relation] = {observable.value: "exact"}
-    host_of_urls: str | None = None
-    if observable.kind in _ADDRESS_KINDS or observable.kind in _NET_KINDS:
-        for net in supernets(observable):
+    host: str | None = None
+    family = family_of(observable.kind)
+    if family is not None:
+        for net in containing_networks(observable, prefixes.get(family, ())):
             wanted.setdefault(net, "cidr")
         if observable.kind in _ADDRESS_KINDS:
-            host_of_urls = observable.value
+            host = observable.value
     elif observable.kind == "domain":
         for parent in parent_domains(observable.value):
             wanted.setdefault(parent, "parent-domain")
-        host_of_urls = observable.value
+        host = observable.value
     elif observable.kind in ("url", "email") and observable.host:
-        host = _host_observable(observable.host)
-        if host is not None:
-            wanted.setdefault(host.value, "url-host")
-            related, _ = candidates(host)
-            for value, relation in related.items():
+        host_observable = _host_observable(observable.host)
+        if host_observable is not None:
+            wanted.setdefault(host_observable.value, "url-host")
+            for value, relation in candidates(host_observable, prefixes).values.items():
                 wanted.setdefault(value, relation)
-    return wanted, host_of_urls
+    return Candidates(wanted, host)
 
 
 class ObservableIndex:
@@ -60,28 +72,37 @@ class ObservableIndex:
         self.engine = engine
 
     def search(self, viewer: Viewer, observable: Observable) -> list[ValueMatch]:
-        wanted, host = candidates(observable)
-        condition: ColumnElement[bool] = observables.c.value.in_(sorted(wanted))
-        if host is not None:
-            condition = or_(condition, observables.c.host == host)
-        stmt = (
-            select(
-                *OBJECT_COLUMNS,
-                observables.c.kind.label("ob_kind"),
-                observables.c.value.label("ob_value"),
-                observables.c.path.label("ob_path"),
-                observables.c.simple.label("ob_simple"),
-            )
-            .select_from(observables.join(objects, objects.c.seq == observables.c.seq))
-            .where(condition)
-            .where(objects.c.is_latest)
-            .where(visible_to(viewer, objects))
-            .order_by(objects.c.seq)
-        )
-        matches: list[ValueMatch] = []
+        return self.search_many(viewer, [observable])[0]
+
+    def search_many(self, viewer: Viewer, searched: Sequence[Observable]) -> list[list[ValueMatch]]:
+        """For each observable, in order, the visible objects that know it."""
         with self.engine.connect() as conn:
-            for row in conn.execute(stmt):
-                relation: Relation = wanted.get(row.ob_value, "host")
+            prefixes = _prefixes(conn)
+            wanted = [candidates(observable, prefixes) for observable in searched]
+            values = sorted({value for c in wanted for value in c.values})
+            hosts = sorted({c.host for c in wanted if c.host is not None})
+            by_value: dict[str, list[Any]] = {}
+            by_host: dict[str, list[Any]] = {}
+            for row in _matching_rows(conn, viewer, "value", values):
+                by_value.setdefault(row.ob_value, []).append(row)
+            for row in _matching_rows(conn, viewer, "host", hosts):
+                by_host.setdefault(row.ob_host, []).append(row)
+        answers: list[list[ValueMatch]] = []
+        for found in wanted:
+            seen: set[tuple[int, str]] = set()
+            matches: list[ValueMatch] = []
+            rows = [
+                (row, found.values[value])
+                for value in found.values
+                for row in by_value.get(value, ())
+            ]
+            if found.host is not None:
+                rows.extend((row, "host") for row in by_host.get(found.host, ()))
+            for row, relation in rows:
+                key = (row.seq, row.ob_value)
+                if key in seen:
+                    continue
+                seen.add(key)
                 matches.append(
                     ValueMatch(
                         relation=relation,
@@ -92,4 +113,48 @@ class ObservableIndex:
                         obj=stored_from_row(row),
                     )
                 )
-        return matches
+            matches.sort(key=lambda match: match.obj.seq)
+            answers.append(matches)
+        return answers
+
+
+def _prefixes(conn: Connection) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for kind, prefix in conn.execute(select(net_prefixes.c.kind, net_prefixes.c.prefix)):
+        found.setdefault(kind, []).append(int(prefix))
+    return found
+
+
+def _matching_rows(
+    conn: Connection, viewer: Viewer, column: Literal["value", "host"], wanted: list[str]
+) -> list[Any]:
+    """Index rows whose ``column`` is one of ``wanted``, joined to their latest visible
+    object. The wanted values travel as one parameter (a JSON array on SQLite, a delimited
+    string on PostgreSQL), however many there are."""
+    if not wanted:
+        return []
+    if is_postgres(conn):
+        if any(SEPARATOR in value for value in wanted):
+            wanted = [value for value in wanted if SEPARATOR not in value]
+        source = text("unnest(string_to_array(:wanted, :sep)) AS wanted(value)")
+        params: dict[str, str] = {"wanted": SEPARATOR.join(wanted), "sep": SEPARATOR}
+    else:
+        source = text("json_each(:wanted) AS wanted")
+        params = {"wanted": orjson.dumps(wanted).decode()}
+    key = observables.c.value if column == "value" else observables.c.host
+    stmt = (
+        select(
+            *OBJECT_COLUMNS,
+            observables.c.kind.label("ob_kind"),
+            observables.c.value.label("ob_value"),
+            observables.c.host.label("ob_host"),
+            observables.c.path.label("ob_path"),
+            observables.c.simple.label("ob_simple"),
+        )
+        .select_from(source)
+        .join(observables, key == text("wanted.value"))
+        .join(objects, objects.c.seq == observables.c.seq)
+        .where(latest(objects))
+        .where(visible_to(viewer, objects))
+    )
+    return list(conn.execute(stmt, params))

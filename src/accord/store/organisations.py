@@ -13,7 +13,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from accord.model.roles import Role
 from accord.model.visibility import Viewer
@@ -147,6 +147,38 @@ class Directory:
             )
         )
         return f"{KEY_PREFIX}_{key_id}_{secret}"
+
+    def revoke_key(self, key_id: str) -> str:
+        """Revoke a key by its public id; answer the id of the user it belonged to."""
+        with write_transaction(self.engine) as conn:
+            owner = conn.execute(select(api_keys.c.user_id).where(api_keys.c.id == key_id)).scalar()
+            if owner is None:
+                raise NotFound(f"no API key {key_id!r}")
+            conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked=True))
+        return str(owner)
+
+    def key_owner(self, key_id: str) -> User | None:
+        """The user a key (by its public id) was issued to."""
+        with self.engine.connect() as conn:
+            owner = conn.execute(select(api_keys.c.user_id).where(api_keys.c.id == key_id)).scalar()
+        return None if owner is None else self.user_by_id(str(owner))
+
+    def keys(self, user_id: str) -> list[tuple[str, str, bool]]:
+        """(key id, created, revoked) of a user's keys; the secrets are never kept."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(api_keys.c.id, api_keys.c.created, api_keys.c.revoked)
+                .where(api_keys.c.user_id == user_id)
+                .order_by(api_keys.c.created)
+            )
+            return [(r.id, r.created, bool(r.revoked)) for r in rows]
+
+    def user_by_id(self, user_id: str) -> User:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        if row is None:
+            raise NotFound(f"no user {user_id!r}")
+        return User(row.id, row.email, row.org_id, Role(row.role))
 
     def user(self, email: str) -> User:
         with self.engine.connect() as conn:

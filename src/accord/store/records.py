@@ -26,6 +26,7 @@ class NewVersion:
     audience: frozenset[str]
     raw: str  # the JSON text stored and served back
     observables: list[IndexedObservable] = field(default_factory=list)
+    references: list[tuple[str, str]] = field(default_factory=list)  # (role, id)
 
 
 Outcome = Literal["stored", "duplicate"]
@@ -50,6 +51,15 @@ class StoredObject:
         value = orjson.loads(self.raw)
         assert isinstance(value, dict)
         return value
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A visible object that references another: ``obj`` names ``ref`` in role ``role``."""
+
+    role: str
+    ref: str
+    obj: StoredObject
 
 
 @dataclass(frozen=True, slots=True)

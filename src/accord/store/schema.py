@@ -141,3 +141,44 @@ audit_log = Table(
     Index("ix_audit_org_at", "org_id", "at"),
     Index("ix_audit_at", "at"),
 )
+
+# References between objects, for the graph one hop away: relationship source/target,
+# sighting_of and where_sighted, and the members of reports and groupings.
+object_refs = Table(
+    "object_refs",
+    metadata,
+    Column("seq", SeqType, ForeignKey("objects.seq"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("ref", String(300), nullable=False),
+    Index("ix_object_refs_ref", "ref", "role"),
+    Index("ix_object_refs_seq", "seq"),
+)
+
+# The network prefix lengths present in the observable index, so that "which networks
+# contain this address" asks for those few lengths only (accord.model.networks).
+net_prefixes = Table(
+    "net_prefixes",
+    metadata,
+    Column("kind", String(12), primary_key=True),
+    Column("prefix", SmallInteger, primary_key=True, autoincrement=False),
+)
+
+# Each organisation's own allowlist (accord.store.allowlists): values it knows to be benign,
+# normalised like the observable index. `suffix` entries (written "*.example.com") match the
+# domain and every name below it; networks match by their hex range.
+allowlist_entries = Table(
+    "allowlist_entries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(64), ForeignKey("organisations.id"), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("suffix", Boolean, nullable=False),
+    Column("lo", String(32)),
+    Column("hi", String(32)),
+    Column("comment", Text),
+    Column("added_by", String(320)),
+    Column("added", String(27), nullable=False),
+    UniqueConstraint("org_id", "kind", "value", "suffix", name="uq_allowlist_entry"),
+    Index("ix_allowlist_org_range", "org_id", "kind", "lo", "hi"),
+)

@@ -1,0 +1,137 @@
+"""MISP benchmark: every ESET event imported into Accord (parse, map to STIX, validate, index,
+store into a fresh SQLite store) beside PyMISP's ``MISPEvent().load`` of the same files (parse
+only), in the same run. Target (issue 5): Accord's full import faster than PyMISP's parse.
+
+The warninglist measure (1,000,000 checks against the compiled index, target >= 500,000/s)
+lives in ``warninglist_bench()``: the warninglist engineer owns it.
+
+Prints one JSON line per measure:
+    {"bench": NAME, "accord": X, "anchor": Y, "unit": U, "ratio": R, "target": T, "pass": B}
+
+    .venv/bin/python bench/misp.py [--repeat N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import orjson
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ESET = SHARED / "eset-malware-ioc"
+
+
+def result(name: str, accord: float, anchor: float, unit: str, target: float) -> dict[str, object]:
+    """One JSON line; for times the ratio is how many times faster Accord is."""
+    ratio = anchor / accord if unit == "s" else accord / anchor
+    line = {
+        "bench": name,
+        "accord": round(accord, 4),
+        "anchor": round(anchor, 4),
+        "unit": unit,
+        "ratio": round(ratio, 2),
+        "target": target,
+        "pass": ratio >= target,
+    }
+    print(orjson.dumps(line).decode(), flush=True)
+    return line
+
+
+def event_files(quick: bool) -> list[Path]:
+    """ESET's MISP exports (the dnsbirthday blocklist is not MISP and is left out of both)."""
+    files = [p for p in sorted(ESET.rglob("*.json")) if "dnsbirthday" not in p.parts]
+    return files[:8] if quick else files
+
+
+def pymisp_parse(files: list[Path]) -> float:
+    from pymisp import MISPEvent
+
+    texts = [path.read_text() for path in files]
+    gc.collect()
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for text in texts:
+            document = orjson.loads(text)
+            events = document.get("response", [document])
+            for event in events:
+                MISPEvent().load(event)
+    return time.perf_counter() - start
+
+
+def accord_import(files: list[Path]) -> tuple[float, int]:
+    from accord.ingest.misp import MispImporter
+    from accord.ingest.stix import IngestOptions
+    from accord.model.roles import Role
+    from accord.model.tlp import Tlp
+    from accord.store.node import Store
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(f"sqlite:///{folder}/bench.db")
+        store.init()
+        store.directory.add_org("Bench CERT")
+        user, _ = store.directory.add_user("bench@cert.example", "Bench CERT", Role.ANALYST)
+        importer = MispImporter(store, user)
+        options = IngestOptions(tlp=Tlp.GREEN)
+        gc.collect()
+        start = time.perf_counter()
+        stored = 0
+        for report in importer.ingest_paths(files, options):
+            assert report.ok, report.summary()
+            stored += report.report.count("stored")
+        seconds = time.perf_counter() - start
+        store.close()
+    return seconds, stored
+
+
+def misp_bench(repeat: int, quick: bool) -> None:
+    files = event_files(quick)
+    anchor = min(pymisp_parse(files) for _ in range(repeat))
+    runs = [accord_import(files) for _ in range(repeat)]
+    accord = min(seconds for seconds, _ in runs)
+    result("misp-import-eset" + ("-quick" if quick else ""), accord, anchor, "s", 1.0)
+
+
+def warninglist_bench(quick: bool) -> None:
+    """SLOT for the warninglist engineer: 1,000,000 checks/s against the compiled index
+    (target >= 500,000/s) and the maltrail trails import. Wired to the published API
+    (``WarningLists.load()`` and ``.check_value``) when it is there."""
+    try:
+        from accord.intel.warninglists import WarningLists
+    except ImportError:
+        print(orjson.dumps({"bench": "warninglist-checks", "skipped": "no index"}).decode())
+        return
+    lists = WarningLists.load()
+    values = [
+        f"198.51.{i % 256}.{i % 200}" if i % 2 else f"host{i}.example.com" for i in range(1000)
+    ]
+    values[:4] = ["8.8.8.8", "api.ipify.org", "checkip.dyndns.org", "1.1.1.1"]
+    total = 100_000 if quick else 1_000_000
+    rounds = total // len(values)
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for value in values:
+            lists.check_value(value)
+    rate = total / (time.perf_counter() - start)
+    result("warninglist-checks", rate, 500_000, "checks/s", 1.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="a few events, one run")
+    parser.add_argument("--skip-warninglists", action="store_true")
+    args = parser.parse_args()
+    repeat = 1 if args.quick else args.repeat
+    misp_bench(repeat, args.quick)
+    if not args.skip_warninglists:
+        warninglist_bench(args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The node's ASGI application: REST under /api/v1, OpenAPI at /api/v1/openapi.json,
+interactive docs at /api/docs. ``accord serve`` runs it under uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import accord
+from accord.api import problems
+from accord.api.auth import Authenticator
+from accord.api.context import Node
+from accord.api.limits import BodyLimit
+from accord.api.responses import JSONResponse
+from accord.api.routes import admin, audit, health, lookup, objects, sightings
+from accord.intel.lookup import BenignCheck
+from accord.settings import Settings
+from accord.store.node import Store
+
+API = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    store: Store | None = None,
+    benign_check: BenignCheck | None = None,
+) -> FastAPI:
+    """Build the application. Without arguments (as uvicorn's factory) it reads the settings
+    from the environment and opens the store they name."""
+    settings = settings or Settings.from_env()
+    owned = store is None
+    node_store = store or Store.open(settings.database_url)
+    node = Node(node_store, settings, Authenticator(node_store, settings), benign_check)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            node_store.close()
+
+    app = FastAPI(
+        title="Accord",
+        version=accord.__version__,
+        description=(
+            "A cooperative threat-intelligence exchange. Every answer is filtered by TLP 2.0 "
+            "for the organisation of the calling API key."
+        ),
+        openapi_url=f"{API}/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        default_response_class=JSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.node = node
+    problems.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.include_router(health.router)
+    for module in (objects, lookup, sightings, admin, audit):
+        app.include_router(module.router, prefix=API)
+    return app

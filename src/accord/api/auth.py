@@ -1,0 +1,122 @@
+"""Who is calling: ``Authorization: Bearer <key>`` (or, for TAXII clients, HTTP Basic with the
+user's e-mail and the key as password), checked against the hashed keys in the store.
+
+A worker remembers a checked key for a few seconds (``Settings.key_cache_seconds``) so that a
+look-up costs one query, not three; revocation takes effect within that time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+import time
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from accord.api.limits import RateLimiter, retry_after
+from accord.api.problems import Problem
+from accord.model.roles import Role
+from accord.model.visibility import Viewer
+from accord.settings import Settings
+from accord.store.node import Store
+from accord.store.organisations import User
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated user (or an anonymous caller where the node allows it)."""
+
+    user: User | None
+    viewer: Viewer
+    key_id: str | None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user is None
+
+    def require(self, *roles: Role) -> User:
+        """The user, if their role is one of ``roles``; else 403."""
+        if self.user is None:
+            raise Problem(401, "this needs an API key: send Authorization: Bearer <key>")
+        if roles and self.user.role not in roles:
+            allowed = ", ".join(role.value for role in roles)
+            raise Problem(403, f"a {self.user.role.value} may not do this (needs: {allowed})")
+        return self.user
+
+
+class Authenticator:
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+        self._cache: dict[str, tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Caller:
+        return self.authenticate(request.headers.get("authorization"), anonymous_ok=False)
+
+    def authenticate(self, header: str | None, anonymous_ok: bool) -> Caller:
+        if not header:
+            if anonymous_ok and self.settings.public_lookups:
+                return Caller(None, Viewer.anonymous(), None)
+            raise Problem(
+                401,
+                "this needs an API key: send Authorization: Bearer <key>",
+                headers={"WWW-Authenticate": 'Bearer realm="accord"'},
+            )
+        key, claimed = _key_from_header(header)
+        caller = self._cached(key)
+        if caller is not None and claimed and caller.user and claimed.lower() != caller.user.email:
+            caller = None
+        if caller is None:
+            user = self.store.directory.user_for_key(key)
+            if user is None or (claimed and claimed.strip().lower() != user.email):
+                raise Problem(
+                    401,
+                    "the API key is not valid (unknown, revoked or mistyped)",
+                    headers={"WWW-Authenticate": 'Bearer realm="accord", error="invalid_token"'},
+                )
+            caller = Caller(user, self.store.directory.viewer(user), key.split("_")[1])
+            with self._lock:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[key] = (time.monotonic() + self.settings.key_cache_seconds, caller)
+        assert caller.key_id is not None
+        wait = self.limiter.take(caller.key_id)
+        if wait > 0:
+            raise Problem(
+                429,
+                f"too many requests for this key; try again in {wait:.1f} s",
+                headers=retry_after(wait),
+            )
+        return caller
+
+    def _cached(self, key: str) -> Caller | None:
+        with self._lock:
+            found = self._cache.get(key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def forget(self) -> None:
+        """Drop every remembered key (after a revocation in this worker)."""
+        with self._lock:
+            self._cache.clear()
+
+
+def _key_from_header(header: str) -> tuple[str, str | None]:
+    """The key, and for Basic the e-mail address it claims to belong to."""
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value, None
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise Problem(401, "malformed Basic credentials") from None
+        email, _, password = decoded.partition(":")
+        return password, email
+    raise Problem(401, "use Authorization: Bearer <key> (or Basic with the key as password)")

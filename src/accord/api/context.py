@@ -1,0 +1,66 @@
+"""What every route shares: the store, the settings, authentication and the audit helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from accord.api.auth import Authenticator, Caller
+from accord.intel.lookup import BenignCheck
+from accord.model.tlp import Tlp
+from accord.settings import Settings
+from accord.store.audit import Event
+from accord.store.node import Store
+from accord.store.records import StoredObject
+
+
+@dataclass
+class Node:
+    store: Store
+    settings: Settings
+    auth: Authenticator
+    benign_check: BenignCheck | None = None
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+
+    def audit(self, caller: Caller, action: str, target: str | None, **detail: object) -> None:
+        self.store.audit.append(
+            Event(
+                action=action,
+                user_id=caller.user.id if caller.user else None,
+                org_id=caller.viewer.org_id,
+                target=target,
+                detail=dict(detail),
+            )
+        )
+
+    def audit_reads(self, caller: Caller, objects: Iterable[StoredObject], via: str) -> None:
+        """Reads of AMBER, AMBER+STRICT and RED content are recorded (TLP 2.0 says who may
+        know; the log says who did)."""
+        sensitive = [o.id for o in objects if o.tlp >= Tlp.AMBER]
+        if sensitive:
+            self.audit(
+                caller,
+                "read",
+                sensitive[0] if len(sensitive) == 1 else None,
+                via=via,
+                ids=sensitive,
+            )
+
+
+def node_of(request: Request) -> Node:
+    node = request.app.state.node
+    assert isinstance(node, Node)
+    return node
+
+
+def caller_of(request: Request) -> Caller:
+    return node_of(request).auth(request)
+
+
+def caller_or_anonymous(request: Request) -> Caller:
+    """For look-ups: anonymous callers pass where the node allows public look-ups."""
+    return node_of(request).auth.authenticate(
+        request.headers.get("authorization"), anonymous_ok=True
+    )

@@ -1,0 +1,175 @@
+"""The request and response shapes the OpenAPI document describes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProblemItem(BaseModel):
+    pointer: str = Field(description="JSON pointer (RFC 6901) to the offending field")
+    detail: str
+
+
+class ProblemDoc(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemItem] | None = None
+
+
+class ObjectProblem(BaseModel):
+    pointer: str
+    property: str | None
+    reason: str
+
+
+class ObjectResult(BaseModel):
+    index: int
+    id: str | None
+    type: str | None
+    status: Literal["stored", "duplicate", "rejected", "not stored"]
+    problems: list[ObjectProblem] = []
+
+
+class IngestResult(BaseModel):
+    stored: int
+    duplicates: int
+    rejected: int
+    not_stored: int
+    spec_version: str | None
+    objects: list[ObjectResult]
+
+
+class ObjectPage(BaseModel):
+    objects: list[dict[str, Any]]
+    next: str | None = Field(description="cursor for the next page; absent on the last")
+
+
+class ReasonDoc(BaseModel):
+    relation: str
+    via: str
+    id: str
+    type: str
+    name: str | None
+    tlp: str
+    pattern: str | None = None
+    confidence: int | None = None
+    revoked: bool | None = None
+    expired: bool | None = None
+    benign: bool | None = None
+
+
+class RelatedDoc(BaseModel):
+    id: str
+    type: str
+    name: str | None
+    tlp: str
+    relationship: str
+    attack_id: str | None = None
+
+
+class ListHitDoc(BaseModel):
+    source: str
+    name: str
+    benign: bool
+
+
+class LookupAnswer(BaseModel):
+    query: str
+    type: str | None
+    value: str | None
+    verdict: Literal["malicious", "suspicious", "benign", "unknown"]
+    score: int = Field(ge=0, le=100)
+    reasons: list[ReasonDoc]
+    first_seen: str | None
+    last_seen: str | None
+    sightings: int
+    reporting_organisations: int
+    related: list[RelatedDoc]
+    lists: list[ListHitDoc]
+    error: str | None = None
+
+
+class BulkLookup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    values: list[str] = Field(min_length=1, max_length=10_000)
+    type: str | None = Field(default=None, description="value type for all; detected if absent")
+
+
+class BulkAnswer(BaseModel):
+    answers: list[LookupAnswer]
+
+
+class SightingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: str | None = Field(default=None, description="a value the organisation saw")
+    indicator: str | None = Field(default=None, description="or the id of an indicator it saw")
+    count: int = Field(default=1, ge=1, le=999_999_999)
+    first_seen: str | None = None
+    last_seen: str | None = None
+    tlp: Literal["clear", "green", "amber", "amber+strict", "red"] | None = Field(
+        default=None, description="TLP of the sighting; node default if absent"
+    )
+
+
+class SightingOut(BaseModel):
+    created: list[str]
+    sighted: list[str] = Field(description="indicators the sighting refers to")
+
+
+class OrganisationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    sector: str | None = Field(default=None, max_length=100)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+class OrganisationOut(BaseModel):
+    id: str
+    name: str
+    sector: str | None
+    country: str | None
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    organisation: str = Field(description="organisation name or identity id")
+    role: Literal["admin", "org-admin", "analyst", "reader", "sensor"] = "analyst"
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    organisation: str
+    role: str
+    api_key: str | None = Field(default=None, description="shown once, when created")
+
+
+class KeyOut(BaseModel):
+    id: str
+    created: str
+    revoked: bool
+    api_key: str | None = None
+
+
+class AuditEntryDoc(BaseModel):
+    seq: int
+    at: str
+    user_id: str | None
+    org_id: str | None
+    action: str
+    target: str | None
+    detail: dict[str, Any]
+    hash: str
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntryDoc]
+    next: str | None

@@ -1,0 +1,164 @@
+"""``accord serve``, ``accord lookup`` and ``accord audit``."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from accord.cli.context import (
+    AsOpt,
+    JsonOpt,
+    acting_user,
+    console,
+    fail,
+    open_store,
+    print_json,
+    state,
+)
+from accord.intel.lookup import Lookup
+from accord.model.timestamps import timestamp_key
+
+audit_app = typer.Typer(help="The audit log: verify its hash chain, read it.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8470,
+    workers: Annotated[int, typer.Option(help="Worker processes (they share the database).")] = 1,
+    public_lookups: Annotated[
+        bool, typer.Option("--public-lookups", help="Let anonymous callers look up TLP:CLEAR.")
+    ] = False,
+) -> None:
+    """Serve the node: REST API at /api/v1, docs at /api/docs."""
+    import uvicorn
+
+    with open_store():
+        pass  # fails early, with a message, if the database is not initialised
+    os.environ["ACCORD_DATABASE_URL"] = state.settings.database_url
+    if public_lookups:
+        os.environ["ACCORD_PUBLIC_LOOKUPS"] = "1"
+    console.print(
+        f"Accord node on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)"
+    )
+    uvicorn.run(
+        "accord.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def lookup(
+    values: Annotated[
+        list[str], typer.Argument(help="IPs, networks, domains, URLs, e-mails, hashes.")
+    ],
+    as_: AsOpt,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="Value type, if detection guesses wrong.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """A verdict for each value, from what the user may see (audited)."""
+    with open_store() as store:
+        user = acting_user(store, as_)
+        engine = Lookup(store, store.directory.viewer(user))
+        answers = engine.many(values, type_)
+        store.audit.append(*engine.audit_events(answers, user.id))
+    if json:
+        print_json([answer.as_json() for answer in answers])
+        return
+    for answer in answers:
+        if answer.error:
+            console.print(f"[red]{answer.query}[/]: {answer.error}", highlight=False)
+            continue
+        colour = {"malicious": "red", "suspicious": "yellow", "benign": "green"}.get(
+            answer.verdict, "white"
+        )
+        console.print(
+            f"[bold]{answer.kind} {answer.value}[/]: [{colour}]{answer.verdict}[/] "
+            f"(score {answer.score}, {answer.reporting_organisations} organisations, "
+            f"{answer.sightings} sightings, "
+            f"seen {answer.first_seen or '-'} .. {answer.last_seen or '-'})",
+            highlight=False,
+        )
+        for reason in answer.reasons:
+            console.print(
+                f"  {reason.relation:14} {reason.tlp:17} {reason.type} {reason.name or reason.id}",
+                highlight=False,
+            )
+        for related in answer.related:
+            label = f"{related.attack_id} " if related.attack_id else ""
+            console.print(
+                f"  related: {related.relationship} {related.type} "
+                f"{label}{related.name or related.id}",
+                highlight=False,
+            )
+
+
+@audit_app.command("verify")
+def audit_verify(json: JsonOpt = False) -> None:
+    """Check the audit log's hash chain; exit 1 if an entry was changed, deleted or inserted."""
+    with open_store() as store:
+        count, breaks = store.audit.verify()
+    if json:
+        print_json(
+            {
+                "entries": count,
+                "ok": not breaks,
+                "breaks": [{"seq": b.seq, "reason": b.reason} for b in breaks],
+            }
+        )
+    elif breaks:
+        for found in breaks:
+            console.print(f"[red]entry {found.seq}[/]: {found.reason}", highlight=False)
+        console.print(f"{len(breaks)} break(s) in {count} entries.")
+    else:
+        console.print(f"The audit log is intact: {count} entries chain correctly.")
+    if breaks:
+        raise typer.Exit(1)
+
+
+@audit_app.command("show")
+def audit_show(
+    org: Annotated[str | None, typer.Option(help="Only this organisation (name or id).")] = None,
+    since: Annotated[str | None, typer.Option(help="RFC 3339 timestamp.")] = None,
+    action: Annotated[str | None, typer.Option(help="lookup, read, write or admin.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many entries.")] = 100,
+    json: JsonOpt = False,
+) -> None:
+    """Show audit entries, oldest first."""
+    with open_store() as store:
+        org_id = store.directory.org(org).id if org else None
+        try:
+            since_key = timestamp_key(since) if since else None
+        except ValueError as exc:
+            fail(f"--since: {exc}")
+        entries = store.audit.entries(org_id, since_key, action, 0, limit)
+    if json:
+        print_json(
+            [
+                {
+                    "seq": e.seq,
+                    "at": e.at,
+                    "user_id": e.user_id,
+                    "org_id": e.org_id,
+                    "action": e.action,
+                    "target": e.target,
+                    "detail": e.detail,
+                }
+                for e in entries
+            ]
+        )
+        return
+    table = Table("seq", "at", "action", "target", "org", "detail")
+    for e in entries:
+        table.add_row(
+            str(e.seq), e.at, e.action, e.target or "", e.org_id or "", str(e.detail)[:60]
+        )
+    console.print(table)

@@ -1,0 +1,207 @@
+"""Why an extracted value may be benign, or not an indicator at all.
+
+The checks here need nothing but the value and where it was written: documentation and
+special-use addresses and names, private and reserved ranges, version numbers that look like
+addresses, file names that look like domains, hashes of empty input, and values written in
+the clear in a report that defangs its indicators (the writer's own sign that they are
+references, not indicators).
+
+Lists maintained elsewhere (MISP warninglists: cloud ranges, top sites, public resolvers, ...)
+live in the intel layer, which this layer may not import. They come in through `Flagger`: a
+callable given each normalised `Observable` that returns the reasons it is listed, e.g.
+``lambda o: [f"on warninglist {name}" for name in warninglists.hits(o)]``. The CLI and the
+API pass one in; without it only the built-in checks run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Final
+
+from accord.ingest.extract.findings import Finding, Flag
+from accord.ingest.extract.patterns import SPECIAL_USE_TLDS
+from accord.model.observable_types import Observable
+
+Flagger = Callable[[Observable], list[str]]
+"""Extra checks from outside this layer (e.g. warninglists): reasons, or [] when none."""
+
+NETWORK_KINDS: Final = frozenset(
+    {"ipv4", "ipv6", "ipv4-net", "ipv6-net", "domain", "url", "email", "onion"}
+)
+
+# Kinds a report cites as sources (pages, sites, contacts); addresses are rarely cited so.
+_REFERENCE_KINDS: Final = frozenset({"domain", "url", "email"})
+_DOCUMENTATION_NETS: Final = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "192.0.2.0/24",  # RFC 5737 TEST-NET-1
+        "198.51.100.0/24",  # RFC 5737 TEST-NET-2
+        "203.0.113.0/24",  # RFC 5737 TEST-NET-3
+        "2001:db8::/32",  # RFC 3849
+        "3fff::/20",  # RFC 9637
+    )
+)
+# RFC 2606 section 3: the second-level names reserved for documentation.
+_EXAMPLE_DOMAINS: Final = frozenset({"example.com", "example.net", "example.org"})
+# Hashes of zero bytes: a tool's output for an empty file, never a sample.
+_EMPTY_HASHES: Final = frozenset(
+    {
+        "d41d8cd98f00b204e9800998ecf8427e",
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+        "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+    }
+)
+# Top-level domains that are also common file extensions: "setup.zip", "notes.md" and
+# "run.sh" are more often files than hosts when written in the clear.
+_FILE_EXTENSION_TLDS: Final = frozenset(
+    {"zip", "mov", "py", "sh", "pl", "rs", "md", "ps", "so", "cab", "bat", "exe", "dll", "doc"}
+)
+# Hosts that reports cite as sources, not as indicators. Small on purpose: the warninglists
+# (through a `Flagger`) carry the long lists.
+_REFERENCE_HOSTS: Final = frozenset(
+    {
+        "virustotal.com",
+        "any.run",
+        "tria.ge",
+        "abuse.ch",
+        "twitter.com",
+        "x.com",
+        "linkedin.com",
+        "malware-traffic-analysis.net",
+        "welivesecurity.com",
+        "paloaltonetworks.com",
+        "mitre.org",
+        "nist.gov",
+        "decoded.avast.io",
+        "avast.com",
+        "eset.com",
+        "shodan.io",
+        "urlscan.io",
+        "hybrid-analysis.com",
+        "joesandbox.com",
+        "bleepingcomputer.com",
+        "microsoft.com",
+        "wikipedia.org",
+    }
+)
+_VERSION_BEFORE: Final = re.compile(
+    r"(?:\bv|\bversion|\bver\.?|\bbuild|\brelease|\bupdate)[ \t:]*$", re.IGNORECASE
+)
+
+
+def built_in_flags(finding: Finding, text_before: str, report_defangs: bool) -> list[Flag]:
+    """The flags this module can decide for `finding` alone.
+
+    `text_before` is a little of the text before the value; `report_defangs` says whether
+    the document defanged any network value.
+    """
+    flags: list[Flag] = []
+    kind = finding.kind
+    if kind in ("ipv4", "ipv6", "ipv4-net", "ipv6-net"):
+        flags.extend(_address_flags(finding.value, kind))  # cached: shared, never mutated
+        if kind == "ipv4" and _VERSION_BEFORE.search(text_before):
+            flags.append(Flag("version", "written after 'version'/'v': likely a version number"))
+    elif kind in ("domain", "url", "email", "onion"):
+        host = _host_of(finding)
+        if host is not None:
+            flags.extend(_host_flags(host, kind, finding.defanged))
+    elif kind in ("md5", "sha1", "sha256", "sha512"):
+        if finding.value in _EMPTY_HASHES:
+            flags.append(Flag("empty-hash", "the hash of empty input"))
+        elif len(set(finding.value)) <= 2:
+            flags.append(Flag("placeholder", "a repeated digit: a placeholder, not a hash"))
+    if (
+        report_defangs
+        and kind in _REFERENCE_KINDS
+        and not finding.defanged
+        and finding.derived is None
+        and not _set_apart(text_before)
+        and not any(flag.code in ("documentation", "private") for flag in flags)
+    ):
+        flags.append(
+            Flag(
+                "reference",
+                "written in the clear in a report that defangs its indicators: "
+                "likely a reference or a benign host",
+            )
+        )
+    return flags
+
+
+def _set_apart(text_before: str) -> bool:
+    """Whether the writer set the value apart as data: in a code span or a table cell, or
+    escaped from auto-linking (AsciiDoc's backslash, Markdown's angle brackets)."""
+    last = text_before.rstrip(" \t")[-1:]
+    return last in ("`", "|", "\\", "+", "<") or text_before.endswith("\t")
+
+
+def external_flags(finding: Finding, flagger: Flagger | None) -> list[Flag]:
+    """The reasons an injected `flagger` gives for `finding`'s observable (and its host)."""
+    if flagger is None or finding.observable is None:
+        return []
+    reasons = list(flagger(finding.observable))
+    return [Flag("warninglist", reason) for reason in _unique(reasons)]
+
+
+def _unique(reasons: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(reasons))
+
+
+@lru_cache(maxsize=16384)
+def _address_flags(value: str, kind: str) -> tuple[Flag, ...]:
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return ()
+    for documentation in _DOCUMENTATION_NETS:
+        if network.version == documentation.version and network.subnet_of(documentation):  # type: ignore[arg-type]
+            return (Flag("documentation", f"in {documentation}, reserved for documentation"),)
+    address = network.network_address
+    checks = (
+        ("loopback", address.is_loopback, "a loopback address"),
+        ("private", address.is_link_local, "a link-local address"),
+        ("private", address.is_multicast, "a multicast address"),
+        ("private", address.is_unspecified, "the unspecified address"),
+        ("private", address.is_private, "a private or special-purpose address (RFC 6890)"),
+        ("private", address.is_reserved, "a reserved address"),
+    )
+    for code, hit, reason in checks:
+        if hit:
+            return (Flag(code, reason),)
+    if network.version == 4 and address in ipaddress.IPv4Network("100.64.0.0/10"):
+        return (Flag("private", "carrier-grade NAT space (RFC 6598)"),)
+    return ()
+
+
+def _host_of(finding: Finding) -> str | None:
+    observable = finding.observable
+    if finding.kind in ("domain", "onion"):
+        return finding.value
+    if observable is not None and observable.rdomain is not None:
+        return observable.host
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _host_flags(host: str, kind: str, defanged: bool) -> tuple[Flag, ...]:
+    labels = host.split(".")
+    tld = labels[-1]
+    if tld in SPECIAL_USE_TLDS or any(
+        host == name or host.endswith("." + name) for name in _EXAMPLE_DOMAINS
+    ):
+        return (Flag("documentation", f"{host} is a special-use or documentation name"),)
+    flags: list[Flag] = []
+    if kind == "domain" and tld in _FILE_EXTENSION_TLDS and len(labels) == 2 and not defanged:
+        flags.append(Flag("file-name", f".{tld} is also a file extension: likely a file name"))
+    if not defanged:
+        for index in range(len(labels) - 1):
+            parent = ".".join(labels[index:])
+            if parent in _REFERENCE_HOSTS:
+                flags.append(Flag("benign-host", f"{parent} is a well-known benign host"))
+                break
+    return tuple(flags)

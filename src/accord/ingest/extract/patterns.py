@@ -1,0 +1,237 @@
+"""The compiled regular expressions of the scanner, one per kind of value, and the checks
+that a candidate's shape alone cannot make (checksums, suffix list, block sizes).
+
+Every pattern runs over refanged text (see `defang`). They are built to start cheaply: each
+begins with a look-behind that rejects a start in the middle of a word, so a pass over a
+document costs about one step per character.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from typing import Final
+
+from publicsuffixlist import PublicSuffixList
+
+# -- network ------------------------------------------------------------------------------
+
+# Candidates, checked in Python (octets up to 255). Each pattern below starts with a plain
+# character class and checks what comes before with a look-behind *after* the first
+# character, so that the regex engine can skip to candidate characters with a fast search.
+IPV4: Final = re.compile(
+    r"(?P<ip>[0-9](?<![\w.][0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})"
+    r"(?:/(?P<cidr>3[0-2]|[12]?[0-9])(?![\w.]))?"
+    r"(?::(?P<port>[0-9]{1,5})(?![0-9]))?"
+    r"(?![\w]|\.[0-9])"
+)
+
+
+def valid_octets(address: str) -> bool:
+    """Each of the four parts is 0-255 without a leading zero."""
+    for part in address.split("."):
+        if int(part) > 255 or (len(part) > 1 and part[0] == "0"):
+            return False
+    return True
+
+
+# "1.2.3.4 port 443", "1.2.3.4 over TCP port 443", "1.2.3.4 on port 8080"
+PORT_WORDS: Final = re.compile(
+    r"[ \t]+(?:(?:over|on|via)[ \t]+)?(?:(?:tcp|udp)[ \t]+)?port[ \t]+([0-9]{1,5})(?![0-9])",
+    re.IGNORECASE,
+)
+# Candidates only; `ipaddress` decides. A start needs two colons within the first groups.
+IPV6: Final = re.compile(
+    r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)"
+    r"(?P<ip>[0-9A-Fa-f:]{2,39}(?:(?<=:)[0-9]{1,3}(?:\.[0-9]{1,3}){3})?)"
+    r"(?:/(?P<cidr>12[0-8]|1[01][0-9]|[1-9]?[0-9])(?![\w.]))?"
+    r"(?![\w:])"
+)
+# Host names: labels of letters, digits, "_" and "-", and a top-level label of letters or
+# Punycode. The suffix list decides whether the top-level label exists.
+# A dot and a top-level label: where a host name ends. The name's start is found by walking
+# back over name characters (`name_start`), which is far cheaper than trying a name at every
+# character of a text.
+TLD_END: Final = re.compile(
+    r"\.(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})(?![\w-]|\.[^\W_])", re.IGNORECASE
+)
+DOMAIN_NAME: Final = re.compile(
+    r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})",
+    re.IGNORECASE,
+)
+# Characters that may not come right before a host name (it would be part of something else:
+# a longer name, an e-mail address, a path, a percent-encoding).
+NOT_BEFORE_NAME: Final = frozenset(".@%/\\-_")
+
+
+def name_start(text: str, dot: int) -> int:
+    """Where the host name whose last dot is at `dot` starts (at most 253 characters back)."""
+    start = dot
+    limit = max(0, dot - 253)
+    while start > limit:
+        char = text[start - 1]
+        if char.isalnum() or char in "-_.":
+            start -= 1
+        else:
+            break
+    while start < dot and not text[start].isalnum():
+        start += 1
+    return start
+
+
+# What may follow a host to make it a URL without a scheme: an optional port, then a path.
+HOST_TAIL: Final = re.compile(r"(?::[0-9]{1,5})?/(?![/\s])")
+URL_SCHEMES: Final = (
+    r"https?|ftps?|sftp|wss?|tcp|udp|smb|file|ssh|rdp|telnet|ldaps?|irc|git|socks[45]?"
+)
+_URL_CHARS: Final = r"[^\s<>\"'`\[\]{}|\\^]"
+URL_SEPARATOR: Final = re.compile("://")
+URL_SCHEME_NAMES: Final = frozenset(URL_SCHEMES.replace("?", "").split("|")) | frozenset(
+    {"http", "ftp", "ws", "ldap", "socks", "socks4", "socks5"}
+)
+URL_REST: Final = re.compile(rf"\[[0-9A-Fa-f:.]+\]{_URL_CHARS}*|{_URL_CHARS}+")
+URL_PATH: Final = re.compile(rf"{_URL_CHARS}*")
+# A URL wrapped onto an indented next line (plain-text notes wrap long URLs this way).
+URL_CONTINUATION: Final = re.compile(rf"[ \t]*\r?\n[ \t]+(?P<rest>{_URL_CHARS}+)[ \t]*(?=\r?\n|$)")
+URL_WRAPPABLE_END: Final = ("/", "?", "&", "=", "-", "_", "%2F", "%2f")
+EMAIL: Final = re.compile(
+    r"(?<![\w.+%=-])(?P<local>[\w.+%=-]{1,64})@"
+    r"(?P<domain>(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59}))"
+    r"(?![\w-]|\.[^\W_])",
+    re.IGNORECASE,
+)
+# Traffic lines of packet-capture notes: "1.2.3.4 port 80 - evil.com - GET /path", where the
+# request's URL is spelt out in pieces.
+TRAFFIC_LINE: Final = re.compile(
+    r"^[ \t]*(?:[-*•][ \t]*)?(?:\S+[ \t]+)?port[ \t]+(?P<port>[0-9]{1,5})"
+    r"(?:[ \t]*\((?P<tls>HTTPS?)[^)]*\))?[ \t]+-[ \t]+(?P<host>[^\s]+)[ \t]+-[ \t]+"
+    r"(?P<method>GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH)[ \t]+(?P<path>/[^\s]*)",
+    re.MULTILINE,
+)
+
+# -- hashes -------------------------------------------------------------------------------
+
+HEX_HASH: Final = re.compile(r"[0-9A-Fa-f](?<![0-9A-Za-z].)[0-9A-Fa-f]{31,127}(?![0-9A-Za-z])")
+HEX_HASH_LENGTHS: Final = frozenset({32, 40, 64, 128})
+SSDEEP: Final = re.compile(
+    r"(?<![\w:/+])(?P<size>[0-9]{1,10}):(?P<one>[A-Za-z0-9+/]{6,64}):(?P<two>[A-Za-z0-9+/]{2,64})"
+    r"(?![\w+/])"
+)
+
+# -- vulnerabilities and techniques ---------------------------------------------------------
+
+CVE: Final = re.compile(r"\bCVE[-‐‑–](?P<year>[12][0-9]{3})[-‐‑–](?P<number>[0-9]{4,7})\b", re.I)
+# ATT&CK technique (T1xxx, sub-technique T1xxx.yyy) and tactic (TA00xx) ids.
+ATTACK: Final = re.compile(
+    r"(?<![\w.-])(?P<id>TA00[0-9]{2}|T1[0-9]{3}(?:\.[0-9]{3})?)(?![\w-]|\.[0-9])"
+)
+
+# -- host artefacts -------------------------------------------------------------------------
+
+_HIVES: Final[dict[str, str]] = {
+    "HKLM": "HKEY_LOCAL_MACHINE",
+    "HKCU": "HKEY_CURRENT_USER",
+    "HKCR": "HKEY_CLASSES_ROOT",
+    "HKU": "HKEY_USERS",
+    "HKCC": "HKEY_CURRENT_CONFIG",
+}
+_REG_PART: Final = r"[^\\\s\"'<>|`,;*\[\]]+"
+# A component may hold spaces ("Windows NT") only when another component follows it: a
+# trailing word is more often prose than part of the key.
+REGISTRY_KEY: Final = re.compile(
+    r"(?<![\w\\])(?P<hive>HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS"
+    r"|HKEY_CURRENT_CONFIG|HKLM|HKCU|HKCR|HKU|HKCC):?"
+    rf"(?P<rest>(?:\\\\?(?:{_REG_PART}(?: {_REG_PART})*(?=\\)|{_REG_PART}))+)",
+    re.IGNORECASE,
+)
+_PATH_PART: Final = r"[^\\/:*?\"<>|\s`]+"
+WINDOWS_PATH: Final = re.compile(
+    r"(?<![\w\\%])(?P<root>[A-Za-z]:|%[A-Za-z_()0-9]+%|\\\\[\w.$-]+)"
+    rf"(?P<rest>(?:\\{_PATH_PART}(?: {_PATH_PART})*(?=\\)|\\{_PATH_PART})+\\?)"
+)
+UNIX_PATH: Final = re.compile(
+    r"(?<![\w/.:~-])(?:~|/(?:tmp|var|etc|usr|bin|sbin|opt|home|root|dev|lib|lib64|Library"
+    r"|Users|Applications|System|private|proc|srv|mnt|run|boot|Volumes))"
+    r"/[^\s\"'<>|`,;()\[\]{}]+"
+)
+
+# -- cryptocurrency -------------------------------------------------------------------------
+
+BITCOIN_LEGACY: Final = re.compile(r"[13](?<![\w][13])[1-9A-HJ-NP-Za-km-z]{25,34}(?![\w])")
+BITCOIN_BECH32: Final = re.compile(r"(?<![\w])(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}(?![\w])")
+ETHEREUM: Final = re.compile(r"(?<![\w])0x[0-9a-fA-F]{40}(?![\w])")
+
+TRAILING_PUNCTUATION: Final = ".,;:!?'\"*>_~"
+
+_B58: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX: Final = {char: index for index, char in enumerate(_B58)}
+
+
+def valid_base58check(text: str) -> bool:
+    """A Base58Check string whose 4-byte double-SHA-256 checksum holds (Bitcoin P2PKH/P2SH)."""
+    number = 0
+    for char in text:
+        number = number * 58 + _B58_INDEX[char]
+    raw = number.to_bytes(25, "big") if number.bit_length() <= 200 else b""
+    if len(raw) != 25:
+        return False
+    payload, checksum = raw[:-4], raw[-4:]
+    return hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] == checksum
+
+
+_BECH32_CHARSET: Final = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    generator = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    checksum = 1
+    for value in values:
+        top = checksum >> 25
+        checksum = (checksum & 0x1FFFFFF) << 5 ^ value
+        for index in range(5):
+            checksum ^= generator[index] if (top >> index) & 1 else 0
+    return checksum
+
+
+def valid_bech32(text: str) -> bool:
+    """A Bech32 (BIP 173) or Bech32m (BIP 350) segwit address with a valid checksum."""
+    if text != text.lower() and text != text.upper():
+        return False
+    text = text.lower()
+    hrp, _, data = text.rpartition("1")
+    if not hrp or len(data) < 6:
+        return False
+    values = [_BECH32_CHARSET.index(char) for char in data]
+    expanded = [ord(char) >> 5 for char in hrp] + [0] + [ord(char) & 31 for char in hrp]
+    return _bech32_polymod(expanded + values) in (1, 0x2BC830A3)
+
+
+# ssdeep block sizes are 3 * 2**n (ssdeep's fuzzy.c, SSDEEP_MIN_BLOCKSIZE = 3).
+SSDEEP_BLOCK_SIZES: Final = frozenset(3 * 2**n for n in range(31))
+
+
+def canonical_hive(hive: str) -> str:
+    """The full hive name STIX wants at the start of windows-registry-key:key (STIX 2.1
+    section 6.13)."""
+    upper = hive.upper()
+    return _HIVES.get(upper, upper)
+
+
+# Special-use names (RFC 2606, RFC 6761, RFC 6762 .local, RFC 8375 home.arpa,
+# ICANN's .internal) are not in the public suffix list, but an analyst wants to see them
+# flagged rather than silently dropped.
+SPECIAL_USE_TLDS: Final = frozenset(
+    {"example", "test", "invalid", "localhost", "local", "internal"}
+)
+_SUFFIXES: Final = PublicSuffixList()
+
+
+@lru_cache(maxsize=65536)
+def public_suffix(name: str) -> str | None:
+    """The public suffix of lower-case `name` (from the bundled list; no network), or None
+    when its top-level label is not a delegated one."""
+    tld = name.rpartition(".")[2]
+    if tld in SPECIAL_USE_TLDS:
+        return tld
+    return _SUFFIXES.publicsuffix(name, accept_unknown=False)

@@ -1,0 +1,182 @@
+"""Recording that an organisation saw a value or an indicator, as STIX 2.1 sightings.
+
+A sighting (STIX 2.1 section 5.2) must name an SDO in ``sighting_of_ref``. When the reporter
+names an indicator, that is it. When it names a value, every indicator the reporter may see
+that matches the value exactly is sighted; if there is none, Accord creates one for the value
+owned by the reporter, with confidence 0 so that it adds no weight to a verdict by itself.
+The observed value itself is kept as an SCO inside an observed-data object that the
+sightings reference.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from accord.ingest.stix import Ingester, IngestOptions, IngestReport
+from accord.model.observables import Observable
+from accord.model.timestamps import timestamp_key
+from accord.model.tlp import Tlp
+from accord.store.node import Store
+from accord.store.organisations import User
+
+# STIX 2.1 section 2.9: SCO ids are UUIDv5 in this namespace over their id-contributing
+# properties (the value, for the SCOs a sighting names here).
+SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
+SCO_TYPES = {
+    "ipv4": "ipv4-addr",
+    "ipv4-net": "ipv4-addr",
+    "ipv6": "ipv6-addr",
+    "ipv6-net": "ipv6-addr",
+    "domain": "domain-name",
+    "url": "url",
+    "email": "email-addr",
+}
+HASH_NAMES = {
+    "md5": "MD5",
+    "sha1": "SHA-1",
+    "sha256": "SHA-256",
+    "sha512": "SHA-512",
+    "sha3-256": "SHA3-256",
+    "sha3-512": "SHA3-512",
+    "ssdeep": "SSDEEP",
+    "tlsh": "TLSH",
+}
+ACCORD_NAMESPACE = uuid.UUID("a1c0dd0e-5a11-4c1e-9d6e-000000000001")
+
+
+class SightingError(ValueError):
+    """A sighting that cannot be recorded as given."""
+
+
+@dataclass(frozen=True, slots=True)
+class SightingRequest:
+    count: int = 1
+    first_seen: str | None = None
+    last_seen: str | None = None
+    tlp: Tlp | None = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def sco_for(observable: Observable) -> dict[str, Any]:
+    """The STIX cyber-observable for a normalised value, with its deterministic id."""
+    if observable.kind in HASH_NAMES:
+        hashes = {HASH_NAMES[observable.kind]: observable.value}
+        contributing = orjson.dumps({"hashes": hashes}, option=orjson.OPT_SORT_KEYS)
+        return {
+            "type": "file",
+            "spec_version": "2.1",
+            "id": f"file--{uuid.uuid5(SCO_NAMESPACE, contributing.decode())}",
+            "hashes": hashes,
+        }
+    sco_type = SCO_TYPES[observable.kind]
+    contributing = orjson.dumps({"value": observable.value})
+    return {
+        "type": sco_type,
+        "spec_version": "2.1",
+        "id": f"{sco_type}--{uuid.uuid5(SCO_NAMESPACE, contributing.decode())}",
+        "value": observable.value,
+    }
+
+
+def pattern_for(observable: Observable) -> str:
+    escaped = observable.value.replace("\\", "\\\\").replace("'", "\\'")
+    if observable.kind in HASH_NAMES:
+        return f"[file:hashes.'{HASH_NAMES[observable.kind]}' = '{escaped}']"
+    return f"[{SCO_TYPES[observable.kind]}:value = '{escaped}']"
+
+
+def record_sighting(
+    store: Store,
+    user: User,
+    request: SightingRequest,
+    indicator_ids: list[str],
+    observable: Observable | None,
+    default_tlp: Tlp,
+) -> tuple[IngestReport, list[str], list[str]]:
+    """Store the sighting(s); answer the ingest report, the ids created and those sighted."""
+    now = _now()
+    first = request.first_seen or now
+    last = request.last_seen or first
+    for name, stamp in (("first_seen", first), ("last_seen", last)):
+        try:
+            timestamp_key(stamp)
+        except ValueError as exc:
+            raise SightingError(f"{name}: {exc}") from None
+    if timestamp_key(last) < timestamp_key(first):
+        raise SightingError("last_seen is before first_seen")
+    tlp = request.tlp if request.tlp is not None else default_tlp
+    marking = [tlp.marking_id]
+    objects: list[dict[str, Any]] = []
+    observed_refs: list[str] = []
+    if observable is not None:
+        sco = sco_for(observable)
+        observed: dict[str, Any] = {
+            "type": "observed-data",
+            "spec_version": "2.1",
+            "id": f"observed-data--{uuid.uuid4()}",
+            "created_by_ref": user.org_id,
+            "created": now,
+            "modified": now,
+            "first_observed": first,
+            "last_observed": last,
+            "number_observed": request.count,
+            "object_refs": [sco["id"]],
+            "object_marking_refs": marking,
+        }
+        objects += [sco, observed]
+        observed_refs = [str(observed["id"])]
+        if not indicator_ids:
+            indicator: dict[str, Any] = {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": "indicator--"
+                + str(
+                    uuid.uuid5(
+                        ACCORD_NAMESPACE, f"{user.org_id} {observable.kind} {observable.value}"
+                    )
+                ),
+                "created_by_ref": user.org_id,
+                "created": now,
+                "modified": now,
+                "name": f"Sighted {observable.kind} {observable.value}",
+                "indicator_types": ["unknown"],
+                "pattern": pattern_for(observable),
+                "pattern_type": "stix",
+                "valid_from": first,
+                "confidence": 0,
+                "labels": ["accord-sighted-value"],
+                "object_marking_refs": marking,
+            }
+            objects.append(indicator)
+            indicator_ids = [str(indicator["id"])]
+    for indicator_id in indicator_ids:
+        sighting: dict[str, Any] = {
+            "type": "sighting",
+            "spec_version": "2.1",
+            "id": f"sighting--{uuid.uuid4()}",
+            "created_by_ref": user.org_id,
+            "created": now,
+            "modified": now,
+            "first_seen": first,
+            "last_seen": last,
+            "count": request.count,
+            "sighting_of_ref": indicator_id,
+            "where_sighted_refs": [user.org_id],
+            "object_marking_refs": marking,
+        }
+        if observed_refs:
+            sighting["observed_data_refs"] = observed_refs
+        objects.append(sighting)
+    report = Ingester(store, user, default_tlp).ingest_objects(
+        objects, "2.1", "sighting", IngestOptions(tlp=tlp)
+    )
+    created = [o["id"] for o in objects]
+    return report, created, indicator_ids

@@ -1,0 +1,182 @@
+"""The append-only audit log: who looked up what, who read AMBER or RED content, every write
+and every admin action.
+
+Each entry carries the SHA-256 of the one before it, over a canonical JSON of its own fields,
+so that :meth:`AuditLog.verify` finds an entry that was changed, deleted or inserted. Appends
+are serialised (SQLite: the IMMEDIATE write lock; PostgreSQL: a transaction advisory lock)
+so that two workers never chain onto the same predecessor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, insert, select, text
+
+from accord.store.engine import write_transaction
+from accord.store.objects import now_key
+from accord.store.schema import audit_log
+
+GENESIS = "0" * 64
+_LOCK_KEY = 0x0ACC0AD1  # arbitrary constant: PostgreSQL advisory lock for audit appends
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    seq: int
+    at: str
+    user_id: str | None
+    org_id: str | None
+    action: str
+    target: str | None
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What to record; the log adds time and the hash chain."""
+
+    action: str  # lookup, read, write, admin, ...
+    user_id: str | None
+    org_id: str | None
+    target: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """Where verification found the chain broken, and why."""
+
+    seq: int
+    reason: str
+
+
+def entry_hash(
+    prev_hash: str,
+    at: str,
+    user_id: str | None,
+    org_id: str | None,
+    action: str,
+    target: str | None,
+    detail: str,
+) -> str:
+    body = orjson.dumps([prev_hash, at, user_id, org_id, action, target, detail])
+    return hashlib.sha256(body).hexdigest()
+
+
+class AuditLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def append(self, *events: Event, connection: Connection | None = None) -> None:
+        """Record events in order, in one transaction (the caller's, if given)."""
+        if connection is not None:
+            self._append(connection, events)
+            return
+        with write_transaction(self.engine) as conn:
+            self._append(conn, events)
+
+    def _append(self, conn: Connection, events: tuple[Event, ...]) -> None:
+        if not events:
+            return
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        last = conn.execute(
+            select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+        ).scalar()
+        prev = last or GENESIS
+        rows = []
+        for event in events:
+            at = now_key()
+            detail = orjson.dumps(event.detail or {}, option=orjson.OPT_SORT_KEYS).decode()
+            digest = entry_hash(
+                prev, at, event.user_id, event.org_id, event.action, event.target, detail
+            )
+            rows.append(
+                {
+                    "at": at,
+                    "user_id": event.user_id,
+                    "org_id": event.org_id,
+                    "action": event.action,
+                    "target": event.target,
+                    "detail": detail,
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+            prev = digest
+        conn.execute(insert(audit_log), rows)
+
+    def entries(
+        self,
+        org_id: str | None = None,
+        since: str | None = None,
+        action: str | None = None,
+        after_seq: int = 0,
+        limit: int = 1000,
+    ) -> list[AuditEntry]:
+        stmt = select(audit_log).where(audit_log.c.seq > after_seq)
+        if org_id is not None:
+            stmt = stmt.where(audit_log.c.org_id == org_id)
+        if since is not None:
+            stmt = stmt.where(audit_log.c.at >= since)
+        if action is not None:
+            stmt = stmt.where(audit_log.c.action == action)
+        stmt = stmt.order_by(audit_log.c.seq).limit(limit)
+        with self.engine.connect() as conn:
+            return [
+                AuditEntry(
+                    r.seq,
+                    r.at,
+                    r.user_id,
+                    r.org_id,
+                    r.action,
+                    r.target,
+                    orjson.loads(r.detail),
+                    r.prev_hash,
+                    r.hash,
+                )
+                for r in conn.execute(stmt)
+            ]
+
+    def _all_rows(self) -> Iterator[Any]:
+        last = 0
+        with self.engine.connect() as conn:
+            while True:
+                rows = list(
+                    conn.execute(
+                        select(audit_log)
+                        .where(audit_log.c.seq > last)
+                        .order_by(audit_log.c.seq)
+                        .limit(5000)
+                    )
+                )
+                yield from rows
+                if len(rows) < 5000:
+                    return
+                last = rows[-1].seq
+
+    def verify(self) -> tuple[int, list[Break]]:
+        """Walk the whole chain; answer how many entries were checked and every break."""
+        breaks: list[Break] = []
+        prev = GENESIS
+        count = 0
+        for row in self._all_rows():
+            count += 1
+            if row.prev_hash != prev:
+                breaks.append(
+                    Break(row.seq, "does not follow the entry before it (deleted or inserted)")
+                )
+            recomputed = entry_hash(
+                row.prev_hash, row.at, row.user_id, row.org_id, row.action, row.target, row.detail
+            )
+            if recomputed != row.hash:
+                breaks.append(Break(row.seq, "its content does not match its hash (changed)"))
+            prev = row.hash
+        return count, breaks

@@ -1,0 +1,65 @@
+"""`accord ingest misp` and `accord export misp` end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pymisp import MISPEvent
+from typer.testing import CliRunner
+
+from accord.cli.main import app
+
+runner = CliRunner()
+
+
+def accord(db: str, *args: str, code: int = 0) -> Any:
+    result = runner.invoke(app, ["--db", db, *args])
+    assert result.exit_code == code, result.output
+    return result
+
+
+def test_ingest_a_batch_with_a_broken_file_and_export(tmp_path: Path, shared_data: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    accord(db, "init")
+    accord(db, "org", "add", "CERT-EX")
+    accord(db, "user", "add", "analyst@cert.example", "--org", "CERT-EX")
+    eset = shared_data / "eset-malware-ioc"
+    result = accord(
+        db,
+        "ingest",
+        "misp",
+        str(eset / "sednit"),
+        str(eset / "dnsbirthday"),
+        str(eset / "sshdoor" / "misp-events" / "jakku.json"),
+        "--as",
+        "analyst@cert.example",
+        "--tlp",
+        "green",
+        "--json",
+        code=1,  # dnsbirthday is not MISP: reported, and the rest is stored
+    )
+    summaries = orjson.loads(result.stdout)
+    errors = [s for s in summaries if s["error"]]
+    assert len(errors) == 1 and "rqz-dnsduvel_blocklist.json" in errors[0]["error"]
+    assert sum(s["stored"] for s in summaries) > 100
+    assert len(summaries) == 5
+
+    out = tmp_path / "events.json"
+    accord(db, "export", "misp", "--as", "analyst@cert.example", "-o", str(out))
+    events = orjson.loads(out.read_bytes())["response"]
+    assert len(events) == 4
+    for event in events:
+        MISPEvent().load(event)
+    one = accord(
+        db,
+        "export",
+        "misp",
+        "--as",
+        "analyst@cert.example",
+        "--report",
+        "5bbe5b1c-2238-42b4-8a90-018b0a016219",
+    )
+    assert orjson.loads(one.stdout)["Event"]["info"] == "SSHDoor : Jakku"
+    accord(db, "export", "misp", "--as", "analyst@cert.example", "--report", "nope", code=1)
