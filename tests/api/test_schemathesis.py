@@ -4,6 +4,8 @@ that it stays a few seconds in CI."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import schemathesis
@@ -17,7 +19,8 @@ from accord.settings import Settings
 from accord.store.node import Store
 from community import make_community
 
-_DB = Path(__file__).resolve().parent / ".schemathesis.db"
+# One database per process: pytest-xdist imports this module in every worker.
+_DB = Path(tempfile.gettempdir()) / f"accord-schemathesis-{os.getpid()}.db"
 
 
 def _app():  # type: ignore[no-untyped-def]

@@ -18,6 +18,8 @@ from accord.api.routes import admin, audit, health, lookup, objects, sightings
 from accord.intel.lookup import BenignCheck
 from accord.settings import Settings
 from accord.store.node import Store
+from accord.taxii.app import create_taxii_app
+from accord.taxii.scheduler import FeedScheduler
 
 API = "/api/v1"
 
@@ -36,7 +38,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = FeedScheduler(node_store, settings).start()  # scheduled feed pulls
         yield
+        await scheduler.stop()
         if owned:
             node_store.close()
 
@@ -59,4 +63,5 @@ def create_app(
     app.include_router(health.router)
     for module in (objects, lookup, sightings, admin, audit):
         app.include_router(module.router, prefix=API)
+    app.mount("/taxii2", create_taxii_app(node_store, settings, node.auth))
     return app

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.cli import list_cmds, misp_cmds, report_cmds, server_cmds
+from accord.cli import feed_cmds, list_cmds, misp_cmds, report_cmds, server_cmds
 from accord.cli.context import (
     AsOpt,
     JsonOpt,
@@ -49,6 +49,8 @@ app.command("extract")(report_cmds.extract)
 app.command()(server_cmds.serve)
 app.command()(server_cmds.lookup)
 app.add_typer(server_cmds.audit_app, name="audit")
+app.add_typer(feed_cmds.feed_app, name="feed")
+app.add_typer(feed_cmds.taxii_app, name="taxii")
 
 
 @app.callback()

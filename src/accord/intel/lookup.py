@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from sqlalchemy import Connection
+
 from accord.intel.scoring import ScoreInput, score_value
 from accord.model.observables import Observable, ObservableError, detect, normalise
 from accord.model.timestamps import timestamp_key
@@ -208,9 +210,11 @@ class Lookup:
                 continue
             answers.append(Answer(text, observable.kind, observable.value))
             parsed.append((position, observable))
-        found = self.store.index.search_many(self.viewer, [o for _, o in parsed])
-        matched: set[str] = {m.obj.id for matches in found for m in matches}
-        graph = self._graph(sorted(matched))
+        # One connection for the whole look-up: a checkout per query costs more than a query.
+        with self.store.engine.connect() as conn:
+            found = self.store.index.search_many(self.viewer, [o for _, o in parsed], conn)
+            matched: set[str] = {m.obj.id for matches in found for m in matches}
+            graph = self._graph(sorted(matched), conn)
         now_key = timestamp_key(self.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         for (position, observable), matches in zip(parsed, found, strict=True):
             self._answer(answers[position], observable, matches, graph, now_key)
@@ -231,12 +235,12 @@ class Lookup:
 
     # -- the graph one hop away --------------------------------------------------------------
 
-    def _graph(self, ids: list[str]) -> Graph:
+    def _graph(self, ids: list[str], conn: Connection) -> Graph:
         graph = Graph()
         if not ids:
             return graph
         references = self.store.objects.referencing(
-            self.viewer, ids, ("source", "target", "sighting_of", "member")
+            self.viewer, ids, ("source", "target", "sighting_of", "member"), connection=conn
         )
         others: set[str] = set()
         for reference in references:
@@ -254,7 +258,7 @@ class Lookup:
                 if isinstance(other, str):
                     graph.edges.setdefault(reference.ref, []).append((kind, other))
                     others.add(other)
-        for stored in self.store.objects.get_many(self.viewer, sorted(others)):
+        for stored in self.store.objects.get_many(self.viewer, sorted(others), conn):
             graph.objects[stored.id] = stored
         return graph
 

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, select
 
+from accord.store.bulk import bulk_insert
 from accord.store.engine import write_transaction
 from accord.store.objects import now_key
 from accord.store.schema import audit_log
 
 GENESIS = "0" * 64
+_COLUMNS = ("at", "user_id", "org_id", "action", "target", "detail", "prev_hash", "hash")
 _LOCK_KEY = 0x0ACC0AD1  # arbitrary constant: PostgreSQL advisory lock for audit appends
 
 
@@ -85,12 +87,19 @@ class AuditLog:
     def _append(self, conn: Connection, events: tuple[Event, ...]) -> None:
         if not events:
             return
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        last = conn.execute(
-            select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-        ).scalar()
-        prev = last or GENESIS
+        # Every look-up writes here, so this runs on the driver's cursor (see
+        # accord.store.prepared for why).
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        try:
+            if conn.dialect.name == "postgresql":
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            cursor.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            last = cursor.fetchone()
+        finally:
+            cursor.close()
+        prev = last[0] if last else GENESIS
         rows = []
         for event in events:
             at = now_key()
@@ -99,19 +108,10 @@ class AuditLog:
                 prev, at, event.user_id, event.org_id, event.action, event.target, detail
             )
             rows.append(
-                {
-                    "at": at,
-                    "user_id": event.user_id,
-                    "org_id": event.org_id,
-                    "action": event.action,
-                    "target": event.target,
-                    "detail": detail,
-                    "prev_hash": prev,
-                    "hash": digest,
-                }
+                (at, event.user_id, event.org_id, event.action, event.target, detail, prev, digest)
             )
             prev = digest
-        conn.execute(insert(audit_log), rows)
+        bulk_insert(conn, audit_log, _COLUMNS, rows)
 
     def entries(
         self,

@@ -16,10 +16,12 @@ from accord.store import migrate
 from accord.store.allowlists import Allowlists
 from accord.store.audit import AuditLog
 from accord.store.engine import open_engine
+from accord.store.feeds import Feeds
 from accord.store.objects import ObjectStore
 from accord.store.observables import ObservableIndex
 from accord.store.organisations import Directory
 from accord.store.records import NewVersion
+from accord.store.taxii import TaxiiStore
 
 
 class Store:
@@ -32,6 +34,8 @@ class Store:
         self.directory = Directory(engine)
         self.allowlists = Allowlists(engine)
         self.audit = AuditLog(engine)
+        self.taxii = TaxiiStore(engine)
+        self.feeds = Feeds(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -7,11 +7,12 @@ so that "the current state of everything" is one indexed scan. Revoked objects a
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, select, update
+from sqlalchemy import Connection, Engine, Integer, Row, Select, bindparam, select, update
 
 from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
@@ -24,6 +25,7 @@ from accord.store.bulk import (
     stored_versions,
 )
 from accord.store.engine import write_transaction
+from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import NewVersion, Outcome, Reference, StoredObject
 from accord.store.schema import (
     net_prefixes,
@@ -32,7 +34,7 @@ from accord.store.schema import (
     objects,
     observables,
 )
-from accord.store.visibility import latest, visible_to
+from accord.store.visibility import latest, viewer_params, visible_rule, visible_to
 from accord.store.writer import BatchWriter
 
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
@@ -80,6 +82,16 @@ _OBSERVABLE_INSERT_COLUMNS = (
 )
 
 
+@contextmanager
+def _reading(engine: Engine, connection: Connection | None) -> Iterator[Connection]:
+    """The caller's connection, or one of our own for the duration."""
+    if connection is not None:
+        yield connection
+        return
+    with engine.connect() as conn:
+        yield conn
+
+
 def now_key() -> str:
     """The current time in the store's fixed-width timestamp form."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -97,6 +109,45 @@ def stored_from_row(row: Row[Any] | Any) -> StoredObject:
         revoked=bool(row.revoked),
         date_added=row.date_added,
         raw=row.raw,
+    )
+
+
+# Statements on the look-up path (accord.store.prepared): compiled once, run on the driver.
+_GET_MANY = Prepared(
+    lambda _dialect: (
+        select(*OBJECT_COLUMNS)
+        .where(InList(objects.c.id, list_param("ids")))
+        .where(latest(objects))
+        .where(visible_rule(objects))
+    )
+)
+_REFERENCING = Prepared(
+    lambda _dialect: (
+        select(*OBJECT_COLUMNS, object_refs.c.role, object_refs.c.ref)
+        .select_from(object_refs.join(objects, objects.c.seq == object_refs.c.seq))
+        .where(InList(object_refs.c.ref, list_param("ids")))
+        .where(InList(object_refs.c.role, list_param("roles")))
+        .where(latest(objects))
+        .where(visible_rule(objects))
+        .order_by(objects.c.seq)
+        .limit(bindparam("limit", type_=Integer()))
+    )
+)
+
+
+def stored_from_tuple(row: Sequence[Any]) -> StoredObject:
+    """A StoredObject from the first ten columns of a prepared row (OBJECT_COLUMNS order)."""
+    return StoredObject(
+        seq=row[0],
+        id=row[1],
+        modified=row[2],
+        type=row[3],
+        tlp=Tlp(row[4]),
+        owner_org=row[5],
+        is_latest=bool(row[6]),
+        revoked=bool(row[7]),
+        date_added=row[8],
+        raw=row[9],
     )
 
 
@@ -328,40 +379,41 @@ class ObjectStore:
                 return
             cursor = batch[-1].seq
 
-    def get_many(self, viewer: Viewer, ids: Sequence[str]) -> list[StoredObject]:
+    def get_many(
+        self, viewer: Viewer, ids: Sequence[str], connection: Connection | None = None
+    ) -> list[StoredObject]:
         """The latest versions of these ids that the viewer may see (any order)."""
-        wanted = sorted(set(ids))
-        found: list[StoredObject] = []
-        with self.engine.connect() as conn:
-            for start in range(0, len(wanted), CHUNK):
-                stmt = (
-                    self._select(viewer)
-                    .where(objects.c.id.in_(wanted[start : start + CHUNK]))
-                    .where(latest(objects))
-                )
-                found.extend(stored_from_row(row) for row in conn.execute(stmt))
-        return found
+        if not ids:
+            return []
+        with _reading(self.engine, connection) as conn:
+            dialect = conn.dialect.name
+            params = viewer_params(dialect, viewer) | {
+                "ids": encode_list(dialect, sorted(set(ids)))
+            }
+            return [stored_from_tuple(row) for row in _GET_MANY.rows(conn, params)]
 
     def referencing(
-        self, viewer: Viewer, ids: Sequence[str], roles: Sequence[str], limit: int = 1000
+        self,
+        viewer: Viewer,
+        ids: Sequence[str],
+        roles: Sequence[str],
+        limit: int = 1000,
+        connection: Connection | None = None,
     ) -> list[Reference]:
         """Latest visible objects that name any of ``ids`` in one of ``roles`` (e.g. the
         relationships whose source or target is an indicator, the sightings of it)."""
         if not ids:
             return []
-        stmt = (
-            select(*OBJECT_COLUMNS, object_refs.c.role, object_refs.c.ref)
-            .select_from(object_refs.join(objects, objects.c.seq == object_refs.c.seq))
-            .where(object_refs.c.ref.in_(sorted(set(ids))))
-            .where(object_refs.c.role.in_(list(roles)))
-            .where(latest(objects))
-            .where(visible_to(viewer, objects))
-            .order_by(objects.c.seq)
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
+        with _reading(self.engine, connection) as conn:
+            dialect = conn.dialect.name
+            params = viewer_params(dialect, viewer) | {
+                "ids": encode_list(dialect, sorted(set(ids))),
+                "roles": encode_list(dialect, list(roles)),
+                "limit": limit,
+            }
             return [
-                Reference(row.role, row.ref, stored_from_row(row)) for row in conn.execute(stmt)
+                Reference(row[10], row[11], stored_from_tuple(row))
+                for row in _REFERENCING.rows(conn, params)
             ]
 
     def count_latest(self, viewer: Viewer) -> dict[str, int]:

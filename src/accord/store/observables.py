@@ -4,21 +4,21 @@ through the visibility rule, so a hidden object never answers."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import orjson
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, String, literal, select, text, union_all
 
 from accord.model.networks import containing_networks, family_of
 from accord.model.observables import Observable, normalise, parent_domains
 from accord.model.visibility import Viewer
-from accord.store.bulk import SEPARATOR, is_postgres
-from accord.store.objects import OBJECT_COLUMNS, stored_from_row
+from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_tuple
+from accord.store.prepared import Prepared, encode_list
 from accord.store.records import ValueMatch
 from accord.store.schema import net_prefixes, objects, observables
-from accord.store.visibility import latest, visible_to
+from accord.store.visibility import latest, viewer_params, visible_rule
 
 Relation = Literal["exact", "cidr", "parent-domain", "url-host", "host"]
 
@@ -74,43 +74,54 @@ class ObservableIndex:
     def search(self, viewer: Viewer, observable: Observable) -> list[ValueMatch]:
         return self.search_many(viewer, [observable])[0]
 
-    def search_many(self, viewer: Viewer, searched: Sequence[Observable]) -> list[list[ValueMatch]]:
+    def search_many(
+        self,
+        viewer: Viewer,
+        searched: Sequence[Observable],
+        connection: Connection | None = None,
+    ) -> list[list[ValueMatch]]:
         """For each observable, in order, the visible objects that know it."""
-        with self.engine.connect() as conn:
+        with _reading(self.engine, connection) as conn:
+            dialect = conn.dialect.name
             prefixes = _prefixes(conn)
             wanted = [candidates(observable, prefixes) for observable in searched]
             values = sorted({value for c in wanted for value in c.values})
             hosts = sorted({c.host for c in wanted if c.host is not None})
-            by_value: dict[str, list[Any]] = {}
-            by_host: dict[str, list[Any]] = {}
-            for row in _matching_rows(conn, viewer, "value", values):
-                by_value.setdefault(row.ob_value, []).append(row)
-            for row in _matching_rows(conn, viewer, "host", hosts):
-                by_host.setdefault(row.ob_host, []).append(row)
+            params = viewer_params(dialect, viewer) | {
+                "values": encode_list(dialect, values),
+                "hosts": encode_list(dialect, hosts),
+            }
+            rows = _SEARCH.rows(conn, params) if values or hosts else []
+        by_value: dict[str, list[tuple[Any, ...]]] = {}
+        by_host: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            # row: OBJECT_COLUMNS, then kind, value, host, path, simple, matched-by
+            target = by_value if row[15] == "value" else by_host
+            target.setdefault(row[11] if row[15] == "value" else row[12], []).append(row)
         answers: list[list[ValueMatch]] = []
         for found in wanted:
             seen: set[tuple[int, str]] = set()
             matches: list[ValueMatch] = []
-            rows = [
+            pairs: list[tuple[tuple[Any, ...], Relation]] = [
                 (row, found.values[value])
                 for value in found.values
                 for row in by_value.get(value, ())
             ]
             if found.host is not None:
-                rows.extend((row, "host") for row in by_host.get(found.host, ()))
-            for row, relation in rows:
-                key = (row.seq, row.ob_value)
+                pairs.extend((row, "host") for row in by_host.get(found.host, ()))
+            for row, relation in pairs:
+                key = (row[0], row[11])
                 if key in seen:
                     continue
                 seen.add(key)
                 matches.append(
                     ValueMatch(
                         relation=relation,
-                        kind=row.ob_kind,
-                        value=row.ob_value,
-                        path=row.ob_path,
-                        simple=bool(row.ob_simple),
-                        obj=stored_from_row(row),
+                        kind=row[10],
+                        value=row[11],
+                        path=row[13],
+                        simple=bool(row[14]),
+                        obj=stored_from_tuple(row),
                     )
                 )
             matches.sort(key=lambda match: match.obj.seq)
@@ -118,43 +129,53 @@ class ObservableIndex:
         return answers
 
 
+# How often to re-read the network prefix lengths present: they change only when a network
+# of a length never seen before is first stored, so a worker may trust them for a moment.
+PREFIX_CACHE_SECONDS = 2.0
+_prefix_cache: dict[str, tuple[float, dict[str, list[int]]]] = {}
+
+
 def _prefixes(conn: Connection) -> dict[str, list[int]]:
+    key = str(conn.engine.url)
+    cached = _prefix_cache.get(key)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
     found: dict[str, list[int]] = {}
     for kind, prefix in conn.execute(select(net_prefixes.c.kind, net_prefixes.c.prefix)):
         found.setdefault(kind, []).append(int(prefix))
+    _prefix_cache[key] = (now + PREFIX_CACHE_SECONDS, found)
     return found
 
 
-def _matching_rows(
-    conn: Connection, viewer: Viewer, column: Literal["value", "host"], wanted: list[str]
-) -> list[Any]:
-    """Index rows whose ``column`` is one of ``wanted``, joined to their latest visible
-    object. The wanted values travel as one parameter (a JSON array on SQLite, a delimited
-    string on PostgreSQL), however many there are."""
-    if not wanted:
-        return []
-    if is_postgres(conn):
-        if any(SEPARATOR in value for value in wanted):
-            wanted = [value for value in wanted if SEPARATOR not in value]
-        source = text("unnest(string_to_array(:wanted, :sep)) AS wanted(value)")
-        params: dict[str, str] = {"wanted": SEPARATOR.join(wanted), "sep": SEPARATOR}
+def _search_statement(dialect: str) -> Any:
+    """Index rows whose value is one of ``:values`` or whose host is one of ``:hosts``,
+    joined to their latest visible object; one statement, two list parameters."""
+    if dialect == "postgresql":
+        source = "unnest(string_to_array(:{name}, E'\\x1f')) AS wanted(value)"
     else:
-        source = text("json_each(:wanted) AS wanted")
-        params = {"wanted": orjson.dumps(wanted).decode()}
-    key = observables.c.value if column == "value" else observables.c.host
-    stmt = (
-        select(
-            *OBJECT_COLUMNS,
-            observables.c.kind.label("ob_kind"),
-            observables.c.value.label("ob_value"),
-            observables.c.host.label("ob_host"),
-            observables.c.path.label("ob_path"),
-            observables.c.simple.label("ob_simple"),
+        source = "json_each(:{name}) AS wanted"
+
+    def part(column: str, param: str) -> Any:
+        match_on = observables.c.value if column == "value" else observables.c.host
+        return (
+            select(
+                *OBJECT_COLUMNS,
+                observables.c.kind,
+                observables.c.value,
+                observables.c.host,
+                observables.c.path,
+                observables.c.simple,
+                literal(column, String()).label("matched_by"),
+            )
+            .select_from(text(source.format(name=param)))
+            .join(observables, match_on == text("wanted.value"))
+            .join(objects, objects.c.seq == observables.c.seq)
+            .where(latest(objects))
+            .where(visible_rule(objects))
         )
-        .select_from(source)
-        .join(observables, key == text("wanted.value"))
-        .join(objects, objects.c.seq == observables.c.seq)
-        .where(latest(objects))
-        .where(visible_to(viewer, objects))
-    )
-    return list(conn.execute(stmt, params))
+
+    return union_all(part("value", "values"), part("host", "hosts"))
+
+
+_SEARCH = Prepared(_search_statement)

@@ -182,3 +182,81 @@ allowlist_entries = Table(
     UniqueConstraint("org_id", "kind", "value", "suffix", name="uq_allowlist_entry"),
     Index("ix_allowlist_org_range", "org_id", "kind", "lo", "hi"),
 )
+
+# -- TAXII 2.1 and feeds (accord.store.taxii, accord.store.feeds) ------------------------------
+
+# `added_after` (TAXII 2.1 section 3.5) is a range on date_added: this index finds where it
+# starts, and the pages then follow the primary key.
+Index("ix_objects_date_added", objects.c.date_added, objects.c.seq)
+
+# Sources that objects are pulled from: a TAXII 2.1 collection on another server (kind
+# "taxii") or a one-off import (kind "import"). `cursor` is the `added_after` of the next pull.
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("url", Text, comment="the API root URL"),
+    Column("collection", String(300)),
+    Column("username", String(320)),
+    Column("secret", Text, comment="password or key sent to the remote server"),
+    Column("as_user", String(36), ForeignKey("users.id"), nullable=False),
+    Column("tlp", SmallInteger, comment="for pulled objects without a TLP marking"),
+    Column("recipients", Text, nullable=False, comment="JSON: organisation and group ids"),
+    Column("interval", Integer, comment="seconds between scheduled pulls; NULL: by hand"),
+    Column("cursor", String(40)),
+    Column("last_pull", String(27)),
+    Column("last_error", Text),
+    Column("claimed_until", String(27), comment="a pull is running until then"),
+    Column("created", String(27), nullable=False),
+)
+
+# Provenance: which feed each stored version came from (a version can come from several).
+object_feeds = Table(
+    "object_feeds",
+    metadata,
+    Column("feed_id", String(36), ForeignKey("feeds.id"), primary_key=True),
+    Column("seq", SeqType, ForeignKey("objects.seq"), primary_key=True),
+    Index("ix_object_feeds_seq", "seq"),
+)
+
+# Collections besides the default "everything you may see" (accord.taxii.collections): the
+# objects of one TLP level, of one sharing group's audience, or from one feed.
+taxii_collections = Table(
+    "taxii_collections",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text),
+    Column("kind", String(8), nullable=False, comment="tlp, group or feed"),
+    Column("tlp", SmallInteger),
+    Column("group_id", String(36), ForeignKey("sharing_groups.id")),
+    Column("feed_id", String(36), ForeignKey("feeds.id")),
+    Column("writable", Boolean, nullable=False),
+    Column("created", String(27), nullable=False),
+)
+
+# The status resource of each TAXII POST (TAXII 2.1 section 4.3.1), readable by its poster.
+taxii_status = Table(
+    "taxii_status",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(64), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("request_timestamp", String(27), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("total_count", Integer, nullable=False),
+    Column("success_count", Integer, nullable=False),
+    Column("failure_count", Integer, nullable=False),
+    Column("pending_count", Integer, nullable=False),
+    Column("details", Text, nullable=False, comment="JSON: successes, failures, pendings"),
+)
+
+# Secrets of this node shared by its workers, such as the key that signs TAXII `next` tokens.
+node_secrets = Table(
+    "node_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(128), nullable=False),
+)

@@ -4,31 +4,66 @@ tests prove the two agree on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Table, and_, exists, or_
+from sqlalchemy import Boolean, ColumnElement, Table, and_, bindparam, exists, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
+from accord.store.prepared import InList, encode_list, list_param
 from accord.store.schema import object_audience
 
 
-def visible_to(viewer: Viewer, objects: Table) -> ColumnElement[bool]:
-    """A WHERE clause over ``objects`` (or an alias of it) true for the versions ``viewer``
-    may see."""
+def _rule(
+    objects: Table,
+    member: ColumnElement[bool],
+    is_principal: Callable[[ColumnElement[str]], ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    """CLEAR: everyone. GREEN: every member (not anonymous callers). AMBER, AMBER+STRICT and
+    RED: the principals recorded for the version at ingest (its audience) -- for RED only
+    users, so membership of the creator's organisation is not enough."""
     tlp = objects.c.tlp
-    if viewer.is_anonymous:
-        return tlp == int(Tlp.CLEAR)
-    principals = sorted(viewer.principals)
     audience_match = (
         exists()
         .where(object_audience.c.seq == objects.c.seq)
-        .where(object_audience.c.principal.in_(principals))
+        .where(is_principal(object_audience.c.principal))
     )
-    return or_(tlp <= int(Tlp.GREEN), and_(tlp >= int(Tlp.AMBER), audience_match))
+    return or_(
+        tlp == int(Tlp.CLEAR),
+        and_(member, or_(tlp <= int(Tlp.GREEN), and_(tlp >= int(Tlp.AMBER), audience_match))),
+    )
+
+
+def visible_to(viewer: Viewer, objects: Table) -> ColumnElement[bool]:
+    """A WHERE clause over ``objects`` true for the versions ``viewer`` may see."""
+    principals = sorted(viewer.principals)
+    return _rule(
+        objects,
+        bindparam("v_member", not viewer.is_anonymous, type_=Boolean),
+        lambda column: column.in_(principals),
+    )
+
+
+def visible_rule(objects: Table) -> ColumnElement[bool]:
+    """The same rule with the viewer as two bind parameters (pass ``viewer_params(dialect,
+    viewer)`` when executing), so that a hot statement is compiled once for any viewer."""
+    return _rule(
+        objects,
+        bindparam("v_member", type_=Boolean),
+        lambda column: InList(column, list_param("v_principals")),
+    )
+
+
+def viewer_params(dialect: str, viewer: Viewer) -> dict[str, Any]:
+    """The bind parameters of :func:`visible_rule` for one viewer."""
+    return {
+        "v_member": not viewer.is_anonymous,
+        "v_principals": encode_list(dialect, sorted(viewer.principals)),
+    }
 
 
 class _Common(ColumnElement[bool]):

@@ -12,6 +12,7 @@ import os
 import re
 import time
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -20,13 +21,16 @@ from zlib import crc32
 from accord.intel.warninglists import layout
 from accord.intel.warninglists.compiler import (
     BELOW,
+    BLOOM_MASK,
     EXACT,
     SMALL_KEY,
     compile_source,
 )
 from accord.intel.warninglists.source import (
     DOMAIN,
+    EMAIL,
     GROUP_OF_KIND,
+    HASH,
     IP,
     URL,
     ListSource,
@@ -35,7 +39,8 @@ from accord.intel.warninglists.source import (
 from accord.model.observables import Observable, detect
 
 DEFAULT_CACHE_DIR: Final = Path("var/cache")
-_ADDRESS_TEXT: Final = re.compile(r"[0-9a-f.:/]+")
+HIT_CACHE: Final = 100_000  # keys whose hits are remembered (popular parents recur)
+_ADDRESS_CHARS: Final = frozenset("0123456789abcdef.:/")
 
 
 def default_cache_dir() -> Path:
@@ -82,6 +87,7 @@ class WarningLists:
         self._entry_offsets = mapped.array("entry_offsets")
         self._entry_lists = mapped.array("entry_lists")
         self._entry_flags = mapped.array("entry_flags")
+        self._bloom = mapped.array("bloom")
         self._v4_starts = mapped.array("v4_starts")
         self._v4_covers = mapped.array("v4_covers")
         self._v6_starts: list[int] = meta["v6_starts"]
@@ -92,16 +98,17 @@ class WarningLists:
         self._cidr_text: str = meta["cidr_texts"]
         self._cidr_texts: list[str] | None = None
         self._hits: dict[tuple[int, str], WarningHit] = {}
+        self._entry_hits: dict[int, tuple[WarningHit, ...]] = {}
         self._cover_hits: dict[tuple[int, int], list[WarningHit]] = {}
         self._small: dict[str, tuple[int, ...]] = meta["small_keys"]
-        # A list for "domain|ip" attributes applies to addresses, but only its entries that
-        # could be part of an address can match one: not the 5,000 disposable e-mail domains.
+        # An address's canonical text has only hex digits, ".", ":" and "/": a substring
+        # entry with any other character can never be inside one.
         self._substring_matchers = {
             group: _SubstringMatcher.build(
                 [
                     (i, text)
                     for i, text in meta["substrings"]
-                    if self._lists[i][4] & group and (group != IP or _ADDRESS_TEXT.fullmatch(text))
+                    if self._lists[i][4] & group and (group != IP or set(text) <= _ADDRESS_CHARS)
                 ]
             )
             for group in GROUP_OF_KIND.values()
@@ -110,6 +117,15 @@ class WarningLists:
             (list_index, re.compile(pattern, flags))
             for list_index, pattern, flags in meta["regexes"]
         ]
+        self._checkers: dict[str, Callable[[Observable], list[WarningHit]]] = {}
+        for kind, group in GROUP_OF_KIND.items():
+            self._checkers[kind] = {
+                IP: self._check_ip,
+                DOMAIN: self._check_domain,
+                URL: self._check_url,
+                EMAIL: self._check_email,
+                HASH: self._check_hash,
+            }[group]
         self._regex_groups = 0
         for list_index, _ in self._regexes:
             self._regex_groups |= self._lists[list_index][4]
@@ -132,6 +148,11 @@ class WarningLists:
             header["content_sha256"] = source.content_sha256()
             layout.write(path, compiled, header)
             built = True
+            # Indexes of other list sets or formats are stale; a process that has one mapped
+            # keeps reading it (unlinking does not unmap).
+            for stale in path.parent.glob("warninglists-*.idx"):
+                if stale != path:
+                    stale.unlink(missing_ok=True)
         mapped = layout.Mapped(path)
         return cls(mapped, LoadInfo(path, built, time.perf_counter() - start))
 
@@ -154,36 +175,63 @@ class WarningLists:
 
     def check(self, observable: Observable) -> list[WarningHit]:
         """Every list `observable` is on, one hit per list (the most specific entry)."""
-        group = GROUP_OF_KIND.get(observable.kind, 0)
-        if not group:
-            return []
+        checker = self._checkers.get(observable.kind)
+        return [] if checker is None else checker(observable)
+
+    # One method per group, each doing only what its lists need: this is the hot path of
+    # every look-up and of list ingest, and a Python call costs as much as a dict look-up.
+
+    def _check_ip(self, observable: Observable) -> list[WarningHit]:
         hits: list[WarningHit] = []
         value = observable.value
-        if group == IP:
-            packed = self._small.get(value)
-            if packed is not None:
-                self._packed(packed, value, EXACT, group, hits)
-            self._cidr(observable, group, hits)
-        elif group == DOMAIN:
-            self._name(value, group, hits)
-        elif group == URL:
-            self._exact(value, group, hits)
-            host = observable.host
-            if host is not None:
-                if observable.rdomain is not None:
-                    self._name(host, group, hits)
-                else:
-                    self._exact(host, group, hits)
-                    if ":" not in host:
-                        address = int.from_bytes(bytes(map(int, host.split("."))), "big")
-                        self._v4_address(address, group, hits)
+        packed = self._small.get(value)
+        if packed is not None:
+            self._packed(packed, value, EXACT, IP, hits)
+        lo = observable.lo
+        if lo is not None and len(lo) == 8 and lo == observable.hi:  # one IPv4 address
+            cover = self._v4_covers[bisect_right(self._v4_starts, int(lo, 16)) - 1]
+            if cover:
+                hits.extend(self._cover_hits_for(cover, IP))
         else:
-            self._exact(value, group, hits)
+            self._cidr(observable, IP, hits)
+        return self._finish(value, IP, hits)
+
+    def _check_domain(self, observable: Observable) -> list[WarningHit]:
+        hits: list[WarningHit] = []
+        self._name(observable.value, DOMAIN, hits)
+        return self._finish(observable.value, DOMAIN, hits)
+
+    def _check_url(self, observable: Observable) -> list[WarningHit]:
+        hits: list[WarningHit] = []
+        value = observable.value
+        self._exact(value, URL, hits)
+        host = observable.host
+        if host is not None:
+            if observable.rdomain is not None:
+                self._name(host, URL, hits)
+            else:
+                self._exact(host, URL, hits)
+                if ":" not in host:
+                    address = int.from_bytes(bytes(map(int, host.split("."))), "big")
+                    self._v4_address(address, URL, hits)
+        return self._finish(value, URL, hits)
+
+    def _check_email(self, observable: Observable) -> list[WarningHit]:
+        hits: list[WarningHit] = []
+        self._exact(observable.value, EMAIL, hits)
+        return self._finish(observable.value, EMAIL, hits)
+
+    def _check_hash(self, observable: Observable) -> list[WarningHit]:
+        hits: list[WarningHit] = []
+        self._exact(observable.value, HASH, hits)
+        return self._finish(observable.value, HASH, hits)
+
+    def _finish(self, value: str, group: int, hits: list[WarningHit]) -> list[WarningHit]:
+        """Substring and regular-expression lists, then one hit per list."""
         substrings = self._substring_matchers[group]
         if substrings is not None:
             for list_index, entry in substrings.find(value.lower()):
-                if self._lists[list_index][4] & group:
-                    hits.append(self._hit(list_index, entry))
+                hits.append(self._hit(list_index, entry))
         if self._regex_groups & group:
             for list_index, regex in self._regexes:
                 if self._lists[list_index][4] & group and regex.search(value):
@@ -196,7 +244,11 @@ class WarningLists:
         """The number of `key` in the key table, or -1 (`key_bucket`, inlined: this is the
         innermost loop of every check)."""
         needle = ("\n" + key + "\t").encode()
-        bucket = crc32(needle) & self._mask
+        code = crc32(needle)
+        bit = code & BLOOM_MASK
+        if not self._bloom[bit >> 3] >> (bit & 7) & 1:
+            return -1
+        bucket = code & self._mask
         offsets = self._bucket_offsets
         base = self._blob_start
         position = self._find(needle, base + offsets[bucket] - 1, base + offsets[bucket + 1])
@@ -221,20 +273,34 @@ class WarningLists:
             self._entries(number, value, EXACT, group, hits)
 
     def _name(self, name: str, group: int, hits: list[WarningHit]) -> None:
-        """A domain name: its exact entries, then the hostname entries of each parent."""
-        self._exact(name, group, hits)
-        dot = name.find(".")
-        while dot >= 0:
-            name = name[dot + 1 :]
+        """A domain name: its exact entries, then the hostname entries of each parent (the
+        key look-up inlined: two or three of them for every domain and URL checked)."""
+        flag = EXACT
+        if (name[0].isdigit() and name[-1].isdigit()) or ":" in name:  # `is_small_key`
+            self._exact(name, group, hits)
+            flag = BELOW
+            name = name.partition(".")[2]
+        find, offsets, base, mask = self._find, self._bucket_offsets, self._blob_start, self._mask
+        bloom = self._bloom
+        while name:
             dot = name.find(".")
-            if dot < 0:
+            if dot < 0:  # the top-level label: a small key
                 packed = self._small.get(name)
                 if packed is not None:
-                    self._packed(packed, name, BELOW, group, hits)
+                    self._packed(packed, name, flag, group, hits)
                 return
-            number = self._key(name)
-            if number >= 0:
-                self._entries(number, name, BELOW, group, hits)
+            needle = ("\n" + name + "\t").encode()
+            code = crc32(needle)
+            bit = code & BLOOM_MASK
+            if bloom[bit >> 3] >> (bit & 7) & 1:
+                bucket = code & mask
+                position = find(needle, base + offsets[bucket] - 1, base + offsets[bucket + 1])
+                if position >= 0:
+                    start = position + len(needle)
+                    number = int(self._map[start : find(b"\n", start)])
+                    self._entries(number, name, flag, group, hits)
+            name = name[dot + 1 :]
+            flag = BELOW
 
     def _packed(
         self, packed: tuple[int, ...], key: str, flag: int, group: int, hits: list[WarningHit]
@@ -247,11 +313,20 @@ class WarningLists:
     def _entries(
         self, number: int, key: str, flag: int, group: int, hits: list[WarningHit]
     ) -> None:
-        lists = self._lists
-        for position in range(self._entry_offsets[number], self._entry_offsets[number + 1]):
-            list_index = self._entry_lists[position]
-            if self._entry_flags[position] & flag and lists[list_index][4] & group:
-                hits.append(self._hit(list_index, key))
+        cache_key = (number << 8) | (flag << 5) | group
+        found = self._entry_hits.get(cache_key)
+        if found is None:
+            lists = self._lists
+            found = tuple(
+                self._hit(self._entry_lists[position], key)
+                for position in range(self._entry_offsets[number], self._entry_offsets[number + 1])
+                if self._entry_flags[position] & flag
+                and lists[self._entry_lists[position]][4] & group
+            )
+            if len(self._entry_hits) >= HIT_CACHE:
+                self._entry_hits.clear()
+            self._entry_hits[cache_key] = found
+        hits.extend(found)
 
     def _cidr(self, observable: Observable, group: int, hits: list[WarningHit]) -> None:
         if observable.lo is None or observable.hi is None:
@@ -318,30 +393,38 @@ def _one_per_list(hits: list[WarningHit]) -> list[WarningHit]:
 class _SubstringMatcher:
     """The substring-list entries that apply to one group of observables.
 
-    Few entries: one regular expression of them all answers "none" at C speed. Many (the
-    5,000 disposable e-mail domains): each entry is indexed by its `size`-grams at its first
-    `stride` offsets, so that a value's grams need only be cut at every `stride`-th position
-    (an occurrence of an entry at p covers a cut at p or just after it, and the entry is long
-    enough to hold a whole gram from there). Either way a candidate is confirmed with `in`.
+    A handful: tested one by one with `in`. Entries with a dot inside (domain names and
+    addresses, nearly all): an occurrence lines the entry's first dot up with a dot of the
+    value, so the four characters around each dot of the value pick the candidates. Others:
+    indexed by their `size`-grams at their first `stride` offsets, so that a value's grams need
+    only be cut at every `stride`-th position (an occurrence at p covers a cut at one of
+    p .. p + stride - 1, and the entry holds a whole gram from there); the cuts meet the index
+    in one C-level set operation. A candidate is always confirmed with `in`. (A regular
+    expression of the alternatives would try each at every position: slower from a few dozen
+    entries on.)
     """
 
-    FEW: Final = 64
-    GRAM: Final = 4
+    GRAM: Final = 8
+    FEW: Final = 4  # as many `in` tests cost less than cutting grams
 
     def __init__(self, entries: list[tuple[int, str]]) -> None:
-        self.entries = entries
-        shortest = min(len(text) for _, text in entries)
+        self.few = entries if len(entries) <= self.FEW else None
+        self.by_dot: dict[str, list[tuple[int, str]]] = {}
+        rest: list[tuple[int, str]] = []
+        for item in [] if self.few is not None else entries:
+            dot = item[1].find(".")
+            if 2 <= dot <= len(item[1]) - 3:
+                self.by_dot.setdefault(item[1][dot - 2 : dot + 2], []).append(item)
+            else:
+                rest.append(item)
+        self.rest = rest
+        shortest = min((len(text) for _, text in rest), default=1)
         self.size = min(self.GRAM, shortest)
         self.stride = shortest - self.size + 1
-        self.regex: re.Pattern[str] | None = None
         self.by_gram: dict[str, list[tuple[int, str]]] = {}
-        if len(entries) <= self.FEW:
-            self.regex = re.compile("|".join(re.escape(text) for _, text in entries))
-        else:
-            for list_index, text in entries:
-                for offset in range(self.stride):
-                    gram = text[offset : offset + self.size]
-                    self.by_gram.setdefault(gram, []).append((list_index, text))
+        for item in rest:
+            for offset in range(self.stride):
+                self.by_gram.setdefault(item[1][offset : offset + self.size], []).append(item)
         self.grams = frozenset(self.by_gram)
         self.cuts: dict[int, tuple[slice, ...]] = {}
 
@@ -351,10 +434,23 @@ class _SubstringMatcher:
         return cls(entries) if entries else None
 
     def find(self, text: str) -> list[tuple[int, str]]:
-        if self.regex is not None:
-            if self.regex.search(text) is None:
-                return []
-            return [(list_index, entry) for list_index, entry in self.entries if entry in text]
+        if self.few is not None:
+            return [item for item in self.few if item[1] in text]
+        found: list[tuple[int, str]] = []
+        by_dot = self.by_dot
+        dot = text.find(".", 2)
+        while dot >= 0:
+            candidates = by_dot.get(text[dot - 2 : dot + 2])
+            if candidates is not None:
+                found.extend(item for item in candidates if item[1] in text)
+            dot = text.find(".", dot + 1)
+        if self.rest:
+            found.extend(self._find_by_gram(text))
+        return sorted(set(found)) if len(found) > 1 else found
+
+    def _find_by_gram(self, text: str) -> list[tuple[int, str]]:
+        if len(self.rest) <= self.FEW:
+            return [item for item in self.rest if item[1] in text]
         cuts = self.cuts.get(len(text))
         if cuts is None:
             size = self.size
@@ -363,10 +459,9 @@ class _SubstringMatcher:
             )
         if self.grams.isdisjoint(map(text.__getitem__, cuts)):
             return []
-        found = {
-            (list_index, entry)
+        return [
+            item
             for gram in self.grams.intersection(map(text.__getitem__, cuts))
-            for list_index, entry in self.by_gram[gram]
-            if entry in text
-        }
-        return sorted(found)
+            for item in self.by_gram[gram]
+            if item[1] in text
+        ]

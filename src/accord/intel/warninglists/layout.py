@@ -57,6 +57,7 @@ def write(path: Path, compiled: Compiled, header: dict[str, Any]) -> None:
             for _, data, _ in payloads:
                 out.write(data)
                 out.write(b"\0" * (-len(data) % 8))
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the index is public data
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

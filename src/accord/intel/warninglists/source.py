@@ -46,14 +46,16 @@ GROUP_OF_KIND: Final[dict[str, int]] = {
 }
 
 # MISP attribute types (https://www.misp-project.org/datamodels/#types) by the group they
-# belong to. Composite types ("domain|ip") apply to each of their parts.
+# belong to. "domain|ip" is a composite attribute ("example.com|192.0.2.1") that Accord has no
+# observable for: as in MISP, naming it does not make a list apply to plain domains or
+# addresses (so the disposable e-mail domains flag e-mail addresses, not every domain name).
 _ATTRIBUTE_GROUPS: Final[dict[str, int]] = {
     "ip": IP,
     "ip-src": IP,
     "ip-dst": IP,
     "ip-src|port": IP,
     "ip-dst|port": IP,
-    "domain|ip": DOMAIN | IP,
+    "domain|ip": 0,
     "domain": DOMAIN,
     "hostname": DOMAIN,
     "hostname|port": DOMAIN,

@@ -1,0 +1,215 @@
+"""``accord feed``: TAXII 2.1 feeds to pull from (add, list, pull), and ``accord taxii``:
+the collections this node serves besides "everything you may see"."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from accord.cli.context import (
+    AsOpt,
+    JsonOpt,
+    acting_user,
+    console,
+    fail,
+    open_store,
+    parse_tlp,
+    print_json,
+    state,
+)
+from accord.cli.ingest import progress_bar
+from accord.ingest.stix import recipients_from_names
+from accord.taxii import collections
+from accord.taxii.pull import PAGE_SIZE, pull
+
+feed_app = typer.Typer(help="TAXII 2.1 feeds this node pulls from.", no_args_is_help=True)
+taxii_app = typer.Typer(help="The TAXII 2.1 collections this node serves.", no_args_is_help=True)
+
+
+@feed_app.command("add")
+def feed_add(
+    name: str,
+    taxii: Annotated[str, typer.Option("--taxii", help="API root (or discovery) URL.")],
+    collection: Annotated[str, typer.Option(help="Collection id on that server.")],
+    as_: AsOpt,
+    user: Annotated[str | None, typer.Option(help="HTTP Basic user name.")] = None,
+    password: Annotated[str | None, typer.Option(help="HTTP Basic password.")] = None,
+    key: Annotated[str | None, typer.Option(help="API key, sent as a Bearer token.")] = None,
+    tlp: Annotated[
+        str | None, typer.Option(help="TLP for pulled objects without a TLP marking.")
+    ] = None,
+    recipients: Annotated[
+        str | None,
+        typer.Option(help="For AMBER objects: comma-separated organisations, or group:NAME."),
+    ] = None,
+    interval: Annotated[
+        int | None,
+        typer.Option(help="Pull every SECONDS in the server (default: only by hand).", min=10),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Add a feed: a collection on a TAXII 2.1 server, pulled as the user --as."""
+    if key is not None and (user is not None or password is not None):
+        fail("give either --user and --password, or --key")
+    if (user is None) != (password is None):
+        fail("--user and --password go together")
+    level = parse_tlp(tlp)
+    with open_store() as store:
+        owner = acting_user(store, as_)
+        if not owner.role.may_ingest:
+            fail(f"{owner.email} is a {owner.role.value}: feeds need an analyst or admin")
+        named = recipients_from_names(store, (recipients or "").split(","))
+        feed = store.feeds.add(
+            name,
+            "taxii",
+            owner.id,
+            url=taxii,
+            collection=collection,
+            username=user,
+            secret=password if user is not None else key,
+            tlp=level,
+            org_ids=sorted(named.org_ids),
+            group_ids=sorted(named.group_ids),
+            interval=interval,
+        )
+    if json:
+        print_json({"id": feed.id, "name": feed.name, "url": feed.url, "collection": collection})
+    else:
+        console.print(f"Added feed [bold]{feed.name}[/] ({taxii}, collection {collection}).")
+
+
+@feed_app.command("list")
+def feed_list(json: JsonOpt = False) -> None:
+    """List feeds with their cursors and last pulls (credentials are not shown)."""
+    with open_store() as store:
+        found = [(feed, store.feeds.count(feed.id)) for feed in store.feeds.all()]
+    rows = [
+        {
+            "name": feed.name,
+            "kind": feed.kind,
+            "url": feed.url,
+            "collection": feed.collection,
+            "tlp": feed.tlp.slug if feed.tlp is not None else None,
+            "interval": feed.interval,
+            "cursor": feed.cursor,
+            "last_pull": feed.last_pull,
+            "last_error": feed.last_error,
+            "objects": count,
+        }
+        for feed, count in found
+    ]
+    if json:
+        print_json(rows)
+        return
+    table = Table("name", "url", "collection", "interval", "cursor", "objects", "last error")
+    for row in rows:
+        table.add_row(
+            str(row["name"]),
+            str(row["url"] or ""),
+            str(row["collection"] or ""),
+            str(row["interval"] or "by hand"),
+            str(row["cursor"] or ""),
+            str(row["objects"]),
+            str(row["last_error"] or ""),
+        )
+    console.print(table)
+
+
+@feed_app.command("pull")
+def feed_pull(
+    name: Annotated[str | None, typer.Argument(help="Feed to pull (default: every one).")] = None,
+    page_size: Annotated[int, typer.Option(help="Objects per request.", min=1)] = PAGE_SIZE,
+    json: JsonOpt = False,
+) -> None:
+    """Pull what each feed's collection added since the last pull (resumes where it
+    stopped)."""
+    reports = []
+    with open_store() as store:
+        feeds = [store.feeds.get(name)] if name else store.feeds.all()
+        feeds = [feed for feed in feeds if feed.kind == "taxii"]
+        if name is None and not feeds:
+            fail("no TAXII feeds: add one with `accord feed add`", code=1)
+        for feed in feeds:
+            with progress_bar(json) as bar:
+                task = bar.add_task(f"{feed.name}", total=None)
+                report = pull(
+                    store,
+                    feed,
+                    state.settings.default_tlp,
+                    page_size=page_size,
+                    progress=lambda n, task=task: bar.advance(task, n),  # type: ignore[misc]
+                )
+            reports.append(report)
+            if not json:
+                line = (
+                    f"{feed.name}: {report.received} received in {report.pages} page(s), "
+                    f"{report.stored} stored, {report.duplicates} already stored, "
+                    f"{report.rejected} rejected; cursor {report.cursor or '-'}"
+                )
+                console.print(line, highlight=False)
+                if report.error:
+                    console.print(f"[red]{feed.name}: {report.error}[/]", highlight=False)
+    if json:
+        print_json([report.as_json() for report in reports])
+    if any(report.error for report in reports):
+        raise typer.Exit(1)
+
+
+@taxii_app.command("collection-add")
+def collection_add(
+    title: str,
+    tlp: Annotated[str | None, typer.Option(help="The objects of this TLP level.")] = None,
+    group: Annotated[str | None, typer.Option(help="The objects shared with this group.")] = None,
+    feed: Annotated[str | None, typer.Option(help="The objects this feed brought.")] = None,
+    description: Annotated[str | None, typer.Option(help="Shown to TAXII clients.")] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse TAXII POSTs.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Serve a collection over TAXII: by TLP level, by sharing group or by feed."""
+    with open_store() as store:
+        try:
+            made = collections.define(
+                store, title, parse_tlp(tlp), group, feed, description, not read_only
+            )
+        except ValueError as exc:
+            fail(str(exc))
+    if json:
+        print_json({"id": made.id, "title": made.title, "writable": made.writable})
+    else:
+        console.print(f"Added collection [bold]{made.title}[/] ({made.id}).")
+
+
+@taxii_app.command("collections")
+def collection_list(json: JsonOpt = False) -> None:
+    """List the collections this node serves (each caller sees only what it may)."""
+    with open_store() as store:
+        found = collections.all_collections(store)
+    rows = [
+        {
+            "id": c.id,
+            "title": c.title,
+            "tlp": c.scope.tlp.slug if c.scope.tlp is not None else None,
+            "group_id": c.scope.group_id,
+            "feed_id": c.scope.feed_id,
+            "writable": c.writable,
+        }
+        for c in found
+    ]
+    if json:
+        print_json(rows)
+        return
+    table = Table("id", "title", "holds", "writable")
+    for row in rows:
+        holds = (
+            f"TLP {row['tlp']}"
+            if row["tlp"]
+            else f"group {row['group_id']}"
+            if row["group_id"]
+            else f"feed {row['feed_id']}"
+            if row["feed_id"]
+            else "everything you may see"
+        )
+        table.add_row(str(row["id"]), str(row["title"]), holds, "yes" if row["writable"] else "no")
+    console.print(table)
