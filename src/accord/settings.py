@@ -39,6 +39,18 @@ class Settings:
     """How long a worker trusts an API key it has checked, before asking the database again
     (so a revoked key stops working within this time). ``ACCORD_KEY_CACHE_SECONDS``."""
 
+    warninglists: bool = True
+    """Check look-ups against the MISP warninglists (compiled once into a cache under
+    ``var/cache``, or ``ACCORD_CACHE_DIR``). ``ACCORD_WARNINGLISTS=0`` turns it off."""
+
+    warninglists_ignore: frozenset[str] = frozenset()
+    """Names of warninglists this node does not use, e.g. the documentation ranges on a demo
+    node whose made-up data lives there. ``ACCORD_WARNINGLISTS_IGNORE`` (comma-separated)."""
+
+    correlation_cap: int = 100
+    """A value that joins more objects than this is over-correlating: its correlations are
+    counted, not listed or stored (docs/correlation.md). ``ACCORD_CORRELATION_CAP``."""
+
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
         env = os.environ
@@ -50,4 +62,11 @@ class Settings:
             rate_burst=int(env.get("ACCORD_RATE_BURST", "400")),
             max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES", str(128 * 1024 * 1024))),
             key_cache_seconds=float(env.get("ACCORD_KEY_CACHE_SECONDS", "5")),
+            correlation_cap=int(env.get("ACCORD_CORRELATION_CAP", "100")),
+            warninglists=env.get("ACCORD_WARNINGLISTS", "1").lower() not in ("0", "false", "no"),
+            warninglists_ignore=frozenset(
+                name.strip()
+                for name in env.get("ACCORD_WARNINGLISTS_IGNORE", "").split(",")
+                if name.strip()
+            ),
         )

@@ -365,9 +365,35 @@ def test_demo_lookup_over_the_api(tmp_path: Path) -> None:
     from accord.client import Client
     from accord.settings import Settings
 
-    with TestClient(create_app(Settings(database_url=url))) as http:
+    ignore = frozenset({"List of RFC 5735 CIDR blocks", "List of RFC 3849 CIDR blocks"})
+    with TestClient(create_app(Settings(database_url=url, warninglists_ignore=ignore))) as http:
         answer = Client("http://testserver", key, http=http).lookup("198.51.100.23")
     assert answer["verdict"] == "malicious"
     assert any(r.get("attack_id") == "T1071" for r in answer["related"]) or any(
         r["type"] == "malware" for r in answer["related"]
     )
+
+
+def test_warninglists_and_allowlists_in_lookups(api) -> None:  # type: ignore[no-untyped-def]
+    cert = api.client("analyst@cert.example")
+    resolver = cert.lookup("8.8.8.8")
+    assert "List of known IPv4 public DNS resolvers" in {hit["name"] for hit in resolver["lists"]}
+    assert resolver["verdict"] == "benign"
+    # an indicator on a public resolver is damped, not "malicious"
+    bad = _common(
+        "indicator", "indicator--1d2e3f40-0000-4000-8000-00000000000a",
+        pattern="[ipv4-addr:value = '8.8.8.8']", pattern_type="stix",
+        valid_from=CREATED, confidence=100, object_marking_refs=[Tlp.GREEN.marking_id],
+    )
+    cert.ingest([bad])
+    damped = cert.lookup("8.8.8.8")
+    assert damped["reasons"] and damped["verdict"] != "malicious" and damped["score"] <= 30
+    ipify = cert.lookup("hxxps://api[.]ipify[.]org/?format=json")
+    assert any("external IP" in hit["name"] for hit in ipify["lists"])
+    # an organisation's allowlist applies to its own views only
+    cert.ingest(campaign_bundle())
+    api.store.allowlists.add(api.community.water.id, "*.example.net")
+    water = api.client("soc@water.example").lookup("c2.example.net")
+    police = api.client("investigator@police.example").lookup("c2.example.net")
+    assert any(hit["source"] == "allowlist" for hit in water["lists"]) and water["score"] < police["score"]
+    assert not any(hit["source"] == "allowlist" for hit in police["lists"])

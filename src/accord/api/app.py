@@ -14,8 +14,8 @@ from accord.api.auth import Authenticator
 from accord.api.context import Node
 from accord.api.limits import BodyLimit
 from accord.api.responses import JSONResponse
-from accord.api.routes import admin, audit, health, lookup, objects, sightings
-from accord.intel.lookup import BenignCheck
+from accord.api.routes import admin, audit, correlations, health, lookup, objects, sightings
+from accord.intel.lists import BenignLists
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.app import create_taxii_app
@@ -27,14 +27,16 @@ API = "/api/v1"
 def create_app(
     settings: Settings | None = None,
     store: Store | None = None,
-    benign_check: BenignCheck | None = None,
+    lists: BenignLists | None = None,
 ) -> FastAPI:
     """Build the application. Without arguments (as uvicorn's factory) it reads the settings
     from the environment and opens the store they name."""
     settings = settings or Settings.from_env()
     owned = store is None
     node_store = store or Store.open(settings.database_url)
-    node = Node(node_store, settings, Authenticator(node_store, settings), benign_check)
+    if lists is None and settings.warninglists:
+        lists = BenignLists.load(node_store, settings.warninglists_ignore)
+    node = Node(node_store, settings, Authenticator(node_store, settings), lists)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -61,7 +63,7 @@ def create_app(
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.include_router(health.router)
-    for module in (objects, lookup, sightings, admin, audit):
+    for module in (objects, lookup, sightings, admin, audit, correlations):
         app.include_router(module.router, prefix=API)
     app.mount("/taxii2", create_taxii_app(node_store, settings, node.auth))
     return app

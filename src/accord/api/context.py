@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from accord.api.auth import Authenticator, Caller
+from accord.intel.lists import BenignLists
 from accord.intel.lookup import BenignCheck
 from accord.model.tlp import Tlp
 from accord.settings import Settings
@@ -21,8 +22,12 @@ class Node:
     store: Store
     settings: Settings
     auth: Authenticator
-    benign_check: BenignCheck | None = None
+    lists: BenignLists | None = None
     on_close: list[Callable[[], None]] = field(default_factory=list)
+
+    def benign_check(self, caller: Caller) -> BenignCheck | None:
+        """Warninglists and the caller organisation's allowlist, for a look-up."""
+        return None if self.lists is None else self.lists.for_viewer(caller.viewer)
 
     def audit(self, caller: Caller, action: str, target: str | None, **detail: object) -> None:
         self.store.audit.append(

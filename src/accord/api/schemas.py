@@ -78,6 +78,7 @@ class ListHitDoc(BaseModel):
     source: str
     name: str
     benign: bool
+    via_parent: bool
 
 
 class LookupAnswer(BaseModel):
@@ -87,6 +88,7 @@ class LookupAnswer(BaseModel):
     verdict: Literal["malicious", "suspicious", "benign", "unknown"]
     score: int = Field(ge=0, le=100)
     reasons: list[ReasonDoc]
+    reasons_total: int = Field(description="reasons found; the strongest 50 are listed")
     first_seen: str | None
     last_seen: str | None
     sightings: int
@@ -115,6 +117,14 @@ class SightingIn(BaseModel):
     last_seen: str | None = None
     tlp: Literal["clear", "green", "amber", "amber+strict", "red"] | None = Field(
         default=None, description="TLP of the sighting; node default if absent"
+    )
+    kind: Literal["seen", "false-positive", "expired"] = Field(
+        default="seen", description="what was seen: docs/scoring.md"
+    )
+    anonymous: bool = Field(
+        default=False,
+        description="counted for everyone who may see the indicator; your organisation is "
+        "not named (needs an indicator, or a value one you may see matches)",
     )
 
 

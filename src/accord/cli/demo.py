@@ -42,7 +42,7 @@ SEARCHES = [
     "hxxps://payments[.]example[.]net/pay?id=7",  # AMBER URL, defanged
     "192.0.2.45",  # AMBER+STRICT scanner seen by the water utility
     "2001:db8:dead::beef",  # RED, one user only
-    "44d88612fea8a8f36de82e1278abb02f",  # hash of the RED sample
+    "5d41402abc4b2a76b9719d911017c592",  # hash of the RED sample
 ]
 
 
@@ -221,7 +221,7 @@ def run_demo(store: Store, json: bool = False) -> None:
     # RED, from the CERT analyst to the police investigator by name.
     sample = _indicator(
         "Sample from seized laptop",
-        "[file:hashes.MD5 = '44d88612fea8a8f36de82e1278abb02f']"
+        "[file:hashes.MD5 = '5d41402abc4b2a76b9719d911017c592']"
         " OR [ipv6-addr:value = '2001:db8:dead::beef']",
         "Do not act on this outside the investigation.",
         Tlp.RED,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.cli import feed_cmds, list_cmds, misp_cmds, report_cmds, server_cmds
+from accord.cli import correlation_cmds, feed_cmds, list_cmds, misp_cmds, report_cmds, server_cmds
 from accord.cli.context import (
     AsOpt,
     JsonOpt,
@@ -43,6 +43,8 @@ app.add_typer(export_app, name="export")
 app.add_typer(ingest_app, name="ingest")
 
 # Commands from other modules: registered here, one line each.
+app.command()(correlation_cmds.correlations)
+app.command()(correlation_cmds.sight)
 app.add_typer(list_cmds.allowlist_app, name="allowlist")
 export_app.command("misp")(misp_cmds.export_misp)
 app.command("extract")(report_cmds.extract)

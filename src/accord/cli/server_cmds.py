@@ -18,6 +18,7 @@ from accord.cli.context import (
     print_json,
     state,
 )
+from accord.intel.lists import BenignLists
 from accord.intel.lookup import Lookup
 from accord.model.timestamps import timestamp_key
 
@@ -67,7 +68,13 @@ def lookup(
     """A verdict for each value, from what the user may see (audited)."""
     with open_store() as store:
         user = acting_user(store, as_)
-        engine = Lookup(store, store.directory.viewer(user))
+        viewer = store.directory.viewer(user)
+        lists = (
+            BenignLists.load(store, state.settings.warninglists_ignore)
+            if state.settings.warninglists
+            else None
+        )
+        engine = Lookup(store, viewer, lists.for_viewer(viewer) if lists else None)
         answers = engine.many(values, type_)
         store.audit.append(*engine.audit_events(answers, user.id))
     if json:

@@ -6,6 +6,11 @@ that matches the value exactly is sighted; if there is none, Accord creates one 
 owned by the reporter, with confidence 0 so that it adds no weight to a verdict by itself.
 The observed value itself is kept as an SCO inside an observed-data object that the
 sightings reference.
+
+Kinds (seen, false-positive, expired) and anonymity travel in Accord's property extension
+(docs/scoring.md). An anonymous sighting names no reporter: no ``created_by_ref``, no
+``where_sighted_refs``; it is counted in the aggregates of everyone who may see what it sights
+(accord.store.sightings), and is itself read under its own TLP like any object.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 import orjson
 
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport
+from accord.model.extension import ACCORD_EXTENSION_ID
 from accord.model.observables import Observable
 from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp
@@ -59,6 +65,8 @@ class SightingRequest:
     first_seen: str | None = None
     last_seen: str | None = None
     tlp: Tlp | None = None
+    kind: str = "seen"  # seen, false-positive, expired (accord.store.sightings.KINDS)
+    anonymous: bool = False
 
 
 def _now() -> str:
@@ -114,6 +122,7 @@ def record_sighting(
         raise SightingError("last_seen is before first_seen")
     tlp = request.tlp if request.tlp is not None else default_tlp
     marking = [tlp.marking_id]
+    reporter: dict[str, Any] = {} if request.anonymous else {"created_by_ref": user.org_id}
     objects: list[dict[str, Any]] = []
     observed_refs: list[str] = []
     if observable is not None:
@@ -122,7 +131,7 @@ def record_sighting(
             "type": "observed-data",
             "spec_version": "2.1",
             "id": f"observed-data--{uuid.uuid4()}",
-            "created_by_ref": user.org_id,
+            **reporter,
             "created": now,
             "modified": now,
             "first_observed": first,
@@ -133,7 +142,7 @@ def record_sighting(
         }
         objects += [sco, observed]
         observed_refs = [str(observed["id"])]
-        if not indicator_ids:
+        if not indicator_ids and not request.anonymous:
             indicator: dict[str, Any] = {
                 "type": "indicator",
                 "spec_version": "2.1",
@@ -157,21 +166,37 @@ def record_sighting(
             }
             objects.append(indicator)
             indicator_ids = [str(indicator["id"])]
+    if not indicator_ids and request.anonymous:
+        raise SightingError(
+            "an anonymous sighting must sight an indicator: no indicator you may see matches "
+            "this value exactly"
+        )
+    if request.kind not in ("seen", "false-positive", "expired"):
+        raise SightingError(f"kind must be seen, false-positive or expired, not {request.kind!r}")
     for indicator_id in indicator_ids:
         sighting: dict[str, Any] = {
             "type": "sighting",
             "spec_version": "2.1",
             "id": f"sighting--{uuid.uuid4()}",
-            "created_by_ref": user.org_id,
+            **reporter,
             "created": now,
             "modified": now,
             "first_seen": first,
             "last_seen": last,
             "count": request.count,
             "sighting_of_ref": indicator_id,
-            "where_sighted_refs": [user.org_id],
             "object_marking_refs": marking,
         }
+        if not request.anonymous:
+            sighting["where_sighted_refs"] = [user.org_id]
+        if request.kind != "seen" or request.anonymous:
+            sighting["extensions"] = {
+                ACCORD_EXTENSION_ID: {
+                    "extension_type": "property-extension",
+                    "sighting_kind": request.kind,
+                    "anonymous": request.anonymous,
+                }
+            }
         if observed_refs:
             sighting["observed_data_refs"] = observed_refs
         objects.append(sighting)

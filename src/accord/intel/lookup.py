@@ -51,6 +51,7 @@ class ListHit:
     source: Literal["warninglist", "allowlist"]
     name: str
     benign: bool  # the list says "this is not malicious" (false-positive lists, allowlists)
+    via_parent: bool = False  # only a parent domain is on the list (shown, does not damp)
 
 
 @dataclass(slots=True)
@@ -126,6 +127,7 @@ class Answer:
     reporting_organisations: int = 0
     related: list[Related] = field(default_factory=list)
     lists: list[ListHit] = field(default_factory=list)
+    reasons_total: int = 0  # reasons found; the strongest MAX_REASONS are listed
     error: str | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -136,6 +138,7 @@ class Answer:
             "verdict": self.verdict,
             "score": self.score,
             "reasons": [reason.as_json() for reason in self.reasons],
+            "reasons_total": self.reasons_total,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "sightings": self.sightings,
@@ -181,6 +184,24 @@ def _attack_id(obj: dict[str, Any]) -> str | None:
     return None
 
 
+# A value on a shared host can be known to thousands of objects; an answer lists the
+# strongest of them (and says how many there are), which also bounds the work per value.
+MAX_REASONS = 50
+RELATION_ORDER = {"exact": 0, "url-host": 1, "parent-domain": 2, "cidr": 3, "host": 4}
+
+
+def _distinct(matches: list[ValueMatch]) -> tuple[int, set[str]]:
+    """How many distinct reasons, and the organisations behind all of them."""
+    return len({(m.obj.id, m.value) for m in matches}), {m.obj.owner_org for m in matches}
+
+
+def strongest(matches: list[ValueMatch]) -> list[ValueMatch]:
+    """The MAX_REASONS strongest matches: closest relation first, then the newest."""
+    unique = {(m.obj.id, m.value): m for m in matches}
+    ranked = sorted(unique.values(), key=lambda m: (RELATION_ORDER.get(m.relation, 9), -m.obj.seq))
+    return ranked[:MAX_REASONS]
+
+
 class Lookup:
     """Answers look-ups for one viewer; records each in the audit log."""
 
@@ -213,11 +234,16 @@ class Lookup:
         # One connection for the whole look-up: a checkout per query costs more than a query.
         with self.store.engine.connect() as conn:
             found = self.store.index.search_many(self.viewer, [o for _, o in parsed], conn)
+            totals = [_distinct(matches) for matches in found]
+            found = [strongest(matches) for matches in found]
             matched: set[str] = {m.obj.id for matches in found for m in matches}
             graph = self._graph(sorted(matched), conn)
         now_key = timestamp_key(self.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-        for (position, observable), matches in zip(parsed, found, strict=True):
-            self._answer(answers[position], observable, matches, graph, now_key)
+        for (position, observable), matches, (total, orgs) in zip(
+            parsed, found, totals, strict=True
+        ):
+            answers[position].reasons_total = total
+            self._answer(answers[position], observable, matches, graph, now_key, orgs)
         return answers
 
     def audit_events(self, answers: Sequence[Answer], user_id: str | None) -> list[Event]:
@@ -271,9 +297,9 @@ class Lookup:
         matches: list[ValueMatch],
         graph: Graph,
         now_key: str,
+        orgs: set[str],
     ) -> None:
         seen_reasons: set[tuple[str, str]] = set()
-        orgs: set[str] = set()
         firsts: list[str] = []
         lasts: list[str] = []
         sighting_count = 0
@@ -300,7 +326,6 @@ class Lookup:
                     reason.expired = timestamp_key(valid_until) < now_key
                 reason.benign = "benign" in (obj.get("indicator_types") or ())
             answer.reasons.append(reason)
-            orgs.add(match.obj.owner_org)
             for stamp in (obj.get("valid_from"), obj.get("created"), obj.get("first_observed")):
                 if isinstance(stamp, str):
                     firsts.append(stamp)
@@ -331,7 +356,9 @@ class Lookup:
                 ],
                 reporting_organisations=len(orgs),
                 sightings=sighting_count,
-                on_benign_list=any(hit.benign for hit in answer.lists),
+                # A list that names only a parent domain (a top-sites list naming a
+                # dynamic-DNS zone, say) says nothing about this subdomain: shown, not counted.
+                on_benign_list=any(hit.benign and not hit.via_parent for hit in answer.lists),
             )
         )
 

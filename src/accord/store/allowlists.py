@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Row, Select, and_, delete, insert, or_, select
+from sqlalchemy import Engine, Row, Select, delete, insert, select
 
 from accord.model.observables import Observable, ObservableError, detect, normalise, parent_domains
 from accord.store.engine import write_transaction
@@ -140,37 +140,13 @@ class Allowlists:
             return [_entry(row) for row in conn.execute(stmt)]
 
     def matches(self, org_id: str, observable: Observable) -> list[AllowlistEntry]:
-        """The organisation's entries that cover `observable`: the same value; a network that
-        contains it; the domain itself or a suffix entry for it or a parent; for a URL or an
-        e-mail address, the same for its host."""
-        table = allowlist_entries
-        conditions: list[ColumnElement[bool]] = [
-            and_(table.c.kind == observable.kind, table.c.value == observable.value)
-        ]
-        conditions.extend(_address_conditions(observable))
-        host = observable.host if observable.kind in ("url", "email") else None
-        if host is not None:
-            host_observable = detect(host)
-            if host_observable is not None and host_observable.kind != observable.kind:
-                conditions.append(
-                    and_(
-                        table.c.kind == host_observable.kind,
-                        table.c.value == host_observable.value,
-                    )
-                )
-                conditions.extend(_address_conditions(host_observable))
-                if host_observable.kind == "domain":
-                    conditions.append(_suffix_condition(host_observable.value))
-        if observable.kind == "domain":
-            conditions.append(_suffix_condition(observable.value))
-        stmt = (
-            select(table)
-            .where(table.c.org_id == org_id)
-            .where(or_(*conditions))
-            .order_by(table.c.kind, table.c.value)
-        )
-        with self.engine.connect() as conn:
-            return [_entry(row) for row in conn.execute(stmt)]
+        """The organisation's entries that cover `observable` (see `AllowlistMatcher`)."""
+        return self.matcher(org_id).matches(observable)
+
+    def matcher(self, org_id: str) -> AllowlistMatcher:
+        """The organisation's whole allowlist, ready to check many values in memory (an
+        allowlist is tens to thousands of entries; a bulk look-up checks ten thousand)."""
+        return AllowlistMatcher(self.entries(org_id))
 
     def _same(self, org_id: str, observable: Observable, suffix: bool) -> Select[tuple[str]]:
         table = allowlist_entries
@@ -183,26 +159,49 @@ class Allowlists:
         )
 
 
-def _address_conditions(observable: Observable) -> list[ColumnElement[bool]]:
-    """Networks that contain an address or a network: a range comparison on the fixed-width
-    hex bounds (string order is numeric order), within one family."""
-    if observable.lo is None or observable.hi is None:
-        return []
-    family = observable.kind.removesuffix("-net")
-    table = allowlist_entries
-    return [
-        and_(
-            table.c.kind == _NETWORK_KINDS[family],
-            table.c.lo <= observable.lo,
-            table.c.hi >= observable.hi,
-        )
-    ]
+class AllowlistMatcher:
+    """Which entries cover a value: the same value; a network that contains it; the domain
+    itself or a suffix entry for it or a parent; for a URL or an e-mail address, the same for
+    its host."""
 
+    def __init__(self, entries: list[AllowlistEntry]) -> None:
+        self._exact: dict[tuple[str, str], list[AllowlistEntry]] = {}
+        self._suffixes: dict[str, list[AllowlistEntry]] = {}
+        self._networks: list[tuple[str, str, str, AllowlistEntry]] = []  # kind, lo, hi
+        for entry in entries:
+            if entry.suffix:
+                self._suffixes.setdefault(entry.value, []).append(entry)
+                continue
+            self._exact.setdefault((entry.kind, entry.value), []).append(entry)
+            if entry.kind in ("ipv4-net", "ipv6-net"):
+                network = normalise(entry.kind, entry.value)
+                assert network.lo is not None and network.hi is not None
+                self._networks.append((entry.kind, network.lo, network.hi, entry))
 
-def _suffix_condition(domain: str) -> ColumnElement[bool]:
-    table = allowlist_entries
-    names = [domain, *parent_domains(domain)]
-    return and_(table.c.kind == "domain", table.c.suffix, table.c.value.in_(names))
+    def __bool__(self) -> bool:
+        return bool(self._exact or self._suffixes)
+
+    def matches(self, observable: Observable) -> list[AllowlistEntry]:
+        found: list[AllowlistEntry] = []
+        self._collect(observable, found)
+        if observable.kind in ("url", "email") and observable.host:
+            host = detect(observable.host)
+            if host is not None and host.kind != observable.kind:
+                self._collect(host, found)
+        return list(dict.fromkeys(found))
+
+    def _collect(self, observable: Observable, found: list[AllowlistEntry]) -> None:
+        found.extend(self._exact.get((observable.kind, observable.value), ()))
+        if observable.lo is not None and observable.hi is not None:
+            family = _NETWORK_KINDS.get(observable.kind.removesuffix("-net"))
+            found.extend(
+                entry
+                for kind, lo, hi, entry in self._networks
+                if kind == family and lo <= observable.lo and hi >= observable.hi
+            )
+        if observable.kind == "domain" and self._suffixes:
+            for name in (observable.value, *parent_domains(observable.value)):
+                found.extend(self._suffixes.get(name, ()))
 
 
 def _entry(row: Row[Any]) -> AllowlistEntry:

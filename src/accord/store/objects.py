@@ -103,7 +103,7 @@ def stored_from_row(row: Row[Any] | Any) -> StoredObject:
         id=row.id,
         modified=row.modified,
         type=row.type,
-        tlp=Tlp(row.tlp),
+        tlp=_TLPS[row.tlp],
         owner_org=row.owner_org,
         is_latest=bool(row.is_latest),
         revoked=bool(row.revoked),
@@ -135,6 +135,9 @@ _REFERENCING = Prepared(
 )
 
 
+_TLPS = tuple(Tlp)  # Tlp(n) is slow; the levels are 0..4 in order
+
+
 def stored_from_tuple(row: Sequence[Any]) -> StoredObject:
     """A StoredObject from the first ten columns of a prepared row (OBJECT_COLUMNS order)."""
     return StoredObject(
@@ -142,7 +145,7 @@ def stored_from_tuple(row: Sequence[Any]) -> StoredObject:
         id=row[1],
         modified=row[2],
         type=row[3],
-        tlp=Tlp(row[4]),
+        tlp=_TLPS[row[4]],
         owner_org=row[5],
         is_latest=bool(row[6]),
         revoked=bool(row[7]),
@@ -311,6 +314,9 @@ class ObjectStore:
                 for role, ref in version.references
             ],
         )
+        from accord.store.correlations import correlate  # it reads objects through this module
+
+        correlate(conn, seqs, fresh, latest_key)  # sighting facts and correlations (issue 6)
         return outcomes
 
     def known_versions(self, ids: Sequence[str]) -> dict[str, dict[str, bool]]:

@@ -260,3 +260,70 @@ node_secrets = Table(
     Column("name", String(40), primary_key=True),
     Column("value", String(128), nullable=False),
 )
+
+# -- Correlation and sightings (accord.store.correlations, accord.store.sightings) -------------
+
+# Pairs of object versions that share an observable, written at ingest, one row per direction
+# so that "what correlates with X" is one index range. `hub` is the value they join through
+# (the shared value, the network, the parent domain, the host, "file:<key>" for one file's
+# hashes); a hub that joins more than the cap is over-correlating and keeps no rows here.
+correlations = Table(
+    "correlations",
+    metadata,
+    Column("seq", SeqType, ForeignKey("objects.seq"), nullable=False),
+    Column("other_seq", SeqType, ForeignKey("objects.seq"), nullable=False),
+    Column("relation", String(16), nullable=False),
+    Column("value", Text, nullable=False, comment="this end's observable"),
+    Column("other_value", Text, nullable=False, comment="the other end's observable"),
+    Column("hub", Text, nullable=False),
+    Column("similarity", SmallInteger, comment="fuzzy hashes: 0-100"),
+    Index("ix_correlations_seq", "seq", "other_seq"),
+    Index("ix_correlations_hub", "hub"),
+)
+
+# How many objects each hub has joined (counted at ingest), and whether it went over the cap.
+correlation_hubs = Table(
+    "correlation_hubs",
+    metadata,
+    Column("hub", Text, primary_key=True),
+    Column("members", Integer, nullable=False),
+    Column("over", Boolean, nullable=False),
+)
+
+# Hashes known to be of one file (a file object or an indicator with several hashes): each
+# value points at its file's key, the smallest value of the group (a union-find in a table).
+file_hashes = Table(
+    "file_hashes",
+    metadata,
+    Column("value", String(200), primary_key=True),
+    Column("file_key", String(200), nullable=False),
+    Index("ix_file_hashes_key", "file_key"),
+)
+
+# Fuzzy hashes (ssdeep, TLSH) by comparison bucket: the ssdeep block size, the TLSH length
+# byte, so that only hashes that can be similar are compared.
+fuzzy_hashes = Table(
+    "fuzzy_hashes",
+    metadata,
+    Column("seq", SeqType, ForeignKey("objects.seq"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("bucket", Integer, nullable=False),
+    Column("value", Text, nullable=False),
+    Index("ix_fuzzy_hashes_bucket", "kind", "bucket"),
+    Index("ix_fuzzy_hashes_seq", "seq"),
+)
+
+# What each stored sighting says, for aggregates (accord.store.sightings): of what, which kind
+# (seen, false-positive, expired), how often, when, and whether its reporter is hidden.
+sighting_facts = Table(
+    "sighting_facts",
+    metadata,
+    Column("seq", SeqType, ForeignKey("objects.seq"), primary_key=True, autoincrement=False),
+    Column("sighting_of", String(300), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("anonymous", Boolean, nullable=False),
+    Column("first_seen", String(27)),
+    Column("last_seen", String(27)),
+    Index("ix_sighting_facts_of", "sighting_of"),
+)

@@ -183,19 +183,12 @@ class TaxiiStore:
             )
             stmt = stmt.where(objects.c.seq >= start)
         stmt = stmt.where(objects.c.seq > after).order_by(objects.c.seq).limit(limit)
+        levels = list(Tlp)
         with self.engine.connect() as conn:
-            return [
-                Entry(
-                    row.seq,
-                    row.id,
-                    row.modified,
-                    row.spec_version,
-                    row.date_added,
-                    Tlp(row.tlp),
-                    row.raw if raw else None,
-                )
-                for row in conn.execute(stmt)
-            ]
+            rows = conn.execute(stmt).all()
+        if raw:
+            return [Entry(s, i, m, v, d, levels[t], r) for s, i, m, v, d, t, r in rows]
+        return [Entry(s, i, m, v, d, levels[t], None) for s, i, m, v, d, t in rows]
 
     def _filtered(
         self, stmt: Select[Any], viewer: Viewer, scope: Scope, match: Match

@@ -105,7 +105,10 @@ def pull(
     previous: str | None = None  # the last page's X-TAXII-Date-Added-Last, as a key
     try:
         pages = remote.pages(
-            feed.collection, added_after=feed.cursor, limit=page_size, match={"version": "all"}
+            feed.collection,
+            added_after=feed.cursor,
+            limit=page_size,
+            match={"version": "all", "spec_version": "2.0,2.1"},
         )
         for page in pages:
             outcome = store_page(store, feed, ingester, options, page)

@@ -31,7 +31,7 @@ def _run(node: Node, caller: Caller, values: list[str], kind: str | None) -> lis
             f"unknown type {kind!r}: use one of {choices}",
             [{"pointer": "/type", "detail": "unknown type"}],
         )
-    lookup = Lookup(node.store, caller.viewer, node.benign_check)
+    lookup = Lookup(node.store, caller.viewer, node.benign_check(caller))
     answers = lookup.many(values, kind)
     user_id = caller.user.id if caller.user else None
     node.store.audit.append(*lookup.audit_events(answers, user_id))

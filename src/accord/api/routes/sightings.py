@@ -59,7 +59,14 @@ def post_sighting(
         indicators = sorted(
             {m.obj.id for m in matches if m.relation == "exact" and m.obj.type == "indicator"}
         )
-    sighting = SightingRequest(body.count, body.first_seen, body.last_seen, _tlp(body.tlp))
+    sighting = SightingRequest(
+        body.count,
+        body.first_seen,
+        body.last_seen,
+        _tlp(body.tlp),
+        kind=body.kind,
+        anonymous=body.anonymous,
+    )
     try:
         report, created, sighted = record_sighting(
             node.store, user, sighting, indicators, observable, node.settings.default_tlp

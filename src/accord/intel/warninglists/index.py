@@ -284,7 +284,7 @@ class WarningLists:
         bloom = self._bloom
         while name:
             dot = name.find(".")
-            if dot < 0:  # the top-level label: a small key
+            if dot < 0 and len(name) <= SMALL_KEY:  # the top-level label: a small key
                 packed = self._small.get(name)
                 if packed is not None:
                     self._packed(packed, name, flag, group, hits)
@@ -299,6 +299,8 @@ class WarningLists:
                     start = position + len(needle)
                     number = int(self._map[start : find(b"\n", start)])
                     self._entries(number, name, flag, group, hits)
+            if dot < 0:
+                return
             name = name[dot + 1 :]
             flag = BELOW
 

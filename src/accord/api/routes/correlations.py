@@ -1,0 +1,87 @@
+"""GET /objects/{id}/correlations: the objects that share an observable with one you may see.
+
+Both ends of every correlation are visible to the caller (the store applies the rule to both
+in its query); values on the node's warninglists or the caller organisation's allowlist do not
+correlate; an over-correlating value is counted from what the caller may see, not listed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from accord.api.auth import Caller
+from accord.api.context import caller_of, node_of
+from accord.api.problems import Problem
+from accord.api.responses import JSONResponse
+from accord.api.routes.objects import ERRORS
+from accord.intel.lookup import BenignCheck
+from accord.model.observables import Observable
+from accord.store.correlated import Correlations, Exclude
+
+router = APIRouter(tags=["correlations"])
+
+
+class CorrelationDoc(BaseModel):
+    id: str
+    type: str
+    name: str | None
+    tlp: str
+    relation: str = Field(
+        description="same-value, cidr, contains, parent-domain, subdomain, url-host, host, "
+        "same-file or similar: how the other object relates to this one"
+    )
+    value: str = Field(description="this object's observable")
+    other_value: str = Field(description="the other object's observable")
+    similarity: int | None = Field(default=None, description="fuzzy hashes: 0-100")
+
+
+class OverCorrelationDoc(BaseModel):
+    value: str
+    count: int = Field(description="objects you may see that this value joins")
+
+
+class CorrelationsDoc(BaseModel):
+    id: str
+    correlations: list[CorrelationDoc]
+    over_correlating: list[OverCorrelationDoc] = Field(
+        description="values joining more objects than the node's cap: counted, not listed"
+    )
+    truncated: bool
+
+
+def excluding(check: BenignCheck | None) -> Exclude | None:
+    """A value on a benign list (a warninglist, the allowlist) does not correlate; a list
+    that names only its parent domain says nothing about the value itself."""
+    if check is None:
+        return None
+
+    def excluded(observable: Observable) -> bool:
+        return any(not hit.via_parent for hit in check(observable))
+
+    return excluded
+
+
+@router.get(
+    "/objects/{object_id}/correlations",
+    response_model=CorrelationsDoc,
+    responses=ERRORS,
+    summary="Objects that share an observable with this one, as far as you may see both",
+)
+def get_correlations(
+    request: Request,
+    object_id: str,
+    caller: Annotated[Caller, Depends(caller_of)],
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> JSONResponse:
+    node = node_of(request)
+    exclude = excluding(node.benign_check(caller))
+    found = Correlations(node.store.engine).of_object(caller.viewer, object_id, exclude, limit)
+    if found is None:
+        raise Problem(404, f"no object {object_id} that you may see")
+    node.audit_reads(
+        caller, [found.obj, *(c.obj for c in found.correlations)], "GET /objects/{id}/correlations"
+    )
+    return JSONResponse(found.as_json())

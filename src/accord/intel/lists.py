@@ -1,0 +1,89 @@
+"""Benign lists for the look-up: the MISP warninglists every organisation shares, and the
+calling organisation's own allowlist.
+
+The warninglists index is compiled once and memory-mapped (accord.intel.warninglists); an
+organisation's allowlist is read once and kept for a couple of seconds per worker, so that a
+bulk look-up of ten thousand values costs one query for it, not ten thousand.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from accord.intel.lookup import BenignCheck, ListHit
+from accord.intel.warninglists import WarningLists
+from accord.model.observables import Observable
+from accord.model.visibility import Viewer
+from accord.store.allowlists import AllowlistMatcher
+from accord.store.node import Store
+
+ALLOWLIST_CACHE_SECONDS = 2.0
+
+
+class BenignLists:
+    """Builds the ``benign_check`` of a look-up for one viewer."""
+
+    def __init__(
+        self, store: Store, warninglists: WarningLists | None, ignore: frozenset[str] = frozenset()
+    ) -> None:
+        self.store = store
+        self.warninglists = warninglists
+        self.ignore = ignore  # list names this node does not use
+        self._allowlists: dict[str, tuple[float, AllowlistMatcher]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls, store: Store, ignore: frozenset[str] = frozenset(), cache_dir: Path | None = None
+    ) -> BenignLists:
+        """With the compiled warninglists (compiled first, once, if they are not yet)."""
+        return cls(store, WarningLists.load(cache_dir), ignore)
+
+    def _allowlist(self, org_id: str) -> AllowlistMatcher:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._allowlists.get(org_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        matcher = self.store.allowlists.matcher(org_id)
+        with self._lock:
+            self._allowlists[org_id] = (now + ALLOWLIST_CACHE_SECONDS, matcher)
+        return matcher
+
+    def for_viewer(self, viewer: Viewer) -> BenignCheck:
+        allowlist = self._allowlist(viewer.org_id) if viewer.org_id else None
+        warninglists = self.warninglists
+        ignore = self.ignore
+
+        def check(observable: Observable) -> list[ListHit]:
+            hits: list[ListHit] = []
+            if warninglists is not None:
+                hits.extend(
+                    ListHit(
+                        "warninglist",
+                        hit.list_name,
+                        hit.category == "false-positive",
+                        _via_parent(observable, hit.matched),
+                    )
+                    for hit in warninglists.check(observable)
+                    if hit.list_name not in ignore
+                )
+            if allowlist:
+                hits.extend(
+                    ListHit("allowlist", f"allowlist: {entry.display}", True)
+                    for entry in allowlist.matches(observable)
+                )
+            return hits
+
+        return check
+
+
+def _via_parent(observable: Observable, matched: str) -> bool:
+    """Whether a list matched only a parent domain of the value (or of a URL's host)."""
+    if observable.kind == "domain":
+        return matched != observable.value
+    if observable.kind in ("url", "email") and observable.host:
+        return matched not in (observable.value, observable.host)
+    return False

@@ -1,0 +1,367 @@
+"""Reading correlations (written at ingest by ``accord.store.correlations``).
+
+**Reading** (``Correlations``): a correlation is shown only when both ends are latest and
+visible to the viewer -- the visibility rule applies to both ends in the query. For an
+over-correlating hub the reader counts, in SQL and through the rule, the objects *it* may see;
+when those are no more than ``cap`` they are listed instead, so that whether a hub is "over"
+reveals nothing about objects the viewer may not see.
+
+**Warninglists and allowlists** are applied when reading, not when writing. The store may not
+import ``accord.intel``, and a predicate handed to the write path would be missing whenever a
+writer forgot it (the CLI, a feed pull, a test), so the stored correlations would depend on
+who wrote them. Instead readers pass ``exclude`` (the layer above passes the node's
+warninglists), and the viewer's own allowlist is read from ``allowlist_entries`` here: a
+correlation whose hub or either value is excluded is not shown, and not counted. Writing them
+costs little, since a popular warninglisted value (a public resolver, a CDN) is over-correlating
+and stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Select,
+    String,
+    Table,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+)
+
+from accord.model.domains import parent_domains
+from accord.model.observable_types import Observable
+from accord.model.observables import detect
+from accord.model.visibility import Viewer
+from accord.store.correlations import FILE_HUB, NETWORK_FAMILY, policy_for, relation_of
+from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_row, stored_from_tuple
+from accord.store.observables import candidates
+from accord.store.prepared import InList, Prepared, encode_list, list_param
+from accord.store.records import StoredObject
+from accord.store.schema import (
+    allowlist_entries,
+    correlation_hubs,
+    correlations,
+    net_prefixes,
+    objects,
+    observables,
+)
+from accord.store.visibility import latest, viewer_params, visible_rule, visible_to
+
+
+@dataclass(frozen=True, slots=True)
+class Correlation:
+    """One object the viewer may see that correlates with another it may see."""
+
+    source: str  # the id of the object correlated from
+    relation: str
+    value: str  # the source's observable
+    other_value: str  # the other object's observable
+    hub: str
+    similarity: int | None
+    obj: StoredObject
+
+    def as_json(self) -> dict[str, Any]:
+        body = self.obj.json()
+        name = body.get("name")
+        found: dict[str, Any] = {
+            "id": self.obj.id,
+            "type": self.obj.type,
+            "name": name if isinstance(name, str) else None,
+            "tlp": self.obj.tlp.label,
+            "relation": self.relation,
+            "value": self.value,
+            "other_value": self.other_value,
+        }
+        if self.similarity is not None:
+            found["similarity"] = self.similarity
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class OverCorrelation:
+    """A value joining more objects (that the viewer may see) than the cap: counted only."""
+
+    value: str
+    count: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count}
+
+
+@dataclass(slots=True)
+class CorrelationResult:
+    obj: StoredObject
+    correlations: list[Correlation]
+    over_correlating: list[OverCorrelation]
+    truncated: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.obj.id,
+            "correlations": [c.as_json() for c in self.correlations],
+            "over_correlating": [o.as_json() for o in self.over_correlating],
+            "truncated": self.truncated,
+        }
+
+
+Exclude = Callable[[Observable], bool]
+
+
+def _edges_statement(_dialect: str) -> Select[Any]:
+    one = cast(Table, objects.alias("one"))
+    other = cast(Table, objects.alias("other"))
+    c = correlations
+    columns = [getattr(other.c, column.name) for column in OBJECT_COLUMNS]
+    return (
+        select(
+            one.c.id, c.c.relation, c.c.value, c.c.other_value, c.c.hub, c.c.similarity, *columns
+        )
+        .select_from(one.join(c, c.c.seq == one.c.seq).join(other, other.c.seq == c.c.other_seq))
+        .where(InList(one.c.id, list_param("ids")))
+        .where(latest(one))
+        .where(visible_rule(one))
+        .where(latest(other))
+        .where(visible_rule(other))
+        .order_by(one.c.seq, other.c.seq)
+        .limit(bindparam("limit", type_=Integer()))
+    )
+
+
+_EDGES = Prepared(_edges_statement)
+
+
+def correlated(
+    conn: Connection,
+    viewer: Viewer,
+    ids: Sequence[str],
+    limit: int = 1000,
+    exclude: Exclude | None = None,
+) -> list[Correlation]:
+    """The stored correlations of these objects whose both ends ``viewer`` may see, minus
+    those through excluded values and the viewer's allowlist (one query; the look-up's)."""
+    if not ids:
+        return []
+    dialect = conn.dialect.name
+    params = viewer_params(dialect, viewer) | {
+        "ids": encode_list(dialect, sorted(set(ids))),
+        "limit": limit,
+    }
+    rows = _EDGES.rows(conn, params)
+    if not rows:
+        return []
+    keep = _Filter(conn, viewer, exclude)
+    found = []
+    for row in rows:
+        if keep.excluded(row[2]) or keep.excluded(row[3]) or keep.excluded(row[4]):
+            continue
+        found.append(
+            Correlation(row[0], row[1], row[2], row[3], row[4], row[5], stored_from_tuple(row[6:]))
+        )
+    return found
+
+
+class Correlations:
+    """What correlates with an object, as one viewer may see it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def of_object(
+        self,
+        viewer: Viewer,
+        object_id: str,
+        exclude: Exclude | None = None,
+        limit: int = 1000,
+        connection: Connection | None = None,
+    ) -> CorrelationResult | None:
+        """None when the viewer may not see the object."""
+        with _reading(self.engine, connection) as conn:
+            row = conn.execute(
+                select(*OBJECT_COLUMNS)
+                .where(objects.c.id == object_id)
+                .where(objects.c.is_latest)
+                .where(visible_to(viewer, objects))
+            ).first()
+            if row is None:
+                return None
+            obj = stored_from_row(row)
+            found = correlated(conn, viewer, [object_id], limit + 1, exclude)
+            truncated = len(found) > limit
+            result = CorrelationResult(obj, found[:limit], [], truncated)
+            self._over(conn, viewer, result, exclude, limit)
+        return result
+
+    def _over(
+        self,
+        conn: Connection,
+        viewer: Viewer,
+        result: CorrelationResult,
+        exclude: Exclude | None,
+        limit: int,
+    ) -> None:
+        """Over-correlating hubs of the object: listed when the viewer may see no more than
+        the cap of their objects, else counted; both through the rule."""
+        cap = policy_for(self.engine).cap
+        obj = result.obj
+        own = [
+            Observable(r.kind, r.value, r.host, r.lo, r.hi, r.rdomain)
+            for r in conn.execute(select(observables).where(observables.c.seq == obj.seq))
+        ]
+        if not own:
+            return
+        prefixes: dict[str, list[int]] = {}
+        for kind, prefix in conn.execute(select(net_prefixes.c.kind, net_prefixes.c.prefix)):
+            prefixes.setdefault(kind, []).append(int(prefix))
+        hubs: dict[str, tuple[Observable, str]] = {}  # hub -> (own observable, relation)
+        for observable in own:
+            for target, found in candidates(observable, prefixes).values.items():
+                hubs.setdefault(target, (observable, relation_of(found, observable.kind)))
+        over = [
+            row[0]
+            for row in conn.execute(
+                select(correlation_hubs.c.hub)
+                .where(correlation_hubs.c.hub.in_(sorted(hubs)))
+                .where(correlation_hubs.c.over)
+            )
+        ]
+        keep = _Filter(conn, viewer, exclude)
+        listed = {(c.obj.id, c.value, c.other_value) for c in result.correlations}
+        for hub in sorted(over):
+            observable, relation = hubs[hub]
+            if keep.excluded(hub) or keep.excluded(observable.value):
+                continue
+            query = _live(viewer, obj.id, observable, hub, relation == "same-value")
+            rows = conn.execute(query.limit(cap + 1)).all()
+            if len(rows) > cap:
+                counted = select(func.count(func.distinct(query.subquery().c.id)))
+                result.over_correlating.append(
+                    OverCorrelation(hub, int(conn.execute(counted).scalar_one()))
+                )
+                continue
+            for r in rows:
+                other = stored_from_row(r)
+                held_relation = relation if r.role == "holder" else r.role
+                if keep.excluded(r.found) or (other.id, observable.value, r.found) in listed:
+                    continue
+                if len(result.correlations) >= limit:
+                    result.truncated = True
+                    return
+                result.correlations.append(
+                    Correlation(obj.id, held_relation, observable.value, r.found, hub, None, other)
+                )
+
+
+def _live(
+    viewer: Viewer, own_id: str, observable: Observable, hub: str, holds: bool
+) -> Select[Any]:
+    """The latest visible objects related through ``hub`` to an object that holds it
+    (``holds``: everything under it too) or lies under it (only its holders)."""
+
+    def part(condition: Any, role: str) -> Select[Any]:
+        return (
+            select(
+                *OBJECT_COLUMNS,
+                observables.c.value.label("found"),
+                literal(role, String()).label("role"),
+            )
+            .select_from(observables.join(objects, objects.c.seq == observables.c.seq))
+            .where(condition)
+            .where(latest(objects))
+            .where(visible_to(viewer, objects))
+            .where(objects.c.id != own_id)
+        )
+
+    parts = [part(observables.c.value == hub, "holder")]
+    if holds:
+        ob = observables.c
+        if observable.kind in NETWORK_FAMILY and observable.lo and observable.hi:
+            inside = (
+                (ob.kind.in_(NETWORK_FAMILY[observable.kind]))
+                & (ob.lo >= observable.lo)
+                & (ob.lo <= observable.hi)
+                & (ob.hi <= observable.hi)
+                & (ob.value != hub)
+            )
+            parts.append(part(inside, "contains"))
+        elif observable.kind == "domain" and observable.rdomain:
+            low = observable.rdomain
+            below = (ob.rdomain >= low) & (ob.rdomain < low[:-1] + "/") & (ob.value != hub)
+            parts.append(part(below & (ob.kind == "domain"), "subdomain"))
+            parts.append(part(below & (ob.kind != "domain"), "host"))
+        elif observable.kind in ("ipv4", "ipv6"):
+            parts.append(part((ob.host == hub) & ob.kind.in_(("url", "email")), "host"))
+    query = union_all(*parts).subquery()
+    return select(query).order_by(query.c.seq)
+
+
+class _Filter:
+    """Values that must not correlate for this viewer: the caller's ``exclude`` (the node's
+    warninglists) and the viewer organisation's allowlist."""
+
+    def __init__(self, conn: Connection, viewer: Viewer, exclude: Exclude | None) -> None:
+        self.exclude = exclude
+        self.exact: set[tuple[str, str]] = set()
+        self.suffixes: set[str] = set()
+        self.networks: list[tuple[str, str, str]] = []
+        self.memo: dict[str, bool] = {}
+        if viewer.org_id is not None:
+            table = allowlist_entries
+            rows = conn.execute(
+                select(table.c.kind, table.c.value, table.c.suffix, table.c.lo, table.c.hi).where(
+                    table.c.org_id == viewer.org_id
+                )
+            )
+            for kind, value, suffix, lo, hi in rows:
+                if suffix:
+                    self.suffixes.add(value)
+                elif kind in NETWORK_FAMILY and lo and hi:
+                    self.networks.append((kind, lo, hi))
+                else:
+                    self.exact.add((kind, value))
+
+    def excluded(self, value: str) -> bool:
+        if value.startswith(FILE_HUB) or (self.exclude is None and not self._any_entries):
+            return False
+        found = self.memo.get(value)
+        if found is None:
+            observable = detect(value)
+            found = observable is not None and (
+                self._allowlisted(observable)
+                or (self.exclude is not None and self.exclude(observable))
+            )
+            self.memo[value] = found
+        return found
+
+    @property
+    def _any_entries(self) -> bool:
+        return bool(self.exact or self.suffixes or self.networks)
+
+    def _allowlisted(self, observable: Observable) -> bool:
+        checks = [observable]
+        if observable.kind in ("url", "email") and observable.host:
+            host = detect(observable.host)
+            if host is not None:
+                checks.append(host)
+        for item in checks:
+            if (item.kind, item.value) in self.exact:
+                return True
+            if item.kind == "domain" and any(name in self.suffixes for name in _names(item.value)):
+                return True
+            if item.lo and item.hi:
+                for _kind, lo, hi in self.networks:
+                    if len(lo) == len(item.lo) and lo <= item.lo and item.hi <= hi:
+                        return True
+        return False
+
+
+def _names(domain: str) -> Iterable[str]:
+    yield domain
+    yield from parent_domains(domain)

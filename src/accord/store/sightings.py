@@ -1,0 +1,185 @@
+"""Sighting aggregates: how often members saw an indicator, called it a false positive or
+said it expired, counted from what each viewer may count.
+
+A sighting is an ordinary STIX 2.1 object (section 5.2), stored and read like any other; at
+ingest its facts (of what, which kind, how many, when, anonymous or not) are also written to
+``sighting_facts`` so that the aggregates are one indexed query.
+
+Kinds and anonymity travel in Accord's property extension (docs/scoring.md):
+
+    "extensions": {"extension-definition--96e0a503-...": {
+        "extension_type": "property-extension",
+        "sighting_kind": "false-positive", "anonymous": true}}
+
+Who counts what: a sighting counts for a viewer who may see it (the visibility rule on the
+sighting), and an anonymous sighting also for every viewer who may see the sighted object
+(the rule on that object) -- that is what its reporter agreed to by sending it anonymously.
+Only counts leave this module for sightings a viewer may not see; never their reporter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, cast
+
+import orjson
+from sqlalchemy import Connection, Table, case, func, or_, select
+
+from accord.model.extension import ACCORD_EXTENSION_ID
+from accord.model.timestamps import timestamp_key
+from accord.model.visibility import Viewer
+from accord.store.bulk import bulk_insert
+from accord.store.prepared import InList, Prepared, encode_list, list_param
+from accord.store.records import NewVersion
+from accord.store.schema import objects, sighting_facts
+from accord.store.visibility import latest, viewer_params, visible_rule
+
+SEEN: Final = "seen"
+FALSE_POSITIVE: Final = "false-positive"
+EXPIRED: Final = "expired"
+KINDS: Final = (SEEN, FALSE_POSITIVE, EXPIRED)
+
+
+@dataclass(frozen=True, slots=True)
+class SightingFacts:
+    """What one sighting says, read from its JSON."""
+
+    sighting_of: str
+    kind: str
+    count: int
+    anonymous: bool
+    first_seen: str | None
+    last_seen: str | None
+
+
+def facts_of(obj: Mapping[str, Any]) -> SightingFacts | None:
+    """The facts of a sighting object (None for anything else or a sighting of nothing)."""
+    if obj.get("type") != "sighting" or not isinstance(obj.get("sighting_of_ref"), str):
+        return None
+    extension = (obj.get("extensions") or {}).get(ACCORD_EXTENSION_ID)
+    kind, anonymous = SEEN, False
+    if isinstance(extension, Mapping):
+        found = extension.get("sighting_kind")
+        kind = found if found in KINDS else SEEN
+        anonymous = extension.get("anonymous") is True
+    count = obj.get("count", 1)
+    stamps: list[str | None] = []
+    for name in ("first_seen", "last_seen"):
+        stamp = obj.get(name)
+        try:
+            stamps.append(timestamp_key(stamp) if isinstance(stamp, str) else None)
+        except ValueError:
+            stamps.append(None)
+    return SightingFacts(
+        sighting_of=str(obj["sighting_of_ref"]),
+        kind=kind,
+        count=count if isinstance(count, int) and count >= 0 else 1,
+        anonymous=anonymous,
+        first_seen=stamps[0],
+        last_seen=stamps[1],
+    )
+
+
+def record_facts(conn: Connection, rows: Sequence[tuple[int, NewVersion]]) -> None:
+    """At ingest: the facts of every fresh sighting version (called from the write hook)."""
+    found = []
+    for seq, version in rows:
+        if version.type != "sighting":
+            continue
+        facts = facts_of(orjson.loads(version.raw))
+        if facts is not None:
+            found.append(
+                (
+                    seq,
+                    facts.sighting_of,
+                    facts.kind,
+                    facts.count,
+                    facts.anonymous,
+                    facts.first_seen,
+                    facts.last_seen,
+                )
+            )
+    bulk_insert(
+        conn,
+        sighting_facts,
+        ("seq", "sighting_of", "kind", "count", "anonymous", "first_seen", "last_seen"),
+        found,
+    )
+
+
+@dataclass(slots=True)
+class SightingTotals:
+    """The sightings of one object that a viewer may count."""
+
+    seen: int = 0  # sum of `count` over "seen" sightings
+    false_positive_orgs: int = 0  # organisations that called it a false positive
+    expired_orgs: int = 0  # organisations that said it is no longer active
+    anonymous: int = 0  # sightings counted whose reporter is hidden
+    first_seen: str | None = None  # of "seen" sightings, timestamp_key form
+    last_seen: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seen": self.seen,
+            "false_positive_orgs": self.false_positive_orgs,
+            "expired_orgs": self.expired_orgs,
+            "anonymous": self.anonymous,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+        }
+
+
+def _totals_statement(_dialect: str) -> Any:
+    sighting = cast(Table, objects.alias("s"))
+    sighted = cast(Table, objects.alias("t"))
+    facts = sighting_facts
+    seen = facts.c.kind == SEEN
+    countable = or_(visible_rule(sighting), facts.c.anonymous == True)  # noqa: E712 (SQL)
+    return (
+        select(
+            facts.c.sighting_of,
+            func.sum(case((seen, facts.c.count), else_=0)),
+            func.count(func.distinct(case((facts.c.kind == FALSE_POSITIVE, sighting.c.owner_org)))),
+            func.count(func.distinct(case((facts.c.kind == EXPIRED, sighting.c.owner_org)))),
+            func.sum(case((facts.c.anonymous == True, 1), else_=0)),  # noqa: E712
+            func.min(case((seen, facts.c.first_seen))),
+            func.max(case((seen, func.coalesce(facts.c.last_seen, facts.c.first_seen)))),
+        )
+        .select_from(
+            facts.join(sighting, sighting.c.seq == facts.c.seq).join(
+                sighted, sighted.c.id == facts.c.sighting_of
+            )
+        )
+        .where(InList(facts.c.sighting_of, list_param("ids")))
+        .where(latest(sighting))
+        .where(latest(sighted))
+        .where(visible_rule(sighted))
+        .where(countable)
+        .group_by(facts.c.sighting_of)
+    )
+
+
+_TOTALS = Prepared(_totals_statement)
+
+
+def sighting_totals(
+    conn: Connection, viewer: Viewer, ids: Sequence[str]
+) -> dict[str, SightingTotals]:
+    """Per sighted object id, the sightings ``viewer`` may count (the ids without any are
+    absent). One query; the sighted object itself must be visible to the viewer."""
+    if not ids:
+        return {}
+    dialect = conn.dialect.name
+    params = viewer_params(dialect, viewer) | {"ids": encode_list(dialect, sorted(set(ids)))}
+    found: dict[str, SightingTotals] = {}
+    for row in _TOTALS.rows(conn, params):
+        found[row[0]] = SightingTotals(
+            seen=int(row[1] or 0),
+            false_positive_orgs=int(row[2] or 0),
+            expired_orgs=int(row[3] or 0),
+            anonymous=int(row[4] or 0),
+            first_seen=row[5],
+            last_seen=row[6],
+        )
+    return found
