@@ -80,13 +80,11 @@ class Generator:
         if r < 0.38:
             return "ipv4-addr:value", self.ip()
         if r < 0.43:
+            # Networks as block lists publish them: mostly /24, some /20 and /16, no /8.
             a, b = self.random.randint(1, 223), self.random.randint(0, 255)
-            prefix = self.random.choice([8, 16, 16, 24, 24, 24])
-            network = {
-                8: f"{a}.0.0.0/8",
-                16: f"{a}.{b}.0.0/16",
-                24: f"{a}.{b}.{self.random.randint(0, 255)}.0/24",
-            }
+            c = self.random.randint(0, 255)
+            prefix = self.random.choice([16, 20, 24, 24, 24, 24])
+            network = {16: f"{a}.{b}.0.0/16", 20: f"{a}.{b}.{c & 0xF0}.0/20", 24: f"{a}.{b}.{c}.0/24"}
             return "ipv4-addr:value", network[prefix]
         if r < 0.70:
             base = self.random.choice(self.domains)

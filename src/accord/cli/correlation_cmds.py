@@ -23,7 +23,7 @@ from accord.ingest.sightings import SightingError, SightingRequest, record_sight
 from accord.intel.lookup import parse_query
 from accord.model.observables import ObservableError
 from accord.model.visibility import Viewer
-from accord.store.correlated import Correlations, Exclude
+from accord.store.correlated import Correlations, Exclude, excluding
 from accord.store.node import Store
 from accord.store.sightings import KINDS
 
@@ -73,7 +73,6 @@ def _warninglists(store: Store, viewer: Viewer) -> Exclude | None:
     """The node's warninglists and the user's allowlist, when the node uses warninglists."""
     if not state.settings.warninglists:
         return None
-    from accord.api.routes.correlations import excluding
     from accord.intel.lists import BenignLists
 
     lists = BenignLists.load(store, state.settings.warninglists_ignore)

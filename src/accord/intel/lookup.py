@@ -16,13 +16,15 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection
 
-from accord.intel.scoring import ScoreInput, score_value
+from accord.intel.scoring import ScoreInput, indicator_score, score_value
 from accord.model.observables import Observable, ObservableError, detect, normalise
 from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
 from accord.store.audit import Event
+from accord.store.correlated import Correlation, correlated, excluding
 from accord.store.node import Store
 from accord.store.records import StoredObject, ValueMatch
+from accord.store.sightings import SightingTotals, sighting_totals
 
 Verdict = Literal["malicious", "suspicious", "benign", "unknown"]
 
@@ -128,6 +130,7 @@ class Answer:
     related: list[Related] = field(default_factory=list)
     lists: list[ListHit] = field(default_factory=list)
     reasons_total: int = 0  # reasons found; the strongest MAX_REASONS are listed
+    correlations: list[Correlation] = field(default_factory=list)  # of the reasons' objects
     error: str | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -147,6 +150,7 @@ class Answer:
             "lists": [
                 {"source": hit.source, "name": hit.name, "benign": hit.benign} for hit in self.lists
             ],
+            "correlations": [c.as_json() | {"from": c.source} for c in self.correlations],
         }
         if self.error is not None:
             found["error"] = self.error
@@ -183,6 +187,8 @@ def _attack_id(obj: dict[str, Any]) -> str | None:
                 return external
     return None
 
+
+CORRELATION_LIMIT = 20  # correlated objects listed per answer (the API lists them all)
 
 # A value on a shared host can be known to thousands of objects; an answer lists the
 # strongest of them (and says how many there are), which also bounds the work per value.
@@ -286,6 +292,11 @@ class Lookup:
                     others.add(other)
         for stored in self.store.objects.get_many(self.viewer, sorted(others), conn):
             graph.objects[stored.id] = stored
+        # Issue 6: sighting aggregates (anonymous ones included) and stored correlations.
+        graph.totals = sighting_totals(conn, self.viewer, ids)
+        exclude = excluding(self.benign_check)
+        for found in correlated(conn, self.viewer, ids, CORRELATION_LIMIT * len(ids), exclude):
+            graph.correlations.setdefault(found.source, []).append(found)
         return graph
 
     # -- one answer --------------------------------------------------------------------------
@@ -303,6 +314,7 @@ class Lookup:
         firsts: list[str] = []
         lasts: list[str] = []
         sighting_count = 0
+        scores: dict[int, int] = {}  # reason position -> the indicator's decayed score
         for match in matches:
             if (match.obj.id, match.value) in seen_reasons:
                 continue
@@ -332,16 +344,22 @@ class Lookup:
             for stamp in (obj.get("modified"), obj.get("last_observed")):
                 if isinstance(stamp, str):
                     lasts.append(stamp)
+            totals = graph.totals.get(match.obj.id)
+            if totals is not None:
+                sighting_count += totals.seen  # "seen" sightings, anonymous ones included
+            if match.obj.type == "indicator":
+                scores[len(answer.reasons) - 1] = indicator_score(
+                    obj, match.kind, self.now(), totals, received=match.obj.date_added
+                ).score
             for sighting in graph.sightings.get(match.obj.id, ()):
                 body = sighting.json()
-                count = body.get("count", 1)
-                sighting_count += count if isinstance(count, int) else 1
                 orgs.update(r for r in body.get("where_sighted_refs") or () if isinstance(r, str))
                 if isinstance(body.get("first_seen"), str):
                     firsts.append(body["first_seen"])
                 if isinstance(body.get("last_seen"), str):
                     lasts.append(body["last_seen"])
             self._relate(answer, match.obj.id, graph)
+            self._correlate(answer, match.obj.id, graph)
         answer.first_seen = min(firsts, key=timestamp_key) if firsts else None
         answer.last_seen = max(lasts, key=timestamp_key) if lasts else None
         answer.sightings = sighting_count
@@ -356,11 +374,24 @@ class Lookup:
                 ],
                 reporting_organisations=len(orgs),
                 sightings=sighting_count,
+                scores=[scores.get(i) for i in range(len(answer.reasons))],
                 # A list that names only a parent domain (a top-sites list naming a
                 # dynamic-DNS zone, say) says nothing about this subdomain: shown, not counted.
                 on_benign_list=any(hit.benign and not hit.via_parent for hit in answer.lists),
             )
         )
+
+    def _correlate(self, answer: Answer, object_id: str, graph: Graph) -> None:
+        """Objects correlated with a reason's object that are not reasons themselves."""
+        if len(answer.correlations) >= CORRELATION_LIMIT:
+            return
+        known = {reason.id for reason in answer.reasons} | {c.obj.id for c in answer.correlations}
+        for found in graph.correlations.get(object_id, ()):
+            if found.obj.id not in known:
+                answer.correlations.append(found)
+                known.add(found.obj.id)
+                if len(answer.correlations) >= CORRELATION_LIMIT:
+                    return
 
     def _relate(self, answer: Answer, object_id: str, graph: Graph) -> None:
         known = {related.id for related in answer.related}
@@ -389,3 +420,5 @@ class Graph:
     edges: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # id -> (kind, other)
     objects: dict[str, StoredObject] = field(default_factory=dict)
     sightings: dict[str, list[StoredObject]] = field(default_factory=dict)
+    totals: dict[str, SightingTotals] = field(default_factory=dict)
+    correlations: dict[str, list[Correlation]] = field(default_factory=dict)

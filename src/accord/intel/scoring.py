@@ -1,14 +1,27 @@
-"""The score and verdict of a looked-up value (docs/verdict.md has the why).
+"""Scores: of one indicator over time (decay), and of a looked-up value (the verdict).
 
-Deterministic and pure: the same evidence gives the same answer. The hooks marked below are
-where later work plugs in: decay of an indicator's weight with age, sightings that restore
-it, false-positive votes, and the warninglists and allowlists (``on_benign_list``).
+docs/scoring.md has the why; docs/verdict.md how a value's evidence adds up. Everything here
+is deterministic and pure: the same evidence and the same ``now`` give the same answer.
+
+An indicator's score (0-100) starts from its source's STIX confidence, falls with its age on
+a half-life per observable type (addresses fast, domains slower, hashes barely), is restored
+by recent "seen" sightings (the age counts from the latest of its valid_from, the time this
+node received the version, and the last "seen" sighting), is halved by each organisation
+that called it a false positive or expired, and is cut when ``valid_until`` has passed;
+revoked, it is 0. An analyst's explicit score (``x_accord_score``, or ``score`` in Accord's
+extension) is kept as given: decay never overwrites it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from accord.model.extension import ACCORD_EXTENSION_ID
+from accord.model.timestamps import timestamp_key
+from accord.store.sightings import SightingTotals
 
 Verdict = Literal["malicious", "suspicious", "benign", "unknown"]
 
@@ -25,12 +38,124 @@ OBSERVATION_WEIGHT = 0.2  # an SCO or observed-data: seen, not judged
 EXPIRED_WEIGHT = 0.3  # an indicator past valid_until still says something, much less
 CORROBORATION_PER_ORG = 5  # each further organisation that independently knows the value
 CORROBORATION_CAP = 15
-SIGHTING_BONUS = 2  # per sighting (hook: issue 6 replaces this with decay-aware scoring)
+SIGHTING_BONUS = 2  # per sighting, for callers that give no indicator scores (no decay)
 SIGHTING_CAP = 10
 BENIGN_LIST_FACTOR = 0.3  # a value on a benign list (warninglist, allowlist) is damped
 
 MALICIOUS_AT = 70
 SUSPICIOUS_AT = 30
+
+# -- decay ------------------------------------------------------------------------------------
+
+# Days after which an indicator says half as much, per observable kind. Addresses move between
+# tenants within weeks; domains are re-registered and parked within months; a file's hash
+# names the same bytes for ever (it is the verdict on those bytes that may change).
+HALF_LIFE_DAYS: Final[Mapping[str, float]] = {
+    "ipv4": 30,
+    "ipv6": 30,
+    "ipv4-net": 60,
+    "ipv6-net": 60,
+    "url": 60,
+    "email": 120,
+    "domain": 120,
+    "md5": 1825,
+    "sha1": 1825,
+    "sha256": 1825,
+    "sha512": 1825,
+    "sha3-256": 1825,
+    "sha3-512": 1825,
+    "ssdeep": 1825,
+    "tlsh": 1825,
+}
+DEFAULT_HALF_LIFE_DAYS: Final = 120.0
+FALSE_POSITIVE_FACTOR: Final = 0.5  # per organisation that called it a false positive
+EXPIRED_VOTE_FACTOR: Final = 0.5  # per organisation that reported it expired
+EXPLICIT_SCORE: Final = "x_accord_score"  # an analyst's score, kept as given
+
+
+@dataclass(frozen=True, slots=True)
+class DecayPolicy:
+    """The half-lives (days) per observable kind; pass your own to change the curve."""
+
+    half_life_days: Mapping[str, float] = field(default_factory=lambda: dict(HALF_LIFE_DAYS))
+    default_half_life_days: float = DEFAULT_HALF_LIFE_DAYS
+
+
+DEFAULT_DECAY: Final = DecayPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorScore:
+    score: int  # 0-100
+    explicit: bool  # an analyst's score, not computed
+    age_days: float  # since valid_from, or the last "seen" sighting when later
+
+
+def explicit_score(obj: Mapping[str, Any]) -> int | None:
+    """An analyst's score on the object: ``x_accord_score`` or ``score`` in Accord's
+    extension, an integer 0-100; None when there is none."""
+    found = obj.get(EXPLICIT_SCORE)
+    extension = (obj.get("extensions") or {}).get(ACCORD_EXTENSION_ID)
+    if found is None and isinstance(extension, Mapping):
+        found = extension.get("score")
+    if isinstance(found, int) and not isinstance(found, bool) and 0 <= found <= 100:
+        return found
+    return None
+
+
+def _key(stamp: object) -> str | None:
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return timestamp_key(stamp)
+    except ValueError:
+        return None
+
+
+def _days_between(earlier: str, later: str) -> float:
+    start = datetime.fromisoformat(earlier.replace("Z", "+00:00"))
+    end = datetime.fromisoformat(later.replace("Z", "+00:00"))
+    return max(0.0, (end - start).total_seconds() / 86400)
+
+
+def indicator_score(
+    obj: Mapping[str, Any],
+    kind: str,
+    now: datetime,
+    sightings: SightingTotals | None = None,
+    policy: DecayPolicy = DEFAULT_DECAY,
+    received: str | None = None,
+) -> IndicatorScore:
+    """The score of one indicator (``obj``, its STIX JSON) for an observable of ``kind``,
+    at ``now``, given the sightings the viewer may count. ``received``: when this node stored
+    the version (timestamp_key form): a source that sends an indicator vouches for it then."""
+    if obj.get("revoked") is True:
+        return IndicatorScore(0, False, 0.0)
+    now_key = timestamp_key(now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    anchor = _key(obj.get("valid_from")) or _key(obj.get("created")) or now_key
+    if received is not None and received > anchor:
+        anchor = min(received, now_key)
+    if sightings is not None and sightings.last_seen and sightings.last_seen > anchor:
+        anchor = min(sightings.last_seen, now_key)
+    age = _days_between(anchor, now_key) if anchor < now_key else 0.0
+    explicit = explicit_score(obj)
+    if explicit is not None:
+        return IndicatorScore(explicit, True, age)
+    confidence = obj.get("confidence")
+    base = confidence if isinstance(confidence, int) and 0 <= confidence <= 100 else None
+    score = float(DEFAULT_CONFIDENCE if base is None else base)
+    half_life = policy.half_life_days.get(kind, policy.default_half_life_days)
+    score *= 0.5 ** (age / half_life)
+    if sightings is not None:
+        score *= FALSE_POSITIVE_FACTOR**sightings.false_positive_orgs
+        score *= EXPIRED_VOTE_FACTOR**sightings.expired_orgs
+    valid_until = _key(obj.get("valid_until"))
+    if valid_until is not None and valid_until < now_key:
+        score *= EXPIRED_WEIGHT
+    return IndicatorScore(max(0, min(100, round(score))), False, age)
+
+
+# -- the verdict on a value -----------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +165,10 @@ class ScoreInput:
     reporting_organisations: int = 0
     sightings: int = 0
     on_benign_list: bool = False
+    scores: Sequence[int | None] | None = None
+    """Per reason, the indicator's own score (`indicator_score`: decay, sightings, votes,
+    expiry folded in) used instead of its confidence; None where there is none. When given,
+    sightings act through the decay, not through the fixed per-sighting bonus."""
 
 
 def evidence_weight(
@@ -55,17 +184,27 @@ def evidence_weight(
 
 
 def score_value(given: ScoreInput) -> tuple[int, Verdict]:
-    live = [r for r in given.reasons if not r[3]]  # revoked objects say nothing any more
-    malicious = [r for r in live if not r[5]]
-    benign_evidence = any(r[5] for r in live) or given.on_benign_list
+    scores = list(given.scores) if given.scores is not None else [None] * len(given.reasons)
+    pairs = list(zip(given.reasons, scores, strict=True))
+    live = [(r, s) for r, s in pairs if not r[3]]  # revoked objects say nothing any more
+    malicious = [(r, s) for r, s in live if not r[5]]
+    benign_evidence = any(r[5] for r, _ in live) or given.on_benign_list
     if not live and not given.on_benign_list:
         return 0, "unknown"
-    score = max((evidence_weight(r[0], r[1], r[2], r[4]) for r in malicious), default=0.0)
+    score = max(
+        (
+            evidence_weight(r[0], r[1], r[2], r[4])
+            if s is None
+            else evidence_weight(r[0], r[1], s, False)
+            for r, s in malicious
+        ),
+        default=0.0,
+    )
     if score > 0:
         extra_orgs = max(0, given.reporting_organisations - 1)
         score += min(CORROBORATION_CAP, CORROBORATION_PER_ORG * extra_orgs)
-        score += min(SIGHTING_CAP, SIGHTING_BONUS * given.sightings)
-    # hook (issue 6): decay by age per observable type, false-positive votes
+        if given.scores is None:
+            score += min(SIGHTING_CAP, SIGHTING_BONUS * given.sightings)
     if given.on_benign_list:
         score *= BENIGN_LIST_FACTOR
     value = max(0, min(100, round(score)))

@@ -115,6 +115,19 @@ class CorrelationResult:
 Exclude = Callable[[Observable], bool]
 
 
+def excluding(check: Callable[[Observable], Sequence[Any]] | None) -> Exclude | None:
+    """``exclude`` from a look-up's benign check (warninglists, the allowlist): a value on a
+    list does not correlate; a list that names only its parent domain (``via_parent``) says
+    nothing about the value itself."""
+    if check is None:
+        return None
+
+    def excluded(observable: Observable) -> bool:
+        return any(not getattr(hit, "via_parent", False) for hit in check(observable))
+
+    return excluded
+
+
 def _edges_statement(_dialect: str) -> Select[Any]:
     one = cast(Table, objects.alias("one"))
     other = cast(Table, objects.alias("other"))
@@ -187,7 +200,7 @@ class Correlations:
             row = conn.execute(
                 select(*OBJECT_COLUMNS)
                 .where(objects.c.id == object_id)
-                .where(objects.c.is_latest)
+                .where(latest(objects))
                 .where(visible_to(viewer, objects))
             ).first()
             if row is None:

@@ -59,6 +59,7 @@ from accord.store.schema import (
     observables,
 )
 from accord.store.sightings import record_facts
+from accord.store.visibility import latest
 
 REVERSE: Final[dict[str, str]] = {
     "same-value": "same-value",
@@ -145,6 +146,9 @@ class _Writer:
         self.conn = conn
         self.policy = policy
         self.pg = is_postgres(conn)
+        # Most versions are the latest: SQLite must not drive a join from the is_latest index
+        # (accord.store.visibility.latest says why).
+        self._latest = "o.is_latest" if self.pg else "likelihood(o.is_latest = 1, 0.99)"
         self.hubs: dict[str, _Hub] = {}
         self.rows: dict[tuple[int, int, str, str], tuple[Any, ...]] = {}
 
@@ -234,7 +238,7 @@ class _Writer:
         sql = (
             f"SELECT wanted.value, ob.seq FROM {self._source()} "
             "JOIN observables ob ON ob.value = wanted.value "
-            "JOIN objects o ON o.seq = ob.seq WHERE o.is_latest"
+            f"JOIN objects o ON o.seq = ob.seq WHERE {self._latest}"
         )
         found: dict[str, set[int]] = {}
         targets = sorted({f[2] for f in forward})
@@ -307,7 +311,7 @@ class _Writer:
             f"SELECT {col['hub']} AS hub, ob.seq AS seq, ob.value AS value, ob.kind AS kind, "
             f"row_number() OVER (PARTITION BY {col['hub']} ORDER BY ob.seq) AS n "
             f"FROM {source} JOIN observables ob ON {condition} "
-            "JOIN objects o ON o.seq = ob.seq WHERE o.is_latest) found WHERE n <= :limit"
+            f"JOIN objects o ON o.seq = ob.seq WHERE {self._latest}) found WHERE n <= :limit"
         )
         params["limit"] = limit
         return [
@@ -443,7 +447,7 @@ class _Writer:
             select(observables.c.seq, observables.c.value)
             .join(objects, objects.c.seq == observables.c.seq)
             .where(observables.c.value.in_(values))
-            .where(objects.c.is_latest)
+            .where(latest(objects))
         )
         for seq, value in self.conn.execute(stmt):
             held.setdefault(int(seq), set()).add(value)
@@ -478,7 +482,7 @@ class _Writer:
                 .join(objects, objects.c.seq == fuzzy_hashes.c.seq)
                 .where(fuzzy_hashes.c.kind == kind)
                 .where(fuzzy_hashes.c.bucket.between(low, high))
-                .where(objects.c.is_latest)
+                .where(latest(objects))
                 .where(fuzzy_hashes.c.value != value)
                 .limit(self.policy.fuzzy_candidates)
             )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, Row, Select, bindparam, select, update
+from sqlalchemy import Connection, Engine, Integer, Row, Select, bindparam, select, text, update
 
 from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
@@ -38,6 +38,7 @@ from accord.store.visibility import latest, viewer_params, visible_rule, visible
 from accord.store.writer import BatchWriter
 
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
+WRITE_LOCK = 0x0ACC0B1E  # PostgreSQL advisory lock serialising object writes
 
 OBJECT_COLUMNS = (
     objects.c.seq,
@@ -204,6 +205,11 @@ class ObjectStore:
         owner_org: str,
         owner_user: str | None,
     ) -> list[Outcome]:
+        if conn.dialect.name == "postgresql":
+            # Writers take turns: sequence numbers are handed out inside the lock and the lock
+            # lasts until commit, so versions become visible in sequence order and a TAXII
+            # client paging by sequence never skips one that commits late.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
         existing = stored_versions(conn, sorted({version.id for version in versions}))
         outcomes: list[Outcome] = []
         fresh: list[NewVersion] = []

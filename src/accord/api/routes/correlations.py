@@ -17,9 +17,7 @@ from accord.api.context import caller_of, node_of
 from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS
-from accord.intel.lookup import BenignCheck
-from accord.model.observables import Observable
-from accord.store.correlated import Correlations, Exclude
+from accord.store.correlated import Correlations, excluding
 
 router = APIRouter(tags=["correlations"])
 
@@ -50,18 +48,6 @@ class CorrelationsDoc(BaseModel):
         description="values joining more objects than the node's cap: counted, not listed"
     )
     truncated: bool
-
-
-def excluding(check: BenignCheck | None) -> Exclude | None:
-    """A value on a benign list (a warninglist, the allowlist) does not correlate; a list
-    that names only its parent domain says nothing about the value itself."""
-    if check is None:
-        return None
-
-    def excluded(observable: Observable) -> bool:
-        return any(not hit.via_parent for hit in check(observable))
-
-    return excluded
 
 
 @router.get(
