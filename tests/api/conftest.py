@@ -16,7 +16,6 @@ from accord.settings import Settings
 from accord.store.node import Store
 from community import Community, make_community
 
-
 # The tests' made-up values are documentation addresses, which these lists (rightly) flag.
 DOCUMENTATION_LISTS = frozenset({"List of RFC 5735 CIDR blocks", "List of RFC 3849 CIDR blocks"})
 
@@ -60,7 +59,9 @@ def build_api(store: Store, settings: Settings) -> Api:
 
 @pytest.fixture
 def api(store: Store, store_url: str) -> Iterator[Api]:
-    settings = Settings(database_url=store_url, public_lookups=True, warninglists_ignore=DOCUMENTATION_LISTS)
+    settings = Settings(
+        database_url=store_url, public_lookups=True, warninglists_ignore=DOCUMENTATION_LISTS
+    )
     built = build_api(store, settings)
     with built.http:
         yield built
