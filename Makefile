@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/extract_eval.py --misses var/extract-misses.tsv
 	$(BIN)/python bench/misp.py
+	$(BIN)/python bench/correlation.py
 	$(BIN)/python bench/taxii.py
 
 clean:

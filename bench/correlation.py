@@ -199,10 +199,10 @@ def measure(store: Any, user: Any, total: int, queries: int) -> dict[str, Any]:
                 "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM correlations GROUP BY hub) t"
             )
         ).scalar_one()
-        # What an uncapped pairwise store would hold for the same-value pairs alone.
+        # What an uncapped pairwise store (one row a pair) would hold for same-value pairs alone.
         pairwise = conn.execute(
             text(
-                "SELECT coalesce(sum(n * (n - 1)), 0) FROM (SELECT count(*) AS n FROM observables "
+                "SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM observables "
                 "GROUP BY value HAVING count(*) > 1) t"
             )
         ).scalar_one()
@@ -328,7 +328,7 @@ def run(label: str, urls: tuple[str, str], total: int, queries: int) -> list[dic
             rate_with / rate_without >= 0.5,
         )
     ]
-    bound = with_["widest_hub_rows"] <= with_["cap"] * (with_["cap"] + 1)
+    bound = with_["widest_hub_rows"] <= with_["cap"] * (with_["cap"] + 1) // 2
     results.append(
         line(
             f"correlation.{label}.storage",
@@ -340,7 +340,7 @@ def run(label: str, urls: tuple[str, str], total: int, queries: int) -> list[dic
             bound,
             widest_hub_rows=with_["widest_hub_rows"],
             over_hubs=with_["over_hubs"],
-            note="anchor: rows an uncapped pairwise store needs for same-value pairs alone; target: rows per hub <= cap x (cap+1)",
+            note="anchor: rows an uncapped pairwise store needs for same-value pairs alone; target: rows per hub <= cap x (cap+1) / 2",
         )
     )
     results.append(

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import collections
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accord.ingest.misp import MispImporter, read_path
 from accord.ingest.misp.attributes import PATHS, RULE_TYPES
-from accord.ingest.misp.events import Audience, EventConverter
+from accord.ingest.misp.events import Audience, EventConverter, _item_uuid
 from accord.ingest.stix import IngestOptions
 from accord.model.extension import ACCORD_EXTENSION_ID
 from accord.model.roles import Role
@@ -271,3 +274,15 @@ def test_an_empty_event_still_reports(shared_data: Path, name: str) -> None:
     objects = EventConverter().convert(document.events[0]).objects
     report = objects[-1]
     assert report["type"] == "report" and report["object_refs"]
+
+
+@given(
+    st.uuids(),
+    st.sampled_from(
+        [str, lambda u: str(u).upper(), lambda u: u.hex, lambda u: f"{{{u}}}", lambda u: u.urn]
+    ),
+)
+def test_item_uuids_are_canonical_as_uuid_prints_them(value: uuid.UUID, spelling: Any) -> None:
+    """The canonical-text fast path gives what `str(uuid.UUID(...))` gives for any spelling."""
+    given_text = spelling(value)
+    assert _item_uuid({"uuid": given_text}, "event", "where") == str(uuid.UUID(given_text))

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.model.addresses import v6_text
+from accord.model.addresses import parse_address, v6_text
 from accord.model.observables import (
     IndexedObservable,
     Observable,
@@ -136,6 +136,46 @@ def test_supernets_match_ipaddress_v6(address: ipaddress.IPv6Address, prefix: in
     if address.ipv4_mapped is not None:
         return  # canonicalised to IPv4, checked above
     _check_supernets(address, prefix)
+
+
+def _parsed_by_ipaddress(text: str) -> Observable | None:
+    """What `parse_address` gives for IPv4 text, computed with `ipaddress` alone."""
+    try:
+        number = int(ipaddress.IPv4Address(text.strip()))
+    except ipaddress.AddressValueError:
+        return None
+    hex_text = f"{number:08x}"
+    return Observable("ipv4", str(ipaddress.IPv4Address(number)), lo=hex_text, hi=hex_text)
+
+
+def _parsed(text: str) -> Observable | None:
+    try:
+        return parse_address(text)
+    except ObservableError:
+        return None
+
+
+@given(st.ip_addresses(v=4))
+def test_dotted_quad_fast_path_is_ipaddress(address: ipaddress.IPv4Address) -> None:
+    assert _parsed(str(address)) == _parsed_by_ipaddress(str(address))
+    assert _parsed(f" {address}\n") == _parsed_by_ipaddress(f" {address}\n")
+
+
+_OCTET_TEXT = st.one_of(
+    st.integers(0, 999).map(str),
+    st.text("0123456789", max_size=4),
+    st.sampled_from(
+        ["00", "01", "007", "255", "256", "0x1", "+1", "-1", "\u0661", "1\u0662", " 1"]
+    ),
+)
+
+
+@given(st.lists(_OCTET_TEXT, min_size=1, max_size=6), st.sampled_from(["", " ", "\t", "\n", "."]))
+def test_dotted_quad_like_text_is_taken_as_ipaddress_takes_it(
+    octets: list[str], around: str
+) -> None:
+    text = around + ".".join(octets) + around
+    assert _parsed(text) == _parsed_by_ipaddress(text)
 
 
 @given(st.ip_addresses(v=6))

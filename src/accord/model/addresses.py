@@ -10,6 +10,7 @@ IPv4-mapped IPv6 ("::ffff:1.2.3.4", RFC 4291 section 2.5.5.2) is the IPv4 addres
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Final
 
 from accord.model.observable_types import Observable, ObservableError
@@ -65,12 +66,23 @@ def _network(first: int, prefix: int, version: int) -> Observable:
     return Observable("ipv6-net", text, lo=f"{first:032x}", hi=f"{last:032x}")
 
 
+# A dotted quad as `ipaddress` accepts it: four ASCII decimal octets, 0-255, no leading
+# zeros. Such text is its own canonical form; anything else takes the general path.
+_OCTET: Final = r"(0|[1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])"
+_DOTTED_QUAD: Final = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
+
+
 def parse_address(value: str) -> Observable:
     """An IPv4 or IPv6 address or network of either family, whichever `value` is.
 
     Raises `ObservableError` when it is neither.
     """
     text = value.strip()
+    quad = _DOTTED_QUAD.fullmatch(text)
+    if quad is not None:  # the common case, without `ipaddress` (identical results)
+        a, b, c, d = quad.groups()
+        hex_text = f"{int(a):02x}{int(b):02x}{int(c):02x}{int(d):02x}"
+        return Observable("ipv4", text, lo=hex_text, hi=hex_text)
     if "/" in text:
         return _parse_network(text)
     try:

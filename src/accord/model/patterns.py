@@ -70,6 +70,8 @@ Step = str
 
 def _string_value(literal: str) -> str:
     """The value of a StringLiteral token: quotes removed, \\' and \\\\ unescaped."""
+    if "\\" not in literal:
+        return literal[1:-1]
     return _UNESCAPE.sub(r"\1", literal[1:-1])
 
 
@@ -135,9 +137,26 @@ _COMPARISON: Final = re.compile(
 _KEY_STEP: Final = re.compile(rf"\.?({_KEY})")
 _JOIN: Final = re.compile(r"[ \t\r\n]+(?:AND|OR)[ \t\r\n]+")
 _CLOSE: Final = re.compile(rf"{_WS}\]{_WS}\Z")
+# Paths whose keys `_KEY_STEP` would find anyway, split once.
+_PLAIN_PATHS: Final[dict[str, tuple[str, ...]]] = {
+    "value": ("value",),
+    "src_ref.value": ("src_ref", "value"),
+    "dst_ref.value": ("dst_ref", "value"),
+    "from_ref.value": ("from_ref", "value"),
+    "sender_ref.value": ("sender_ref", "value"),
+    "name": ("name",),
+    **{
+        f"hashes.{quoted}": ("hashes", name)
+        for name in ("MD5", "SHA-1", "SHA-256", "SHA-512", "SHA3-256", "SHA3-512", "SSDEEP", "TLSH")
+        for quoted in (name, f"'{name}'")
+        if "-" not in quoted or quoted.startswith("'")
+    },
+}
 
 
 def _split_keys(path: str) -> list[str] | None:
+    if path in _PLAIN_PATHS:  # "value", "hashes.MD5", ...: most paths of most patterns
+        return list(_PLAIN_PATHS[path])
     keys: list[str] = []
     for match in _KEY_STEP.finditer(path):
         key = match.group(1)
@@ -148,6 +167,11 @@ def _split_keys(path: str) -> list[str] | None:
         else:
             keys.append(key)
     return keys
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_path(object_type: str, keys: tuple[str, ...]) -> str:
+    return format_path(object_type, keys, frozenset())
 
 
 def fast_path_observables(pattern: str) -> PatternObservables | None:
@@ -171,7 +195,7 @@ def fast_path_observables(pattern: str) -> PatternObservables | None:
             return None
         observable = observable_at(object_type, keys, _string_value(comparison.group("value")))
         if observable is not None:
-            pairs.append((format_path(object_type, keys, frozenset()), observable))
+            pairs.append((_plain_path(object_type, tuple(keys)), observable))
         position = comparison.end()
         joined = _JOIN.match(pattern, position)
         if joined is None:

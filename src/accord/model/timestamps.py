@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Final
 
 __all__ = ["parse_timestamp", "timestamp_error", "timestamp_key"]
 
@@ -62,31 +63,55 @@ def parse_timestamp(value: object) -> datetime:
     )
 
 
+# Valid timestamps seen: objects of one bundle or event share a few (created, modified,
+# valid_from), so the expression runs once for each. Bounded; cleared when full.
+_GOOD: Final[set[str]] = set()
+_GOOD_SIZE: Final = 100_000
+_KEYS: Final[dict[str, str]] = {}  # timestamp_key's answers, likewise
+
+
 def timestamp_key(value: str) -> str:
     """Fixed-width, lexicographically sortable form ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
 
     Microsecond precision (extra digits truncated), so two keys compare like the instants they
     name. Raises ValueError like `parse_timestamp`."""
+    if type(value) is str:
+        key = _KEYS.get(value)
+        if key is not None:
+            return key
     # The common case inline: a well-formed value of a day that exists in every month.
     match = _TIMESTAMP.fullmatch(value) if type(value) is str else None
     if match is None or match.group(3) > "28" or match.group(1) == "0000":
         match = _match(value)
     fraction = match.group(7)
     if fraction is None:
-        return f"{value[:19]}.000000Z"
-    if len(fraction) == 6:
-        return value
-    return f"{value[:19]}.{fraction[:6].ljust(6, '0')}Z"
+        key = f"{value[:19]}.000000Z"
+    elif len(fraction) == 6:
+        key = value
+    else:
+        key = f"{value[:19]}.{fraction[:6].ljust(6, '0')}Z"
+    if len(_KEYS) >= _GOOD_SIZE:
+        _KEYS.clear()
+    _KEYS[value] = key
+    return key
 
 
 def timestamp_error(value: object) -> str | None:
     """Why ``value`` is not a STIX 2.1 timestamp, or None if it is one. For validators, which
     only need a yes or no and should not pay for an exception on the good path."""
-    match = _TIMESTAMP.fullmatch(value) if type(value) is str else None
-    if match is not None and match.group(3) <= "28" and match.group(1) != "0000":
-        return None
+    if type(value) is str:
+        if value in _GOOD:
+            return None
+        match = _TIMESTAMP.fullmatch(value)
+        if match is not None and match.group(3) <= "28" and match.group(1) != "0000":
+            if len(_GOOD) >= _GOOD_SIZE:
+                _GOOD.clear()
+            _GOOD.add(value)
+            return None
     try:
         _match(value)
     except ValueError as exc:
         return str(exc)
+    if type(value) is str and len(_GOOD) < _GOOD_SIZE:
+        _GOOD.add(value)
     return None

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import (
     Connection,
     Engine,
@@ -35,12 +36,20 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from accord.model.domains import parent_domains
 from accord.model.observable_types import Observable
 from accord.model.observables import detect
 from accord.model.visibility import Viewer
-from accord.store.correlations import FILE_HUB, NETWORK_FAMILY, policy_for, relation_of
+from accord.store.correlations import (
+    FILE_HUB,
+    NETWORK_FAMILY,
+    REVERSE,
+    policy_for,
+    relation_of,
+)
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_row, stored_from_tuple
 from accord.store.observables import candidates
 from accord.store.prepared import InList, Prepared, encode_list, list_param
@@ -128,22 +137,78 @@ def excluding(check: Callable[[Observable], Sequence[Any]] | None) -> Exclude | 
     return excluded
 
 
+class SeqList(InList):
+    """``column IN (the integers of one list parameter)``: object sequence numbers."""
+
+    inherit_cache = True
+
+
+@compiles(SeqList, "sqlite")
+def _seq_list_sqlite(element: SeqList, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} IN (SELECT value FROM json_each({compiler.process(element.param, **kw)}))"
+
+
+@compiles(SeqList, "postgresql")
+def _seq_list_postgresql(element: SeqList, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    param = compiler.process(element.param, **kw)
+    return f"{column} = ANY(CAST(string_to_array({param}, ',') AS bigint[]))"
+
+
+def _encode_seqs(dialect: str, seqs: Sequence[int]) -> str:
+    if dialect == "postgresql":
+        return ",".join(str(int(seq)) for seq in seqs)
+    return orjson.dumps([int(seq) for seq in seqs]).decode()
+
+
+_SEQS = Prepared(
+    lambda _dialect: (
+        select(objects.c.seq)
+        .where(InList(objects.c.id, list_param("ids")))
+        .where(latest(objects))
+        .where(visible_rule(objects))
+    )
+)
+
+
 def _edges_statement(_dialect: str) -> Select[Any]:
-    one = cast(Table, objects.alias("one"))
-    other = cast(Table, objects.alias("other"))
+    """The rows of the object versions ``:seqs``, read from both ends of each pair (each
+    side drives from its own index); both ends latest and visible: the rule on both ends."""
     c = correlations
-    columns = [getattr(other.c, column.name) for column in OBJECT_COLUMNS]
-    return (
-        select(
-            one.c.id, c.c.relation, c.c.value, c.c.other_value, c.c.hub, c.c.similarity, *columns
+
+    def side(flipped: bool) -> Select[Any]:
+        one = cast(Table, objects.alias("one"))
+        other = cast(Table, objects.alias("other"))
+        mine, theirs = (c.c.other_seq, c.c.seq) if flipped else (c.c.seq, c.c.other_seq)
+        value, other_value = (
+            (c.c.other_value, c.c.value) if flipped else (c.c.value, c.c.other_value)
         )
-        .select_from(one.join(c, c.c.seq == one.c.seq).join(other, other.c.seq == c.c.other_seq))
-        .where(InList(one.c.id, list_param("ids")))
-        .where(latest(one))
-        .where(visible_rule(one))
-        .where(latest(other))
-        .where(visible_rule(other))
-        .order_by(one.c.seq, other.c.seq)
+        columns = [getattr(other.c, column.name) for column in OBJECT_COLUMNS]
+        return (
+            select(
+                one.c.id,
+                c.c.relation,
+                value,
+                other_value,
+                c.c.hub,
+                c.c.similarity,
+                literal(flipped).label("flipped"),
+                one.c.seq.label("from_seq"),
+                *columns,
+            )
+            .select_from(c.join(one, mine == one.c.seq).join(other, other.c.seq == theirs))
+            .where(SeqList(mine, list_param("seqs")))
+            .where(latest(one))
+            .where(visible_rule(one))
+            .where(latest(other))
+            .where(visible_rule(other))
+        )
+
+    both = union_all(side(False), side(True)).subquery()
+    return (
+        select(both)
+        .order_by(both.c.from_seq, both.c.seq)
         .limit(bindparam("limit", type_=Integer()))
     )
 
@@ -163,10 +228,11 @@ def correlated(
     if not ids:
         return []
     dialect = conn.dialect.name
-    params = viewer_params(dialect, viewer) | {
-        "ids": encode_list(dialect, sorted(set(ids))),
-        "limit": limit,
-    }
+    params = viewer_params(dialect, viewer) | {"ids": encode_list(dialect, sorted(set(ids)))}
+    seqs = [row[0] for row in _SEQS.rows(conn, params)]
+    if not seqs:
+        return []
+    params |= {"seqs": _encode_seqs(dialect, seqs), "limit": limit}
     rows = _EDGES.rows(conn, params)
     if not rows:
         return []
@@ -175,8 +241,11 @@ def correlated(
     for row in rows:
         if keep.excluded(row[2]) or keep.excluded(row[3]) or keep.excluded(row[4]):
             continue
+        relation = REVERSE[row[1]] if row[6] else row[1]
         found.append(
-            Correlation(row[0], row[1], row[2], row[3], row[4], row[5], stored_from_tuple(row[6:]))
+            Correlation(
+                row[0], relation, row[2], row[3], row[4], row[5], stored_from_tuple(row[8:])
+            )
         )
     return found
 
@@ -252,7 +321,7 @@ class Correlations:
             if keep.excluded(hub) or keep.excluded(observable.value):
                 continue
             query = _live(viewer, obj.id, observable, hub, relation == "same-value")
-            rows = conn.execute(query.limit(cap + 1)).all()
+            rows = sorted(conn.execute(query.limit(cap + 1)).all(), key=lambda r: r.seq)
             if len(rows) > cap:
                 counted = select(func.count(func.distinct(query.subquery().c.id)))
                 result.over_correlating.append(
@@ -312,7 +381,7 @@ def _live(
         elif observable.kind in ("ipv4", "ipv6"):
             parts.append(part((ob.host == hub) & ob.kind.in_(("url", "email")), "host"))
     query = union_all(*parts).subquery()
-    return select(query).order_by(query.c.seq)
+    return select(query)  # unordered: a LIMIT stops the scan early
 
 
 class _Filter:

@@ -15,8 +15,7 @@ latest version is joined to the latest versions that relate to one of its observ
 
 The work is incremental: a few batched, indexed queries per written chunk against the
 observable index (the same normalisation and ``candidates`` as the look-up), never a
-recompute. Each pair is stored in both directions, so reading one object's correlations is
-one index range.
+recompute. Each pair is one row, read from either end through that end's index.
 
 **Bounded storage.** Every correlation goes through a *hub*: the shared value, the network,
 the parent domain, the host, the file. A hub that joins more than ``cap`` objects (Settings
@@ -185,7 +184,8 @@ class _Writer:
         wanted = {f[2] for f in forward} | set(holders)
         known = self._known_hubs(sorted(wanted))
         over = {hub for hub, (_, is_over) in known.items() if is_over}
-        self._forward([f for f in forward if f[2] not in over])
+        fresh_seqs = [seq for seq, _ in items]
+        self._forward([f for f in forward if f[2] not in over], min(fresh_seqs), max(fresh_seqs))
         limit = self.policy.cap + 2
         self._reverse("net", [n for n in nets if n[0] not in over], holders, limit)
         self._reverse("domain", [d for d in domains if d[0] not in over], holders, limit)
@@ -231,25 +231,39 @@ class _Writer:
         entry.participants.update((seq, other))
         entry.edges.append((seq, other, relation, value, other_value))
 
-    def _forward(self, forward: list[tuple[int, str, str, str]]) -> None:
-        """Fresh objects -> the latest objects holding one of their candidate values."""
+    def _forward(self, forward: list[tuple[int, str, str, str]], first: int, last: int) -> None:
+        """Fresh objects -> the latest objects holding one of their candidate values: stored
+        ones from the index (the chunk's own rows left out), fresh ones from memory."""
         if not forward:
             return
         sql = (
             f"SELECT wanted.value, ob.seq FROM {self._source()} "
             "JOIN observables ob ON ob.value = wanted.value "
-            f"JOIN objects o ON o.seq = ob.seq WHERE {self._latest}"
+            f"JOIN objects o ON o.seq = ob.seq WHERE {self._latest} "
+            "AND (ob.seq < :first OR ob.seq > :last)"
         )
         found: dict[str, set[int]] = {}
+        for seq, value, _target, relation in forward:
+            if relation == "same-value":
+                found.setdefault(value, set()).add(seq)
         targets = sorted({f[2] for f in forward})
-        for row in self.conn.execute(text(sql), {"wanted": self._list(targets)}):
+        params = {"wanted": self._list(targets), "first": first, "last": last}
+        for row in self.conn.execute(text(sql), params):
             found.setdefault(row[0], set()).add(int(row[1]))
         for seq, value, target, relation in forward:
-            if target in found:
-                self._hub(target).fresh.add(seq)
-            for other in found.get(target, ()):
+            holders = found.get(target)
+            if holders is None:
+                continue
+            hub = None
+            for other in holders:
                 if other != seq:
-                    self._edge(target, seq, other, relation, value, target)
+                    if hub is None:
+                        hub = self._hub(target)
+                        hub.fresh.add(seq)
+                    hub.participants.add(other)
+                    hub.edges.append((seq, other, relation, value, target))
+            if hub is not None:
+                hub.participants.add(seq)
 
     def _reverse(
         self,
@@ -352,14 +366,12 @@ class _Writer:
         hub: str,
         similarity: int | None,
     ) -> None:
-        self.rows.setdefault(
-            (seq, other, value, other_value),
-            (seq, other, relation, value, other_value, hub, similarity),
-        )
-        self.rows.setdefault(
-            (other, seq, other_value, value),
-            (other, seq, REVERSE[relation], other_value, value, hub, similarity),
-        )
+        # One row per pair, whichever end found it first (a chunk finds pairs from both ends).
+        if (other, seq, other_value, value) not in self.rows:
+            self.rows.setdefault(
+                (seq, other, value, other_value),
+                (seq, other, relation, value, other_value, hub, similarity),
+            )
 
     def _upsert_hubs(self, rows: list[tuple[str, int, bool]]) -> None:
         if not rows:

@@ -263,21 +263,25 @@ node_secrets = Table(
 
 # -- Correlation and sightings (accord.store.correlations, accord.store.sightings) -------------
 
-# Pairs of object versions that share an observable, written at ingest, one row per direction
-# so that "what correlates with X" is one index range. `hub` is the value they join through
+# Pairs of object versions that share an observable, written at ingest, one row per pair (read
+# from either end: `relation` says how `seq`'s value relates to `other_seq`'s, and reads the
+# other way round from the other end). `hub` is the value they join through
 # (the shared value, the network, the parent domain, the host, "file:<key>" for one file's
 # hashes); a hub that joins more than the cap is over-correlating and keeps no rows here.
+# Rows derived from the observable index, written in bulk on every ingest: no foreign keys,
+# whose per-row checks would cost a third of the insert on SQLite.
 correlations = Table(
     "correlations",
     metadata,
-    Column("seq", SeqType, ForeignKey("objects.seq"), nullable=False),
-    Column("other_seq", SeqType, ForeignKey("objects.seq"), nullable=False),
+    Column("seq", SeqType, nullable=False, comment="objects.seq (derived rows: no FK check)"),
+    Column("other_seq", SeqType, nullable=False, comment="objects.seq"),
     Column("relation", String(16), nullable=False),
     Column("value", Text, nullable=False, comment="this end's observable"),
     Column("other_value", Text, nullable=False, comment="the other end's observable"),
     Column("hub", Text, nullable=False),
     Column("similarity", SmallInteger, comment="fuzzy hashes: 0-100"),
-    Index("ix_correlations_seq", "seq", "other_seq"),
+    Index("ix_correlations_seq", "seq"),
+    Index("ix_correlations_other_seq", "other_seq"),
     Index("ix_correlations_hub", "hub"),
 )
 

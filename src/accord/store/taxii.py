@@ -386,7 +386,11 @@ class TaxiiStore:
 
     # -- status resources (TAXII 2.1 section 4.3.1) ---------------------------------------
 
-    def save_status(self, org_id: str, user_id: str, status: dict[str, Any]) -> None:
+    def save_status(
+        self, org_id: str, user_id: str, status: dict[str, Any], *events: Event
+    ) -> None:
+        """Keep a POST's status resource; `events` go to the audit log in the same write
+        transaction (one per POST rather than two)."""
         details = {key: status.get(key, []) for key in ("successes", "failures", "pendings")}
         with write_transaction(self.engine) as conn:
             conn.execute(
@@ -403,6 +407,8 @@ class TaxiiStore:
                     details=orjson.dumps(details).decode(),
                 )
             )
+            if events:
+                AuditLog(self.engine).append(*events, connection=conn)
 
     def status(self, status_id: str, org_id: str) -> dict[str, Any] | None:
         """A status resource, for the organisation that made the request only."""

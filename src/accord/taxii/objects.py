@@ -250,9 +250,11 @@ def _add(node: TaxiiNode, user: User, collection: Collection, objects: list[Any]
     ingester = Ingester(node.store, user, node.settings.default_tlp)
     report = ingester.ingest_objects(objects, "2.1", f"TAXII POST to {collection.id}", options)
     status = status_resource(report, objects, requested)
-    node.store.taxii.save_status(user.org_id, user.id, status)
-    node.store.audit.append(
-        _write_event(user, collection, status["success_count"], status["failure_count"])
+    node.store.taxii.save_status(
+        user.org_id,
+        user.id,
+        status,
+        _write_event(user, collection, status["success_count"], status["failure_count"]),
     )
     return status
 

@@ -29,7 +29,7 @@ class CorrelationDoc(BaseModel):
     tlp: str
     relation: str = Field(
         description="same-value, cidr, contains, parent-domain, subdomain, url-host, host, "
-        "same-file or similar: how the other object relates to this one"
+        "same-file or similar: how this object's value relates to the other's"
     )
     value: str = Field(description="this object's observable")
     other_value: str = Field(description="the other object's observable")

@@ -152,28 +152,47 @@ def _unique(reasons: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(reasons))
 
 
+# The special-purpose checks of `_address_flags`, in the order they are tried: the first that
+# holds gives the flag. Names of `ipaddress` address properties, tried one at a time so that a
+# loopback address never pays for the long private-range test.
+_ADDRESS_CHECKS: Final = (
+    ("loopback", "is_loopback", "a loopback address"),
+    ("private", "is_link_local", "a link-local address"),
+    ("private", "is_multicast", "a multicast address"),
+    ("private", "is_unspecified", "the unspecified address"),
+    ("private", "is_private", "a private or special-purpose address (RFC 6890)"),
+    ("private", "is_reserved", "a reserved address"),
+)
+_CGNAT: Final = ipaddress.IPv4Network("100.64.0.0/10")
+
+
 @lru_cache(maxsize=16384)
 def _address_flags(value: str, kind: str) -> tuple[Flag, ...]:
+    # A single address (the common case) is parsed as an address: building a /32 network
+    # and testing it with `subnet_of` costs several times more and says the same.
     try:
-        network = ipaddress.ip_network(value, strict=False)
+        if "/" in value:
+            network = ipaddress.ip_network(value, strict=False)
+            address = network.network_address
+        else:
+            network = None
+            address = ipaddress.ip_address(value)
     except ValueError:
         return ()
     for documentation in _DOCUMENTATION_NETS:
-        if network.version == documentation.version and network.subnet_of(documentation):  # type: ignore[arg-type]
+        if address.version != documentation.version:
+            continue
+        inside = (
+            network.subnet_of(documentation)  # type: ignore[arg-type]
+            if network is not None
+            else address in documentation
+        )
+        if inside:
             return (Flag("documentation", f"in {documentation}, reserved for documentation"),)
-    address = network.network_address
-    checks = (
-        ("loopback", address.is_loopback, "a loopback address"),
-        ("private", address.is_link_local, "a link-local address"),
-        ("private", address.is_multicast, "a multicast address"),
-        ("private", address.is_unspecified, "the unspecified address"),
-        ("private", address.is_private, "a private or special-purpose address (RFC 6890)"),
-        ("private", address.is_reserved, "a reserved address"),
-    )
-    for code, hit, reason in checks:
-        if hit:
+    for code, check, reason in _ADDRESS_CHECKS:
+        if getattr(address, check):
             return (Flag(code, reason),)
-    if network.version == 4 and address in ipaddress.IPv4Network("100.64.0.0/10"):
+    if address.version == 4 and address in _CGNAT:
         return (Flag("private", "carrier-grade NAT space (RFC 6598)"),)
     return ()
 

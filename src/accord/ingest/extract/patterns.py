@@ -41,10 +41,12 @@ PORT_WORDS: Final = re.compile(
     r"[ \t]+(?:(?:over|on|via)[ \t]+)?(?:(?:tcp|udp)[ \t]+)?port[ \t]+([0-9]{1,5})(?![0-9])",
     re.IGNORECASE,
 )
-# Candidates only; `ipaddress` decides. A start needs two colons within the first groups.
+# Candidates only; `ipaddress` decides. A start needs two colons within the first groups
+# (checked after the first character: ":" then one more, or a digit then two).
 IPV6: Final = re.compile(
-    r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)"
-    r"(?P<ip>[0-9A-Fa-f:]{2,39}(?:(?<=:)[0-9]{1,3}(?:\.[0-9]{1,3}){3})?)"
+    r"(?P<ip>[0-9A-Fa-f:](?<![\w:.].)"
+    r"(?:(?<=:)(?=[0-9A-Fa-f]{0,4}:)|(?<=[0-9A-Fa-f])(?=[0-9A-Fa-f]{0,3}:[0-9A-Fa-f]{0,4}:))"
+    r"[0-9A-Fa-f:]{1,38}(?:(?<=:)[0-9]{1,3}(?:\.[0-9]{1,3}){3})?)"
     r"(?:/(?P<cidr>12[0-8]|1[01][0-9]|[1-9]?[0-9])(?![\w.]))?"
     r"(?![\w:])"
 )
@@ -65,16 +67,20 @@ DOMAIN_NAME: Final = re.compile(
 NOT_BEFORE_NAME: Final = frozenset(".@%/\\-_")
 
 
-def name_start(text: str, dot: int) -> int:
-    """Where the host name whose last dot is at `dot` starts (at most 253 characters back)."""
-    start = dot
-    limit = max(0, dot - 253)
-    while start > limit:
-        char = text[start - 1]
-        if char.isalnum() or char in "-_.":
-            start -= 1
-        else:
-            break
+# Name characters (`\w` is `str.isalnum()` or "_"), matched forwards over the reversed
+# text: one C call instead of a Python loop per character.
+_NAME_RUN: Final = re.compile(r"[\w.-]{0,253}")
+
+
+def name_start(text: str, dot: int, backward: str | None = None) -> int:
+    """Where the host name whose last dot is at `dot` starts (at most 253 characters back).
+
+    `backward` is `text[::-1]`, made once per document by a caller that asks many times."""
+    if backward is None:
+        backward = text[::-1]
+    run = _NAME_RUN.match(backward, len(text) - dot)
+    assert run is not None  # the pattern matches the empty string
+    start = dot - (run.end() - run.start())
     while start < dot and not text[start].isalnum():
         start += 1
     return start
@@ -101,6 +107,8 @@ EMAIL: Final = re.compile(
     r"(?![\w-]|\.[^\W_])",
     re.IGNORECASE,
 )
+# The local part's characters, matched over the reversed text from an "@" (see `EMAIL`).
+EMAIL_LOCAL_RUN: Final = re.compile(r"[\w.+%=-]{0,65}")
 # Traffic lines of packet-capture notes: "1.2.3.4 port 80 - evil.com - GET /path", where the
 # request's URL is spelt out in pieces.
 TRAFFIC_LINE: Final = re.compile(
@@ -115,16 +123,21 @@ TRAFFIC_LINE: Final = re.compile(
 HEX_HASH: Final = re.compile(r"[0-9A-Fa-f](?<![0-9A-Za-z].)[0-9A-Fa-f]{31,127}(?![0-9A-Za-z])")
 HEX_HASH_LENGTHS: Final = frozenset({32, 40, 64, 128})
 SSDEEP: Final = re.compile(
-    r"(?<![\w:/+])(?P<size>[0-9]{1,10}):(?P<one>[A-Za-z0-9+/]{6,64}):(?P<two>[A-Za-z0-9+/]{2,64})"
-    r"(?![\w+/])"
+    r"(?P<size>[0-9](?<![\w:/+][0-9])[0-9]{0,9})"
+    r":(?P<one>[A-Za-z0-9+/]{6,64}):(?P<two>[A-Za-z0-9+/]{2,64})(?![\w+/])"
 )
 
 # -- vulnerabilities and techniques ---------------------------------------------------------
 
-CVE: Final = re.compile(r"\bCVE[-‐‑–](?P<year>[12][0-9]{3})[-‐‑–](?P<number>[0-9]{4,7})\b", re.I)
+# As elsewhere, the first character comes before the look-behind so that the regex engine
+# can search for it quickly; spelt case by case rather than with re.IGNORECASE for the same
+# reason. The look-behind stands for a leading `\b`.
+CVE: Final = re.compile(
+    r"[Cc](?<!\w[Cc])[Vv][Ee][-‐‑–](?P<year>[12][0-9]{3})[-‐‑–](?P<number>[0-9]{4,7})\b"
+)
 # ATT&CK technique (T1xxx, sub-technique T1xxx.yyy) and tactic (TA00xx) ids.
 ATTACK: Final = re.compile(
-    r"(?<![\w.-])(?P<id>TA00[0-9]{2}|T1[0-9]{3}(?:\.[0-9]{3})?)(?![\w-]|\.[0-9])"
+    r"(?P<id>T(?<![\w.-]T)(?:A00[0-9]{2}|1[0-9]{3}(?:\.[0-9]{3})?))(?![\w-]|\.[0-9])"
 )
 
 # -- host artefacts -------------------------------------------------------------------------
@@ -140,8 +153,8 @@ _REG_PART: Final = r"[^\\\s\"'<>|`,;*\[\]]+"
 # A component may hold spaces ("Windows NT") only when another component follows it: a
 # trailing word is more often prose than part of the key.
 REGISTRY_KEY: Final = re.compile(
-    r"(?<![\w\\])(?P<hive>HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS"
-    r"|HKEY_CURRENT_CONFIG|HKLM|HKCU|HKCR|HKU|HKCC):?"
+    r"(?P<hive>[Hh](?<![\w\\][Hh])(?:KEY_LOCAL_MACHINE|KEY_CURRENT_USER|KEY_CLASSES_ROOT"
+    r"|KEY_USERS|KEY_CURRENT_CONFIG|KLM|KCU|KCR|KU|KCC)):?"
     rf"(?P<rest>(?:\\\\?(?:{_REG_PART}(?: {_REG_PART})*(?=\\)|{_REG_PART}))+)",
     re.IGNORECASE,
 )
@@ -151,16 +164,27 @@ WINDOWS_PATH: Final = re.compile(
     rf"(?P<rest>(?:\\{_PATH_PART}(?: {_PATH_PART})*(?=\\)|\\{_PATH_PART})+\\?)"
 )
 UNIX_PATH: Final = re.compile(
-    r"(?<![\w/.:~-])(?:~|/(?:tmp|var|etc|usr|bin|sbin|opt|home|root|dev|lib|lib64|Library"
-    r"|Users|Applications|System|private|proc|srv|mnt|run|boot|Volumes))"
+    r"[~/](?<![\w/.:~-][~/])(?:(?<=~)|(?<=/)(?:tmp|var|etc|usr|bin|sbin|opt|home|root|dev"
+    r"|lib|lib64|Library|Users|Applications|System|private|proc|srv|mnt|run|boot|Volumes))"
     r"/[^\s\"'<>|`,;()\[\]{}]+"
 )
+
+# What every match of a pattern above holds, found far faster than the pattern itself: the
+# scanner searches only the lines that have one (see `scanner._matches_on_lines`).
+IPV6_TRIGGER: Final = re.compile(r":[0-9A-Fa-f]{0,4}:")
+SSDEEP_TRIGGER: Final = re.compile(r":[A-Za-z0-9+/]{6,64}:")
+TRAFFIC_TRIGGER: Final = re.compile(r"port[ \t]")
+CVE_TRIGGER: Final = re.compile(r"[Cc][Vv][Ee]")
+REGISTRY_TRIGGER: Final = re.compile(r"[Hh][Kk]")
+WINDOWS_PATH_TRIGGER: Final = re.compile(r"[:%\\]\\")
 
 # -- cryptocurrency -------------------------------------------------------------------------
 
 BITCOIN_LEGACY: Final = re.compile(r"[13](?<![\w][13])[1-9A-HJ-NP-Za-km-z]{25,34}(?![\w])")
-BITCOIN_BECH32: Final = re.compile(r"(?<![\w])(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}(?![\w])")
-ETHEREUM: Final = re.compile(r"(?<![\w])0x[0-9a-fA-F]{40}(?![\w])")
+BITCOIN_BECH32: Final = re.compile(
+    r"(?:b(?<!\wb)c1|B(?<!\wB)C1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}(?![\w])"
+)
+ETHEREUM: Final = re.compile(r"0(?<!\w0)x[0-9a-fA-F]{40}(?![\w])")
 
 TRAILING_PUNCTUATION: Final = ".,;:!?'\"*>_~"
 
@@ -227,6 +251,29 @@ SPECIAL_USE_TLDS: Final = frozenset(
 _SUFFIXES: Final = PublicSuffixList()
 
 
+def _listed_tlds() -> frozenset[str] | None:
+    """The last label of every rule of the bundled list, or None where the library no
+    longer shows its rules (then every name is looked up in full).
+
+    Every string the list looks up for a name ends with the name's last label, so a name
+    whose last label no rule ends with has no public suffix. Most text that looks like a
+    host name ends in a file extension ("setup.exe", "report.pdf"), and this set turns
+    those down without a look-up."""
+    rules = getattr(_SUFFIXES, "_publicsuffix", None)
+    if not isinstance(rules, frozenset | set) or not rules:
+        return None
+    return frozenset(str(rule).rpartition(".")[2].lstrip("!*") for rule in rules)
+
+
+_LISTED_TLDS: Final = _listed_tlds()
+
+
+def tld_listed(tld: str) -> bool:
+    """Whether lower-case top-level label `tld` can have a public suffix (see
+    `public_suffix`); False means `public_suffix` of any name ending in it is None."""
+    return _LISTED_TLDS is None or tld in _LISTED_TLDS or tld in SPECIAL_USE_TLDS
+
+
 @lru_cache(maxsize=65536)
 def public_suffix(name: str) -> str | None:
     """The public suffix of lower-case `name` (from the bundled list; no network), or None
@@ -234,4 +281,6 @@ def public_suffix(name: str) -> str | None:
     tld = name.rpartition(".")[2]
     if tld in SPECIAL_USE_TLDS:
         return tld
+    if not tld_listed(tld):
+        return None
     return _SUFFIXES.publicsuffix(name, accept_unknown=False)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from accord.ingest.extract import patterns as p
 from accord.ingest.extract.defang import Refanged, refang_text
@@ -39,7 +41,8 @@ class _Scan:
         self.claimed = bytearray(len(self.text))
         self.found: dict[tuple[str, str], Finding] = {}
         self.lower = self.text.lower()
-        self.url_memo: dict[str, Observable] = {}
+        # The text reversed, for walking back from a dot or an "@" with one regex match.
+        self.backward = self.text[::-1]
 
     # -- bookkeeping ---------------------------------------------------------------------
 
@@ -61,20 +64,20 @@ class _Scan:
         derived: str | None = None,
     ) -> None:
         key = (kind, value)
+        doc = self.doc
         known = self.found.get(key)
         if known is not None:
             known.count += 1
-            if not known.defanged and self.doc.defanged_between(start, end):
+            if not known.defanged and doc.defanged_between(start, end):
                 known.defanged = True
             if known.port is None:
                 known.port = port
             return
-        original = self.doc.original
-        o_start = self.doc.original_offset(start)
-        o_end = self.doc.original_offset(end)
-        before = original[max(0, o_start - CONTEXT) : o_start]
-        after = original[o_end : o_end + CONTEXT]
-        context = " ".join((before + original[o_start:o_end] + after).split())
+        original = doc.original
+        o_start = doc.original_offset(start)
+        o_end = doc.original_offset(end)
+        # The value with up to CONTEXT characters each side, on one line.
+        context = " ".join(original[max(0, o_start - CONTEXT) : o_end + CONTEXT].split())
         self.found[key] = Finding(
             kind=kind,
             value=value,
@@ -82,7 +85,7 @@ class _Scan:
             end=o_end,
             raw=original[o_start:o_end],
             context=context,
-            defanged=self.doc.defanged_between(start, end),
+            defanged=doc.defanged_between(start, end),
             observable=observable,
             port=port,
             derived=derived,
@@ -123,18 +126,12 @@ class _Scan:
                 end -= len(raw) - len(value)
             self._add_url(value, start, end)
         if rebuild_traffic and "port" in text:
-            for match in p.TRAFFIC_LINE.finditer(text):
+            for match in _line_start_matches(p.TRAFFIC_LINE, text, p.TRAFFIC_TRIGGER):
                 self._traffic_url(match)
 
     def _add_url(self, value: str, start: int, end: int, derived: str | None = None) -> bool:
-        observable = self.url_memo.get(value)
-        if observable is None:
-            try:
-                observable = normalise("url", value)
-            except ObservableError:
-                return False
-            self.url_memo[value] = observable
-        if not observable.host:
+        observable = _normalised("url", value)
+        if observable is None or not observable.host:
             return False
         if (
             observable.rdomain is not None
@@ -152,11 +149,8 @@ class _Scan:
     def _add_host(self, url: Observable, start: int, end: int) -> None:
         """The host of a defanged URL is an indicator too (producers list both)."""
         assert url.host is not None
-        kind = "domain" if url.rdomain is not None else None
-        try:
-            host = normalise(kind or "ipv4", url.host) if kind else _address(url.host)
-        except ObservableError:
-            return
+        is_name = url.rdomain is not None
+        host = _normalised("domain", url.host) if is_name else _address(url.host)
         if host is None or (host.kind, host.value) in self.found:
             return
         if host.kind == "domain" and host.value.endswith(".onion"):
@@ -171,13 +165,13 @@ class _Scan:
             host = f"{host}:{port}"
         value = f"{scheme}://{host}{match.group('path')}"
         start, end = match.start("host"), match.end("path")
-        key_observable = _maybe_url(value)
+        key_observable = _normalised("url", value)
         if key_observable is None or ("url", key_observable.value) in self.found:
             return
         self._add_url(value, start, end, derived="rebuilt from a traffic line")
 
     def emails(self) -> None:
-        for match in p.EMAIL.finditer(self.text) if "@" in self.text else ():
+        for match in self._email_matches():
             start, end = match.span()
             if not self.free(start, end):
                 continue
@@ -185,17 +179,37 @@ class _Scan:
             if p.public_suffix(domain) in (None, domain):
                 continue
             local = match.group("local").strip(".")
-            try:
-                observable = normalise("email", f"{local}@{domain}")
-            except ObservableError:
+            observable = _normalised("email", f"{local}@{domain}")
+            if observable is None:
                 continue
             self.claim(start, end)
             self.add("email", observable.value, start, end, observable)
 
+    def _email_matches(self) -> Iterator[re.Match[str]]:
+        """What `p.EMAIL.finditer` finds, started only where it can start: every match holds
+        exactly one "@", and begins where the run of local-part characters before it does."""
+        text, backward = self.text, self.backward
+        length = len(text)
+        at = text.find("@")
+        resume = 0  # where the last match ended: matches do not overlap
+        while at >= 0:
+            local = p.EMAIL_LOCAL_RUN.match(backward, length - at)
+            assert local is not None  # the pattern matches the empty string
+            start = at - (local.end() - local.start())
+            match = p.EMAIL.match(text, start) if start >= resume else None
+            if match is not None:
+                yield match
+                resume = match.end()
+            at = text.find("@", max(at + 1, resume))
+
     # -- host artefacts --------------------------------------------------------------------
 
     def registry_keys(self) -> None:
-        for match in p.REGISTRY_KEY.finditer(self.text) if "hk" in self.lower else ():
+        for match in (
+            _matches_on_lines(p.REGISTRY_KEY, self.text, p.REGISTRY_TRIGGER)
+            if "hk" in self.lower
+            else ()
+        ):
             start = match.start()
             written = _trim_key(match.group("rest"))
             rest = written.replace("\\\\", "\\")
@@ -208,13 +222,10 @@ class _Scan:
 
     def file_paths(self) -> None:
         text = self.text
-        patterns = []
-        if "\\" in text:
-            patterns.append(p.WINDOWS_PATH)
-        if "/" in text:
-            patterns.append(p.UNIX_PATH)
-        for pattern in patterns:
-            for match in pattern.finditer(text):
+        windows = _matches_on_lines(p.WINDOWS_PATH, text, p.WINDOWS_PATH_TRIGGER)
+        unix = p.UNIX_PATH.finditer(text) if "/" in text else ()
+        for matches in (windows, unix):
+            for match in matches:
                 start, end = match.span()
                 if not self.free(start, end):
                     continue
@@ -235,26 +246,28 @@ class _Scan:
             kind = _HEX_KINDS[end - start]
             value = match.group(0).lower()
             if (kind, value) in self.found:
-                self.add(kind, value, start, end)  # counted; normalised the first time
+                self.add(kind, value, start, end)  # counted; made the first time
                 continue
-            observable = normalise(kind, value)
-            self.add(kind, observable.value, start, end, observable)
+            # What `normalise` returns for a hex run of the right length, which the pattern
+            # has already made sure of.
+            self.add(kind, value, start, end, Observable(kind, value))
         if ":" in self.text:
-            for match in p.SSDEEP.finditer(self.text):
+            for match in _matches_on_lines(p.SSDEEP, self.text, p.SSDEEP_TRIGGER):
                 if int(match.group("size")) not in p.SSDEEP_BLOCK_SIZES:
                     continue
                 start, end = match.span()
                 if not self.free(start, end):
                     continue
-                try:
-                    observable = normalise("ssdeep", match.group(0))
-                except ObservableError:
+                observable = _normalised("ssdeep", match.group(0))
+                if observable is None:
                     continue
                 self.claim(start, end)
                 self.add("ssdeep", observable.value, start, end, observable)
 
     def labels(self) -> None:
-        for match in p.CVE.finditer(self.text) if "cve" in self.lower else ():
+        for match in (
+            _matches_on_lines(p.CVE, self.text, p.CVE_TRIGGER) if "cve" in self.lower else ()
+        ):
             value = f"CVE-{match.group('year')}-{match.group('number')}"
             self.add("cve", value, *match.span())
         for match in (
@@ -299,13 +312,12 @@ class _Scan:
             if match.group("cidr") is None and ("ipv4", value) in self.found:
                 self.add("ipv4", value, start, end, port=port)  # normalised the first time
                 continue
-            try:
-                observable = normalise("ipv4", value)
-            except ObservableError:
+            observable = _normalised("ipv4", value)
+            if observable is None:
                 continue
             self.add(observable.kind, observable.value, start, end, observable, port)
         if "::" in text or text.count(":") > 6:
-            for match in p.IPV6.finditer(text):
+            for match in _matches_on_lines(p.IPV6, text, p.IPV6_TRIGGER):
                 start, end = match.span()
                 if not self.free(start, end):
                     continue
@@ -318,9 +330,8 @@ class _Scan:
                 value = match.group("ip")
                 if match.group("cidr") is not None:
                     value += "/" + match.group("cidr")
-                try:
-                    observable = normalise("ipv6", value)
-                except ObservableError:
+                observable = _normalised("ipv6", value)
+                if observable is None:
                     continue
                 self.claim(start, end)
                 self.add(observable.kind, observable.value, start, end, observable)
@@ -328,8 +339,10 @@ class _Scan:
     def domains(self) -> None:
         text = self.text
         for match in p.TLD_END.finditer(text):
+            if not p.tld_listed(match.group(0)[1:].lower()):
+                continue  # most often a file name ("setup.exe"): no public suffix
             end = match.end()
-            start = p.name_start(text, match.start())
+            start = p.name_start(text, match.start(), self.backward)
             if start == match.start() or (start and text[start - 1] in p.NOT_BEFORE_NAME):
                 continue
             if not self.free(start, end):
@@ -348,9 +361,8 @@ class _Scan:
                 if len(label) in (16, 56) and re.fullmatch(r"[a-z2-7]+", label):
                     self.add("onion", name, start, end)
                 continue
-            try:
-                observable = normalise("domain", name)
-            except ObservableError:
+            observable = _normalised("domain", name)
+            if observable is None:
                 continue
             self.add("domain", observable.value, start, end, observable)
 
@@ -369,6 +381,48 @@ class _Scan:
         if url_end - tail.end() < 2 and not self.doc.defanged_between(start, url_end):
             return False
         return self._add_url("http://" + url, start, url_end, derived="no scheme written")
+
+
+def _matches_on_lines(
+    pattern: re.Pattern[str], text: str, trigger: re.Pattern[str]
+) -> Iterator[re.Match[str]]:
+    """What `pattern.finditer(text)` finds, for a pattern whose matches never cross a line
+    break and always hold a match of `trigger`: only the lines with a trigger are searched.
+
+    A trigger is a short literal the engine finds at memory speed, while a pattern that can
+    start at any letter or digit costs a step per character of the whole text. Searching a
+    line with `pos`/`endpos` sees the same text: look-behinds read before `pos`, and at
+    `endpos` a look-ahead sees an end where it would have seen a line break, which none of
+    these patterns can consume.
+    """
+    position = 0
+    while (hit := trigger.search(text, position)) is not None:
+        start = text.rfind("\n", 0, hit.start()) + 1
+        end = text.find("\n", hit.end())
+        if end < 0:
+            end = len(text)
+        yield from pattern.finditer(text, start, end)
+        position = end
+
+
+def _line_start_matches(
+    pattern: re.Pattern[str], text: str, trigger: re.Pattern[str]
+) -> Iterator[re.Match[str]]:
+    """What `pattern.finditer(text)` finds, for a pattern that starts at a line start ("^"
+    in MULTILINE mode) and holds a match of `trigger` on its first line: it is tried only at
+    the start of those lines."""
+    position = 0
+    resume = 0  # where the last match ended: matches do not overlap
+    while (hit := trigger.search(text, position)) is not None:
+        start = text.rfind("\n", 0, hit.start()) + 1
+        match = pattern.match(text, start) if start >= resume else None
+        if match is not None:
+            yield match
+            resume = match.end()
+        end = text.find("\n", hit.end())
+        if end < 0:
+            break
+        position = end
 
 
 _HEX_KINDS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
@@ -400,20 +454,18 @@ def _trim_key(value: str) -> str:
     return value
 
 
-def _address(text: str) -> Observable | None:
-    for kind in ("ipv4", "ipv6"):
-        try:
-            return normalise(kind, text)
-        except ObservableError:
-            continue
-    return None
-
-
-def _maybe_url(value: str) -> Observable | None:
+@lru_cache(maxsize=65536)
+def _normalised(kind: str, value: str) -> Observable | None:
+    """`normalise(kind, value)`, or None where it raises; cached, because reports repeat
+    their indicators (and `Observable` is frozen, so a cached one can be shared)."""
     try:
-        return normalise("url", value)
+        return normalise(kind, value)
     except ObservableError:
         return None
+
+
+def _address(text: str) -> Observable | None:
+    return _normalised("ipv4", text) or _normalised("ipv6", text)
 
 
 def scan(text: str, options: ScanOptions | None = None) -> list[Finding]:
@@ -433,8 +485,10 @@ def scan(text: str, options: ScanOptions | None = None) -> list[Finding]:
     findings = sorted(state.found.values(), key=lambda finding: finding.start)
     report_defangs = any(f.defanged for f in findings if f.kind in NETWORK_KINDS)
     original = refanged.original
+    flagger = options.flagger
     for finding in findings:
         before = original[max(0, finding.start - 12) : finding.start]
         finding.flags.extend(built_in_flags(finding, before, report_defangs))
-        finding.flags.extend(external_flags(finding, options.flagger))
+        if flagger is not None:
+            finding.flags.extend(external_flags(finding, flagger))
     return findings

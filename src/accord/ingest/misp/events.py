@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -157,9 +158,16 @@ def _event_uuid(event: Mapping[str, Any]) -> str:
     return str(uuid.uuid5(MISP_NAMESPACE, digest))
 
 
+# A UUID already in the form `str(uuid.UUID(...))` prints (nearly every MISP uuid): kept as
+# it is, without building a UUID object.
+_CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _item_uuid(item: Mapping[str, Any], event_uuid: str, where: str) -> str:
     given = str(item.get("uuid") or "")
     if given:
+        if _CANONICAL_UUID.fullmatch(given) is not None:
+            return given
         try:
             return str(uuid.UUID(given))
         except ValueError:  # PyMISP's own test files use "a", "b": keep them distinct

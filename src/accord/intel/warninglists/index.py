@@ -28,9 +28,7 @@ from accord.intel.warninglists.compiler import (
 )
 from accord.intel.warninglists.source import (
     DOMAIN,
-    EMAIL,
     GROUP_OF_KIND,
-    HASH,
     IP,
     URL,
     ListSource,
@@ -100,6 +98,7 @@ class WarningLists:
         self._hits: dict[tuple[int, str], WarningHit] = {}
         self._entry_hits: dict[int, tuple[WarningHit, ...]] = {}
         self._cover_hits: dict[tuple[int, int], list[WarningHit]] = {}
+        self._value_hits: dict[str, tuple[WarningHit, ...]] = {}
         self._small: dict[str, tuple[int, ...]] = meta["small_keys"]
         # An address's canonical text has only hex digits, ".", ":" and "/": a substring
         # entry with any other character can never be inside one.
@@ -117,18 +116,10 @@ class WarningLists:
             (list_index, re.compile(pattern, flags))
             for list_index, pattern, flags in meta["regexes"]
         ]
-        self._checkers: dict[str, Callable[[Observable], list[WarningHit]]] = {}
-        for kind, group in GROUP_OF_KIND.items():
-            self._checkers[kind] = {
-                IP: self._check_ip,
-                DOMAIN: self._check_domain,
-                URL: self._check_url,
-                EMAIL: self._check_email,
-                HASH: self._check_hash,
-            }[group]
         self._regex_groups = 0
         for list_index, _ in self._regexes:
             self._regex_groups |= self._lists[list_index][4]
+        self.check = self._build_check()
 
     # -- loading -------------------------------------------------------------------------
 
@@ -170,139 +161,185 @@ class WarningLists:
 
     def check_value(self, text: str) -> list[WarningHit]:
         """Detect what `text` is and check it; [] when it is not an observable."""
-        observable = detect(text)
-        return [] if observable is None else self.check(observable)
+        # Detection costs more than the check: the answers for recent texts are kept (lists
+        # repeat values; the index never changes under a loaded instance).
+        found = self._value_hits.get(text)
+        if found is None:
+            observable = detect(text)
+            found = () if observable is None else tuple(self.check(observable))
+            if len(self._value_hits) >= HIT_CACHE:
+                self._value_hits.clear()
+            self._value_hits[text] = found
+        return list(found)
 
-    def check(self, observable: Observable) -> list[WarningHit]:
-        """Every list `observable` is on, one hit per list (the most specific entry)."""
-        checker = self._checkers.get(observable.kind)
-        return [] if checker is None else checker(observable)
+    check: Callable[[Observable], list[WarningHit]]
+    """Every list an observable is on, one hit per list (the most specific entry); set by
+    `__init__` from `_build_check`."""
 
-    # One method per group, each doing only what its lists need: this is the hot path of
-    # every look-up and of list ingest, and a Python call costs as much as a dict look-up.
+    def _build_check(self) -> Callable[[Observable], list[WarningHit]]:
+        """`check`: one closure over the index's arrays and caches, held in local variables.
 
-    def _check_ip(self, observable: Observable) -> list[WarningHit]:
-        hits: list[WarningHit] = []
-        value = observable.value
-        packed = self._small.get(value)
-        if packed is not None:
-            self._packed(packed, value, EXACT, IP, hits)
-        lo = observable.lo
-        if lo is not None and len(lo) == 8 and lo == observable.hi:  # one IPv4 address
-            cover = self._v4_covers[bisect_right(self._v4_starts, int(lo, 16)) - 1]
-            if cover:
-                hits.extend(self._cover_hits_for(cover, IP))
-        else:
-            self._cidr(observable, IP, hits)
-        return self._finish(value, IP, hits)
+        This is the hot path of every look-up and of list ingest, where an attribute look-up
+        or a Python call costs as much as a dict look-up: each group does only what its lists
+        need, the key look-up and the walk up a domain's parents are inlined, and the hits of
+        small keys (top-level labels, the last step of every walk) are remembered.
+        """
+        group_of = GROUP_OF_KIND.get
+        small_get = self._small.get
+        lists = self._lists
+        find, mapped, base, mask = self._find, self._map, self._blob_start, self._mask
+        offsets, bloom = self._bucket_offsets, self._bloom
+        # The IPv4 segment starts as a list, on the first IPv4 check (a few milliseconds): a
+        # bisect over a list costs half as much as over the mapped array.
+        v4_starts: list[int] = []
+        v4_covers = self._v4_covers
+        entry_hits_get = self._entry_hits.get
+        entries, hit, cidr = self._entries, self._hit, self._cidr
+        cover_hits_for = self._cover_hits_for
+        ip_covers: dict[int, list[WarningHit]] = {}
+        regexes, regex_groups = self._regexes, self._regex_groups
+        matchers = self._substring_matchers
+        # Hits of a small key for one (flag, group): keys that are on no list are not kept,
+        # so the caches stay as small as the small-key table.
+        small_hits: dict[int, dict[str, tuple[WarningHit, ...]]] = {
+            (flag << 5) | group: {} for flag in (EXACT, BELOW) for group in matchers
+        }
 
-    def _check_domain(self, observable: Observable) -> list[WarningHit]:
-        hits: list[WarningHit] = []
-        self._name(observable.value, DOMAIN, hits)
-        return self._finish(observable.value, DOMAIN, hits)
+        def small_into(key: str, flag: int, group: int, hits: list[WarningHit]) -> None:
+            cache = small_hits[(flag << 5) | group]
+            found = cache.get(key)
+            if found is None:
+                packed = small_get(key)
+                if packed is None:
+                    return
+                found = cache[key] = tuple(
+                    hit(value >> 2, key)
+                    for value in packed
+                    if value & flag and lists[value >> 2][4] & group
+                )
+            if found:
+                hits.extend(found)
 
-    def _check_url(self, observable: Observable) -> list[WarningHit]:
-        hits: list[WarningHit] = []
-        value = observable.value
-        self._exact(value, URL, hits)
-        host = observable.host
-        if host is not None:
-            if observable.rdomain is not None:
-                self._name(host, URL, hits)
-            else:
-                self._exact(host, URL, hits)
-                if ":" not in host:
-                    address = int.from_bytes(bytes(map(int, host.split("."))), "big")
-                    self._v4_address(address, URL, hits)
-        return self._finish(value, URL, hits)
-
-    def _check_email(self, observable: Observable) -> list[WarningHit]:
-        hits: list[WarningHit] = []
-        self._exact(observable.value, EMAIL, hits)
-        return self._finish(observable.value, EMAIL, hits)
-
-    def _check_hash(self, observable: Observable) -> list[WarningHit]:
-        hits: list[WarningHit] = []
-        self._exact(observable.value, HASH, hits)
-        return self._finish(observable.value, HASH, hits)
-
-    def _finish(self, value: str, group: int, hits: list[WarningHit]) -> list[WarningHit]:
-        """Substring and regular-expression lists, then one hit per list."""
-        substrings = self._substring_matchers[group]
-        if substrings is not None:
-            for list_index, entry in substrings.find(value.lower()):
-                hits.append(self._hit(list_index, entry))
-        if self._regex_groups & group:
-            for list_index, regex in self._regexes:
-                if self._lists[list_index][4] & group and regex.search(value):
-                    hits.append(self._hit(list_index, regex.pattern))
-        if len(hits) > 1:
-            return _one_per_list(hits)
-        return hits
-
-    def _key(self, key: str) -> int:
-        """The number of `key` in the key table, or -1 (`key_bucket`, inlined: this is the
-        innermost loop of every check)."""
-        needle = ("\n" + key + "\t").encode()
-        code = crc32(needle)
-        bit = code & BLOOM_MASK
-        if not self._bloom[bit >> 3] >> (bit & 7) & 1:
-            return -1
-        bucket = code & self._mask
-        offsets = self._bucket_offsets
-        base = self._blob_start
-        position = self._find(needle, base + offsets[bucket] - 1, base + offsets[bucket + 1])
-        if position < 0:
-            return -1
-        start = position + len(needle)
-        return int(self._map[start : self._find(b"\n", start)])
-
-    def _exact(self, value: str, group: int, hits: list[WarningHit]) -> None:
-        # is_small_key, inlined
-        if "." not in value:
-            small = len(value) <= SMALL_KEY
-        else:
-            small = (value[0].isdigit() and value[-1].isdigit()) or ":" in value
-        if small:
-            packed = self._small.get(value)
-            if packed is not None:
-                self._packed(packed, value, EXACT, group, hits)
-            return
-        number = self._key(value)
-        if number >= 0:
-            self._entries(number, value, EXACT, group, hits)
-
-    def _name(self, name: str, group: int, hits: list[WarningHit]) -> None:
-        """A domain name: its exact entries, then the hostname entries of each parent (the
-        key look-up inlined: two or three of them for every domain and URL checked)."""
-        flag = EXACT
-        if (name[0].isdigit() and name[-1].isdigit()) or ":" in name:  # `is_small_key`
-            self._exact(name, group, hits)
-            flag = BELOW
-            name = name.partition(".")[2]
-        find, offsets, base, mask = self._find, self._bucket_offsets, self._blob_start, self._mask
-        bloom = self._bloom
-        while name:
-            dot = name.find(".")
-            if dot < 0 and len(name) <= SMALL_KEY:  # the top-level label: a small key
-                packed = self._small.get(name)
-                if packed is not None:
-                    self._packed(packed, name, flag, group, hits)
+        def key_into(key: str, flag: int, group: int, hits: list[WarningHit]) -> None:
+            """The entries of `key` in the key table (`key_bucket`, inlined)."""
+            needle = ("\n" + key + "\t").encode()
+            code = crc32(needle)
+            bit = code & BLOOM_MASK
+            if not bloom[bit >> 3] >> (bit & 7) & 1:
                 return
-            needle = ("\n" + name + "\t").encode()
+            bucket = code & mask
+            position = find(needle, base + offsets[bucket] - 1, base + offsets[bucket + 1])
+            if position < 0:
+                return
+            start = position + len(needle)
+            number = int(mapped[start : find(b"\n", start)])
+            found = entry_hits_get((number << 8) | (flag << 5) | group)
+            if found is None:
+                entries(number, key, flag, group, hits)
+            else:
+                hits.extend(found)
+
+        def exact_into(value: str, group: int, hits: list[WarningHit]) -> None:
+            if "." not in value:  # is_small_key, inlined
+                small = len(value) <= SMALL_KEY
+            else:
+                small = (value[0].isdigit() and value[-1].isdigit()) or ":" in value
+            if small:
+                small_into(value, EXACT, group, hits)
+                return
+            needle = ("\n" + value + "\t").encode()  # the bloom test of key_into, inlined
             code = crc32(needle)
             bit = code & BLOOM_MASK
             if bloom[bit >> 3] >> (bit & 7) & 1:
-                bucket = code & mask
-                position = find(needle, base + offsets[bucket] - 1, base + offsets[bucket + 1])
-                if position >= 0:
-                    start = position + len(needle)
-                    number = int(self._map[start : find(b"\n", start)])
-                    self._entries(number, name, flag, group, hits)
-            if dot < 0:
-                return
-            name = name[dot + 1 :]
-            flag = BELOW
+                key_into(value, EXACT, group, hits)
+
+        def name_into(name: str, group: int, hits: list[WarningHit]) -> None:
+            """A domain name: its exact entries, then the hostname entries of each parent."""
+            flag = EXACT
+            if (name[0].isdigit() and name[-1].isdigit()) or ":" in name:  # `is_small_key`
+                exact_into(name, group, hits)
+                flag = BELOW
+                name = name.partition(".")[2]
+            while name:
+                dot = name.find(".")
+                if dot < 0 and len(name) <= SMALL_KEY:  # the top-level label: a small key
+                    found = small_hits[(flag << 5) | group].get(name)
+                    if found is None:
+                        small_into(name, flag, group, hits)
+                    elif found:
+                        hits.extend(found)
+                    return
+                # key_into, inlined: two or three of these for every domain and URL
+                needle = ("\n" + name + "\t").encode()
+                code = crc32(needle)
+                bit = code & BLOOM_MASK
+                if bloom[bit >> 3] >> (bit & 7) & 1:
+                    key_into(name, flag, group, hits)
+                if dot < 0:
+                    return
+                name = name[dot + 1 :]
+                flag = BELOW
+
+        def check(observable: Observable) -> list[WarningHit]:
+            group = group_of(observable.kind)
+            hits: list[WarningHit] = []
+            value = observable.value
+            if group == DOMAIN:
+                name_into(value, DOMAIN, hits)
+            elif group == IP:
+                if small_get(value) is not None:
+                    small_into(value, EXACT, IP, hits)
+                lo = observable.lo
+                if lo is not None and len(lo) == 8 and lo == observable.hi:  # one IPv4 address
+                    if not v4_starts:
+                        v4_starts.extend(self._v4_starts.tolist())
+                    cover = v4_covers[bisect_right(v4_starts, int(lo, 16)) - 1]
+                    if cover:
+                        found = ip_covers.get(cover)
+                        if found is None:
+                            found = ip_covers[cover] = cover_hits_for(cover, IP)
+                        hits.extend(found)
+                else:
+                    cidr(observable, IP, hits)
+            elif group == URL:
+                exact_into(value, URL, hits)
+                host = observable.host
+                if host is not None:
+                    if observable.rdomain is not None:
+                        name_into(host, URL, hits)
+                    else:
+                        exact_into(host, URL, hits)
+                        if ":" not in host:
+                            address = int.from_bytes(bytes(map(int, host.split("."))), "big")
+                            self._v4_address(address, URL, hits)
+            elif group is None:
+                return hits
+            else:  # e-mail addresses and hashes: exact values
+                exact_into(value, group, hits)
+            # Substring and regular-expression lists, then one hit per list.
+            substrings = matchers[group]
+            if substrings is not None:
+                few = substrings.few
+                if few is not None:
+                    text = value.lower()
+                    for list_index, entry in few:
+                        if entry in text:
+                            hits.append(hit(list_index, entry))
+                else:
+                    text = value.lower()
+                    maybe_dotted = substrings.maybe_dotted
+                    if maybe_dotted is None or maybe_dotted(text) is not None:
+                        for list_index, entry in substrings.find(text):
+                            hits.append(hit(list_index, entry))
+            if regex_groups & group:
+                for list_index, regex in regexes:
+                    if lists[list_index][4] & group and regex.search(value):
+                        hits.append(hit(list_index, regex.pattern))
+            if len(hits) > 1:
+                return _one_per_list(hits)
+            return hits
+
+        return check
 
     def _packed(
         self, packed: tuple[int, ...], key: str, flag: int, group: int, hits: list[WarningHit]
@@ -420,6 +457,19 @@ class _SubstringMatcher:
             else:
                 rest.append(item)
         self.rest = rest
+        # An occurrence of a dotted entry puts one of the windows `by_dot` holds around a dot
+        # of the value: this expression finds such a window (a dot, the character after it,
+        # then the two before it), in C, and rules most values out before any is cut.
+        self.maybe_dotted: Callable[[str], object] | None = None
+        if self.by_dot and not rest:
+            before: dict[str, list[str]] = {}
+            for key in sorted(self.by_dot):
+                before.setdefault(key[3], []).append(re.escape(key[:2]))
+            alternatives = "|".join(
+                f"{re.escape(after)}(?<=(?:{'|'.join(pairs)})\\.{re.escape(after)})"
+                for after, pairs in before.items()
+            )
+            self.maybe_dotted = re.compile(rf"\.(?:{alternatives})").search
         shortest = min((len(text) for _, text in rest), default=1)
         self.size = min(self.GRAM, shortest)
         self.stride = shortest - self.size + 1
@@ -439,13 +489,14 @@ class _SubstringMatcher:
         if self.few is not None:
             return [item for item in self.few if item[1] in text]
         found: list[tuple[int, str]] = []
-        by_dot = self.by_dot
-        dot = text.find(".", 2)
-        while dot >= 0:
-            candidates = by_dot.get(text[dot - 2 : dot + 2])
-            if candidates is not None:
-                found.extend(item for item in candidates if item[1] in text)
-            dot = text.find(".", dot + 1)
+        if self.by_dot:
+            by_dot = self.by_dot
+            dot = text.find(".", 2)
+            while dot >= 0:
+                candidates = by_dot.get(text[dot - 2 : dot + 2])
+                if candidates is not None:
+                    found.extend(item for item in candidates if item[1] in text)
+                dot = text.find(".", dot + 1)
         if self.rest:
             found.extend(self._find_by_gram(text))
         return sorted(set(found)) if len(found) > 1 else found

@@ -36,27 +36,28 @@ def upgrade() -> None:
 
     op.create_table(
         "correlations",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "other_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+            comment="objects.seq (derived rows: no FK check)",
+        ),
+        sa.Column(
+            "other_seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+            comment="objects.seq",
         ),
         sa.Column("relation", sa.String(length=16), nullable=False),
         sa.Column("value", sa.Text(), nullable=False, comment="this end's observable"),
         sa.Column("other_value", sa.Text(), nullable=False, comment="the other end's observable"),
         sa.Column("hub", sa.Text(), nullable=False),
         sa.Column("similarity", sa.SmallInteger(), nullable=True, comment="fuzzy hashes: 0-100"),
-        sa.ForeignKeyConstraint(
-            ["other_seq"],
-            ["objects.seq"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["seq"],
-            ["objects.seq"],
-        ),
     )
     with op.batch_alter_table("correlations", schema=None) as batch_op:
         batch_op.create_index("ix_correlations_hub", ["hub"], unique=False)
-        batch_op.create_index("ix_correlations_seq", ["seq", "other_seq"], unique=False)
+        batch_op.create_index("ix_correlations_other_seq", ["other_seq"], unique=False)
+        batch_op.create_index("ix_correlations_seq", ["seq"], unique=False)
 
     op.create_table(
         "fuzzy_hashes",
@@ -112,6 +113,7 @@ def downgrade() -> None:
     op.drop_table("fuzzy_hashes")
     with op.batch_alter_table("correlations", schema=None) as batch_op:
         batch_op.drop_index("ix_correlations_seq")
+        batch_op.drop_index("ix_correlations_other_seq")
         batch_op.drop_index("ix_correlations_hub")
 
     op.drop_table("correlations")
