@@ -84,7 +84,11 @@ class Generator:
             a, b = self.random.randint(1, 223), self.random.randint(0, 255)
             c = self.random.randint(0, 255)
             prefix = self.random.choice([16, 20, 24, 24, 24, 24])
-            network = {16: f"{a}.{b}.0.0/16", 20: f"{a}.{b}.{c & 0xF0}.0/20", 24: f"{a}.{b}.{c}.0/24"}
+            network = {
+                16: f"{a}.{b}.0.0/16",
+                20: f"{a}.{b}.{c & 0xF0}.0/20",
+                24: f"{a}.{b}.{c}.0/24",
+            }
             return "ipv4-addr:value", network[prefix]
         if r < 0.70:
             base = self.random.choice(self.domains)

@@ -381,9 +381,13 @@ def test_warninglists_and_allowlists_in_lookups(api) -> None:  # type: ignore[no
     assert resolver["verdict"] == "benign"
     # an indicator on a public resolver is damped, not "malicious"
     bad = _common(
-        "indicator", "indicator--1d2e3f40-0000-4000-8000-00000000000a",
-        pattern="[ipv4-addr:value = '8.8.8.8']", pattern_type="stix",
-        valid_from=CREATED, confidence=100, object_marking_refs=[Tlp.GREEN.marking_id],
+        "indicator",
+        "indicator--1d2e3f40-0000-4000-8000-00000000000a",
+        pattern="[ipv4-addr:value = '8.8.8.8']",
+        pattern_type="stix",
+        valid_from=CREATED,
+        confidence=100,
+        object_marking_refs=[Tlp.GREEN.marking_id],
     )
     cert.ingest([bad])
     damped = cert.lookup("8.8.8.8")
@@ -395,5 +399,8 @@ def test_warninglists_and_allowlists_in_lookups(api) -> None:  # type: ignore[no
     api.store.allowlists.add(api.community.water.id, "*.example.net")
     water = api.client("soc@water.example").lookup("c2.example.net")
     police = api.client("investigator@police.example").lookup("c2.example.net")
-    assert any(hit["source"] == "allowlist" for hit in water["lists"]) and water["score"] < police["score"]
+    assert (
+        any(hit["source"] == "allowlist" for hit in water["lists"])
+        and water["score"] < police["score"]
+    )
     assert not any(hit["source"] == "allowlist" for hit in police["lists"])

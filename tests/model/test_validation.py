@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from accord.model.errors import Problem
-from accord.model.timestamps import parse_timestamp, timestamp_key
+from accord.model.timestamps import parse_timestamp, timestamp_error, timestamp_key
 from accord.model.validation import validate_object
 
 
@@ -413,6 +413,14 @@ def test_not_an_object() -> None:
     assert validate_object([]) == [Problem(None, "a STIX object must be a JSON object, not list")]  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("value", [["indicator"], {"type": "indicator"}, 5, "Bad_Type", "x"])
+def test_type_and_id_of_any_json_kind_are_reported_not_raised(value: object) -> None:
+    # Valid types and identifiers are remembered: a bad one is reported every time.
+    for _ in range(2):
+        problems = validate_object({"type": value, "id": value, "spec_version": "2.1"})
+        assert [p.property for p in problems[:2]] == ["type", "id"]
+
+
 def test_problem_str() -> None:
     assert str(Problem("created", "is required")) == "created: is required"
     assert str(Problem(None, "needs one of a, b")) == "needs one of a, b"
@@ -461,6 +469,29 @@ def test_bad_timestamps_raise_value_error(text: object) -> None:
         parse_timestamp(text)
     with pytest.raises(ValueError, match="RFC 3339"):
         timestamp_key(text)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2016-05-12T08:17:27Z", "2016-01-31T08:17:27.5Z", "2016-04-31T00:00:00Z", ["x"], {"a": 1}],
+)
+def test_remembered_timestamp_answers_are_the_first_ones(value: object) -> None:
+    first = timestamp_error(value)
+    assert timestamp_error(value) == first
+    if first is None:
+        assert (
+            timestamp_key(value)
+            == timestamp_key(value)
+            == parse_timestamp(value)
+            .isoformat(  # type: ignore[arg-type]
+                timespec="microseconds"
+            )
+            .replace("+00:00", "Z")
+        )
+    else:
+        for _ in range(2):
+            with pytest.raises(ValueError, match="RFC 3339"):
+                timestamp_key(value)  # type: ignore[arg-type]
 
 
 def test_keys_sort_like_instants() -> None:

@@ -79,8 +79,8 @@ def _check_identity(obj: Mapping[str, Any], out: list[Problem]) -> str | None:
     object_type = obj.get("type")
     if object_type is None:
         out.append(Problem("type", "is required"))
-    elif object_type not in _GOOD_TYPES and (
-        type(object_type) is not str or TYPE_RE.fullmatch(object_type) is None
+    elif type(object_type) is not str or (
+        object_type not in _GOOD_TYPES and TYPE_RE.fullmatch(object_type) is None
     ):
         out.append(Problem("type", f"{object_type!r} is not 3-250 characters of a-z, 0-9 and '-'"))
         object_type = None
@@ -97,7 +97,7 @@ def _check_identity(obj: Mapping[str, Any], out: list[Problem]) -> str | None:
 
 
 # Valid type names seen (a bundle has a few dozen): the regular expression runs once each.
-_GOOD_TYPES: Final[set[object]] = set()
+_GOOD_TYPES: Final[set[str]] = set()
 _GOOD_TYPES_SIZE: Final = 10_000
 
 

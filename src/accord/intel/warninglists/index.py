@@ -98,7 +98,6 @@ class WarningLists:
         self._hits: dict[tuple[int, str], WarningHit] = {}
         self._entry_hits: dict[int, tuple[WarningHit, ...]] = {}
         self._cover_hits: dict[tuple[int, int], list[WarningHit]] = {}
-        self._value_hits: dict[str, tuple[WarningHit, ...]] = {}
         self._small: dict[str, tuple[int, ...]] = meta["small_keys"]
         # An address's canonical text has only hex digits, ".", ":" and "/": a substring
         # entry with any other character can never be inside one.
@@ -161,16 +160,8 @@ class WarningLists:
 
     def check_value(self, text: str) -> list[WarningHit]:
         """Detect what `text` is and check it; [] when it is not an observable."""
-        # Detection costs more than the check: the answers for recent texts are kept (lists
-        # repeat values; the index never changes under a loaded instance).
-        found = self._value_hits.get(text)
-        if found is None:
-            observable = detect(text)
-            found = () if observable is None else tuple(self.check(observable))
-            if len(self._value_hits) >= HIT_CACHE:
-                self._value_hits.clear()
-            self._value_hits[text] = found
-        return list(found)
+        observable = detect(text)
+        return [] if observable is None else self.check(observable)
 
     check: Callable[[Observable], list[WarningHit]]
     """Every list an observable is on, one hit per list (the most specific entry); set by
@@ -189,9 +180,10 @@ class WarningLists:
         lists = self._lists
         find, mapped, base, mask = self._find, self._map, self._blob_start, self._mask
         offsets, bloom = self._bucket_offsets, self._bloom
-        # The IPv4 segment starts as a list, on the first IPv4 check (a few milliseconds): a
-        # bisect over a list costs half as much as over the mapped array.
-        v4_starts: list[int] = []
+        # The IPv4 segment starts as a list, made on the first IPv4 check (a few milliseconds)
+        # and published whole (threads may race to make it; each makes a complete one): a
+        # bisect over a list costs less than over the mapped array.
+        v4_list: list[list[int] | None] = [None]
         v4_covers = self._v4_covers
         entry_hits_get = self._entry_hits.get
         entries, hit, cidr = self._entries, self._hit, self._cidr
@@ -291,8 +283,9 @@ class WarningLists:
                     small_into(value, EXACT, IP, hits)
                 lo = observable.lo
                 if lo is not None and len(lo) == 8 and lo == observable.hi:  # one IPv4 address
-                    if not v4_starts:
-                        v4_starts.extend(self._v4_starts.tolist())
+                    v4_starts = v4_list[0]
+                    if v4_starts is None:
+                        v4_starts = v4_list[0] = self._v4_starts.tolist()
                     cover = v4_covers[bisect_right(v4_starts, int(lo, 16)) - 1]
                     if cover:
                         found = ip_covers.get(cover)
