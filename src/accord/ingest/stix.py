@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import mmap
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -409,7 +409,3 @@ def recipients_from_names(store: Store, names: Iterable[str]) -> Recipients:
         else:
             orgs.add(store.directory.org(name).id)
     return Recipients(frozenset(orgs), frozenset(groups))
-
-
-def as_mapping(obj: Any) -> Mapping[str, Any] | None:
-    return obj if isinstance(obj, Mapping) else None

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from accord.model.observables import Observable, ObservableError, detect, normalise
+from accord.intel.lookup import parse_query
+from accord.model.observables import Observable
 from accord.model.visibility import Viewer
 from accord.store.node import Store
 from accord.store.records import ValueMatch
@@ -47,19 +48,6 @@ def match_json(match: ValueMatch) -> dict[str, Any]:
     return found
 
 
-def parse_value(text: str, kind: str | None = None) -> Observable:
-    """Read a value as the observable index would; ``kind`` overrides detection."""
-    if kind is not None:
-        return normalise(kind, text)
-    found = detect(text)
-    if found is None:
-        raise ObservableError(
-            f"cannot tell what {text!r} is: give an IP address, CIDR, domain, URL, "
-            "e-mail address or hash"
-        )
-    return found
-
-
 def search_value(store: Store, viewer: Viewer, text: str, kind: str | None = None) -> SearchResult:
-    observable = parse_value(text, kind)
+    observable = parse_query(text, kind)
     return SearchResult(text, observable, store.index.search(viewer, observable))

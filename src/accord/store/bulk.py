@@ -16,10 +16,10 @@ from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from accord.store.prepared import SEPARATOR
 from accord.store.schema import objects
 
 PG_CHUNK = 10_000  # ids per array parameter
-SEPARATOR = "\x1f"  # ASCII unit separator: never in a STIX id or a timestamp
 
 
 def is_postgres(conn: Connection) -> bool:
