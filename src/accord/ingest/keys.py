@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import msgspec
 
+from accord.model.errors import StixError
 from accord.model.timestamps import timestamp_key
+from accord.model.upgrade import ABSENT, spec_version_of
 
 # SCOs carry no created/modified (STIX 2.1 section 6): one version each, under this key.
 UNVERSIONED = "0001-01-01T00:00:00.000000Z"
@@ -21,13 +23,14 @@ class _Key(msgspec.Struct):
     id: object = None
     modified: object = None
     created: object = None
-    spec_version: object = None
+    type: object = None
+    spec_version: object = msgspec.UNSET  # absent and null differ for the version rule
 
 
 class _Bundle(msgspec.Struct):
     objects: list[_Key] = []
     type: object = None
-    spec_version: object = None
+    spec_version: object = msgspec.UNSET
 
 
 _decoder = msgspec.json.Decoder(_Bundle)
@@ -36,7 +39,7 @@ _decoder = msgspec.json.Decoder(_Bundle)
 @dataclass(frozen=True, slots=True)
 class BundleKeys:
     keys: list[tuple[str, str]]  # (id, modified key) per object, in bundle order
-    spec_version: str
+    spec_version: str  # as accord.model.upgrade.bundle_spec_version answers for the bundle
 
 
 def _lax_key(stamp: str) -> str:
@@ -80,5 +83,14 @@ def bundle_keys(data: bytes | memoryview) -> BundleKeys | None:
         if key is None:
             return None
         keys.append(key)
-    legacy = bundle.spec_version == "2.0" or all(o.spec_version is None for o in bundle.objects)
-    return BundleKeys(keys, "2.0" if legacy else "2.1")
+    try:
+        version = spec_version_of(
+            _given(bundle.spec_version), ((_given(o.spec_version), o.type) for o in bundle.objects)
+        )
+    except StixError:
+        return None  # an unknown version: the full parser reports it
+    return BundleKeys(keys, version)
+
+
+def _given(value: object) -> object:
+    return ABSENT if value is msgspec.UNSET else value

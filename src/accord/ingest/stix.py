@@ -104,11 +104,12 @@ class IngestOptions:
 
 
 def parse_document(
-    data: bytes | memoryview, source: str, strict: bool = False
+    data: bytes | memoryview, source: str, strict: bool = False, version: str | None = None
 ) -> tuple[list[Any], str]:
     """The objects of a bundle and its spec version. Leniently (files): a bare list of
     objects, a single object, or a bundle without its ``type`` are taken as bundles.
-    Strictly (the API, whose document promises a bundle): only a bundle of JSON objects."""
+    Strictly (the API, whose document promises a bundle): only a bundle of JSON objects.
+    ``version``: the bundle's version already read from its keys (accord.ingest.keys)."""
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -133,6 +134,8 @@ def parse_document(
     objects = document.get("objects", [])
     if not isinstance(objects, list):
         raise StixError(f"{source}: the bundle's 'objects' must be a list")
+    if version is not None:
+        return objects, version
     try:
         version = bundle_spec_version(document)
     except StixError as exc:
@@ -204,15 +207,24 @@ class Ingester:
         # cyclic garbage collector would walk them again and again for nothing.
         with gc_paused():
             keys = bundle_keys(data)
-            if keys is not None and self.store.objects.count_stored(keys.keys) == len(keys.keys):
+            stored = -1 if keys is None else self.store.objects.count_stored(keys.keys)
+            if keys is not None and stored == len(keys.keys):
                 return _all_duplicates(source, keys.keys, keys.spec_version, progress)
             try:
-                objects, version = parse_document(data, source, options.strict_document)
+                objects, version = parse_document(
+                    data,
+                    source,
+                    options.strict_document,
+                    None if keys is None else keys.spec_version,
+                )
             except StixError as exc:
                 return IngestReport(source=source, error=str(exc))
-            precomputed = keys.keys if keys is not None and len(keys.keys) == len(objects) else None
+            if keys is None or len(keys.keys) != len(objects):
+                return self.ingest_objects(objects, version, source, options, progress)
+            # None of it stored yet (the usual new bundle): no need to ask which versions are.
+            known: dict[str, dict[str, bool]] | None = {} if stored == 0 else None
             return self.ingest_objects(
-                objects, version, source, options, progress, None, precomputed
+                objects, version, source, options, progress, known, keys.keys
             )
 
     def ingest_objects(

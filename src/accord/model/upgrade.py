@@ -9,13 +9,13 @@ wrong in the 2.0 object (an identity_class given as a list, a last_seen before f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from accord.model.errors import StixError
 from accord.model.stix_types import SCO_TYPES
 
-__all__ = ["bundle_spec_version", "upgrade_object"]
+__all__ = ["ABSENT", "bundle_spec_version", "spec_version_of", "upgrade_object"]
 
 KNOWN_VERSIONS: Final = frozenset({"2.0", "2.1"})
 
@@ -49,16 +49,35 @@ def bundle_spec_version(bundle: Mapping[str, Any]) -> str:
     objects = bundle.get("objects", [])
     if not isinstance(objects, list):
         raise StixError("the bundle's objects must be a list")
-    if "spec_version" in bundle:
-        return _version_of(bundle["spec_version"], "the bundle")
+    return spec_version_of(
+        bundle.get("spec_version", ABSENT),
+        (
+            (obj.get("spec_version", ABSENT), obj.get("type"))
+            if isinstance(obj, Mapping)
+            else (ABSENT, NOT_AN_OBJECT)  # reported per object by validation
+            for obj in objects
+        ),
+    )
+
+
+ABSENT: Final = object()  # a property not given (None would be a given JSON null)
+NOT_AN_OBJECT: Final = object()  # in place of the type of a bundle entry that is no object
+
+
+def spec_version_of(bundle_version: object, objects: Iterable[tuple[object, object]]) -> str:
+    """:func:`bundle_spec_version` from the bundle's ``spec_version`` and each object's
+    ``(spec_version, type)``, either one ``ABSENT`` where the property is not given; shared
+    with the reader that decodes only these keys (accord.ingest.keys)."""
+    if bundle_version is not ABSENT:
+        return _version_of(bundle_version, "the bundle")
     seen: set[str] = set()
     needs_version = False  # an object of a kind that 2.1 requires to carry spec_version
-    for index, obj in enumerate(objects):
-        if not isinstance(obj, Mapping):
-            continue  # reported per object by validation, not a whole-document problem
-        if "spec_version" in obj:
-            seen.add(_version_of(obj["spec_version"], f"object {index}"))
-        elif obj.get("type") not in SCO_TYPES:
+    for index, (version, object_type) in enumerate(objects):
+        if object_type is NOT_AN_OBJECT:
+            continue
+        if version is not ABSENT:
+            seen.add(_version_of(version, f"object {index}"))
+        elif object_type not in SCO_TYPES:
             needs_version = True
     if "2.1" in seen:
         return "2.1"  # objects missing spec_version beside it are reported by validation

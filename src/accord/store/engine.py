@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from accord.store import checkpoint
+
 DEFAULT_URL = "sqlite:///var/accord.db"
 
 
@@ -28,6 +30,8 @@ def open_engine(url: str) -> Engine:
         # Writers take the write lock up front (IMMEDIATE), so that two writers queue on
         # busy_timeout instead of failing when a read lock cannot be upgraded.
         event.listen(engine, "begin", _sqlite_begin)
+        if database and database != ":memory:":
+            checkpoint.attach(engine, database)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
@@ -50,6 +54,13 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         conn.execution_options(**{WRITE: True})
         with conn.begin():
             yield conn
+    checkpoint.committed(engine)
+
+
+def close_engine(engine: Engine) -> None:
+    """Stop the engine's background work and close its connections."""
+    checkpoint.detach(engine)
+    engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -65,6 +76,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA cache_size=-65536")
+    # Checkpoints run on a background thread (accord.store.checkpoint); a commit checkpoints
+    # only when the log has grown far beyond what that thread keeps it at.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint.BACKSTOP_PAGES}")
     cursor.close()
 
 

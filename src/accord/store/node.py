@@ -15,7 +15,7 @@ from accord.model.tlp import Tlp, tlp2_marking_definitions
 from accord.store import migrate
 from accord.store.allowlists import Allowlists
 from accord.store.audit import AuditLog
-from accord.store.engine import open_engine
+from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
 from accord.store.objects import ObjectStore
 from accord.store.observables import ObservableIndex
@@ -63,4 +63,4 @@ class Store:
         self.objects.put(versions, owner_org=ACCORD_IDENTITY_ID, owner_user=None)
 
     def close(self) -> None:
-        self.engine.dispose()
+        close_engine(self.engine)

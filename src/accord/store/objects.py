@@ -35,7 +35,7 @@ from accord.store.schema import (
     observables,
 )
 from accord.store.visibility import latest, viewer_params, visible_rule, visible_to
-from accord.store.writer import BatchWriter
+from accord.store.writer import ChunkWriter, chunk_writer
 
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
 WRITE_LOCK = 0x0ACC0B1E  # PostgreSQL advisory lock serialising object writes
@@ -192,9 +192,9 @@ class ObjectStore:
                 return self._put(conn, versions, owner_org, owner_user)
         return self._put(connection, versions, owner_org, owner_user)
 
-    def batch_writer(self, owner_org: str, owner_user: str | None) -> BatchWriter:
-        """A writer that stores chunks of one bundle in one transaction, in a thread."""
-        return BatchWriter(
+    def batch_writer(self, owner_org: str, owner_user: str | None) -> ChunkWriter:
+        """A writer that stores chunks of one bundle in one transaction."""
+        return chunk_writer(
             self.engine, lambda conn, versions: self._put(conn, versions, owner_org, owner_user)
         )
 
