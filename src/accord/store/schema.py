@@ -143,15 +143,23 @@ audit_log = Table(
 )
 
 # References between objects, for the graph one hop away: relationship source/target,
-# sighting_of and where_sighted, and the members of reports and groupings.
+# sighting_of and where_sighted, and the members of reports and groupings. Read only by the
+# referenced id, so the key is the one index (SQLite stores the rows in it: WITHOUT ROWID).
+# Derived from the raw JSON, like the correlation rows: no foreign key to check per row, and
+# deleting a version deletes its rows by key (accord.store.taxii), not by seq.
 object_refs = Table(
     "object_refs",
     metadata,
-    Column("seq", SeqType, ForeignKey("objects.seq"), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("ref", String(300), nullable=False),
-    Index("ix_object_refs_ref", "ref", "role"),
-    Index("ix_object_refs_seq", "seq"),
+    Column("ref", String(300), primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column(
+        "seq",
+        SeqType,
+        primary_key=True,
+        autoincrement=False,
+        comment="objects.seq (derived rows: no FK check)",
+    ),
+    sqlite_with_rowid=False,
 )
 
 # The network prefix lengths present in the observable index, so that "which networks

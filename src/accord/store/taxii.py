@@ -30,6 +30,7 @@ from sqlalchemy import (
     Engine,
     Select,
     Table,
+    bindparam,
     delete,
     exists,
     func,
@@ -39,6 +40,7 @@ from sqlalchemy import (
     update,
 )
 
+from accord.model.references import references_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer, group_principal
 from accord.store.audit import AuditLog, Event
@@ -290,7 +292,25 @@ class TaxiiStore:
     def _delete_versions(self, conn: Connection, seqs: list[int]) -> None:
         for start in range(0, len(seqs), CHUNK):
             chunk = seqs[start : start + CHUNK]
-            for table in (observables, object_audience, object_refs, object_feeds):
+            # object_refs is keyed by what is referenced: its rows are found again from the
+            # versions' own JSON, the way they were written.
+            raws = conn.execute(
+                select(objects.c.seq, objects.c.raw).where(objects.c.seq.in_(chunk))
+            )
+            keys = [
+                {"ref": ref, "role": role, "seq": seq}
+                for seq, raw in raws
+                for role, ref in references_of(orjson.loads(raw))
+            ]
+            if keys:
+                conn.execute(
+                    delete(object_refs)
+                    .where(object_refs.c.ref == bindparam("ref"))
+                    .where(object_refs.c.role == bindparam("role"))
+                    .where(object_refs.c.seq == bindparam("seq")),
+                    keys,
+                )
+            for table in (observables, object_audience, object_feeds):
                 conn.execute(delete(table).where(table.c.seq.in_(chunk)))
             conn.execute(delete(objects).where(objects.c.seq.in_(chunk)))
 
