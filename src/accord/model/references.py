@@ -26,6 +26,10 @@ _LISTS = {
 def references_of(obj: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(role, referenced id)`` pairs, in the object's order, without duplicates."""
     kind = obj.get("type")
+    if kind == "relationship":  # most objects of a bundle that has any: two refs, two roles
+        source, target = obj.get("source_ref"), obj.get("target_ref")
+        if type(source) is str and type(target) is str:
+            return [("source", source), ("target", target)]
     found: list[tuple[str, str]] = []
     for prop, role in _SINGLE.get(str(kind), ()):
         value = obj.get(prop)

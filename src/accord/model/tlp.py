@@ -101,6 +101,9 @@ def tlp2_marking_definitions() -> list[dict[str, Any]]:
     ]
 
 
+_DEFINITION = "marking-definition"
+
+
 def markings_of(obj: Mapping[str, Any]) -> Iterable[str]:
     """Every marking reference on an object, object-level and granular.
 
@@ -122,6 +125,15 @@ def markings_of(obj: Mapping[str, Any]) -> Iterable[str]:
 
 def tlp_of(obj: Mapping[str, Any]) -> Tlp | None:
     """The most restrictive TLP marking on an object, or None when it carries none."""
+    refs = obj.get("object_marking_refs")
+    if type(refs) is list and "granular_markings" not in obj and obj.get("type") != _DEFINITION:
+        # The usual object (every ATT&CK one): object-level markings only.
+        best: Tlp | None = None
+        for ref in refs:
+            level = MARKING_TLP.get(ref) if type(ref) is str else None
+            if level is not None and (best is None or level > best):
+                best = level
+        return best
     if (
         "object_marking_refs" not in obj
         and "granular_markings" not in obj

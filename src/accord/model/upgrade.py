@@ -31,7 +31,7 @@ LABELS_TO_TYPES: Final[dict[str, str]] = {
 
 
 def _version_of(value: object, where: str) -> str:
-    if value not in KNOWN_VERSIONS:
+    if type(value) is not str or value not in KNOWN_VERSIONS:
         raise StixError(f"{where} has spec_version {value!r}; only STIX 2.0 and 2.1 are supported")
     return str(value)
 
