@@ -46,8 +46,8 @@ def stored_versions(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str,
             "SELECT o.id, o.modified, o.is_latest FROM objects o "
             "JOIN unnest(CAST(:ids AS text[])) AS wanted(id) ON o.id = wanted.id"
         )
-        chunks = [{"ids": list(ids[i : i + PG_CHUNK])} for i in range(0, len(ids), PG_CHUNK)]
-        rows = (row for chunk in chunks for row in conn.execute(stmt, chunk))
+        arrays = [{"ids": list(ids[i : i + PG_CHUNK])} for i in range(0, len(ids), PG_CHUNK)]
+        rows = (row for chunk in arrays for row in conn.execute(stmt, chunk))
     else:
         # One JSON array parameter instead of thousands of bind parameters.
         stmt = text(
