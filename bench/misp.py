@@ -1,6 +1,8 @@
 """MISP benchmark: every ESET event imported into Accord (parse, map to STIX, validate, index,
 store into a fresh SQLite store) beside PyMISP's ``MISPEvent().load`` of the same files (parse
 only), in the same run. Target (issue 5): Accord's full import faster than PyMISP's parse.
+Then every maltrail trail in ../shared/data (``accord ingest list``'s path, warninglist flags
+included) into the same kind of store: entries per second, no anchor.
 
 The warninglist measure (1,000,000 checks against the compiled index, target >= 500,000/s)
 lives in ``warninglist_bench()``: the warninglist engineer owns it.
@@ -24,6 +26,7 @@ import orjson
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ESET = SHARED / "eset-malware-ioc"
+MALTRAIL = SHARED / "ioc-lists" / "maltrail" / "trails"
 
 
 def result(name: str, accord: float, anchor: float, unit: str, target: float) -> dict[str, object]:
@@ -97,6 +100,47 @@ def misp_bench(repeat: int, quick: bool) -> None:
     result("misp-import-eset" + ("-quick" if quick else ""), accord, anchor, "s", 1.0)
 
 
+def maltrail_bench(quick: bool) -> None:
+    """Every trail file as `accord ingest list` takes it: detection, warninglist flags,
+    indicators, validation, index, correlation, store."""
+    from accord.ingest.lists import ListIngester, ListOptions
+    from accord.ingest.stix import IngestOptions
+    from accord.intel.warninglists import WarningLists
+    from accord.model.roles import Role
+    from accord.model.tlp import Tlp
+    from accord.store.node import Store
+
+    files = sorted(MALTRAIL.rglob("*.txt"))[: 8 if quick else None]
+    lists = WarningLists.load()
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(f"sqlite:///{folder}/bench.db")
+        store.init()
+        store.directory.add_org("Bench CERT")
+        user, _ = store.directory.add_user("bench@cert.example", "Bench CERT", Role.ANALYST)
+        ingester = ListIngester(
+            store, user, flagger=lambda found: [hit.list_name for hit in lists.check(found)]
+        )
+        options = ListOptions(ingest=IngestOptions(tlp=Tlp.GREEN, partial=True))
+        gc.collect()
+        start = time.perf_counter()
+        reports = [ingester.ingest_file(path, options) for path in files]
+        seconds = time.perf_counter() - start
+        store.close()
+    entries = sum(report.entries for report in reports)
+    record = {
+        "bench": "maltrail-import" + ("-quick" if quick else ""),
+        "accord": round(entries / seconds, 1),
+        "unit": "entries/s",
+        "files": len(files),
+        "entries": entries,
+        "stored": sum(report.stored for report in reports),
+        "warninglisted": sum(report.warninglisted for report in reports),
+        "bad_lines": sum(report.bad_line_count for report in reports),
+        "seconds": round(seconds, 3),
+    }
+    print(orjson.dumps(record).decode(), flush=True)
+
+
 def warninglist_bench(quick: bool) -> None:
     """SLOT for the warninglist engineer: 1,000,000 checks/s against the compiled index
     (target >= 500,000/s) and the maltrail trails import. Wired to the published API
@@ -126,9 +170,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="a few events, one run")
     parser.add_argument("--skip-warninglists", action="store_true")
+    parser.add_argument("--skip-maltrail", action="store_true")
     args = parser.parse_args()
     repeat = 1 if args.quick else args.repeat
     misp_bench(repeat, args.quick)
+    if not args.skip_maltrail:
+        maltrail_bench(args.quick)
     if not args.skip_warninglists:
         warninglist_bench(args.quick)
 

@@ -281,4 +281,3 @@ def test_bundle_versions_of_real_21_data(shared_data: Path) -> None:
 def test_bundle_version_errors(bundle: dict[str, Any], match: str) -> None:
     with pytest.raises(StixError, match=re.escape(match)):
         bundle_spec_version(bundle)
-

@@ -130,9 +130,11 @@ _WS: Final = r"[ \t\r\n]*"
 _STRING: Final = r"'(?:[^'\\]|\\['\\])*'"
 _KEY: Final = rf"(?:[A-Za-z_][A-Za-z0-9_]*|{_STRING})"
 _OPEN: Final = re.compile(rf"{_WS}\[{_WS}")
+# A value is a string, or a plain non-negative integer (``network-traffic:dst_port = 443``:
+# the grammar's IntPosLiteral without its optional sign), which indexes nothing.
 _COMPARISON: Final = re.compile(
     rf"(?P<type>[A-Za-z_][A-Za-z0-9_-]*):(?P<path>{_KEY}(?:\.{_KEY})*)"
-    rf"{_WS}={_WS}(?P<value>{_STRING})"
+    rf"{_WS}={_WS}(?:(?P<value>{_STRING})|(?:0|[1-9][0-9]*)(?![0-9A-Za-z_.:'-]))"
 )
 _KEY_STEP: Final = re.compile(rf"\.?({_KEY})")
 _JOIN: Final = re.compile(r"[ \t\r\n]+(?:AND|OR)[ \t\r\n]+")
@@ -142,6 +144,10 @@ _PLAIN_PATHS: Final[dict[str, tuple[str, ...]]] = {
     "value": ("value",),
     "src_ref.value": ("src_ref", "value"),
     "dst_ref.value": ("dst_ref", "value"),
+    "src_ref.type": ("src_ref", "type"),
+    "dst_ref.type": ("dst_ref", "type"),
+    "src_port": ("src_port",),
+    "dst_port": ("dst_port",),
     "from_ref.value": ("from_ref", "value"),
     "sender_ref.value": ("sender_ref", "value"),
     "name": ("name",),
@@ -193,7 +199,10 @@ def fast_path_observables(pattern: str) -> PatternObservables | None:
         keys = _split_keys(comparison.group("path"))
         if object_type in _KEYWORDS or keys is None:
             return None
-        observable = observable_at(object_type, keys, _string_value(comparison.group("value")))
+        value = comparison.group("value")
+        observable = (
+            None if value is None else observable_at(object_type, keys, _string_value(value))
+        )
         if observable is not None:
             pairs.append((_plain_path(object_type, tuple(keys)), observable))
         position = comparison.end()
