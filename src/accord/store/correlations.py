@@ -74,6 +74,7 @@ REVERSE: Final[dict[str, str]] = {
 NETWORK_FAMILY: Final = {"ipv4-net": ("ipv4", "ipv4-net"), "ipv6-net": ("ipv6", "ipv6-net")}
 _FUZZY: Final = ("ssdeep", "tlsh")
 FILE_HUB: Final = "file:"
+FILE_CHUNK: Final = 500  # values per IN (...) list, well inside SQLite's parameter limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,8 +387,9 @@ class _Writer:
         )
 
     def _delete_hubs(self, hubs: list[str]) -> None:
-        if hubs:
-            self.conn.execute(correlations.delete().where(correlations.c.hub.in_(hubs)))
+        for start in range(0, len(hubs), FILE_CHUNK):
+            chunk = hubs[start : start + FILE_CHUNK]
+            self.conn.execute(correlations.delete().where(correlations.c.hub.in_(chunk)))
 
     # -- one file under several hashes ---------------------------------------------------------
 
@@ -405,76 +407,111 @@ class _Writer:
         if not hashed:
             return
         touched = self._unify(groups)
-        rows = self.conn.execute(
-            select(file_hashes.c.file_key).where(file_hashes.c.value.in_(sorted(hashed))).distinct()
-        )
-        touched.update(row[0] for row in rows)
-        for key in sorted(touched):
-            self._file_edges(key)
+        touched.update(self._file_keys(sorted(hashed)).values())
+        self._file_edges(sorted(touched))
+
+    def _file_keys(self, values: Sequence[str]) -> dict[str, str]:
+        """The file each of these hash values is known to name (value -> file key)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(values), FILE_CHUNK):
+            chunk = list(values[start : start + FILE_CHUNK])
+            stmt = select(file_hashes.c.value, file_hashes.c.file_key)
+            found.update(self.conn.execute(stmt.where(file_hashes.c.value.in_(chunk))).all())
+        return found
 
     def _unify(self, groups: list[set[str]]) -> set[str]:
-        """Merge each group into the file table (union-find); answer the keys that changed."""
-        changed: set[str] = set()
+        """Merge the groups into the file table; answer the keys that changed.
+
+        Union-find over the whole chunk at once: each group joins its values and the files
+        they are known by already, and a merged file is keyed by the least of its keys and
+        new values, which is what merging the groups one by one would give too."""
+        if not groups:
+            return set()
+        existing = self._file_keys(sorted(set().union(*groups)))
+        parent: dict[str, str] = {}
+
+        def find(item: str) -> str:
+            root = item
+            while parent.get(root, root) != root:
+                root = parent[root]
+            while item != root:  # path compression
+                parent[item], item = root, parent[item]
+            return root
+
+        def union(one: str, other: str) -> None:
+            a, b = find(one), find(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+
+        # Nodes: a new value stands for itself; a known value for its file's key.
         for group in groups:
-            existing = dict(
-                self.conn.execute(
-                    select(file_hashes.c.value, file_hashes.c.file_key).where(
-                        file_hashes.c.value.in_(sorted(group))
-                    )
-                ).all()
-            )
-            keys = set(existing.values())
-            key = min(keys | group)
-            stale = sorted(keys - {key})
-            if stale:
-                self.conn.execute(
-                    file_hashes.update()
-                    .where(file_hashes.c.file_key.in_(stale))
-                    .values(file_key=key)
-                )
-                self._delete_hubs([FILE_HUB + k for k in stale])
-            missing = sorted(group - set(existing))
-            if missing:
-                self.conn.execute(
-                    file_hashes.insert(), [{"value": v, "file_key": key} for v in missing]
-                )
+            nodes = [existing.get(value, value) for value in group]
+            for node in nodes[1:]:
+                union(nodes[0], node)
+        components: dict[str, set[str]] = {}
+        for group in groups:
+            for value in group:
+                components.setdefault(find(existing.get(value, value)), set()).add(value)
+        changed: set[str] = set()
+        renames: dict[str, str] = {}  # stale key -> the key that replaces it
+        inserts: list[dict[str, str]] = []
+        for key, values in components.items():
+            stale = {existing[v] for v in values if v in existing} - {key}
+            renames.update((old, key) for old in stale)
+            missing = sorted(v for v in values if v not in existing)
+            inserts.extend({"value": v, "file_key": key} for v in missing)
             if stale or missing:
                 changed.add(key)
+        for key in sorted(set(renames.values())):
+            stale_keys = sorted(old for old, new in renames.items() if new == key)
+            self.conn.execute(
+                file_hashes.update()
+                .where(file_hashes.c.file_key.in_(stale_keys))
+                .values(file_key=key)
+            )
+        self._delete_hubs([FILE_HUB + old for old in sorted(renames)])
+        if inserts:
+            self.conn.execute(file_hashes.insert(), inserts)
         return changed
 
-    def _file_edges(self, key: str) -> None:
-        """Recompute the same-file rows of one file: objects holding different hashes of it."""
-        hub = FILE_HUB + key
-        known = self._known_hubs([hub])
-        if known.get(hub, (0, False))[1]:
+    def _file_edges(self, keys: list[str]) -> None:
+        """Recompute the same-file rows of these files: objects holding different hashes of
+        one file. Three queries for all of them, not three per file."""
+        known = self._known_hubs([FILE_HUB + key for key in keys])
+        keys = [key for key in keys if not known.get(FILE_HUB + key, (0, False))[1]]
+        if not keys:
             return
-        values = [
-            row[0]
-            for row in self.conn.execute(
-                select(file_hashes.c.value).where(file_hashes.c.file_key == key)
+        key_of: dict[str, str] = {}  # hash value -> file key
+        for start in range(0, len(keys), FILE_CHUNK):
+            chunk = keys[start : start + FILE_CHUNK]
+            stmt = select(file_hashes.c.value, file_hashes.c.file_key)
+            key_of.update(self.conn.execute(stmt.where(file_hashes.c.file_key.in_(chunk))).all())
+        held: dict[str, dict[int, set[str]]] = {key: {} for key in keys}
+        values = sorted(key_of)
+        for start in range(0, len(values), FILE_CHUNK):
+            stmt = (
+                select(observables.c.seq, observables.c.value)
+                .join(objects, objects.c.seq == observables.c.seq)
+                .where(observables.c.value.in_(values[start : start + FILE_CHUNK]))
+                .where(latest(objects))
             )
-        ]
-        held: dict[int, set[str]] = {}
-        stmt = (
-            select(observables.c.seq, observables.c.value)
-            .join(objects, objects.c.seq == observables.c.seq)
-            .where(observables.c.value.in_(values))
-            .where(latest(objects))
+            for seq, value in self.conn.execute(stmt):
+                held[key_of[value]].setdefault(int(seq), set()).add(value)
+        self._delete_hubs([FILE_HUB + key for key in keys])
+        self._upsert_hubs(
+            [(FILE_HUB + key, len(held[key]), len(held[key]) > self.policy.cap) for key in keys]
         )
-        for seq, value in self.conn.execute(stmt):
-            held.setdefault(int(seq), set()).add(value)
-        self._delete_hubs([hub])
-        over = len(held) > self.policy.cap
-        self._upsert_hubs([(hub, len(held), over)])
-        if over:
-            return
-        ordered = sorted(held)
-        for i, seq in enumerate(ordered):
-            for other in ordered[i + 1 :]:
-                if held[seq] & held[other]:
-                    continue  # they share a value: a same-value correlation says it already
-                value, other_value = min(held[seq]), min(held[other])
-                self._row(seq, other, "same-file", value, other_value, hub, None)
+        for key in keys:
+            holders = held[key]
+            if len(holders) > self.policy.cap:
+                continue
+            ordered = sorted(holders)
+            for i, seq in enumerate(ordered):
+                for other in ordered[i + 1 :]:
+                    if holders[seq] & holders[other]:
+                        continue  # they share a value: a same-value correlation says it already
+                    value, other_value = min(holders[seq]), min(holders[other])
+                    self._row(seq, other, "same-file", value, other_value, FILE_HUB + key, None)
 
     # -- fuzzy hashes ------------------------------------------------------------------------
 
