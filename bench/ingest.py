@@ -3,8 +3,9 @@ stores, beside ``stix2.parse(..., allow_custom=True)`` of the same file in the s
 
 Targets (issue 2): SQLite >= 5x stix2.parse, PostgreSQL >= 3x, a second ingest of the same
 file (all duplicates) >= 10x faster than the first. Each measure runs in a fresh process
-(so that one's heap does not slow the next) and the best of ``--repeat`` runs counts, for the
-anchor and for Accord alike. Prints one JSON line per measure.
+(so that one's heap does not slow the next), the runs alternate (anchor, SQLite, PostgreSQL,
+then again), and the best of ``--repeat`` runs counts, for the anchor and for Accord alike.
+Prints one JSON line per measure.
 
     .venv/bin/python bench/ingest.py [--file PATH] [--postgres URL] [--repeat N] [--quick]
 """
@@ -116,19 +117,16 @@ def pg_schema(url: str) -> tuple[str, Callable[[], None]]:
     return f"{url}{separator}options=-csearch_path%3D{schema}", drop
 
 
-def accord_runs(path: Path, repeat: int, postgres: str | None) -> list[dict[str, float]]:
-    runs = []
-    for _ in range(repeat):
-        if postgres:
-            url, drop = pg_schema(postgres)
-            try:
-                runs.append(run_child("accord", str(path), url))
-            finally:
-                drop()
-        else:
-            with tempfile.TemporaryDirectory() as tmp:
-                runs.append(run_child("accord", str(path), f"sqlite:///{tmp}/bench.db"))
-    return runs
+def accord_run(path: Path, postgres: str | None) -> dict[str, float]:
+    """One fresh store (a new SQLite file, or a new PostgreSQL schema), one child process."""
+    if postgres:
+        url, drop = pg_schema(postgres)
+        try:
+            return run_child("accord", str(path), url)
+        finally:
+            drop()
+    with tempfile.TemporaryDirectory() as tmp:
+        return run_child("accord", str(path), f"sqlite:///{tmp}/bench.db")
 
 
 def main() -> int:
@@ -156,11 +154,21 @@ def main() -> int:
     path: Path = QUICK_FILE if args.quick else args.file
     count = len(orjson.loads(path.read_bytes())["objects"])
     print(f"# {path.name}: {count} objects, best of {args.repeat} runs each", file=sys.stderr)
-    anchor = best([run_child("anchor", str(path)) for _ in range(args.repeat)], "seconds")
+    # Rounds of anchor, SQLite, PostgreSQL, so that a busy spell on a shared machine falls on
+    # all of them alike rather than on whichever happened to run then.
+    anchor_runs: list[dict[str, float]] = []
+    sqlite_runs: list[dict[str, float]] = []
+    pg_runs: list[dict[str, float]] = []
+    for _ in range(args.repeat):
+        anchor_runs.append(run_child("anchor", str(path)))
+        sqlite_runs.append(accord_run(path, None))
+        if args.postgres:
+            pg_runs.append(accord_run(path, args.postgres))
+    anchor = best(anchor_runs, "seconds")
     print(f"# stix2.parse: {anchor:.2f} s", file=sys.stderr)
 
     lines = []
-    runs = accord_runs(path, args.repeat, None)
+    runs = sqlite_runs
     first, second = best(runs, "first"), best(runs, "second")
     print(f"# sqlite: first {first:.2f} s, duplicates {second:.3f} s", file=sys.stderr)
     lines.append(result("ingest.sqlite.vs_stix2_parse", first, anchor, "s", 5.0))
@@ -173,7 +181,7 @@ def main() -> int:
     )
 
     if args.postgres:
-        runs = accord_runs(path, args.repeat, args.postgres)
+        runs = pg_runs
         first, second = best(runs, "first"), best(runs, "second")
         print(f"# postgresql: first {first:.2f} s, duplicates {second:.3f} s", file=sys.stderr)
         lines.append(result("ingest.postgresql.vs_stix2_parse", first, anchor, "s", 3.0))
