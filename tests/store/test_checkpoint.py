@@ -1,0 +1,84 @@
+"""SQLite WAL checkpoints run on a background thread after a commit has grown the log, so
+that a large bundle's commit does not also copy the whole log into the database file."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from accord.ingest.stix import Ingester, IngestOptions
+from accord.model.roles import Role
+from accord.model.tlp import Tlp
+from accord.store import checkpoint
+from accord.store.node import Store
+
+
+def _rows_in_main_file(db: Path, tmp_path: Path) -> int:
+    """Objects in the database file alone, as if the log were lost: what was checkpointed."""
+    copy = tmp_path / f"copy-{uuid.uuid4().hex}.db"
+    shutil.copyfile(db, copy)
+    with sqlite3.connect(copy) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM objects").fetchone()[0])
+        except sqlite3.OperationalError:  # not even the schema is in the file yet
+            return 0
+
+
+def _bundle(count: int) -> list[dict[str, object]]:
+    return [
+        {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": f"indicator--{uuid.uuid4()}",
+            "created": "2026-01-01T00:00:00.000Z",
+            "modified": "2026-01-01T00:00:00.000Z",
+            "pattern": f"[ipv4-addr:value = '203.0.113.{n % 250}']",
+            "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00.000Z",
+        }
+        for n in range(count)
+    ]
+
+
+def test_a_grown_log_is_checkpointed_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "accord.db"
+    store = Store.open(f"sqlite:///{db}")
+    try:
+        store.init()
+        user, _ = store.directory.add_user(
+            "a@cert.example", store.directory.add_org("CERT").name, Role.ANALYST
+        )
+        before = _rows_in_main_file(db, tmp_path)
+        monkeypatch.setattr(checkpoint, "WAKE_BYTES", 0)
+        report = Ingester(store, user).ingest_objects(
+            _bundle(200), "2.1", "test", IngestOptions(tlp=Tlp.GREEN)
+        )
+        assert report.count("stored") == 200
+        deadline = time.monotonic() + 10
+        while _rows_in_main_file(db, tmp_path) < before + 200:
+            assert time.monotonic() < deadline, "the log was not checkpointed"
+            time.sleep(0.05)
+    finally:
+        store.close()
+
+
+def test_a_small_log_waits_and_closing_checkpoints(tmp_path: Path) -> None:
+    db = tmp_path / "accord.db"
+    store = Store.open(f"sqlite:///{db}")
+    store.init()
+    user, _ = store.directory.add_user(
+        "a@cert.example", store.directory.add_org("CERT").name, Role.ANALYST
+    )
+    report = Ingester(store, user).ingest_objects(
+        _bundle(5), "2.1", "test", IngestOptions(tlp=Tlp.GREEN)
+    )
+    assert report.count("stored") == 5
+    store.close()  # the last connection to close checkpoints what is left
+    assert _rows_in_main_file(db, tmp_path) >= 5
