@@ -115,7 +115,9 @@ def maltrail_bench(quick: bool) -> None:
     from accord.model.tlp import Tlp
     from accord.store.node import Store
 
-    files = sorted(MALTRAIL.rglob("*.txt"))[: 8 if quick else None]
+    files = sorted(MALTRAIL.rglob("*.txt"))
+    if quick:
+        files = sorted(files, key=lambda path: path.stat().st_size)[:8]
     lists = WarningLists.load()
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(f"sqlite:///{folder}/bench.db")

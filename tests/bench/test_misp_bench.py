@@ -20,6 +20,10 @@ def test_quick_bench_runs(shared_data: Path) -> None:
         timeout=120,
         check=True,
     )
-    [line] = [orjson.loads(text) for text in done.stdout.splitlines() if text.startswith("{")]
-    assert line["bench"] == "misp-import-eset-quick"
-    assert line["accord"] > 0 and line["anchor"] > 0 and line["unit"] == "s"
+    misp, maltrail = [
+        orjson.loads(text) for text in done.stdout.splitlines() if text.startswith("{")
+    ]
+    assert misp["bench"] == "misp-import-eset-quick"
+    assert misp["accord"] > 0 and misp["anchor"] > 0 and misp["unit"] == "s"
+    assert maltrail["bench"] == "maltrail-import-quick" and maltrail["files"] == 8
+    assert maltrail["entries"] > 0 and maltrail["stored"] > 0

@@ -566,3 +566,9 @@ def test_unit42_bundles_index_every_network_and_hash_indicator() -> None:
     # "domain" is a defanged URL path ("kntwtopnbt/8r5kudwrc8/gate[.]php").
     assert found == indicators - 19
     assert kinds == {"sha256": 1615, "url": 496, "domain": 190, "ipv4": 152, "email": 2}
+
+
+@pytest.mark.parametrize("value", ["http://a%a9b.com/x", "https://%ff%fe/", "a%c3.example/"])
+def test_a_url_host_that_is_not_utf8_once_decoded_is_refused_not_a_crash(value: str) -> None:
+    with pytest.raises(ObservableError, match="not UTF-8"):
+        normalise("url", value)

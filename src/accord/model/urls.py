@@ -15,7 +15,7 @@ import re
 from typing import Final
 from urllib.parse import unquote
 
-from accord.model.addresses import parse_address
+from accord.model.addresses import may_be_address, parse_address
 from accord.model.domains import canonical_domain, reverse_domain
 from accord.model.observable_types import Observable, ObservableError
 
@@ -29,6 +29,19 @@ _PERCENT: Final = re.compile(r"%([0-9A-Fa-f]{2})")
 # "}", "\\", '"', "<", ">", "[", "]"); only space, controls and non-ASCII get encoded.
 _NEEDS_ENCODING: Final = re.compile(r"[^\x21-\x7e]")
 _PORT: Final = re.compile(r"[0-9]*")
+# The common shape, already canonical but for an empty path: a lower-case http(s) scheme, a
+# lower-case ASCII host name with an alphabetic top-level label (no user, no port), and a
+# path of printable ASCII without "%". For it the steps below change nothing but "" to "/",
+# so `normalise_url` builds the result at once (the name's lengths still checked as
+# `canonical_domain` checks them); anything else takes the general path.
+_PLAIN_URL: Final = re.compile(
+    r"(https?)://((?:[a-z0-9-]+\.)+[a-z]{2,63})(/[\x21-\x24\x26-\x7e]*)?"
+)
+_PLAIN_HOST_MAX: Final = 253
+_PLAIN_LABEL_MAX: Final = 63
+# Where the authority ends (the first "/", "?" or "#") and where the path ends.
+_AUTHORITY_END: Final = re.compile(r"[/?#]")
+_PATH_END: Final = re.compile(r"[?#]")
 # Windows WebDAV UNC paths written as file URLs: "file://host@SSL/DavWWWRoot/x",
 # "file://host@8080/...", "file://host@SSL@8443/...". The part after "@" is "use HTTPS"
 # and/or a port, not "user@host" (the DavWWWRoot convention of the Windows WebClient
@@ -66,23 +79,40 @@ def _normalise_host(host_text: str, value: str) -> tuple[str, str | None, str | 
         return text, address.value, None
     if not host_text:
         return "", None, None
-    try:
-        address = parse_address(host_text)
-    except ObservableError:
-        pass
-    else:
-        if address.kind == "ipv4":
-            return address.value, address.value, None
-        raise ObservableError(f"not a URL host: {host_text!r} in {value!r}")
+    if may_be_address(host_text):
+        try:
+            address = parse_address(host_text)
+        except ObservableError:
+            pass
+        else:
+            if address.kind == "ipv4":
+                return address.value, address.value, None
+            raise ObservableError(f"not a URL host: {host_text!r} in {value!r}")
     if "%" in host_text:
         # Percent-encoded host bytes are UTF-8 of a registered name (RFC 3986 section 3.2.2).
-        host_text = unquote(host_text, errors="strict")
+        try:
+            host_text = unquote(host_text, errors="strict")
+        except UnicodeDecodeError:
+            raise ObservableError(f"URL host is not UTF-8 once decoded: {value!r}") from None
     name = canonical_domain(host_text)
     return name, name, reverse_domain(name)
 
 
 def normalise_url(value: str) -> Observable:
     """Normalise a URL; a value without "scheme://" is taken as "http://" + value."""
+    plain = _PLAIN_URL.fullmatch(value)
+    if plain is not None:
+        host = plain.group(2)
+        if len(host) <= _PLAIN_HOST_MAX and (
+            len(host) <= _PLAIN_LABEL_MAX
+            or all(len(label) <= _PLAIN_LABEL_MAX for label in host.split("."))
+        ):
+            return Observable(
+                "url",
+                f"{plain.group(1)}://{host}{plain.group(3) or '/'}",
+                host=host,
+                rdomain=reverse_domain(host),
+            )
     text = value.strip()
     if not text:
         raise ObservableError("empty URL")
@@ -94,11 +124,8 @@ def normalise_url(value: str) -> Observable:
     else:
         scheme = scheme_match.group(1).lower()
         rest = text[scheme_match.end() :]
-    cut = len(rest)
-    for delimiter in "/?#":
-        position = rest.find(delimiter)
-        if position != -1 and position < cut:
-            cut = position
+    delimiter = _AUTHORITY_END.search(rest)
+    cut = len(rest) if delimiter is None else delimiter.start()
     authority, tail = rest[:cut], rest[cut:]
     userinfo, at, host_port = authority.rpartition("@")
     if scheme == "file" and userinfo and _WEBDAV_SUFFIX.fullmatch(authority):
@@ -149,11 +176,8 @@ def _finish(
     tail: str,
 ) -> Observable:
     host_out, host, rdomain = host_parts
-    path_end = len(tail)
-    for delimiter in "?#":
-        position = tail.find(delimiter)
-        if position != -1 and position < path_end:
-            path_end = position
+    delimiter = _PATH_END.search(tail)
+    path_end = len(tail) if delimiter is None else delimiter.start()
     path = tail[:path_end] or "/"
     canonical = (
         f"{scheme}://{userinfo_prefix}{host_out}"
