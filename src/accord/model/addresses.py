@@ -72,17 +72,26 @@ _OCTET: Final = r"(0|[1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])"
 _DOTTED_QUAD: Final = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
 
 
+def dotted_quad(text: str) -> Observable | None:
+    """The IPv4 address `text` is when it is a dotted quad as `ipaddress` accepts it (no
+    white space around), else None; for such text what `parse_address` returns."""
+    quad = _DOTTED_QUAD.fullmatch(text)
+    if quad is None:
+        return None
+    a, b, c, d = quad.groups()
+    hex_text = f"{int(a):02x}{int(b):02x}{int(c):02x}{int(d):02x}"
+    return Observable("ipv4", text, lo=hex_text, hi=hex_text)
+
+
 def parse_address(value: str) -> Observable:
     """An IPv4 or IPv6 address or network of either family, whichever `value` is.
 
     Raises `ObservableError` when it is neither.
     """
     text = value.strip()
-    quad = _DOTTED_QUAD.fullmatch(text)
+    quad = dotted_quad(text)
     if quad is not None:  # the common case, without `ipaddress` (identical results)
-        a, b, c, d = quad.groups()
-        hex_text = f"{int(a):02x}{int(b):02x}{int(c):02x}{int(d):02x}"
-        return Observable("ipv4", text, lo=hex_text, hi=hex_text)
+        return quad
     if "/" in text:
         return _parse_network(text)
     try:
@@ -99,6 +108,14 @@ def parse_address(value: str) -> Observable:
         return _address(int(ipaddress.IPv4Address(text)), 4)
     except ipaddress.AddressValueError as exc:
         raise ObservableError(f"not an IP address: {value!r} ({exc})") from None
+
+
+def may_be_address(value: str) -> bool:
+    """False only where `parse_address(value)` is sure to raise: text without ":" or "/"
+    is an address only as a dotted quad (`ipaddress` accepts no other IPv4 spelling), so a
+    caller that tries names after addresses can skip the failed parse (an exception raised
+    and caught costs more than the rest of normalising a URL)."""
+    return ":" in value or "/" in value or _DOTTED_QUAD.fullmatch(value.strip()) is not None
 
 
 def _parse_network(text: str) -> Observable:

@@ -49,7 +49,8 @@ def canonical_domain(value: str) -> str:
     if len(name) > _MAX_NAME:
         raise ObservableError(f"domain name longer than {_MAX_NAME} characters: {value!r}")
     labels = name.split(".")
-    if any(len(label) > _MAX_LABEL for label in labels):
+    # (A name no longer than a label cannot hold a label that is too long.)
+    if len(name) > _MAX_LABEL and any(len(label) > _MAX_LABEL for label in labels):
         raise ObservableError(f"domain label longer than {_MAX_LABEL} characters: {value!r}")
     if labels[-1].isdigit():
         # No top-level domain is all digits (RFC 3696 section 2); "1.2.3.4" is an address.

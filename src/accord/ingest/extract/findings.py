@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from accord.model.addresses import dotted_quad
+from accord.model.domains import reverse_domain
 from accord.model.observable_types import KINDS, Observable
+from accord.model.observables import normalise
 
 # Kinds the extractor finds beyond the observable index's `accord.model.observables.Kind`.
 EXTRA_KINDS: Final = (
@@ -18,6 +21,8 @@ EXTRA_KINDS: Final = (
     "ethereum",
 )
 EXTRACT_KINDS: Final[frozenset[str]] = KINDS | frozenset(EXTRA_KINDS)
+CONTEXT: Final = 40
+"""Characters of context on each side of a value (`Finding.context`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +50,14 @@ class Finding:
     start: int
     """Offset of the first occurrence in the document's text (after HTML/PDF to text)."""
     end: int
-    raw: str
-    """The text as written, defanged or not."""
-    context: str
-    """A short line of text around the first occurrence."""
+    source: str = field(repr=False, compare=False)
+    """The document's text that `start` and `end` point into. `raw` and `context` are cut
+    from it when asked for: most findings of a scan are never shown, and cutting and joining
+    a context line for each costs as much as finding it."""
     defanged: bool
     """Whether the writer defanged it (a strong sign they meant it as an indicator)."""
-    observable: Observable | None = None
-    """The normalised observable, for kinds the observable index keeps."""
+    normalised: Observable | None = field(default=None, repr=False, compare=False)
+    """`observable`, once made (the scanner hands over those it made on the way)."""
     port: int | None = None
     """For an address written with a port ("1.2.3.4:443", "1.2.3.4 port 443")."""
     count: int = 1
@@ -60,6 +65,29 @@ class Finding:
     derived: str | None = None
     """Set when the value was rebuilt rather than read verbatim (e.g. a URL assembled from a
     traffic line "1.2.3.4 port 80 - evil.com - GET /x"); says how."""
+
+    @property
+    def observable(self) -> Observable | None:
+        """The normalised observable, for kinds the observable index keeps.
+
+        Made when first asked for where the scanner did not need it: `value` is canonical
+        already, and most findings are never looked up or matched (an `Observable` for every
+        domain, address and hash of a report costs as much as finding them)."""
+        if self.normalised is None and self.kind in KINDS:
+            self.normalised = _canonical_observable(self.kind, self.value)
+        return self.normalised
+
+    @property
+    def raw(self) -> str:
+        """The text as written, defanged or not."""
+        return self.source[self.start : self.end]
+
+    @property
+    def context(self) -> str:
+        """A short line of text around the first occurrence: the value with up to `CONTEXT`
+        characters each side, white space runs made one space."""
+        source, start = self.source, self.start
+        return " ".join(source[max(0, start - CONTEXT) : self.end + CONTEXT].split())
 
     @property
     def flagged(self) -> bool:
@@ -81,3 +109,21 @@ class Finding:
         if self.derived is not None:
             out["derived"] = self.derived
         return out
+
+
+_HEX_KINDS: Final = frozenset({"md5", "sha1", "sha256", "sha512"})
+
+
+def _canonical_observable(kind: str, value: str) -> Observable:
+    """`normalise(kind, value)` for a `value` the scanner made canonical, built directly
+    for the kinds where that is plain (an `Observable` per value of a long report, when a
+    flagger asks for them all, costs less so)."""
+    if kind == "domain":
+        return Observable("domain", value, rdomain=reverse_domain(value))
+    if kind in _HEX_KINDS:
+        return Observable(kind, value)
+    if kind == "ipv4":
+        quad = dotted_quad(value)
+        if quad is not None:
+            return quad
+    return normalise(kind, value)

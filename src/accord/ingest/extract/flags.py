@@ -32,6 +32,9 @@ NETWORK_KINDS: Final = frozenset(
     {"ipv4", "ipv6", "ipv4-net", "ipv6-net", "domain", "url", "email", "onion"}
 )
 
+_HEX_HASH_KINDS: Final = frozenset({"md5", "sha1", "sha256", "sha512"})
+_ADDRESS_KINDS: Final = frozenset({"ipv4", "ipv6", "ipv4-net", "ipv6-net"})
+_HOST_KINDS: Final = frozenset({"domain", "url", "email", "onion"})
 # Kinds a report cites as sources (pages, sites, contacts); addresses are rarely cited so.
 _REFERENCE_KINDS: Final = frozenset({"domain", "url", "email"})
 _DOCUMENTATION_NETS: Final = tuple(
@@ -46,6 +49,7 @@ _DOCUMENTATION_NETS: Final = tuple(
 )
 # RFC 2606 section 3: the second-level names reserved for documentation.
 _EXAMPLE_DOMAINS: Final = frozenset({"example.com", "example.net", "example.org"})
+_EXAMPLE_SUFFIXES: Final = tuple("." + name for name in sorted(_EXAMPLE_DOMAINS))
 # Hashes of zero bytes: a tool's output for an empty file, never a sample.
 _EMPTY_HASHES: Final = frozenset(
     {
@@ -94,43 +98,75 @@ _VERSION_BEFORE: Final = re.compile(
 )
 
 
-def built_in_flags(finding: Finding, text_before: str, report_defangs: bool) -> list[Flag]:
+def built_in_flags(finding: Finding, report_defangs: bool) -> list[Flag]:
     """The flags this module can decide for `finding` alone.
 
-    `text_before` is a little of the text before the value; `report_defangs` says whether
-    the document defanged any network value.
+    `report_defangs` says whether the document defanged any network value. The few
+    characters before the value (`BEFORE`) are read only for the checks that need them.
     """
-    flags: list[Flag] = []
+    check = BUILT_IN_CHECKS.get(finding.kind)
+    return [] if check is None else check(finding, report_defangs)
+
+
+def _hash_flags(finding: Finding, report_defangs: bool) -> list[Flag]:
+    value = finding.value
+    if value in _EMPTY_HASHES:
+        return [Flag("empty-hash", "the hash of empty input")]
+    first, second, third = value[0], value[1], value[2]
+    if first != second and second != third and first != third:
+        return []  # three different digits already: not a placeholder
+    rest = value.replace(first, "")
+    if not rest or not rest.replace(rest[0], ""):  # at most two distinct digits
+        return [Flag("placeholder", "a repeated digit: a placeholder, not a hash")]
+    return []
+
+
+def _address_kind_flags(finding: Finding, report_defangs: bool) -> list[Flag]:
     kind = finding.kind
-    if kind in ("ipv4", "ipv6", "ipv4-net", "ipv6-net"):
-        flags.extend(_address_flags(finding.value, kind))  # cached: shared, never mutated
-        if kind == "ipv4" and _VERSION_BEFORE.search(text_before):
-            flags.append(Flag("version", "written after 'version'/'v': likely a version number"))
-    elif kind in ("domain", "url", "email", "onion"):
-        host = _host_of(finding)
-        if host is not None:
-            flags.extend(_host_flags(host, kind, finding.defanged))
-    elif kind in ("md5", "sha1", "sha256", "sha512"):
-        if finding.value in _EMPTY_HASHES:
-            flags.append(Flag("empty-hash", "the hash of empty input"))
-        elif len(set(finding.value)) <= 2:
-            flags.append(Flag("placeholder", "a repeated digit: a placeholder, not a hash"))
+    flags = list(address_flags(finding.value, kind))  # cached: shared, never mutated
+    if kind == "ipv4" and _VERSION_BEFORE.search(_text_before(finding)):
+        flags.append(Flag("version", "written after 'version'/'v': likely a version number"))
+    return flags  # (addresses are rarely cited as references: no "reference" check)
+
+
+def _host_kind_flags(finding: Finding, report_defangs: bool) -> list[Flag]:
+    kind = finding.kind
+    host = _host_of(finding)
+    flags = _host_flags(host, kind, finding.defanged) if host is not None else ()
     if (
         report_defangs
         and kind in _REFERENCE_KINDS
         and not finding.defanged
         and finding.derived is None
-        and not _set_apart(text_before)
         and not any(flag.code in ("documentation", "private") for flag in flags)
+        and not _set_apart(_text_before(finding))
     ):
-        flags.append(
-            Flag(
-                "reference",
-                "written in the clear in a report that defangs its indicators: "
-                "likely a reference or a benign host",
-            )
-        )
-    return flags
+        return [*flags, _REFERENCE]
+    return list(flags)
+
+
+# Flags are frozen, so one can be shared by every finding it applies to.
+_REFERENCE: Final = Flag(
+    "reference",
+    "written in the clear in a report that defangs its indicators: "
+    "likely a reference or a benign host",
+)
+
+
+BUILT_IN_CHECKS: Final[dict[str, Callable[[Finding, bool], list[Flag]]]] = {
+    **dict.fromkeys(_HEX_HASH_KINDS, _hash_flags),
+    **dict.fromkeys(_ADDRESS_KINDS, _address_kind_flags),
+    **dict.fromkeys(_HOST_KINDS, _host_kind_flags),
+}
+"""`built_in_flags` by kind, for a caller that flags many findings."""
+
+
+BEFORE: Final = 12
+"""Characters before a value that the version and set-apart checks read."""
+
+
+def _text_before(finding: Finding) -> str:
+    return finding.source[max(0, finding.start - BEFORE) : finding.start]
 
 
 def _set_apart(text_before: str) -> bool:
@@ -166,6 +202,40 @@ _ADDRESS_CHECKS: Final = (
 _CGNAT: Final = ipaddress.IPv4Network("100.64.0.0/10")
 
 
+# Where `_address_flags` can flag an IPv4 address: the blocks of the IANA IPv4
+# Special-Purpose Address Registry (RFC 6890 and its updates: 0/8, 10/8, 100.64/10, 127/8,
+# 169.254/16, 172.16/12, 192.0.0/24, 192.0.2/24, 192.31.196/24, 192.52.193/24,
+# 192.88.99/24, 192.168/16, 192.175.48/24, 198.18/15, 198.51.100/24, 203.0.113/24,
+# 240/4, 255.255.255.255), of which `ipaddress` takes its private and reserved ranges, and
+# multicast 224/4; by first octet, or first two where the block is smaller than a /8.
+# Parsing an address with `ipaddress` and asking it six questions costs more than finding
+# it; one outside these blocks (nearly every address in a report) gets no flag without.
+SPECIAL_IPV4_FIRST_OCTETS: Final = frozenset(
+    ["0", "10", "127"] + [str(octet) for octet in range(224, 256)]
+)
+SPECIAL_IPV4_FIRST_TWO_OCTETS: Final = frozenset(
+    [f"100.{octet}" for octet in range(64, 128)]
+    + [f"172.{octet}" for octet in range(16, 32)]
+    + ["169.254", "192.0", "192.31", "192.52", "192.88", "192.168", "192.175"]
+    + ["198.18", "198.19", "198.51", "203.0"]
+)
+_TWO_OCTET_FIRSTS: Final = frozenset(
+    prefix.partition(".")[0] for prefix in SPECIAL_IPV4_FIRST_TWO_OCTETS
+)
+
+
+def address_flags(value: str, kind: str) -> tuple[Flag, ...]:
+    """The flags of canonical address or network `value` of `kind` (see `_address_flags`)."""
+    if kind == "ipv4":
+        first, _, rest = value.partition(".")
+        if first not in SPECIAL_IPV4_FIRST_OCTETS and (
+            first not in _TWO_OCTET_FIRSTS
+            or f"{first}.{rest.partition('.')[0]}" not in SPECIAL_IPV4_FIRST_TWO_OCTETS
+        ):
+            return ()
+    return _address_flags(value, kind)
+
+
 @lru_cache(maxsize=16384)
 def _address_flags(value: str, kind: str) -> tuple[Flag, ...]:
     # A single address (the common case) is parsed as an address: building a /32 network
@@ -198,9 +268,9 @@ def _address_flags(value: str, kind: str) -> tuple[Flag, ...]:
 
 
 def _host_of(finding: Finding) -> str | None:
-    observable = finding.observable
     if finding.kind in ("domain", "onion"):
         return finding.value
+    observable = finding.observable  # (made already for URLs and e-mail addresses)
     if observable is not None and observable.rdomain is not None:
         return observable.host
     return None
@@ -208,19 +278,18 @@ def _host_of(finding: Finding) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _host_flags(host: str, kind: str, defanged: bool) -> tuple[Flag, ...]:
-    labels = host.split(".")
-    tld = labels[-1]
-    if tld in SPECIAL_USE_TLDS or any(
-        host == name or host.endswith("." + name) for name in _EXAMPLE_DOMAINS
-    ):
+    tld = host.rpartition(".")[2]
+    if tld in SPECIAL_USE_TLDS or host in _EXAMPLE_DOMAINS or host.endswith(_EXAMPLE_SUFFIXES):
         return (Flag("documentation", f"{host} is a special-use or documentation name"),)
     flags: list[Flag] = []
-    if kind == "domain" and tld in _FILE_EXTENSION_TLDS and len(labels) == 2 and not defanged:
+    if kind == "domain" and tld in _FILE_EXTENSION_TLDS and host.count(".") == 1 and not defanged:
         flags.append(Flag("file-name", f".{tld} is also a file extension: likely a file name"))
     if not defanged:
-        for index in range(len(labels) - 1):
-            parent = ".".join(labels[index:])
+        # The host and each parent of two labels or more, nearest first.
+        parent = host
+        while "." in parent:
             if parent in _REFERENCE_HOSTS:
                 flags.append(Flag("benign-host", f"{parent} is a well-known benign host"))
                 break
+            parent = parent.partition(".")[2]
     return tuple(flags)

@@ -14,14 +14,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from accord.ingest.extract import patterns as p
 from accord.ingest.extract.defang import Refanged, refang_text
 from accord.ingest.extract.findings import Finding
-from accord.ingest.extract.flags import NETWORK_KINDS, Flagger, built_in_flags, external_flags
-from accord.model.observables import Observable, ObservableError, normalise
-
-CONTEXT = 40  # characters of context on each side
+from accord.ingest.extract.flags import (
+    BUILT_IN_CHECKS,
+    NETWORK_KINDS,
+    Flagger,
+    external_flags,
+)
+from accord.model.observables import Observable, normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,8 @@ class ScanOptions:
     flagger: Flagger | None = None
     """Checks from outside the ingest layer (e.g. MISP warninglists); see `flags`."""
     rebuild_traffic_urls: bool = True
-    """Rebuild the URL of "host port N - name - GET /path" lines of packet-capture notes."""
+    """Rebuild the URL of "host port N - name - GET /path" lines of packet-capture notes, and
+    of "1.2.3.4 port N - HTTPS traffic" / "- TCP traffic" lines (`_service_url`)."""
 
 
 class _Scan:
@@ -43,6 +48,9 @@ class _Scan:
         self.lower = self.text.lower()
         # The text reversed, for walking back from a dot or an "@" with one regex match.
         self.backward = self.text[::-1]
+        # Whether refanging changed anything: if not, offsets need no mapping and no value
+        # was defanged.
+        self.shifted = refanged.any_defanged
 
     # -- bookkeeping ---------------------------------------------------------------------
 
@@ -68,37 +76,31 @@ class _Scan:
         known = self.found.get(key)
         if known is not None:
             known.count += 1
-            if not known.defanged and doc.defanged_between(start, end):
+            if self.shifted and not known.defanged and doc.defanged_between(start, end):
                 known.defanged = True
             if known.port is None:
                 known.port = port
             return
-        original = doc.original
-        o_start = doc.original_offset(start)
-        o_end = doc.original_offset(end)
-        # The value with up to CONTEXT characters each side, on one line.
-        context = " ".join(original[max(0, o_start - CONTEXT) : o_end + CONTEXT].split())
-        self.found[key] = Finding(
-            kind=kind,
-            value=value,
-            start=o_start,
-            end=o_end,
-            raw=original[o_start:o_end],
-            context=context,
-            defanged=doc.defanged_between(start, end),
-            observable=observable,
-            port=port,
-            derived=derived,
+        # Offsets in the clean text for now: `scan` maps them all to the original at once,
+        # and says then whether the writer defanged the value (`Refanged.relocate`).
+        # (Positional: a keyword call of the dataclass's __init__ costs twice as much.)
+        self.found[key] = finding = Finding(
+            kind, value, start, end, doc.original, False, observable, port
         )
+        if derived is not None:
+            finding.derived = derived
 
     # -- URLs and e-mail -------------------------------------------------------------------
 
     def urls(self, rebuild_traffic: bool) -> None:
-        text = self.text
+        text, backward, length = self.text, self.backward, len(self.text)
+        alnum_run = p.ALNUM_RUN.match
         for separator in p.URL_SEPARATOR.finditer(text):
-            scheme_start = separator.start()
-            while scheme_start > 0 and text[scheme_start - 1].isalnum():
-                scheme_start -= 1
+            # Back over the letters and digits before "://" (one match over the reversed
+            # text rather than a step per character).
+            run = alnum_run(backward, length - separator.start())
+            assert run is not None  # the pattern matches the empty string
+            scheme_start = separator.start() - (run.end() - run.start())
             scheme = text[scheme_start : separator.start()]
             if scheme.lower() not in p.URL_SCHEME_NAMES:
                 continue
@@ -113,21 +115,31 @@ class _Scan:
             if rest is None:
                 continue
             start, end = scheme_start, rest.end()
-            raw = scheme + "://" + rest.group(0)
-            more = (
-                p.URL_CONTINUATION.match(text, end) if raw.endswith(p.URL_WRAPPABLE_END) else None
-            )
-            if more is not None:
+            value = raw = scheme + "://" + rest.group(0)
+            # A long URL wrapped onto indented lines, one or more ("...aclk?sa=L&" then
+            # "  ai=...&" then "  ved=..."): each line that ends where a URL can be broken
+            # takes the next, until one ends the URL (it ends otherwise, or is trimmed).
+            while value.endswith(p.URL_WRAPPABLE_END):
+                more = p.URL_CONTINUATION.match(text, end)
+                if more is None:
+                    break
                 tail = _trim_url(more.group("rest"))
-                value = raw + tail
+                value += tail
                 end = more.start("rest") + len(tail)
-            else:
+                if len(tail) < len(more.group("rest")):
+                    break
+            if value is raw:
                 value = _trim_url(raw)
                 end -= len(raw) - len(value)
+            if text.startswith("[", end):
+                value, end = _before_placeholder(value, end)
             self._add_url(value, start, end)
         if rebuild_traffic and "port" in text:
             for match in _line_start_matches(p.TRAFFIC_LINE, text, p.TRAFFIC_TRIGGER):
                 self._traffic_url(match)
+        if rebuild_traffic and "-" in text:
+            for match in _service_lines(text):
+                self._service_url(match)
 
     def _add_url(self, value: str, start: int, end: int, derived: str | None = None) -> bool:
         observable = _normalised("url", value)
@@ -136,7 +148,7 @@ class _Scan:
         if (
             observable.rdomain is not None
             and "." in observable.host
-            and p.public_suffix(observable.host) is None
+            and not p.has_public_suffix(observable.host)
         ):
             return False  # an unknown top-level domain: not a real host
         if derived != "rebuilt from a traffic line":
@@ -149,11 +161,13 @@ class _Scan:
     def _add_host(self, url: Observable, start: int, end: int) -> None:
         """The host of a defanged URL is an indicator too (producers list both)."""
         assert url.host is not None
-        is_name = url.rdomain is not None
-        host = _normalised("domain", url.host) if is_name else _address(url.host)
-        if host is None or (host.kind, host.value) in self.found:
+        if url.rdomain is not None:
+            # A URL's host name is canonical already (its `Observable` is made when asked for).
+            if ("domain", url.host) not in self.found and not url.host.endswith(".onion"):
+                self.add("domain", url.host, start, end, derived="host of a URL")
             return
-        if host.kind == "domain" and host.value.endswith(".onion"):
+        host = _address(url.host)
+        if host is None or (host.kind, host.value) in self.found:
             return
         self.add(host.kind, host.value, start, end, host, derived="host of a URL")
 
@@ -163,11 +177,32 @@ class _Scan:
         scheme = "https" if port == 443 or match.group("tls") == "HTTPS" else "http"
         if ":" not in host and port not in (80, 443):
             host = f"{host}:{port}"
-        value = f"{scheme}://{host}{match.group('path')}"
-        start, end = match.start("host"), match.end("path")
+        path, end = match.group("path"), match.end("path")
+        if self.text.startswith("[", end):  # "GET /[victim's public IP address]/city"
+            path, end = _before_placeholder(path, end)
+            if path == "/":
+                return  # nothing left of the path but its root: not the URL requested
+        value = f"{scheme}://{host}{path}"
+        start = match.start("host")
         key_observable = _normalised("url", value)
         if key_observable is None or ("url", key_observable.value) in self.found:
             return
+        self._add_url(value, start, end, derived="rebuilt from a traffic line")
+
+    def _service_url(self, match: re.Match[str]) -> None:
+        """The URL of a line that says what an address served ("1.2.3.4 port 2967 - HTTPS
+        traffic"): https for HTTPS, TLS or SSL traffic, tcp for plain TCP traffic."""
+        what = match.group("what")
+        if p.SERVICE_HOST_FIELD.match(what):
+            return
+        if p.SERVICE_TLS.search(what):
+            scheme = "https"
+        elif p.SERVICE_TCP.search(what):
+            scheme = "tcp"
+        else:
+            return
+        value = f"{scheme}://{match.group('host')}:{match.group('port')}/"
+        start, end = match.start("host"), match.end("port")
         self._add_url(value, start, end, derived="rebuilt from a traffic line")
 
     def emails(self) -> None:
@@ -222,8 +257,14 @@ class _Scan:
 
     def file_paths(self) -> None:
         text = self.text
-        windows = _matches_on_lines(p.WINDOWS_PATH, text, p.WINDOWS_PATH_TRIGGER)
-        unix = p.UNIX_PATH.finditer(text) if "/" in text else ()
+        windows = (
+            _matches_on_lines(p.WINDOWS_PATH, text, p.WINDOWS_PATH_TRIGGER) if "\\" in text else ()
+        )
+        unix = (
+            p.UNIX_PATH.finditer(text)
+            if "~/" in text or p.UNIX_DIR_TRIGGER.search(text) is not None
+            else ()
+        )
         for matches in (windows, unix):
             for match in matches:
                 start, end = match.span()
@@ -239,18 +280,18 @@ class _Scan:
     # -- hashes, vulnerabilities, techniques, wallets ------------------------------------------
 
     def hashes(self) -> None:
-        for match in p.HEX_HASH.finditer(self.text):
-            start, end = match.span()
-            if len(match.group(0)) not in p.HEX_HASH_LENGTHS or not self.free(start, end):
-                continue  # (free: not an Ethereum address)
-            kind = _HEX_KINDS[end - start]
-            value = match.group(0).lower()
-            if (kind, value) in self.found:
-                self.add(kind, value, start, end)  # counted; made the first time
-                continue
-            # What `normalise` returns for a hex run of the right length, which the pattern
-            # has already made sure of.
-            self.add(kind, value, start, end, Observable(kind, value))
+        text, claimed, found, source = self.text, self.claimed, self.found, self.doc.original
+        for start, end in _hex_runs(text):
+            kind = _HEX_KINDS.get(end - start)
+            if kind is None or claimed[start] or claimed[end - 1]:
+                continue  # (claimed: an Ethereum address)
+            # A hex run of the right length: canonical once lower-cased (its `Observable` is
+            # made when asked for, see `Finding.observable`).
+            key = (kind, text[start:end].lower())
+            if key in found:
+                self.add(*key, start, end)  # counted
+            else:  # what `add` makes, without the call (reports list thousands of hashes)
+                found[key] = Finding(kind, key[1], start, end, source, False)
         if ":" in self.text:
             for match in _matches_on_lines(p.SSDEEP, self.text, p.SSDEEP_TRIGGER):
                 if int(match.group("size")) not in p.SSDEEP_BLOCK_SIZES:
@@ -270,18 +311,29 @@ class _Scan:
         ):
             value = f"CVE-{match.group('year')}-{match.group('number')}"
             self.add("cve", value, *match.span())
-        for match in (
-            p.ATTACK.finditer(self.text) if "T1" in self.text or "TA0" in self.text else ()
-        ):
-            self.add("attack-technique", match.group("id"), *match.span())
+        if "T1" in self.text or "TA0" in self.text:
+            # What `p.ATTACK.finditer` finds: matches of the two never overlap (each is a
+            # whole word), and text order is kept.
+            ids = [m for pattern in p.ATTACK_BY_PREFIX for m in pattern.finditer(self.text)]
+            ids.sort(key=_match_start)
+            for match in ids:
+                self.add("attack-technique", match.group("id"), *match.span())
 
     def wallets(self) -> None:
         text = self.text
-        for match in p.BITCOIN_LEGACY.finditer(text):
+        legacy = [m for pattern in p.BITCOIN_LEGACY_BY_START for m in pattern.finditer(text)]
+        legacy.sort(key=_match_start)  # what `p.BITCOIN_LEGACY.finditer(text)` gives
+        for match in legacy:
             if self.free(*match.span()) and p.valid_base58check(match.group(0)):
                 self.claim(*match.span())
                 self.add("bitcoin", match.group(0), *match.span())
-        for match in p.BITCOIN_BECH32.finditer(text) if "bc1" in self.lower else ():
+        segwit = (
+            [m for pattern in p.BITCOIN_BECH32_BY_PREFIX for m in pattern.finditer(text)]
+            if "bc1" in self.lower
+            else []
+        )
+        segwit.sort(key=_match_start)  # what `p.BITCOIN_BECH32.finditer(text)` gives
+        for match in segwit:
             if self.free(*match.span()) and p.valid_bech32(match.group(0)):
                 self.claim(*match.span())
                 self.add("bitcoin", match.group(0).lower(), *match.span())
@@ -293,26 +345,31 @@ class _Scan:
     # -- addresses and names -----------------------------------------------------------------
 
     def addresses(self) -> None:
-        text = self.text
-        for match in p.IPV4.finditer(text):
+        text, claimed, dotted_quad = self.text, self.claimed, p.DOTTED_QUAD.fullmatch
+        for match in _ipv4_matches(text):
             start, end = match.span()
-            if not self.free(start, end) or not p.valid_octets(match.group("ip")):
+            if claimed[start] or claimed[end - 1]:
                 continue
-            if self._host_then_path(match.group("ip"), start, end, match.group("cidr")):
+            ip, cidr, port_text = match.group("ip", "cidr", "port")
+            if dotted_quad(ip) is None:
+                continue  # an octet over 255 or with a leading zero
+            if (
+                cidr is None
+                and text.startswith(_HOST_TAIL_STARTS, end)
+                and self._host_then_path(ip, start, end, None)
+            ):
                 continue
-            port_text = match.group("port")
             if port_text is None:
-                words = p.PORT_WORDS.match(text, end)
+                words = p.PORT_WORDS.match(text, end) if text.startswith((" ", "\t"), end) else None
                 port_text = words.group(1) if words is not None else None
             port = int(port_text) if port_text is not None and int(port_text) < 65536 else None
-            value = match.group("ip")
-            if match.group("cidr") is not None:
-                value += "/" + match.group("cidr")
             self.claim(start, end)
-            if match.group("cidr") is None and ("ipv4", value) in self.found:
-                self.add("ipv4", value, start, end, port=port)  # normalised the first time
+            if cidr is None:
+                # Octets of 0-255 without leading zeros: the address is its own canonical
+                # text (its `Observable` is made when asked for).
+                self.add("ipv4", ip, start, end, port=port)
                 continue
-            observable = _normalised("ipv4", value)
+            observable = _normalised("ipv4", ip + "/" + cidr)
             if observable is None:
                 continue
             self.add(observable.kind, observable.value, start, end, observable, port)
@@ -337,34 +394,52 @@ class _Scan:
                 self.add(observable.kind, observable.value, start, end, observable)
 
     def domains(self) -> None:
-        text = self.text
+        text, claimed = self.text, self.claimed
+        backward, length = self.backward, len(self.text)
+        listed, name_run = p.LISTED_TLDS, p.NAME_RUN.match
         for match in p.TLD_END.finditer(text):
-            if not p.tld_listed(match.group(0)[1:].lower()):
+            dot, end = match.span()
+            if claimed[end - 1]:
+                continue  # inside a URL, an e-mail address, a path: not free (see `free`)
+            if listed is not None and text[dot + 1 : end].lower() not in listed:
                 continue  # most often a file name ("setup.exe"): no public suffix
-            end = match.end()
-            start = p.name_start(text, match.start(), self.backward)
-            if start == match.start() or (start and text[start - 1] in p.NOT_BEFORE_NAME):
+            # `p.name_start`, inlined: walk back over name characters to a letter or digit.
+            run = name_run(backward, length - dot)
+            assert run is not None  # the pattern matches the empty string
+            start = length - run.end()  # (the run began at `length - dot` in `backward`)
+            while start < dot and not text[start].isalnum():
+                start += 1
+            if start == dot or (start and text[start - 1] in p.NOT_BEFORE_NAME):
                 continue
-            if not self.free(start, end):
+            if claimed[start]:
                 continue
-            candidate = p.DOMAIN_NAME.fullmatch(text, start, end)
-            if candidate is None:
+            if (
+                not _plain_labels(text, start, dot)
+                and p.DOMAIN_NAME.fullmatch(text, start, end) is None
+            ):
                 continue
-            name = candidate.group(0).lower()
+            name = text[start:end].lower()
             suffix = p.public_suffix(name)
             if suffix is None or suffix == name:
                 continue
-            if self._host_then_path(name, start, end, None):
+            if text.startswith(_HOST_TAIL_STARTS, end) and self._host_then_path(
+                name, start, end, None
+            ):
                 continue
             if name.endswith(".onion"):
                 label = name.rsplit(".", 2)[-2]
                 if len(label) in (16, 56) and re.fullmatch(r"[a-z2-7]+", label):
                     self.add("onion", name, start, end)
                 continue
-            observable = _normalised("domain", name)
-            if observable is None:
+            if name.isascii() and len(name) <= _MAX_NAME:
+                # Canonical already: an ASCII name that `p.DOMAIN_NAME` matched has labels of
+                # letters, digits, "-" and "_", at most 63 long, the last alphabetic or
+                # Punycode, which is all `normalise("domain", name)` checks but the length.
+                self.add("domain", name, start, end)
                 continue
-            self.add("domain", observable.value, start, end, observable)
+            observable = _normalised("domain", name)
+            if observable is not None:
+                self.add("domain", observable.value, start, end, observable)
 
     def _host_then_path(self, host: str, start: int, end: int, cidr: str | None) -> bool:
         """A host followed by ":port/path" or "/path" with no scheme: a URL (http assumed),
@@ -380,6 +455,15 @@ class _Scan:
         url_end = start + len(url)
         if url_end - tail.end() < 2 and not self.doc.defanged_between(start, url_end):
             return False
+        observable = _normalised("url", "http://" + url)
+        if observable is not None and observable.value.startswith("http://"):
+            twin = "https://" + observable.value[7:]
+            if ("url", twin) in self.found:
+                # Given in full with https elsewhere in the report ("hxxps[:]//evil[.]com/x"
+                # in a list, "from evil[.]com/x" in the prose): the same resource again.
+                self.claim(start, url_end)
+                self.add("url", twin, start, url_end)
+                return True
         return self._add_url("http://" + url, start, url_end, derived="no scheme written")
 
 
@@ -405,6 +489,80 @@ def _matches_on_lines(
         position = end
 
 
+def _ipv4_matches(text: str) -> Iterator[re.Match[str]]:
+    """What `p.IPV4.finditer(text)` finds, tried only where a match can start.
+
+    A match starts with the one to three digits before its first dot, which
+    `p.IPV4_TRIGGER` finds from the dot; the pattern's own look-behind (which reads before
+    `pos`) turns down a start inside a longer run of digits or after a letter or a dot.
+    Matches do not overlap: after one, the search goes on from its end."""
+    search, match_at = p.IPV4_TRIGGER.search, p.IPV4.match
+    position = resume = 0
+    while (hit := search(text, position)) is not None:
+        dot = start = hit.start()
+        while start > 0 and dot - start < 3 and "0" <= text[start - 1] <= "9":
+            start -= 1
+        match = match_at(text, start) if dot > start >= resume else None
+        if match is not None:
+            yield match
+            resume = position = match.end()
+        else:
+            position = dot + 1
+
+
+def _service_lines(text: str) -> Iterator[re.Match[str]]:
+    """What `p.SERVICE_LINE.finditer(text)` finds: it is tried only at the start of the
+    lines that hold "port " or ":<port> - ", one of which every match holds on its line."""
+    starts: set[int] = set()
+    for trigger in (p.TRAFFIC_TRIGGER, p.SERVICE_COLON_TRIGGER):
+        for hit in trigger.finditer(text):
+            starts.add(text.rfind("\n", 0, hit.start()) + 1)
+    match_at = p.SERVICE_LINE.match
+    for start in sorted(starts):
+        match = match_at(text, start)
+        if match is not None:
+            yield match
+
+
+def _plain_labels(text: str, start: int, dot: int) -> bool:
+    """Whether `text[start:dot]` (name characters, `p.NAME_RUN`, the first a letter or digit)
+    is labels as `p.DOMAIN_NAME` wants them, seen without running it: each starts and ends
+    with a letter or digit unless "." meets "-", "_" or "." (False: ask the pattern)."""
+    labels = text[start:dot]
+    return (
+        len(labels) <= 63
+        and text[dot - 1].isalnum()
+        and ".." not in labels
+        and ".-" not in labels
+        and "-." not in labels
+        and "._" not in labels
+        and "_." not in labels
+    )
+
+
+def _hex_runs(text: str) -> Iterator[tuple[int, int]]:
+    """The spans `p.HEX_HASH.finditer(text)` finds.
+
+    For ASCII text (most reports), over its bytes mapped to classes (`p.HEX_CLASSES`), where
+    `p.HEX_RUN` starts with a literal: the engine skips to runs of 32 hex digits instead of
+    trying a match at every digit. The look-behind is checked here, so that a run of 32 or
+    more inside a longer word is turned down as `HEX_HASH` turns it down."""
+    if not text.isascii():
+        for match in p.HEX_HASH.finditer(text):
+            yield match.span()
+        return
+    classes = text.encode("ascii").translate(p.HEX_CLASSES)
+    for run in p.HEX_RUN.finditer(classes):
+        start = run.start()
+        if start and classes[start - 1] in b"ha":
+            continue  # inside a longer word (`HEX_HASH`'s look-behind)
+        yield start, run.end()
+
+
+def _match_start(match: re.Match[str]) -> int:
+    return match.start()
+
+
 def _line_start_matches(
     pattern: re.Pattern[str], text: str, trigger: re.Pattern[str]
 ) -> Iterator[re.Match[str]]:
@@ -426,6 +584,9 @@ def _line_start_matches(
 
 
 _HEX_KINDS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+# What `p.HOST_TAIL` starts with: a cheap test before trying it.
+_HOST_TAIL_STARTS: Final = (":", "/")
+_MAX_NAME: Final = 253  # RFC 1035 section 2.3.4, as `accord.model.domains` checks it
 
 
 def _trim_url(value: str) -> str:
@@ -439,6 +600,16 @@ def _trim_url(value: str) -> str:
         else:
             break
     return value
+
+
+def _before_placeholder(value: str, end: int) -> tuple[str, int]:
+    """A URL (or path) that runs into a placeholder ("?id=[short alphanumeric string]")
+    without the query parameter left dangling before it, and where it then ends: the URL the
+    writer could give, which is what they publish."""
+    dangling = p.DANGLING_PARAMETER.search(value)
+    if dangling is None:
+        return value, end
+    return value[: dangling.start()], end - (len(value) - dangling.start())
 
 
 def _trim_key(value: str) -> str:
@@ -460,8 +631,8 @@ def _normalised(kind: str, value: str) -> Observable | None:
     their indicators (and `Observable` is frozen, so a cached one can be shared)."""
     try:
         return normalise(kind, value)
-    except ObservableError:
-        return None
+    except ValueError:  # ObservableError, and the UnicodeDecodeError that `normalise_url`
+        return None  # lets out for a percent-encoded host that is not UTF-8 ("a%a9b.com")
 
 
 def _address(text: str) -> Observable | None:
@@ -482,13 +653,24 @@ def scan(text: str, options: ScanOptions | None = None) -> list[Finding]:
     state.labels()
     state.addresses()
     state.domains()
-    findings = sorted(state.found.values(), key=lambda finding: finding.start)
-    report_defangs = any(f.defanged for f in findings if f.kind in NETWORK_KINDS)
-    original = refanged.original
-    flagger = options.flagger
+    # Sorted by clean offset, which is the original order: mapping back keeps it.
+    findings = sorted(state.found.values(), key=_finding_start)
+    if state.shifted:
+        refanged.relocate(findings)
+    report_defangs = state.shifted and any(f.defanged for f in findings if f.kind in NETWORK_KINDS)
+    checks = BUILT_IN_CHECKS  # (`built_in_flags`, without a call per finding to find the check)
     for finding in findings:
-        before = original[max(0, finding.start - 12) : finding.start]
-        finding.flags.extend(built_in_flags(finding, before, report_defangs))
-        if flagger is not None:
+        check = checks.get(finding.kind)
+        if check is not None:
+            flags = check(finding, report_defangs)
+            if flags:
+                finding.flags.extend(flags)
+    flagger = options.flagger
+    if flagger is not None:
+        for finding in findings:
             finding.flags.extend(external_flags(finding, flagger))
     return findings
+
+
+def _finding_start(finding: Finding) -> int:
+    return finding.start
