@@ -39,6 +39,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/lookup.py --reuse var/bench-lookup
 	$(BIN)/python bench/warninglists.py
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/extract_eval.py --misses var/extract-misses.tsv

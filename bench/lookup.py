@@ -7,6 +7,11 @@ Targets (issue 3): single look-up p50 <= 2x the /health p50; bulk 10,000 values 
 SQLite. Prints one JSON line per measure.
 
     .venv/bin/python bench/lookup.py [--indicators N] [--requests N] [--postgres URL]
+        [--reuse DIR]
+
+``--reuse DIR`` keeps the generated databases (SQLite in DIR, PostgreSQL in a schema named
+after the indicator count) and the values and key that go with them, and reuses them on the
+next run with the same ``--indicators``: the 1,000,000-indicator load takes minutes.
 """
 
 from __future__ import annotations
@@ -146,7 +151,27 @@ class Generator:
         return found
 
 
-def load(url: str, count: int) -> tuple[list[str], str, float]:
+def analyse(store: Store) -> None:
+    """PostgreSQL: refresh the planner's statistics after the load, as autovacuum would do
+    a little later (right after a bulk load it still believes the tables small)."""
+    if store.engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with store.engine.begin() as conn:
+            conn.execute(
+                text("ANALYZE objects, observables, object_audience, object_refs, correlations")
+            )
+
+
+def load(url: str, count: int, saved: Path | None = None) -> tuple[list[str], str, float]:
+    """Generate and store ``count`` indicators; with ``saved``, reuse (or keep) a load."""
+    if saved is not None and saved.exists():
+        kept = orjson.loads(saved.read_bytes())
+        store = Store.open(url)
+        store.init()  # migrations added since the load
+        analyse(store)
+        store.close()
+        return kept["values"], kept["key"], 0.0
     store = Store.open(url)
     store.init()
     store.directory.add_org("Bench CERT")
@@ -165,7 +190,10 @@ def load(url: str, count: int) -> tuple[list[str], str, float]:
         assert report.count("stored") == len(objects), report.summary()["rejections"][:3]
         print(f"# loaded {offset + len(objects):,} indicators", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - start
+    analyse(store)
     store.close()
+    if saved is not None:
+        saved.write_bytes(orjson.dumps({"values": values, "key": key}))
     return values, key, elapsed
 
 
@@ -237,12 +265,18 @@ def raw_sql_times(url: str, queries: list[str]) -> list[float]:
     return times
 
 
-def run(label: str, url: str, count: int, requests: int, bulk: int) -> list[dict[str, Any]]:
-    values, key, load_seconds = load(url, count)
-    print(
-        f"# {label}: {count:,} indicators loaded in {load_seconds:.1f} s ({count / load_seconds:,.0f}/s)",
-        file=sys.stderr,
-    )
+def run(
+    label: str, url: str, count: int, requests: int, bulk: int, saved: Path | None = None
+) -> list[dict[str, Any]]:
+    values, key, load_seconds = load(url, count, saved)
+    if load_seconds:
+        print(
+            f"# {label}: {count:,} indicators loaded in {load_seconds:.1f} s "
+            f"({count / load_seconds:,.0f}/s)",
+            file=sys.stderr,
+        )
+    else:
+        print(f"# {label}: reusing {count:,} indicators from {saved}", file=sys.stderr)
     generator = Generator(seed=11)
     generator.domains = [v for v in values if "." in v and "/" not in v and not v[0].isdigit()][
         :20_000
@@ -343,21 +377,58 @@ def main() -> int:
         or os.environ.get("ACCORD_TEST_DATABASE_URL"),
     )
     parser.add_argument("--quick", action="store_true", help="20,000 indicators, 300 requests")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="DIR",
+        help="keep the generated databases (and reuse them next time) with their values in DIR",
+    )
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     if args.quick:
         args.indicators, args.requests, args.bulk = 20_000, 300, 2_000
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results += run(
-            "sqlite", f"sqlite:///{tmp}/lookup.db", args.indicators, args.requests, args.bulk
-        )
+    count = args.indicators
+    if not args.skip_sqlite:
+        if args.reuse is not None:
+            args.reuse.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{args.reuse.resolve()}/lookup-{count}.db"
+            saved = args.reuse / f"lookup-{count}.sqlite.json"
+            if not saved.exists():  # a load that did not finish starts again
+                for suffix in ("", "-wal", "-shm"):
+                    (args.reuse / f"lookup-{count}.db{suffix}").unlink(missing_ok=True)
+            results += run("sqlite", url, count, args.requests, args.bulk, saved)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite:///{tmp}/lookup.db"
+                results += run("sqlite", url, count, args.requests, args.bulk)
     if args.postgres:
-        url, drop = pg_schema(args.postgres)
-        try:
-            results += run("postgresql", url, args.indicators, args.requests, args.bulk)
-        finally:
-            drop()
+        if args.reuse is not None:
+            url, saved = kept_pg_schema(args.postgres, count, args.reuse)
+            results += run("postgresql", url, count, args.requests, args.bulk, saved)
+        else:
+            url, drop = pg_schema(args.postgres)
+            try:
+                results += run("postgresql", url, count, args.requests, args.bulk)
+            finally:
+                drop()
     return 0 if all(r["pass"] for r in results) else 1
+
+
+def kept_pg_schema(url: str, count: int, directory: Path) -> tuple[str, Path]:
+    """A schema kept between runs (``--reuse``), and the file that says it is loaded."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_lookup_{count}"
+    saved = directory / f"lookup-{count}.postgresql.json"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        if not saved.exists():  # a load that did not finish starts again
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+    admin.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}", saved
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 from accord.model.extension import ACCORD_EXTENSION_ID
@@ -112,10 +113,14 @@ def _key(stamp: object) -> str | None:
         return None
 
 
+@lru_cache(maxsize=4096)
+def _instant(key: str) -> datetime:
+    """A timestamp_key as a datetime (a bulk look-up meets the same few instants often)."""
+    return datetime.fromisoformat(key.replace("Z", "+00:00"))
+
+
 def _days_between(earlier: str, later: str) -> float:
-    start = datetime.fromisoformat(earlier.replace("Z", "+00:00"))
-    end = datetime.fromisoformat(later.replace("Z", "+00:00"))
-    return max(0.0, (end - start).total_seconds() / 86400)
+    return max(0.0, (_instant(later) - _instant(earlier)).total_seconds() / 86400)
 
 
 def indicator_score(
@@ -125,13 +130,16 @@ def indicator_score(
     sightings: SightingTotals | None = None,
     policy: DecayPolicy = DEFAULT_DECAY,
     received: str | None = None,
+    now_key: str | None = None,
 ) -> IndicatorScore:
     """The score of one indicator (``obj``, its STIX JSON) for an observable of ``kind``,
     at ``now``, given the sightings the viewer may count. ``received``: when this node stored
-    the version (timestamp_key form): a source that sends an indicator vouches for it then."""
+    the version (timestamp_key form): a source that sends an indicator vouches for it then.
+    ``now_key``: ``now`` in timestamp_key form, if the caller has it already."""
     if obj.get("revoked") is True:
         return IndicatorScore(0, False, 0.0)
-    now_key = timestamp_key(now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    if now_key is None:
+        now_key = timestamp_key(now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     anchor = _key(obj.get("valid_from")) or _key(obj.get("created")) or now_key
     if received is not None and received > anchor:
         anchor = min(received, now_key)
@@ -184,22 +192,30 @@ def evidence_weight(
 
 
 def score_value(given: ScoreInput) -> tuple[int, Verdict]:
-    scores = list(given.scores) if given.scores is not None else [None] * len(given.reasons)
-    pairs = list(zip(given.reasons, scores, strict=True))
-    live = [(r, s) for r, s in pairs if not r[3]]  # revoked objects say nothing any more
-    malicious = [(r, s) for r, s in live if not r[5]]
-    benign_evidence = any(r[5] for r, _ in live) or given.on_benign_list
+    scores = given.scores
+    if scores is not None and len(scores) != len(given.reasons):
+        raise ValueError("one score per reason, or none")
+    # One pass (a bulk look-up scores ten thousand values): the strongest live evidence
+    # that the value is malicious, and whether any live evidence says it is benign.
+    live = False
+    benign_evidence = given.on_benign_list
+    score = 0.0
+    for position, reason in enumerate(given.reasons):
+        if reason[3]:  # revoked objects say nothing any more
+            continue
+        live = True
+        if reason[5]:
+            benign_evidence = True
+            continue
+        own = None if scores is None else scores[position]
+        weight = (
+            evidence_weight(reason[0], reason[1], reason[2], reason[4])
+            if own is None
+            else evidence_weight(reason[0], reason[1], own, False)
+        )
+        score = max(score, weight)
     if not live and not given.on_benign_list:
         return 0, "unknown"
-    score = max(
-        (
-            evidence_weight(r[0], r[1], r[2], r[4])
-            if s is None
-            else evidence_weight(r[0], r[1], s, False)
-            for r, s in malicious
-        ),
-        default=0.0,
-    )
     if score > 0:
         extra_orgs = max(0, given.reporting_organisations - 1)
         score += min(CORROBORATION_CAP, CORROBORATION_PER_ORG * extra_orgs)

@@ -18,7 +18,7 @@ and stores nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -51,7 +51,7 @@ from accord.store.correlations import (
     relation_of,
 )
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_row, stored_from_tuple
-from accord.store.observables import candidates
+from accord.store.observables import cached_viewer_params, candidates, detect_value
 from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import StoredObject
 from accord.store.schema import (
@@ -250,6 +250,92 @@ def correlated(
     return found
 
 
+def correlated_with(
+    conn: Connection,
+    viewer: Viewer,
+    sources: Mapping[int, str],
+    limit: int = 1000,
+    exclude: Exclude | None = None,
+) -> list[Correlation]:
+    """`correlated` for the object versions a look-up has just matched (``sources``: their
+    sequence numbers and ids): one query, the rule applied in it to the other end.
+
+    The sources must be versions the caller read through the rule in this request (the
+    look-up's search query did): the viewer has just been shown them, so not checking them
+    again reveals nothing, and saves two index probes per source. Every correlated object
+    listed is still latest and visible to the viewer, checked in this query."""
+    if not sources:
+        return []
+    dialect = conn.dialect.name
+    params = {
+        **cached_viewer_params(dialect, viewer),
+        "seqs": _encode_seqs(dialect, sorted(sources)),
+        "limit": limit,
+    }
+    rows = _EDGES_FROM.rows(conn, params)
+    if not rows:
+        return []
+    keep = _Filter(conn, viewer, exclude)
+    found = []
+    for row in rows:
+        # row: from_seq, relation, value, other_value, hub, similarity, flipped, the other
+        if keep.excluded(row[2]) or keep.excluded(row[3]) or keep.excluded(row[4]):
+            continue
+        relation = REVERSE[row[1]] if row[6] else row[1]
+        found.append(
+            Correlation(
+                sources[row[0]],
+                relation,
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                stored_from_tuple(row[7:]),
+            )
+        )
+    return found
+
+
+def _edges_from_statement(_dialect: str) -> Select[Any]:
+    """The correlations of the versions ``:seqs`` (trusted: see `correlated_with`), read from
+    both ends of each pair; the other end latest and visible."""
+    c = correlations
+
+    def side(flipped: bool) -> Select[Any]:
+        other = cast(Table, objects.alias("other"))
+        mine, theirs = (c.c.other_seq, c.c.seq) if flipped else (c.c.seq, c.c.other_seq)
+        value, other_value = (
+            (c.c.other_value, c.c.value) if flipped else (c.c.value, c.c.other_value)
+        )
+        columns = [getattr(other.c, column.name) for column in OBJECT_COLUMNS]
+        return (
+            select(
+                mine.label("from_seq"),
+                c.c.relation,
+                value,
+                other_value,
+                c.c.hub,
+                c.c.similarity,
+                literal(flipped).label("flipped"),
+                *columns,
+            )
+            .select_from(c.join(other, other.c.seq == theirs))
+            .where(SeqList(mine, list_param("seqs")))
+            .where(latest(other))
+            .where(visible_rule(other))
+        )
+
+    both = union_all(side(False), side(True)).subquery()
+    return (
+        select(both)
+        .order_by(both.c.from_seq, both.c.seq)
+        .limit(bindparam("limit", type_=Integer()))
+    )
+
+
+_EDGES_FROM = Prepared(_edges_from_statement)
+
+
 class Correlations:
     """What correlates with an object, as one viewer may see it."""
 
@@ -384,6 +470,18 @@ def _live(
     return select(query)  # unordered: a LIMIT stops the scan early
 
 
+# The organisation's allowlist, read on every look-up that finds correlations.
+_ALLOWLIST = Prepared(
+    lambda _dialect: select(
+        allowlist_entries.c.kind,
+        allowlist_entries.c.value,
+        allowlist_entries.c.suffix,
+        allowlist_entries.c.lo,
+        allowlist_entries.c.hi,
+    ).where(allowlist_entries.c.org_id == bindparam("org_id", type_=String()))
+)
+
+
 class _Filter:
     """Values that must not correlate for this viewer: the caller's ``exclude`` (the node's
     warninglists) and the viewer organisation's allowlist."""
@@ -395,12 +493,7 @@ class _Filter:
         self.networks: list[tuple[str, str, str]] = []
         self.memo: dict[str, bool] = {}
         if viewer.org_id is not None:
-            table = allowlist_entries
-            rows = conn.execute(
-                select(table.c.kind, table.c.value, table.c.suffix, table.c.lo, table.c.hi).where(
-                    table.c.org_id == viewer.org_id
-                )
-            )
+            rows = _ALLOWLIST.rows(conn, {"org_id": viewer.org_id})
             for kind, value, suffix, lo, hi in rows:
                 if suffix:
                     self.suffixes.add(value)
@@ -414,7 +507,7 @@ class _Filter:
             return False
         found = self.memo.get(value)
         if found is None:
-            observable = detect(value)
+            observable = detect_value(value)
             found = observable is not None and (
                 self._allowlisted(observable)
                 or (self.exclude is not None and self.exclude(observable))

@@ -4,19 +4,30 @@ through the visibility rule, so a hidden object never answers."""
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any, Final, Literal
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, String, literal, select, text, union_all
 
+from accord.model.addresses import parse_address
 from accord.model.networks import containing_networks, family_of
-from accord.model.observables import Observable, normalise, parent_domains
+from accord.model.observables import (
+    Observable,
+    ObservableError,
+    detect,
+    normalise,
+    parent_domains,
+)
 from accord.model.visibility import Viewer
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_tuple
 from accord.store.prepared import Prepared, encode_list
-from accord.store.records import ValueMatch
+from accord.store.records import StoredObject, ValueMatch
 from accord.store.schema import net_prefixes, objects, observables
 from accord.store.visibility import latest, viewer_params, visible_rule
 
@@ -65,6 +76,27 @@ def candidates(observable: Observable, prefixes: dict[str, list[int]]) -> Candid
     return Candidates(wanted, host)
 
 
+# The shapes most looked up, whose reading by `detect` is certain and needs no refanging:
+# dotted quads and IPv4 networks, and lower-case hex digests.
+_CLEAN_ADDRESS: Final = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?:/[0-9]{1,2})?")
+_CLEAN_DIGEST: Final = re.compile(r"[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}")
+_DIGEST_KINDS: Final = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+
+
+def detect_value(text: str) -> Observable | None:
+    """`accord.model.observables.detect`, the same answer for every text, with a short cut
+    for the shapes above (a bulk look-up detects ten thousand values; the general path's
+    defanging and whitespace checks cost more than reading an address)."""
+    if _CLEAN_ADDRESS.fullmatch(text):
+        try:
+            return parse_address(text)
+        except ObservableError:
+            return detect(text)  # "1.2.3.4/99" is read as a URL by the general path
+    if _CLEAN_DIGEST.fullmatch(text):
+        return Observable(_DIGEST_KINDS[len(text)], text)
+    return detect(text)
+
+
 class ObservableIndex:
     """Look-ups over the normalised observables of the latest visible versions."""
 
@@ -87,24 +119,33 @@ class ObservableIndex:
             wanted = [candidates(observable, prefixes) for observable in searched]
             values = sorted({value for c in wanted for value in c.values})
             hosts = sorted({c.host for c in wanted if c.host is not None})
-            params = viewer_params(dialect, viewer) | {
+            params = {
+                **cached_viewer_params(dialect, viewer),
                 "values": encode_list(dialect, values),
                 "hosts": encode_list(dialect, hosts),
             }
-            rows = _SEARCH.rows(conn, params) if values or hosts else []
+            if not (values or hosts):
+                rows = []
+            elif dialect == "postgresql":
+                rows = _with_generic_plans(conn, params)
+            else:
+                rows = _SEARCH.rows(conn, params)
         by_value: dict[str, list[tuple[Any, ...]]] = {}
         by_host: dict[str, list[tuple[Any, ...]]] = {}
         for row in rows:
             # row: OBJECT_COLUMNS, then kind, value, host, path, simple, matched-by
-            target = by_value if row[15] == "value" else by_host
-            target.setdefault(row[11] if row[15] == "value" else row[12], []).append(row)
+            if row[15] == "value":
+                by_value.setdefault(row[11], []).append(row)
+            else:
+                by_host.setdefault(row[12], []).append(row)
+        stored: dict[int, StoredObject] = {}  # one per version, however many values it answers
         answers: list[list[ValueMatch]] = []
         for found in wanted:
             seen: set[tuple[int, str]] = set()
             matches: list[ValueMatch] = []
             pairs: list[tuple[tuple[Any, ...], Relation]] = [
-                (row, found.values[value])
-                for value in found.values
+                (row, relation)
+                for value, relation in found.values.items()
                 for row in by_value.get(value, ())
             ]
             if found.host is not None:
@@ -114,29 +155,51 @@ class ObservableIndex:
                 if key in seen:
                     continue
                 seen.add(key)
-                matches.append(
-                    ValueMatch(
-                        relation=relation,
-                        kind=row[10],
-                        value=row[11],
-                        path=row[13],
-                        simple=bool(row[14]),
-                        obj=stored_from_tuple(row),
-                    )
-                )
-            matches.sort(key=lambda match: match.obj.seq)
+                obj = stored.get(row[0])
+                if obj is None:
+                    obj = stored[row[0]] = stored_from_tuple(row)
+                matches.append(ValueMatch(relation, row[10], row[11], row[13], bool(row[14]), obj))
+            if len(matches) > 1:
+                matches.sort(key=_by_seq)
             answers.append(matches)
         return answers
+
+
+@lru_cache(maxsize=1024)
+def cached_viewer_params(dialect: str, viewer: Viewer) -> Mapping[str, Any]:
+    """`viewer_params`, worked out once per viewer (a look-up runs several statements);
+    read-only: merge it into a new dict."""
+    return MappingProxyType(viewer_params(dialect, viewer))
+
+
+def _with_generic_plans(conn: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The search on PostgreSQL, with generic plans for the rest of the look-up's transaction.
+
+    psycopg prepares a statement run five times; PostgreSQL then still plans each execution
+    anew while a custom plan looks cheaper, which for these statements (unions under the
+    visibility rule) costs ten times their execution. Their generic plans are good for one
+    value and for ten thousand (list parameters, index probes). ``set_config(..., true)`` is
+    ``SET LOCAL``: it ends with the transaction."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
+    return _SEARCH.rows(conn, params)
+
+
+def _by_seq(match: ValueMatch) -> int:
+    return match.obj.seq
 
 
 # How often to re-read the network prefix lengths present: they change only when a network
 # of a length never seen before is first stored, so a worker may trust them for a moment.
 PREFIX_CACHE_SECONDS = 2.0
-_prefix_cache: dict[str, tuple[float, dict[str, list[int]]]] = {}
+# Per engine (rendering its URL as a key would cost more than the rest of a look-up's
+# Python); weak, so that a closed store's engine is not kept alive.
+_prefix_cache: WeakKeyDictionary[Engine, tuple[float, dict[str, list[int]]]] = WeakKeyDictionary()
 
 
 def _prefixes(conn: Connection) -> dict[str, list[int]]:
-    key = str(conn.engine.url)
+    key = conn.engine
     cached = _prefix_cache.get(key)
     now = time.monotonic()
     if cached is not None and cached[0] > now:
