@@ -1,7 +1,9 @@
-"""The key pass (accord.ingest.keys) answers what the full parser answers, or leaves it to it."""
+"""Reading a bundle: the key pass (accord.ingest.keys) answers what the full parser answers or
+leaves it to it; JSON the fast decoder refuses is reported with its place."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -9,8 +11,11 @@ import orjson
 import pytest
 
 from accord.ingest.keys import bundle_keys
+from accord.ingest.stix import Ingester, IngestOptions, parse_document
 from accord.model.errors import StixError
+from accord.model.roles import Role
 from accord.model.upgrade import bundle_spec_version
+from accord.store.node import Store
 
 U = uuid.uuid4()
 SDO = {
@@ -65,3 +70,23 @@ def test_the_key_pass_answers_the_version_the_full_parser_does(shared_data: Path
             assert keys.spec_version == expected, path
             checked += 1
     assert checked > 50
+
+
+@pytest.mark.parametrize(
+    "data", [b'{"type": "bundle", "objects": [{"a": 1e400}]}', b'{"type": "bundle", "x": "\xff"}']
+)
+def test_json_the_fast_decoder_refuses_is_reported_with_its_place(data: bytes) -> None:
+    with pytest.raises(StixError, match=r"not valid JSON at line 1, column \d+"):
+        parse_document(data, "f.json")
+
+
+def test_an_integer_beyond_64_bits_rejects_its_object_not_the_ingest(sqlite_store: Store) -> None:
+    sqlite_store.directory.add_org("CERT")
+    user, _ = sqlite_store.directory.add_user("a@cert.example", "CERT", Role.ANALYST)
+    big = {**SDO, "spec_version": "2.1", "x_count": 2**70}
+    # The standard library writes any integer; orjson would refuse to.
+    data = json.dumps({"type": "bundle", "objects": [big]}).encode()
+    report = Ingester(sqlite_store, user).ingest_bytes(data, "big.json", IngestOptions())
+    [found] = report.objects
+    assert found.status == "rejected"
+    assert "beyond 64 bits" in found.describe()

