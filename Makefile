@@ -39,7 +39,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/lookup.py --reuse var/bench-lookup
+	# SQLite only here: loading 1,000,000 indicators into PostgreSQL takes over an hour on a
+	# 2-core machine; run `bench/lookup.py --postgres URL --indicators N` for that half.
+	ACCORD_BENCH_DATABASE_URL= ACCORD_TEST_DATABASE_URL= $(BIN)/python bench/lookup.py --reuse var/bench-lookup
 	$(BIN)/python bench/warninglists.py
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/extract_eval.py --misses var/extract-misses.tsv
