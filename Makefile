@@ -37,10 +37,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The look-up benchmark runs on SQLite only here: loading 1,000,000 indicators into PostgreSQL
+# takes over an hour on a 2-core machine; run `bench/lookup.py --postgres URL --indicators N`.
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
-	# SQLite only here: loading 1,000,000 indicators into PostgreSQL takes over an hour on a
-	# 2-core machine; run `bench/lookup.py --postgres URL --indicators N` for that half.
 	ACCORD_BENCH_DATABASE_URL= ACCORD_TEST_DATABASE_URL= $(BIN)/python bench/lookup.py --reuse var/bench-lookup
 	$(BIN)/python bench/warninglists.py
 	$(BIN)/python bench/extract.py
