@@ -172,38 +172,45 @@ _SEQS = Prepared(
 )
 
 
-def _edges_statement(_dialect: str) -> Select[Any]:
-    """The rows of the object versions ``:seqs``, read from both ends of each pair (each
-    side drives from its own index); both ends latest and visible: the rule on both ends."""
+def _edges_select(own_end: bool) -> Select[Any]:
+    """The correlations of the versions ``:seqs``, read from both ends of each pair (each side
+    drives from its own index); the other end latest and visible. ``own_end``: the versions
+    ``:seqs`` are read through the rule too (the rule on both ends: an object's page asks by
+    id); without it they are trusted, and their seq heads the row (see `correlated_with`)."""
     c = correlations
 
     def side(flipped: bool) -> Select[Any]:
-        one = cast(Table, objects.alias("one"))
         other = cast(Table, objects.alias("other"))
         mine, theirs = (c.c.other_seq, c.c.seq) if flipped else (c.c.seq, c.c.other_seq)
         value, other_value = (
             (c.c.other_value, c.c.value) if flipped else (c.c.value, c.c.other_value)
         )
         columns = [getattr(other.c, column.name) for column in OBJECT_COLUMNS]
-        return (
+        source = c.join(other, other.c.seq == theirs)
+        head: list[Any] = [mine.label("from_seq")]
+        tail: list[Any] = []
+        if own_end:
+            one = cast(Table, objects.alias("one"))
+            source = c.join(one, mine == one.c.seq).join(other, other.c.seq == theirs)
+            head, tail = [one.c.id], [one.c.seq.label("from_seq")]
+        stmt = (
             select(
-                one.c.id,
+                *head,
                 c.c.relation,
                 value,
                 other_value,
                 c.c.hub,
                 c.c.similarity,
                 literal(flipped).label("flipped"),
-                one.c.seq.label("from_seq"),
+                *tail,
                 *columns,
             )
-            .select_from(c.join(one, mine == one.c.seq).join(other, other.c.seq == theirs))
+            .select_from(source)
             .where(SeqList(mine, list_param("seqs")))
-            .where(latest(one))
-            .where(visible_rule(one))
-            .where(latest(other))
-            .where(visible_rule(other))
         )
+        if own_end:
+            stmt = stmt.where(latest(one)).where(visible_rule(one))
+        return stmt.where(latest(other)).where(visible_rule(other))
 
     both = union_all(side(False), side(True)).subquery()
     return (
@@ -213,7 +220,7 @@ def _edges_statement(_dialect: str) -> Select[Any]:
     )
 
 
-_EDGES = Prepared(_edges_statement)
+_EDGES = Prepared(lambda _dialect: _edges_select(own_end=True))
 
 
 def correlated(
@@ -296,44 +303,7 @@ def correlated_with(
     return found
 
 
-def _edges_from_statement(_dialect: str) -> Select[Any]:
-    """The correlations of the versions ``:seqs`` (trusted: see `correlated_with`), read from
-    both ends of each pair; the other end latest and visible."""
-    c = correlations
-
-    def side(flipped: bool) -> Select[Any]:
-        other = cast(Table, objects.alias("other"))
-        mine, theirs = (c.c.other_seq, c.c.seq) if flipped else (c.c.seq, c.c.other_seq)
-        value, other_value = (
-            (c.c.other_value, c.c.value) if flipped else (c.c.value, c.c.other_value)
-        )
-        columns = [getattr(other.c, column.name) for column in OBJECT_COLUMNS]
-        return (
-            select(
-                mine.label("from_seq"),
-                c.c.relation,
-                value,
-                other_value,
-                c.c.hub,
-                c.c.similarity,
-                literal(flipped).label("flipped"),
-                *columns,
-            )
-            .select_from(c.join(other, other.c.seq == theirs))
-            .where(SeqList(mine, list_param("seqs")))
-            .where(latest(other))
-            .where(visible_rule(other))
-        )
-
-    both = union_all(side(False), side(True)).subquery()
-    return (
-        select(both)
-        .order_by(both.c.from_seq, both.c.seq)
-        .limit(bindparam("limit", type_=Integer()))
-    )
-
-
-_EDGES_FROM = Prepared(_edges_from_statement)
+_EDGES_FROM = Prepared(lambda _dialect: _edges_select(own_end=False))
 
 
 class Correlations:
