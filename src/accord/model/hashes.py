@@ -43,6 +43,29 @@ _KIND_BY_HASH_NAME: Final[dict[str, str]] = {
 }
 
 
+# MISP's hash attribute types and the STIX 2.1 hash-algorithm names (section 10.7) that
+# misp-stix writes for them: one table for the MISP import and the export.
+MISP_HASH_TYPES: Final[dict[str, str]] = {
+    "md5": "MD5",
+    "sha1": "SHA-1",
+    "sha224": "SHA-224",
+    "sha256": "SHA-256",
+    "sha384": "SHA-384",
+    "sha512": "SHA-512",
+    "sha3-224": "SHA3-224",
+    "sha3-256": "SHA3-256",
+    "sha3-384": "SHA3-384",
+    "sha3-512": "SHA3-512",
+    "ssdeep": "SSDEEP",
+    "tlsh": "TLSH",
+    "imphash": "IMPHASH",
+    "authentihash": "AUTHENTIHASH",
+    "pehash": "PEHASH",
+    "vhash": "VHASH",
+    "telfhash": "TELFHASH",
+}
+
+
 def kind_for_hash_name(name: str) -> str | None:
     """The hash kind for a STIX hash algorithm name ("SHA-256", "sha256", "MD5", ...).
 

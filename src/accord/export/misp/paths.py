@@ -1,7 +1,8 @@
 """STIX object paths and the MISP attribute types whose values they hold.
 
 The reverse of ``accord.ingest.misp.attributes`` (the layers keep ingest and export apart, so
-the table is written again here; the round-trip test proves the two agree).
+the table is written again here, all but the hash names both share from the model; the
+round-trip test proves the two agree).
 """
 
 from __future__ import annotations
@@ -10,25 +11,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-_HASHES: Final[dict[str, str]] = {
-    "md5": "MD5",
-    "sha1": "SHA-1",
-    "sha224": "SHA-224",
-    "sha256": "SHA-256",
-    "sha384": "SHA-384",
-    "sha512": "SHA-512",
-    "sha3-224": "SHA3-224",
-    "sha3-256": "SHA3-256",
-    "sha3-384": "SHA3-384",
-    "sha3-512": "SHA3-512",
-    "ssdeep": "SSDEEP",
-    "tlsh": "TLSH",
-    "imphash": "IMPHASH",
-    "authentihash": "AUTHENTIHASH",
-    "pehash": "PEHASH",
-    "vhash": "VHASH",
-    "telfhash": "TELFHASH",
-}
+from accord.model.hashes import MISP_HASH_TYPES
+
+_HASHES: Final = MISP_HASH_TYPES
 
 # MISP type -> the normalised paths of its '|'-separated parts.
 TYPE_PATHS: Final[dict[str, tuple[str, ...]]] = {

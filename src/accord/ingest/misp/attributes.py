@@ -18,31 +18,16 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from accord.ingest.misp.observation import Component, Envelope, observables_of, pattern_of
+from accord.model.hashes import MISP_HASH_TYPES
 
 Kind = Literal["indicator", "observable", "sdo", "custom"]
 
 # MISP hash types and the STIX hash names misp-stix writes for them. The sha512/224 and
 # sha512/256 names are misp-stix's (it files them under SHA-224 and SHA-256).
 HASH_NAMES: Final[dict[str, str]] = {
-    "md5": "MD5",
-    "sha1": "SHA-1",
-    "sha224": "SHA-224",
-    "sha256": "SHA-256",
-    "sha384": "SHA-384",
-    "sha512": "SHA-512",
+    **MISP_HASH_TYPES,
     "sha512/224": "SHA-224",
     "sha512/256": "SHA-256",
-    "sha3-224": "SHA3-224",
-    "sha3-256": "SHA3-256",
-    "sha3-384": "SHA3-384",
-    "sha3-512": "SHA3-512",
-    "ssdeep": "SSDEEP",
-    "tlsh": "TLSH",
-    "imphash": "IMPHASH",
-    "authentihash": "AUTHENTIHASH",
-    "pehash": "PEHASH",
-    "vhash": "VHASH",
-    "telfhash": "TELFHASH",
 }
 
 # type -> the (SCO type, path) of each '|'-separated part of the value.
