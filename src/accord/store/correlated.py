@@ -240,21 +240,9 @@ def correlated(
     if not seqs:
         return []
     params |= {"seqs": _encode_seqs(dialect, seqs), "limit": limit}
+    # row: source id, relation, value, other value, hub, similarity, flipped, from_seq, other
     rows = _EDGES.rows(conn, params)
-    if not rows:
-        return []
-    keep = _Filter(conn, viewer, exclude)
-    found = []
-    for row in rows:
-        if keep.excluded(row[2]) or keep.excluded(row[3]) or keep.excluded(row[4]):
-            continue
-        relation = REVERSE[row[1]] if row[6] else row[1]
-        found.append(
-            Correlation(
-                row[0], relation, row[2], row[3], row[4], row[5], stored_from_tuple(row[8:])
-            )
-        )
-    return found
+    return _kept(conn, viewer, exclude, rows, lambda row: str(row[0]), 8)
 
 
 def correlated_with(
@@ -279,25 +267,38 @@ def correlated_with(
         "seqs": _encode_seqs(dialect, sorted(sources)),
         "limit": limit,
     }
+    # row: from_seq, relation, value, other value, hub, similarity, flipped, the other end
     rows = _EDGES_FROM.rows(conn, params)
+    return _kept(conn, viewer, exclude, rows, lambda row: sources[row[0]], 7)
+
+
+def _kept(
+    conn: Connection,
+    viewer: Viewer,
+    exclude: Exclude | None,
+    rows: Sequence[Sequence[Any]],
+    source: Callable[[Sequence[Any]], str],
+    other_at: int,
+) -> list[Correlation]:
+    """Edge rows as correlations, minus those through excluded or allowlisted values;
+    ``source`` names a row's own end, the other end's columns start at ``other_at``."""
     if not rows:
         return []
     keep = _Filter(conn, viewer, exclude)
     found = []
     for row in rows:
-        # row: from_seq, relation, value, other_value, hub, similarity, flipped, the other
         if keep.excluded(row[2]) or keep.excluded(row[3]) or keep.excluded(row[4]):
             continue
         relation = REVERSE[row[1]] if row[6] else row[1]
         found.append(
             Correlation(
-                sources[row[0]],
+                source(row),
                 relation,
                 row[2],
                 row[3],
                 row[4],
                 row[5],
-                stored_from_tuple(row[7:]),
+                stored_from_tuple(row[other_at:]),
             )
         )
     return found
