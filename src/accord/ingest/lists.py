@@ -22,6 +22,7 @@ from typing import Any, Final
 from accord.ingest.lists_formats import BadLine, ColumnMap, ListEntry, read_list
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.observables import Observable
+from accord.model.patterns import pattern_for
 from accord.model.tlp import Tlp
 from accord.store.node import Store
 from accord.store.objects import now_key
@@ -35,27 +36,6 @@ Flagger = Callable[[Observable], list[str]]
 LIST_NAMESPACE: Final = uuid.UUID("5b0f7f43-7d1c-4c36-9a51-1d1e3c0b7e55")
 CHUNK: Final = 5000
 KEEP_BAD_LINES: Final = 1000  # reported in full up to this many; counted beyond
-
-# STIX 2.1 section 10.7 hash names.
-_HASH_NAMES: Final[dict[str, str]] = {
-    "md5": "MD5",
-    "sha1": "SHA-1",
-    "sha256": "SHA-256",
-    "sha512": "SHA-512",
-    "sha3-256": "SHA3-256",
-    "sha3-512": "SHA3-512",
-    "ssdeep": "SSDEEP",
-    "tlsh": "TLSH",
-}
-_SCO_TYPES: Final[dict[str, str]] = {
-    "ipv4": "ipv4-addr",
-    "ipv4-net": "ipv4-addr",
-    "ipv6": "ipv6-addr",
-    "ipv6-net": "ipv6-addr",
-    "domain": "domain-name",
-    "url": "url",
-    "email": "email-addr",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,21 +94,6 @@ class ListReport:
 def indicator_id(source: str, observable: Observable, port: int | None = None) -> str:
     name = f"{source}\0{observable.kind}\0{observable.value}\0{port or ''}"
     return f"indicator--{uuid.uuid5(LIST_NAMESPACE, name)}"
-
-
-def pattern_for(observable: Observable, port: int | None = None) -> str:
-    """The STIX pattern (STIX 2.1 section 9) that matches one observable."""
-    value = observable.value.replace("\\", "\\\\").replace("'", "\\'")
-    hash_name = _HASH_NAMES.get(observable.kind)
-    if hash_name is not None:
-        return f"[file:hashes.'{hash_name}' = '{value}']"
-    sco = _SCO_TYPES[observable.kind]
-    if port is not None:
-        return (
-            f"[network-traffic:dst_ref.type = '{sco}' AND "
-            f"network-traffic:dst_ref.value = '{value}' AND network-traffic:dst_port = {port}]"
-        )
-    return f"[{sco}:value = '{value}']"
 
 
 class ListIngester:

@@ -24,7 +24,9 @@ import orjson
 
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport
 from accord.model.extension import ACCORD_EXTENSION_ID
+from accord.model.observable_types import HASH_NAME_OF_KIND, SCO_TYPE_OF_KIND
 from accord.model.observables import Observable
+from accord.model.patterns import pattern_for
 from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp
 from accord.store.node import Store
@@ -33,25 +35,6 @@ from accord.store.organisations import User
 # STIX 2.1 section 2.9: SCO ids are UUIDv5 in this namespace over their id-contributing
 # properties (the value, for the SCOs a sighting names here).
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
-SCO_TYPES = {
-    "ipv4": "ipv4-addr",
-    "ipv4-net": "ipv4-addr",
-    "ipv6": "ipv6-addr",
-    "ipv6-net": "ipv6-addr",
-    "domain": "domain-name",
-    "url": "url",
-    "email": "email-addr",
-}
-HASH_NAMES = {
-    "md5": "MD5",
-    "sha1": "SHA-1",
-    "sha256": "SHA-256",
-    "sha512": "SHA-512",
-    "sha3-256": "SHA3-256",
-    "sha3-512": "SHA3-512",
-    "ssdeep": "SSDEEP",
-    "tlsh": "TLSH",
-}
 ACCORD_NAMESPACE = uuid.UUID("a1c0dd0e-5a11-4c1e-9d6e-000000000001")
 
 
@@ -75,8 +58,8 @@ def _now() -> str:
 
 def sco_for(observable: Observable) -> dict[str, Any]:
     """The STIX cyber-observable for a normalised value, with its deterministic id."""
-    if observable.kind in HASH_NAMES:
-        hashes = {HASH_NAMES[observable.kind]: observable.value}
+    if observable.kind in HASH_NAME_OF_KIND:
+        hashes = {HASH_NAME_OF_KIND[observable.kind]: observable.value}
         contributing = orjson.dumps({"hashes": hashes}, option=orjson.OPT_SORT_KEYS)
         return {
             "type": "file",
@@ -84,7 +67,7 @@ def sco_for(observable: Observable) -> dict[str, Any]:
             "id": f"file--{uuid.uuid5(SCO_NAMESPACE, contributing.decode())}",
             "hashes": hashes,
         }
-    sco_type = SCO_TYPES[observable.kind]
+    sco_type = SCO_TYPE_OF_KIND[observable.kind]
     contributing = orjson.dumps({"value": observable.value})
     return {
         "type": sco_type,
@@ -92,13 +75,6 @@ def sco_for(observable: Observable) -> dict[str, Any]:
         "id": f"{sco_type}--{uuid.uuid5(SCO_NAMESPACE, contributing.decode())}",
         "value": observable.value,
     }
-
-
-def pattern_for(observable: Observable) -> str:
-    escaped = observable.value.replace("\\", "\\\\").replace("'", "\\'")
-    if observable.kind in HASH_NAMES:
-        return f"[file:hashes.'{HASH_NAMES[observable.kind]}' = '{escaped}']"
-    return f"[{SCO_TYPES[observable.kind]}:value = '{escaped}']"
 
 
 def record_sighting(

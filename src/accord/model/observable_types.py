@@ -34,6 +34,29 @@ HASH_KINDS: Final[frozenset[str]] = frozenset(
 )
 
 
+# How STIX 2.1 writes a value of each kind: the cyber-observable type that holds it (section
+# 6), or, for hashes, the hash-algorithm name of a file's hashes (section 10.7).
+SCO_TYPE_OF_KIND: Final[dict[str, str]] = {
+    "ipv4": "ipv4-addr",
+    "ipv4-net": "ipv4-addr",
+    "ipv6": "ipv6-addr",
+    "ipv6-net": "ipv6-addr",
+    "domain": "domain-name",
+    "url": "url",
+    "email": "email-addr",
+}
+HASH_NAME_OF_KIND: Final[dict[str, str]] = {
+    "md5": "MD5",
+    "sha1": "SHA-1",
+    "sha256": "SHA-256",
+    "sha512": "SHA-512",
+    "sha3-256": "SHA3-256",
+    "sha3-512": "SHA3-512",
+    "ssdeep": "SSDEEP",
+    "tlsh": "TLSH",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Observable:
     """One normalised observable: what the index stores and every look-up compares against."""

@@ -23,7 +23,12 @@ from accord.model.addresses import parse_address
 from accord.model.detection import normalise
 from accord.model.domains import normalise_domain
 from accord.model.hashes import kind_for_hash_name
-from accord.model.observable_types import Observable, ObservableError
+from accord.model.observable_types import (
+    HASH_NAME_OF_KIND,
+    SCO_TYPE_OF_KIND,
+    Observable,
+    ObservableError,
+)
 
 
 class PatternError(ValueError):
@@ -338,6 +343,30 @@ def parse_observables(pattern: str) -> PatternObservables:
     collector = _collector()()
     tree.walk(collector)
     return PatternObservables(list(_dedupe(collector.pairs)), collector.simple)
+
+
+# --- writing patterns -------------------------------------------------------------------------
+
+
+def quote_literal(value: str) -> str:
+    """A pattern string literal (STIX 2.1 section 9.3: "\\" and "'" escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def pattern_for(observable: Observable, port: int | None = None) -> str:
+    """The STIX pattern that matches one observable (a file by its hash; an address at
+    ``port`` as the destination of network traffic)."""
+    value = quote_literal(observable.value)
+    hash_name = HASH_NAME_OF_KIND.get(observable.kind)
+    if hash_name is not None:
+        return f"[file:hashes.'{hash_name}' = {value}]"
+    sco = SCO_TYPE_OF_KIND[observable.kind]
+    if port is not None:
+        return (
+            f"[network-traffic:dst_ref.type = '{sco}' AND "
+            f"network-traffic:dst_ref.value = {value} AND network-traffic:dst_port = {port}]"
+        )
+    return f"[{sco}:value = {value}]"
 
 
 # --- the cached entry points ----------------------------------------------------------------

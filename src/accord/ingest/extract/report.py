@@ -22,6 +22,8 @@ from accord.ingest.extract.findings import Finding
 from accord.ingest.extract.flags import Flagger
 from accord.ingest.extract.scanner import ScanOptions, scan
 from accord.ingest.extract.text import read_document
+from accord.model.observable_types import HASH_NAME_OF_KIND, SCO_TYPE_OF_KIND
+from accord.model.patterns import quote_literal
 
 # A fixed namespace for the UUIDv5 ids of objects made from reports.
 _NAMESPACE: Final = uuid.UUID("7b3c6f0e-2f4a-5c1e-9d57-6a0f3c2b8e41")
@@ -145,29 +147,8 @@ def _indicator(finding: Finding, digest: str, now: str, common: dict[str, Any]) 
     return indicator
 
 
-def _quote(value: str) -> str:
-    # STIX patterning 2.1 section 9.3: string literals escape "\" and "'".
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-_HASH_NAMES: Final[dict[str, str]] = {
-    "md5": "MD5",
-    "sha1": "SHA-1",
-    "sha256": "SHA-256",
-    "sha512": "SHA-512",
-    "ssdeep": "SSDEEP",
-    "tlsh": "TLSH",
-}
-_VALUE_TYPES: Final[dict[str, str]] = {
-    "ipv4": "ipv4-addr",
-    "ipv4-net": "ipv4-addr",
-    "ipv6": "ipv6-addr",
-    "ipv6-net": "ipv6-addr",
-    "domain": "domain-name",
-    "onion": "domain-name",
-    "url": "url",
-    "email": "email-addr",
-}
+# Onion addresses are domain names to STIX.
+_VALUE_TYPES: Final[dict[str, str]] = {**SCO_TYPE_OF_KIND, "onion": "domain-name"}
 
 
 def stix_pattern(finding: Finding) -> str | None:
@@ -175,20 +156,21 @@ def stix_pattern(finding: Finding) -> str | None:
     rather than indicators (CVE ids, ATT&CK techniques)."""
     kind, value = finding.kind, finding.value
     if kind in _VALUE_TYPES:
-        return f"[{_VALUE_TYPES[kind]}:value = {_quote(value)}]"
-    if kind in _HASH_NAMES:
-        return f"[file:hashes.'{_HASH_NAMES[kind]}' = {_quote(value)}]"
+        return f"[{_VALUE_TYPES[kind]}:value = {quote_literal(value)}]"
+    if kind in HASH_NAME_OF_KIND:
+        return f"[file:hashes.'{HASH_NAME_OF_KIND[kind]}' = {quote_literal(value)}]"
     if kind == "registry-key":
-        return f"[windows-registry-key:key = {_quote(value)}]"
+        return f"[windows-registry-key:key = {quote_literal(value)}]"
     if kind == "file-path":
         separator = "\\" if "\\" in value else "/"
         directory, _, name = value.rstrip(separator).rpartition(separator)
         if not directory or not name:
-            return f"[directory:path = {_quote(value)}]"
+            return f"[directory:path = {quote_literal(value)}]"
         return (
-            f"[file:name = {_quote(name)} AND file:parent_directory_ref.path = {_quote(directory)}]"
+            f"[file:name = {quote_literal(name)} AND "
+            f"file:parent_directory_ref.path = {quote_literal(directory)}]"
         )
     if kind in ("bitcoin", "ethereum"):
         # No STIX 2.1 object for wallets: a custom one (section 11.1), "x-" prefixed.
-        return f"[x-cryptocurrency-wallet:address = {_quote(value)}]"
+        return f"[x-cryptocurrency-wallet:address = {quote_literal(value)}]"
     return None
