@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import orjson
@@ -20,6 +21,10 @@ from accord.store.organisations import AlreadyExists, NotFound, User
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 AsOpt = Annotated[str, typer.Option("--as", help="E-mail of the user to act as.", metavar="EMAIL")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to a file instead of standard output."),
+]
 
 console = Console(soft_wrap=True)  # long ids and paths stay on one line, copyable
 errors = Console(stderr=True)

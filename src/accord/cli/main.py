@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +11,7 @@ from accord.cli import correlation_cmds, feed_cmds, list_cmds, misp_cmds, report
 from accord.cli.context import (
     AsOpt,
     JsonOpt,
+    OutputOpt,
     acting_user,
     console,
     fail,
@@ -264,10 +264,7 @@ def export_stix(
     type_: Annotated[
         list[str] | None, typer.Option("--type", help="Only this STIX type (repeatable).")
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to a file instead of standard output."),
-    ] = None,
+    output: OutputOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Export, as one STIX 2.1 bundle, the latest versions the user may see."""

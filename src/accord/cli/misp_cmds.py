@@ -13,6 +13,7 @@ from rich.table import Table
 from accord.cli.context import (
     AsOpt,
     JsonOpt,
+    OutputOpt,
     acting_user,
     console,
     fail,
@@ -111,10 +112,7 @@ def export_misp(
         str | None,
         typer.Option("--report", help="Only this report (its id or the MISP event uuid)."),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to a file instead of standard output."),
-    ] = None,
+    output: OutputOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Export reports the user may see as MISP events ({"response": [...]}, or one event)."""
