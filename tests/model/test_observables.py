@@ -572,3 +572,32 @@ def test_unit42_bundles_index_every_network_and_hash_indicator() -> None:
 def test_a_url_host_that_is_not_utf8_once_decoded_is_refused_not_a_crash(value: str) -> None:
     with pytest.raises(ObservableError, match="not UTF-8"):
         normalise("url", value)
+
+
+def test_detects_short_cut_for_plain_addresses_and_digests_agrees_with_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import random
+    import re
+
+    from accord.model import detection
+
+    rng = random.Random(11)
+    values = []
+    for _ in range(3000):
+        quad = ".".join(str(rng.choice([rng.randrange(256), rng.randrange(1000)])) for _ in "abcd")
+        values.append(quad if rng.random() < 0.6 else f"{quad}/{rng.randrange(100)}")
+    for length in (31, 32, 33, 40, 64, 100, 128):
+        for _ in range(50):
+            digest = "".join(rng.choice("0123456789abcdef") for _ in range(length))
+            values += [
+                digest,
+                digest.upper(),
+                "".join(rng.choice("0123456789") for _ in range(length)),
+            ]
+    values += ["0.0.0.0", "255.255.255.255/32", "1.2.3.4/99", "01.2.3.4", "1.2.3.4/033"]
+    fast = [detect(value) for value in values]
+    never = re.compile("(?!)")
+    monkeypatch.setattr(detection, "_CLEAN_ADDRESS", never)
+    monkeypatch.setattr(detection, "_CLEAN_DIGEST", never)
+    assert [detect(value) for value in values] == fast

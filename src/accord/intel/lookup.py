@@ -20,13 +20,12 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from accord.intel.scoring import ScoreInput, indicator_score, score_value
-from accord.model.observables import Observable, ObservableError, normalise
+from accord.model.observables import Observable, ObservableError, detect, normalise
 from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
 from accord.store.audit import Event
 from accord.store.correlated import Correlation, correlated_with, excluding
 from accord.store.node import Store
-from accord.store.observables import detect_value
 from accord.store.records import StoredObject, ValueMatch
 from accord.store.sightings import SightingTotals, sighting_totals
 
@@ -169,7 +168,7 @@ def parse_query(text: str, kind: str | None = None) -> Observable:
     """A value as the observable index reads it; ``kind`` overrides detection."""
     if kind is not None:
         return normalise(kind, text)
-    found = detect_value(text)
+    found = detect(text)
     if found is None:
         raise ObservableError(
             f"cannot tell what {text!r} is: give an IP address, CIDR, domain, URL, "

@@ -51,7 +51,7 @@ from accord.store.correlations import (
     relation_of,
 )
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_row, stored_from_tuple
-from accord.store.observables import cached_viewer_params, candidates, detect_value
+from accord.store.observables import cached_viewer_params, candidates
 from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import StoredObject
 from accord.store.schema import (
@@ -478,7 +478,7 @@ class _Filter:
             return False
         found = self.memo.get(value)
         if found is None:
-            observable = detect_value(value)
+            observable = detect(value)
             found = observable is not None and (
                 self._allowlisted(observable)
                 or (self.exclude is not None and self.exclude(observable))

@@ -4,23 +4,19 @@ through the visibility rule, so a hidden object never answers."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, String, literal, select, text, union_all
 
-from accord.model.addresses import parse_address
 from accord.model.networks import containing_networks, family_of
 from accord.model.observables import (
     Observable,
-    ObservableError,
-    detect,
     normalise,
     parent_domains,
 )
@@ -74,27 +70,6 @@ def candidates(observable: Observable, prefixes: dict[str, list[int]]) -> Candid
             for value, relation in candidates(host_observable, prefixes).values.items():
                 wanted.setdefault(value, relation)
     return Candidates(wanted, host)
-
-
-# The shapes most looked up, whose reading by `detect` is certain and needs no refanging:
-# dotted quads and IPv4 networks, and lower-case hex digests.
-_CLEAN_ADDRESS: Final = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?:/[0-9]{1,2})?")
-_CLEAN_DIGEST: Final = re.compile(r"[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}")
-_DIGEST_KINDS: Final = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
-
-
-def detect_value(text: str) -> Observable | None:
-    """`accord.model.observables.detect`, the same answer for every text, with a short cut
-    for the shapes above (a bulk look-up detects ten thousand values; the general path's
-    defanging and whitespace checks cost more than reading an address)."""
-    if _CLEAN_ADDRESS.fullmatch(text):
-        try:
-            return parse_address(text)
-        except ObservableError:
-            return detect(text)  # "1.2.3.4/99" is read as a URL by the general path
-    if _CLEAN_DIGEST.fullmatch(text):
-        return Observable(_DIGEST_KINDS[len(text)], text)
-    return detect(text)
 
 
 class ObservableIndex:
