@@ -7,10 +7,8 @@ objects are stored and each rejected one is reported with its index, id, propert
 
 from __future__ import annotations
 
-import gc
 import mmap
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -27,6 +25,7 @@ from accord.model.tlp import Tlp, tlp_of
 from accord.model.upgrade import bundle_spec_version, upgrade_object
 from accord.model.validation import validate_object
 from accord.model.visibility import Recipients, audience_for
+from accord.store.collector import collector_paused
 from accord.store.node import Store
 from accord.store.organisations import NotFound, User
 from accord.store.records import NewVersion
@@ -165,17 +164,6 @@ def _check_strict(document: Any, source: str) -> None:
             raise StixError(f"{source}: objects[{index}] is not a JSON object")
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class Ingester:
     """Turns parsed objects into stored versions on behalf of one user."""
 
@@ -216,7 +204,7 @@ class Ingester:
         # cyclic garbage collector would walk them again and again for nothing. They are freed
         # when _ingest_bytes returns, before the collector is back: otherwise its first run
         # would walk every one of them (a tenth of a second for ATT&CK) just to find them dead.
-        with gc_paused():
+        with collector_paused():
             return self._ingest_bytes(data, source, options, progress)
 
     def _ingest_bytes(

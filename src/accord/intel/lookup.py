@@ -9,10 +9,7 @@ value that only hidden objects know answers exactly like a value nobody knows.
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -209,34 +206,6 @@ def strongest(matches: list[ValueMatch]) -> list[ValueMatch]:
     unique = {(m.obj.id, m.value): m for m in matches}
     ranked = sorted(unique.values(), key=lambda m: (RELATION_ORDER.get(m.relation, 9), -m.obj.seq))
     return ranked[:MAX_REASONS]
-
-
-_paused = 0  # bulk look-ups in progress that asked for the collector to wait
-_paused_lock = threading.Lock()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause CPython's cyclic garbage collector for the duration (nested and concurrent
-    uses count: it runs again when the last one ends).
-
-    A bulk look-up builds hundreds of thousands of small objects (rows, answers, their
-    JSON) that all live until the answer is sent; the collector would scan them again at
-    every generation threshold, which costs a bulk look-up of 10,000 values about 40% more.
-    Reference counting still frees everything that is not a cycle; the collector catches up
-    on the rest when it runs again."""
-    global _paused
-    with _paused_lock:
-        _paused += 1
-        if _paused == 1:
-            gc.disable()
-    try:
-        yield
-    finally:
-        with _paused_lock:
-            _paused -= 1
-            if _paused == 0:
-                gc.enable()
 
 
 class Lookup:

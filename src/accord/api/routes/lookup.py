@@ -27,8 +27,9 @@ from accord.api.context import Node, caller_or_anonymous, node_of
 from accord.api.problems import Problem
 from accord.api.routes.objects import ERRORS
 from accord.api.schemas import BulkAnswer, BulkLookup, LookupAnswer
-from accord.intel.lookup import Lookup, collector_paused
+from accord.intel.lookup import Lookup
 from accord.model.observables import KINDS
+from accord.store.collector import collector_paused
 
 router = APIRouter(tags=["look-up"])
 

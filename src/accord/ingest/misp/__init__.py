@@ -15,8 +15,9 @@ from typing import Any
 
 from accord.ingest.misp.events import Audience, ConvertedEvent, EventConverter
 from accord.ingest.misp.reader import MispDocument, read_bytes, read_path
-from accord.ingest.stix import Ingester, IngestOptions, IngestReport, gc_paused
+from accord.ingest.stix import Ingester, IngestOptions, IngestReport
 from accord.model.tlp import Tlp
+from accord.store.collector import collector_paused
 from accord.store.node import Store
 from accord.store.organisations import NotFound, User
 
@@ -105,7 +106,7 @@ class MispImporter:
         """
         # Thousands of small dicts live until they are stored: the cyclic collector would walk
         # them again and again for nothing (as in the STIX ingester).
-        with gc_paused():
+        with collector_paused():
             return self._ingest_paths(paths, options, progress)
 
     def _ingest_paths(
