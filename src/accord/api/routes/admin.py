@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from accord.api.auth import Caller
-from accord.api.context import caller_of, node_of
+from accord.api.context import Node, caller_of, node_of
 from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS
@@ -102,9 +102,7 @@ def list_keys(
     request: Request, email: str, caller: Annotated[Caller, Depends(caller_of)]
 ) -> JSONResponse:
     node = node_of(request)
-    target = _target(node.store.directory, email)
-    if caller.require().id != target.id:
-        _may_manage(caller, target.org_id)
+    target = _own_or_managed(node, caller, email)
     keys = node.store.directory.keys(target.id)
     return JSONResponse([{"id": k, "created": c, "revoked": r} for k, c, r in keys])
 
@@ -114,9 +112,7 @@ def new_key(
     request: Request, email: str, caller: Annotated[Caller, Depends(caller_of)]
 ) -> JSONResponse:
     node = node_of(request)
-    target = _target(node.store.directory, email)
-    if caller.require().id != target.id:
-        _may_manage(caller, target.org_id)
+    target = _own_or_managed(node, caller, email)
     key = node.store.directory.new_key(target.email)
     key_id = key.split("_")[1]
     node.audit(caller, "admin", target.id, change="new key", key=key_id)
@@ -141,6 +137,14 @@ def revoke_key(
     directory.revoke_key(key_id)
     node.auth.forget()
     node.audit(caller, "admin", owner.id, change="revoke key", key=key_id)
+
+
+def _own_or_managed(node: Node, caller: Caller, email: str) -> User:
+    """The user ``email``, whose keys the caller may handle: their own, or as a manager."""
+    target = _target(node.store.directory, email)
+    if caller.require().id != target.id:
+        _may_manage(caller, target.org_id)
+    return target
 
 
 def _target(directory: Directory, email: str) -> User:
