@@ -33,8 +33,9 @@ QUICK_FILE = SHARED / "attack" / "mobile-attack-17.1.json"
 
 
 def result(name: str, accord: float, anchor: float, unit: str, target: float) -> dict[str, object]:
-    """One JSON line; for times, the ratio is how many times faster Accord is."""
-    ratio = anchor / accord
+    """One JSON line; for times (unit "s") the ratio is how many times faster Accord is,
+    for rates how many times more Accord does."""
+    ratio = anchor / accord if unit == "s" else accord / anchor
     line = {
         "bench": name,
         "accord": round(accord, 4),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
 import tempfile
 import time
 import warnings
@@ -28,21 +29,8 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ESET = SHARED / "eset-malware-ioc"
 MALTRAIL = SHARED / "ioc-lists" / "maltrail" / "trails"
 
-
-def result(name: str, accord: float, anchor: float, unit: str, target: float) -> dict[str, object]:
-    """One JSON line; for times the ratio is how many times faster Accord is."""
-    ratio = anchor / accord if unit == "s" else accord / anchor
-    line = {
-        "bench": name,
-        "accord": round(accord, 4),
-        "anchor": round(anchor, 4),
-        "unit": unit,
-        "ratio": round(ratio, 2),
-        "target": target,
-        "pass": ratio >= target,
-    }
-    print(orjson.dumps(line).decode(), flush=True)
-    return line
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest import result  # noqa: E402  (one JSON line format for every benchmark here)
 
 
 def event_files(quick: bool) -> list[Path]:
