@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,20 +34,34 @@ def _pg_url(schema: str) -> str:
 
 
 @pytest.fixture
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+def pg_schemas() -> Iterator[Callable[[], str]]:
+    """Makes PostgreSQL URLs, each with a fresh schema as its search_path; all are dropped
+    afterwards."""
     if not PG_URL:
         pytest.skip("PostgreSQL tests need ACCORD_TEST_DATABASE_URL (CI sets it)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    made: list[str] = []
+
+    def make() -> str:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        made.append(schema)
+        return _pg_url(schema)
+
     try:
-        yield _pg_url(schema)
+        yield make
     finally:
         with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            for schema in made:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_schema_url(pg_schemas: Callable[[], str]) -> str:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    return pg_schemas()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, select
 
 from accord.store import checkpoint
 from accord.store.bulk import bulk_insert
-from accord.store.engine import write_transaction
+from accord.store.engine import pg_lock_sql, write_transaction
 from accord.store.schema import audit_log
 
 GENESIS = "0" * 64
@@ -31,7 +31,7 @@ _FEW = 8  # up to this many events are inserted row by row, in a transaction of 
 _INSERT_SQLITE = (
     f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join(['?'] * len(_COLUMNS))})"
 )
-_LOCK_PG = "SELECT pg_advisory_xact_lock(%s)"
+_LOCK_PG = pg_lock_sql(_LOCK_KEY)
 _INSERT_PG = (
     f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
 )
@@ -143,7 +143,7 @@ class AuditLog:
         (synchronous_commit off for this transaction was measured and declined)."""
         try:
             with driver.cursor() as cursor:
-                cursor.execute(_LOCK_PG, (_LOCK_KEY,))
+                cursor.execute(_LOCK_PG)
                 cursor.execute(_LAST)
                 for row in self._rows(cursor.fetchone(), events):
                     cursor.execute(_INSERT_PG, row)
@@ -162,7 +162,7 @@ class AuditLog:
         cursor = driver.cursor()
         try:
             if conn.dialect.name == "postgresql":
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                cursor.execute(_LOCK_PG)
             cursor.execute(_LAST)
             last = cursor.fetchone()
         finally:

@@ -87,5 +87,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def pg_lock_sql(key: int) -> str:
+    """The statement that takes PostgreSQL transaction advisory lock ``key`` for the
+    connection's current schema. Advisory locks belong to the database, not to a schema: with
+    the schema's name in the lock, nodes (or test workers) that share one database in
+    separate schemas do not queue behind each other's writes."""
+    return f"SELECT pg_advisory_xact_lock({int(key)}, hashtext(current_schema()))"
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"

@@ -24,7 +24,7 @@ from accord.store.bulk import (
     insert_missing,
     stored_versions,
 )
-from accord.store.engine import write_transaction
+from accord.store.engine import pg_lock_sql, write_transaction
 from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import NewVersion, Outcome, Reference, StoredObject
 from accord.store.schema import (
@@ -209,7 +209,7 @@ class ObjectStore:
             # Writers take turns: sequence numbers are handed out inside the lock and the lock
             # lasts until commit, so versions become visible in sequence order and a TAXII
             # client paging by sequence never skips one that commits late.
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
+            conn.execute(text(pg_lock_sql(WRITE_LOCK)))
         existing = stored_versions(conn, sorted({version.id for version in versions}))
         outcomes: list[Outcome] = []
         fresh: list[NewVersion] = []
