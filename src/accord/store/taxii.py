@@ -48,12 +48,15 @@ from accord.store.bulk import insert_missing
 from accord.store.engine import write_transaction
 from accord.store.objects import CHUNK, now_key
 from accord.store.schema import (
+    correlations,
+    fuzzy_hashes,
     node_secrets,
     object_audience,
     object_feeds,
     object_refs,
     objects,
     observables,
+    sighting_facts,
     taxii_collections,
     taxii_status,
 )
@@ -310,7 +313,15 @@ class TaxiiStore:
                     .where(object_refs.c.seq == bindparam("seq")),
                     keys,
                 )
-            for table in (observables, object_audience, object_feeds):
+            # Rows derived from the versions go with them: correlations from either end
+            # (they would keep naming an object that is gone), sighting facts and fuzzy-hash
+            # buckets (whose foreign keys would otherwise refuse the delete).
+            conn.execute(
+                delete(correlations).where(
+                    or_(correlations.c.seq.in_(chunk), correlations.c.other_seq.in_(chunk))
+                )
+            )
+            for table in (observables, object_audience, object_feeds, sighting_facts, fuzzy_hashes):
                 conn.execute(delete(table).where(table.c.seq.in_(chunk)))
             conn.execute(delete(objects).where(objects.c.seq.in_(chunk)))
 
