@@ -15,6 +15,7 @@ from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.roles import Role
 from accord.model.tlp import Tlp
 from accord.store import checkpoint
+from accord.store.audit import Event
 from accord.store.node import Store
 
 
@@ -82,3 +83,41 @@ def test_a_small_log_waits_and_closing_checkpoints(tmp_path: Path) -> None:
     assert report.count("stored") == 5
     store.close()  # the last connection to close checkpoints what is left
     assert _rows_in_main_file(db, tmp_path) >= 5
+
+
+def test_small_commits_after_a_checkpoint_do_not_each_wake_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite keeps a log file at its largest and writes over it from the start: unless the
+    file is cut back, its size stays past WAKE_BYTES and every later commit (an audited
+    look-up, say) would start a checkpoint and its sync."""
+    monkeypatch.setattr(checkpoint, "WAKE_BYTES", 1 << 20)
+    monkeypatch.setattr(checkpoint, "KEEP_BYTES", 0)
+    db = tmp_path / "accord.db"
+    store = Store.open(f"sqlite:///{db}")
+    try:
+        store.init()
+        user, _ = store.directory.add_user(
+            "a@cert.example", store.directory.add_org("CERT").name, Role.ANALYST
+        )
+        Ingester(store, user).ingest_objects(
+            _bundle(2000), "2.1", "test", IngestOptions(tlp=Tlp.GREEN)
+        )
+        checkpointer = checkpoint.checkpointer_of(store.engine)
+        assert checkpointer is not None
+        deadline = time.monotonic() + 10
+        while checkpointer.runs == 0:
+            assert time.monotonic() < deadline, "the grown log was not checkpointed"
+            time.sleep(0.02)
+        time.sleep(0.2)  # let that checkpoint finish
+        runs = checkpointer.runs
+        for number in range(10):  # each a small commit of its own, a moment apart
+            store.audit.append(Event("admin", None, None, f"small {number}"))
+            time.sleep(0.02)
+        time.sleep(0.2)
+        # Ten commits of a few pages each stay under WAKE_BYTES: one more run at most (the
+        # first commit may find the last checkpoint unfinished).
+        assert checkpointer.runs - runs <= 1
+        assert (db.parent / "accord.db-wal").stat().st_size < checkpoint.WAKE_BYTES
+    finally:
+        store.close()

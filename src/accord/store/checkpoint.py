@@ -27,6 +27,11 @@ from sqlalchemy import Engine
 
 BACKSTOP_PAGES = 65_536  # wal_autocheckpoint on the store's connections (1 GiB of 16 KiB pages)
 WAKE_BYTES = 4 << 20  # checkpoint once the log holds this much
+# The size a log file is cut back to when a writer starts it over after a complete checkpoint
+# (``journal_size_limit``). SQLite otherwise keeps the file at its largest and writes over it
+# from the start, so its size would stay past WAKE_BYTES after the first checkpoint and every
+# commit (every audited look-up) would wake a checkpoint and its sync.
+KEEP_BYTES = 1 << 20
 
 
 class WalCheckpointer:
@@ -39,6 +44,7 @@ class WalCheckpointer:
         self._stop = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.runs = 0  # checkpoints started (tests and diagnostics)
 
     def poke(self) -> None:
         """After a commit: wake the thread if the log has grown past ``WAKE_BYTES``."""
@@ -68,6 +74,7 @@ class WalCheckpointer:
 
     def _run(self) -> None:
         conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
+        conn.execute(f"PRAGMA journal_size_limit={KEEP_BYTES}")
         try:
             while True:
                 self._wake.wait()
@@ -75,6 +82,7 @@ class WalCheckpointer:
                 if self._stop:
                     return
                 # Busy or gone: the next poke, or closing the store, checkpoints.
+                self.runs += 1
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         finally:
@@ -86,6 +94,10 @@ _CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.Wea
 
 def attach(engine: Engine, path: str) -> None:
     _CHECKPOINTERS[engine] = WalCheckpointer(path)
+
+
+def checkpointer_of(engine: Engine) -> WalCheckpointer | None:
+    return _CHECKPOINTERS.get(engine)
 
 
 def committed(engine: Engine) -> None:

@@ -84,6 +84,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Checkpoints run on a background thread (accord.store.checkpoint); a commit checkpoints
     # only when the log has grown far beyond what that thread keeps it at.
     cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint.BACKSTOP_PAGES}")
+    # After a complete checkpoint, the next writer cuts the log file back to this size, so
+    # that the file's size tells the checkpointer how much the log holds.
+    cursor.execute(f"PRAGMA journal_size_limit={checkpoint.KEEP_BYTES}")
     cursor.close()
 
 
