@@ -132,3 +132,41 @@ def test_cache_is_built_once_then_reused(tmp_path: Path) -> None:
     changed = WarningLists.load(cache, source)
     assert changed.info.built and changed.info.path != first.info.path
     assert changed.check_value("203.0.113.9") == []
+
+
+def test_addresses_at_range_and_slash16_edges(tmp_path: Path) -> None:
+    """An address is bisected among the range starts inside its own /16: addresses on either
+    side of every range edge, and of /16 edges a range spans, answer as a plain membership
+    test says."""
+    import ipaddress
+    import random
+
+    networks = [
+        "0.0.0.0/8",
+        "10.0.255.0/24",
+        "10.1.0.0/16",
+        "10.2.0.128/25",
+        "10.4.0.0/15",
+        "192.0.2.7",
+        "198.51.100.0/22",
+        "255.255.255.0/24",
+    ]
+    lists_dir = tmp_path / "lists"
+    _write_list(lists_dir, "nets", type="cidr", list=networks)
+    lists = WarningLists.load(tmp_path / "cache", ListSource(lists_dir, "test"))
+    parsed = [ipaddress.ip_network(n) for n in networks]
+    probes: set[int] = set()
+    for network in parsed:
+        for edge in (int(network.network_address), int(network.broadcast_address) + 1):
+            probes.update({edge - 1, edge, edge + 1, edge & ~0xFFFF, (edge | 0xFFFF) + 1})
+    rng = random.Random(16)
+    probes.update(rng.randrange(1 << 32) for _ in range(2000))
+    for number in sorted(p for p in probes if 0 <= p < 1 << 32):
+        address = ipaddress.ip_address(number)
+        expected = {
+            str(n) if n.prefixlen < 32 else str(n.network_address) for n in parsed if address in n
+        }
+        found = {hit.matched for hit in lists.check_value(str(address))}
+        assert found == expected, address
+        in_url = {hit.matched for hit in lists.check_value(f"http://{address}/x")}
+        assert in_url == expected, address

@@ -27,15 +27,16 @@ import math
 import re
 import zlib
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from accord.intel.warninglists.source import FALSE_POSITIVE, ListSource, groups_for
+from accord.intel.warninglists.source import FALSE_POSITIVE, URL, ListSource, groups_for
 from accord.model.domains import canonical_domain
 from accord.model.observables import ObservableError, detect
 
-FORMAT: Final = 6  # bump when the file layout or the compilation rules change
+FORMAT: Final = 7  # bump when the file layout or the compilation rules change
 EXACT: Final = 1
 BELOW: Final = 2
 KEYS_PER_BUCKET: Final = 6
@@ -120,6 +121,10 @@ class _Keys:
                 self.table[key] = [found, packed]
         elif packed not in found:
             found.append(packed)
+
+
+def _packed(packed: int | list[int]) -> list[int]:
+    return [packed] if isinstance(packed, int) else packed
 
 
 # Text that is already canonical as a domain name or a hex hash: most of the million-entry
@@ -211,11 +216,15 @@ def compile_source(source: ListSource) -> Compiled:
                     keys.add(key, index, EXACT)
         if bad:
             skipped[compiled.lists[index].name] = bad
+    # Whether any exact key could equal a URL (they have a "/"): if none can, a URL's own
+    # text is not looked up, only its host.
+    url_lists = {index for index, info in enumerate(compiled.lists) if info.groups & URL}
+    compiled.meta["url_keys"] = any(
+        "/" in key and not url_lists.isdisjoint(value >> 2 for value in _packed(packed))
+        for key, packed in keys.table.items()
+    )
     small = {key: keys.table.pop(key) for key in [k for k in keys.table if is_small_key(k)]}
-    compiled.meta["small_keys"] = {
-        key: (packed,) if isinstance(packed, int) else tuple(packed)
-        for key, packed in small.items()
-    }
+    compiled.meta["small_keys"] = {key: tuple(_packed(packed)) for key, packed in small.items()}
     _lay_out_keys(compiled, keys)
     _lay_out_cidrs(compiled, cidrs)
     compiled.meta.update(
@@ -253,7 +262,7 @@ def _lay_out_keys(compiled: Compiled, keys: _Keys) -> None:
             size += len(record)
             number += 1
             packed = keys.table[key]
-            for value in [packed] if isinstance(packed, int) else packed:
+            for value in _packed(packed):
                 entry_lists.append(value >> 2)
                 entry_flags.append(value & 3)
             entry_offsets.append(len(entry_lists))
@@ -318,7 +327,12 @@ def _lay_out_cidrs(compiled: Compiled, cidrs: list[tuple[int, int, int, int, str
     if v4_starts[-1] == 1 << 32:  # the end of the last range that reaches 255.255.255.255
         v4_starts.pop()
         v4_covers.pop()
+    # Where each /16 begins among the starts: an address is then bisected among the few
+    # starts inside its own /16, not among all of them.
+    v4_prefixes = array("I", (bisect_left(v4_starts, prefix << 16) for prefix in range(1 << 16)))
+    v4_prefixes.append(len(v4_starts))
     compiled.arrays.update(
+        v4_prefixes=v4_prefixes,
         v4_starts=array("I", v4_starts),
         v4_covers=array("I", (intern(cover) for cover in v4_covers)),
         cidr_lists=cidr_lists,

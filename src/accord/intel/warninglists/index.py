@@ -87,6 +87,8 @@ class WarningLists:
         self._entry_flags = mapped.array("entry_flags")
         self._bloom = mapped.array("bloom")
         self._v4_starts = mapped.array("v4_starts")
+        self._v4_prefixes = mapped.array("v4_prefixes")
+        self._url_keys: bool = meta["url_keys"]
         self._v4_covers = mapped.array("v4_covers")
         self._v6_starts: list[int] = meta["v6_starts"]
         self._v6_covers: list[int] = meta["v6_covers"]
@@ -180,16 +182,30 @@ class WarningLists:
         lists = self._lists
         find, mapped, base, mask = self._find, self._map, self._blob_start, self._mask
         offsets, bloom = self._bucket_offsets, self._bloom
-        # The IPv4 segment starts as a list, made on the first IPv4 check (a few milliseconds)
-        # and published whole (threads may race to make it; each makes a complete one): a
-        # bisect over a list costs less than over the mapped array.
-        v4_list: list[list[int] | None] = [None]
+        # The IPv4 segment starts and where each /16 begins among them, as lists made on the
+        # first IPv4 check (a few milliseconds) and published whole (threads may race to make
+        # them; each makes complete ones): indexing and bisecting a list costs less than the
+        # mapped array.
+        v4_lists: list[tuple[list[int], list[int]] | None] = [None]
         v4_covers = self._v4_covers
+
+        def v4_cover(address: int) -> int:
+            """The cover of an IPv4 address: a bisect among the starts inside its /16."""
+            found = v4_lists[0]
+            if found is None:
+                found = v4_lists[0] = (self._v4_starts.tolist(), self._v4_prefixes.tolist())
+            starts, prefixes = found
+            prefix = address >> 16
+            return v4_covers[
+                bisect_right(starts, address, prefixes[prefix], prefixes[prefix + 1]) - 1
+            ]
+
         entry_hits_get = self._entry_hits.get
         entries, hit, cidr = self._entries, self._hit, self._cidr
         cover_hits_for = self._cover_hits_for
         ip_covers: dict[int, list[WarningHit]] = {}
         regexes, regex_groups = self._regexes, self._regex_groups
+        url_keys = self._url_keys
         matchers = self._substring_matchers
         # Hits of a small key for one (flag, group): keys that are on no list are not kept,
         # so the caches stay as small as the small-key table.
@@ -283,10 +299,7 @@ class WarningLists:
                     small_into(value, EXACT, IP, hits)
                 lo = observable.lo
                 if lo is not None and len(lo) == 8 and lo == observable.hi:  # one IPv4 address
-                    v4_starts = v4_list[0]
-                    if v4_starts is None:
-                        v4_starts = v4_list[0] = self._v4_starts.tolist()
-                    cover = v4_covers[bisect_right(v4_starts, int(lo, 16)) - 1]
+                    cover = v4_cover(int(lo, 16))
                     if cover:
                         found = ip_covers.get(cover)
                         if found is None:
@@ -295,7 +308,8 @@ class WarningLists:
                 else:
                     cidr(observable, IP, hits)
             elif group == URL:
-                exact_into(value, URL, hits)
+                if url_keys:
+                    exact_into(value, URL, hits)
                 host = observable.host
                 if host is not None:
                     if observable.rdomain is not None:
@@ -304,7 +318,9 @@ class WarningLists:
                         exact_into(host, URL, hits)
                         if ":" not in host:
                             address = int.from_bytes(bytes(map(int, host.split("."))), "big")
-                            self._v4_address(address, URL, hits)
+                            cover = v4_cover(address)
+                            if cover:
+                                hits.extend(cover_hits_for(cover, URL))
             elif group is None:
                 return hits
             else:  # e-mail addresses and hashes: exact values
@@ -377,11 +393,6 @@ class WarningLists:
                 for entry in sorted(both):
                     hits.extend(self._cidr_hits_of([entry], group))
                 return
-        if cover:
-            hits.extend(self._cover_hits_for(cover, group))
-
-    def _v4_address(self, number: int, group: int, hits: list[WarningHit]) -> None:
-        cover = self._v4_covers[bisect_right(self._v4_starts, number) - 1]
         if cover:
             hits.extend(self._cover_hits_for(cover, group))
 
