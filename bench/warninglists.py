@@ -109,13 +109,18 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.values, args.anchor_sample, args.repeat = 50_000, 2_000, 1
+    run(args.values, args.anchor_sample, args.repeat, args.cache_dir, args.quick)
 
+
+def run(
+    value_count: int, anchor_sample: int, repeat: int, cache_dir: Path | None, quick: bool
+) -> None:
+    """The measures, one JSON line each (``bench/misp.py`` runs them too)."""
     from accord.intel.warninglists import WarningLists
     from accord.model.observables import detect
 
-    cache_dir = args.cache_dir
     temporary = None
-    if cache_dir is None and not args.quick:
+    if cache_dir is None and not quick:
         temporary = tempfile.TemporaryDirectory()
         cache_dir = Path(temporary.name)
     start = time.perf_counter()
@@ -129,7 +134,7 @@ def main() -> None:
         WarningLists.load(cache_dir)
         loads.append(time.perf_counter() - start)
 
-    values = make_values(args.values)
+    values = make_values(value_count)
     observables = [found for found in map(detect, values) if found is not None]
     kinds: dict[str, int] = {}
     for observable in observables:
@@ -138,7 +143,7 @@ def main() -> None:
     check = lists.check
     flagged = 0
     seconds = []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         gc.collect()
         gc.disable()
         start = time.perf_counter()
@@ -147,10 +152,10 @@ def main() -> None:
         gc.enable()
     accord_rate = len(observables) / min(seconds)
 
-    sample = values[: args.anchor_sample]
+    sample = values[:anchor_sample]
     with_detect = 0
     detect_seconds = []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         start = time.perf_counter()
         with_detect = sum(1 for value in sample if lists.check_value(value))
         detect_seconds.append(time.perf_counter() - start)
@@ -163,7 +168,7 @@ def main() -> None:
     anchor_load = time.perf_counter() - start
     anchor_flagged = 0
     anchor_seconds = []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         start = time.perf_counter()
         anchor_flagged = sum(1 for value in sample if anchor.search(value))
         anchor_seconds.append(time.perf_counter() - start)
@@ -184,7 +189,7 @@ def main() -> None:
         # The first run starts with the index's small caches empty (the hits of each matched
         # key, the parsed CIDR texts) and its file's pages not yet touched.
         first_run=round(len(observables) / seconds[0], 1),
-        repeat=args.repeat,
+        repeat=repeat,
     )
     line(
         "warninglists.check_value",
