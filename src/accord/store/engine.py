@@ -94,8 +94,9 @@ def pg_lock_sql(key: int) -> str:
     """The statement that takes PostgreSQL transaction advisory lock ``key`` for the
     connection's current schema. Advisory locks belong to the database, not to a schema: with
     the schema's name in the lock, nodes (or test workers) that share one database in
-    separate schemas do not queue behind each other's writes."""
-    return f"SELECT pg_advisory_xact_lock({int(key)}, hashtext(current_schema()))"
+    separate schemas do not queue behind each other's writes. (The function is strict: a NULL
+    schema would take no lock at all, hence the coalesce.)"""
+    return f"SELECT pg_advisory_xact_lock({int(key)}, hashtext(coalesce(current_schema(), '')))"
 
 
 def is_sqlite(engine: Engine) -> bool:
