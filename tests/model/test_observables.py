@@ -574,7 +574,7 @@ def test_a_url_host_that_is_not_utf8_once_decoded_is_refused_not_a_crash(value: 
         normalise("url", value)
 
 
-def test_detects_short_cut_for_plain_addresses_and_digests_agrees_with_the_general_path(
+def test_detects_short_cut_for_plain_addresses_digests_and_names_agrees_with_the_general_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import random
@@ -596,8 +596,32 @@ def test_detects_short_cut_for_plain_addresses_and_digests_agrees_with_the_gener
                 "".join(rng.choice("0123456789") for _ in range(length)),
             ]
     values += ["0.0.0.0", "255.255.255.255/32", "1.2.3.4/99", "01.2.3.4", "1.2.3.4/033"]
+    alphabet = "abcdefxyz0123456789-"
+    for _ in range(3000):
+        labels = [
+            "".join(rng.choice(alphabet) for _ in range(rng.choice([1, 2, 5, 12, 63, 64])))
+            for _ in range(rng.randint(1, 4))
+        ]
+        tld = rng.choice(["com", "ab", "exe", "pdf", "zip", "x", "c0m", "xn", "co", "a" * 64])
+        values.append(".".join([*labels, tld]))
+    values += [
+        "example.com",
+        "-bad.example.com",
+        "bad-.example.com",
+        "a..b.com",
+        "1.2.3.com",
+        "127.0.0.1.nip.io",
+        "invoice.pdf",
+        "evil.zip",
+        "xn--80ak6aa92e.com",
+        f"{'a' * 63}.{'b' * 63}.{'c' * 63}.{'d' * 61}.com",
+        f"{'a' * 63}.{'b' * 63}.{'c' * 63}.{'d' * 63}.com",
+        "deadbeef.cafe",
+    ]
     fast = [detect(value) for value in values]
     never = re.compile("(?!)")
     monkeypatch.setattr(detection, "_CLEAN_ADDRESS", never)
     monkeypatch.setattr(detection, "_CLEAN_DIGEST", never)
+    monkeypatch.setattr(detection, "_CLEAN_DOMAIN", never)
     assert [detect(value) for value in values] == fast
+    assert sum(found is not None and found.kind == "domain" for found in fast) > 500

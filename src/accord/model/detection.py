@@ -80,6 +80,9 @@ _FILE_EXTENSIONS: Final = frozenset(
 _CLEAN_ADDRESS: Final = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?:/[0-9]{1,2})?")
 _CLEAN_DIGEST: Final = re.compile(r"[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}")
 _DIGEST_KINDS: Final = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+# Lower-case names with an alphabetic top-level label: nothing to refang, no other kind they
+# could be (no "/", "@", ":" or hex-only text), so only the domain rules remain to apply.
+_CLEAN_DOMAIN: Final = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,63}")
 
 
 def detect(value: str) -> Observable | None:
@@ -88,8 +91,9 @@ def detect(value: str) -> Observable | None:
     Order matters: a hash before anything (a hex string is never a name), then addresses
     and networks, then URLs (a scheme, or a host followed by "/"), e-mail, and last domains.
     """
-    # The shapes most looked up, read with certainty and no refanging (a bulk look-up detects
-    # ten thousand values; refanging and the whitespace test cost more than reading these).
+    # The shapes most looked up and listed, read with certainty and no refanging (a bulk
+    # look-up detects ten thousand values; refanging and the tests for other kinds cost more
+    # than reading these).
     if _CLEAN_ADDRESS.fullmatch(value):
         try:
             return parse_address(value)
@@ -97,6 +101,13 @@ def detect(value: str) -> Observable | None:
             pass  # "1.2.3.4/99": the general path below reads it (as a URL)
     elif _CLEAN_DIGEST.fullmatch(value):
         return Observable(_DIGEST_KINDS[len(value)], value)
+    elif _CLEAN_DOMAIN.fullmatch(value):
+        if value.rpartition(".")[2] in _FILE_EXTENSIONS:
+            return None
+        try:
+            return normalise_domain(value)
+        except ObservableError:
+            return None
     text = refang(value)
     if not text or any(char.isspace() for char in text):
         return None
