@@ -625,3 +625,9 @@ def test_detects_short_cut_for_plain_addresses_digests_and_names_agrees_with_the
     monkeypatch.setattr(detection, "_CLEAN_DOMAIN", never)
     assert [detect(value) for value in values] == fast
     assert sum(found is not None and found.kind == "domain" for found in fast) > 500
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "\u00a0", "\u2003", "\u3000", "\x1c"])
+def test_a_value_with_whitespace_inside_is_not_detected(space: str) -> None:
+    assert detect(f"http://example.com/a{space}b") is None
+    assert detect(f"evil{space}example.com") is None
