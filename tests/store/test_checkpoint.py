@@ -17,6 +17,7 @@ from accord.model.tlp import Tlp
 from accord.store import checkpoint
 from accord.store.audit import Event
 from accord.store.node import Store
+from accord.store.organisations import User
 
 
 def _rows_in_main_file(db: Path, tmp_path: Path) -> int:
@@ -46,16 +47,21 @@ def _bundle(count: int) -> list[dict[str, object]]:
     ]
 
 
+def _store_with_analyst(db: Path) -> tuple[Store, User]:
+    store = Store.open(f"sqlite:///{db}")
+    store.init()
+    user, _ = store.directory.add_user(
+        "a@cert.example", store.directory.add_org("CERT").name, Role.ANALYST
+    )
+    return store, user
+
+
 def test_a_grown_log_is_checkpointed_in_the_background(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "accord.db"
-    store = Store.open(f"sqlite:///{db}")
+    store, user = _store_with_analyst(db)
     try:
-        store.init()
-        user, _ = store.directory.add_user(
-            "a@cert.example", store.directory.add_org("CERT").name, Role.ANALYST
-        )
         before = _rows_in_main_file(db, tmp_path)
         monkeypatch.setattr(checkpoint, "WAKE_BYTES", 0)
         report = Ingester(store, user).ingest_objects(
@@ -72,11 +78,7 @@ def test_a_grown_log_is_checkpointed_in_the_background(
 
 def test_a_small_log_waits_and_closing_checkpoints(tmp_path: Path) -> None:
     db = tmp_path / "accord.db"
-    store = Store.open(f"sqlite:///{db}")
-    store.init()
-    user, _ = store.directory.add_user(
-        "a@cert.example", store.directory.add_org("CERT").name, Role.ANALYST
-    )
+    store, user = _store_with_analyst(db)
     report = Ingester(store, user).ingest_objects(
         _bundle(5), "2.1", "test", IngestOptions(tlp=Tlp.GREEN)
     )
@@ -94,12 +96,8 @@ def test_small_commits_after_a_checkpoint_do_not_each_wake_it(
     monkeypatch.setattr(checkpoint, "WAKE_BYTES", 1 << 20)
     monkeypatch.setattr(checkpoint, "KEEP_BYTES", 0)
     db = tmp_path / "accord.db"
-    store = Store.open(f"sqlite:///{db}")
+    store, user = _store_with_analyst(db)
     try:
-        store.init()
-        user, _ = store.directory.add_user(
-            "a@cert.example", store.directory.add_org("CERT").name, Role.ANALYST
-        )
         Ingester(store, user).ingest_objects(
             _bundle(2000), "2.1", "test", IngestOptions(tlp=Tlp.GREEN)
         )
