@@ -28,9 +28,10 @@ from sqlalchemy import Engine
 BACKSTOP_PAGES = 65_536  # wal_autocheckpoint on the store's connections (1 GiB of 16 KiB pages)
 WAKE_BYTES = 4 << 20  # checkpoint once the log holds this much
 # The size a log file is cut back to when a writer starts it over after a complete checkpoint
-# (``journal_size_limit``). SQLite otherwise keeps the file at its largest and writes over it
-# from the start, so its size would stay past WAKE_BYTES after the first checkpoint and every
-# commit (every audited look-up) would wake a checkpoint and its sync.
+# (``journal_size_limit``, set on the store's connections: the writers). SQLite otherwise
+# keeps the file at its largest and writes over it from the start, so its size would stay past
+# WAKE_BYTES after the first checkpoint and every commit (every audited look-up) would wake a
+# checkpoint and its sync.
 KEEP_BYTES = 1 << 20
 
 
@@ -74,7 +75,6 @@ class WalCheckpointer:
 
     def _run(self) -> None:
         conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
-        conn.execute(f"PRAGMA journal_size_limit={KEEP_BYTES}")
         try:
             while True:
                 self._wake.wait()
@@ -102,7 +102,7 @@ def checkpointer_of(engine: Engine) -> WalCheckpointer | None:
 
 def committed(engine: Engine) -> None:
     """Tell the engine's checkpointer, if it has one, that a write transaction committed."""
-    checkpointer = _CHECKPOINTERS.get(engine)
+    checkpointer = checkpointer_of(engine)
     if checkpointer is not None:
         checkpointer.poke()
 
