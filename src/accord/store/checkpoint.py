@@ -10,6 +10,16 @@ engine runs a PASSIVE checkpoint on its own connection after a commit has grown 
 PASSIVE checkpoint never blocks readers or writers, and the checkpoint call releases the GIL,
 so the thread runs beside the next request or bundle.
 
+Under a steady stream of commits (every audited look-up commits) a passive checkpoint never
+catches up with the newest frame, so SQLite never starts the log over: it grew without end,
+and each commit found it large and woke another checkpoint with its syncs. So a wake that
+leaves the log as large is not repeated until the log has grown by ``WAKE_BYTES`` again; and
+once the log file passes ``RESTART_BYTES``, the passive pass is followed by a TRUNCATE
+checkpoint, which copies the few frames left, waits a moment for readers
+(``RESTART_WAIT_MS``) and empties the log. It needs the write lock, which a writer that
+commits again at once would always take first: the store's writers wait in `poke` while it
+runs (once per ``RESTART_BYTES`` of log).
+
 Nothing is less durable for it: with ``synchronous=NORMAL`` a commit in WAL mode is made
 durable by a checkpoint's sync whoever runs it, and closing the last connection (``Store.close``)
 checkpoints whatever is left.
@@ -33,6 +43,12 @@ WAKE_BYTES = 4 << 20  # checkpoint once the log holds this much
 # WAKE_BYTES after the first checkpoint and every commit (every audited look-up) would wake a
 # checkpoint and its sync.
 KEEP_BYTES = 1 << 20
+RESTART_BYTES = 16 << 20  # the log size from which a checkpoint also starts the log over
+# How long the TRUNCATE step may wait for the write lock (other processes' writers) and for
+# readers of the log; if the log stays busy that long, a later wake tries again. This
+# process's writers wait for it in `poke`, at most YIELD_SECONDS.
+RESTART_WAIT_MS = 50
+YIELD_SECONDS = 1.0
 
 
 class WalCheckpointer:
@@ -45,15 +61,25 @@ class WalCheckpointer:
         self._stop = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._due = 0  # the log size that earns the next wake (see `poke`)
+        self._idle = threading.Event()  # clear while a TRUNCATE checkpoint waits or runs
+        self._idle.set()
         self.runs = 0  # checkpoints started (tests and diagnostics)
 
     def poke(self) -> None:
-        """After a commit: wake the thread if the log has grown past ``WAKE_BYTES``."""
-        try:
-            if os.stat(self._wal).st_size < WAKE_BYTES:
-                return
-        except OSError:
+        """After a commit: wake the thread if the log has grown past ``WAKE_BYTES``, and by
+        ``WAKE_BYTES`` since the last wake if that one could not start the log over (a long
+        reader holds it: a checkpoint per commit would only add syncs). Waits first for a
+        TRUNCATE checkpoint in progress, which needs the write lock this writer would take
+        again at once."""
+        self._idle.wait(YIELD_SECONDS)
+        size = _size(self._wal)
+        if size < WAKE_BYTES:
+            self._due = 0
             return
+        if size < self._due:
+            return
+        self._due = size + WAKE_BYTES
         with self._lock:
             if self._stop:
                 return
@@ -70,11 +96,12 @@ class WalCheckpointer:
             self._stop = True
             thread = self._thread
         self._wake.set()
+        self._idle.set()
         if thread is not None:
             thread.join()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
+        conn = sqlite3.connect(self._path, timeout=RESTART_WAIT_MS / 1000, check_same_thread=False)
         try:
             while True:
                 self._wake.wait()
@@ -84,9 +111,25 @@ class WalCheckpointer:
                 # Busy or gone: the next poke, or closing the store, checkpoints.
                 self.runs += 1
                 with contextlib.suppress(sqlite3.Error):
+                    # The copying, beside readers and writers; then, for a log that
+                    # commits made meanwhile keep from starting over (the pass copies the
+                    # frames there were when it began), the short blocking step.
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    if _size(self._wal) >= RESTART_BYTES:
+                        self._idle.clear()
+                        try:
+                            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                        finally:
+                            self._idle.set()
         finally:
             conn.close()
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 _CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
