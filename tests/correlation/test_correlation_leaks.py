@@ -106,7 +106,9 @@ def test_allowlisted_and_excluded_values_do_not_correlate(
     store.allowlists.add(community.water.id, "*.example.org")
     assert reader.of_object(water, ident("a")).correlations == []  # type: ignore[union-attr]
     assert len(reader.of_object(police, ident("a")).correlations) == 1  # type: ignore[union-attr]
-    excluded = reader.of_object(police, ident("a"), exclude=lambda o: o.value == "cdn.example.org")
+    excluded = reader.of_object(
+        police, ident("a"), exclude=lambda value: value == "cdn.example.org"
+    )
     assert excluded is not None and excluded.correlations == []
 
 

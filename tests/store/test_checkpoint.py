@@ -131,6 +131,7 @@ def test_a_steady_stream_of_commits_has_the_log_started_over(
     monkeypatch.setattr(checkpoint, "WAKE_BYTES", 256 << 10)
     monkeypatch.setattr(checkpoint, "RESTART_BYTES", 1 << 20)
     monkeypatch.setattr(checkpoint, "KEEP_BYTES", 0)
+    monkeypatch.setattr(checkpoint, "SMALL_COMMITS_PER_LOOK", 1)  # every commit looks
     db = tmp_path / "accord.db"
     store, _ = _store_with_analyst(db)
     try:
@@ -144,5 +145,26 @@ def test_a_steady_stream_of_commits_has_the_log_started_over(
         # A wake per 256 KiB of log at most (400 commits of a few pages: about 75).
         assert checkpointer.runs <= 100, checkpointer.runs
         assert largest < 4 * checkpoint.RESTART_BYTES, largest
+    finally:
+        store.close()
+
+
+def test_small_commits_look_at_the_log_once_in_a_while(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An audited look-up commits a few pages: it need not pay a stat of the log each time."""
+    monkeypatch.setattr(checkpoint, "WAKE_BYTES", 0)  # every look wakes the thread
+    db = tmp_path / "accord.db"
+    store, _ = _store_with_analyst(db)
+    try:
+        checkpointer = checkpoint.checkpointer_of(store.engine)
+        assert checkpointer is not None
+        time.sleep(0.2)  # the set-up's own commits woke it: let those runs end
+        runs = checkpointer.runs
+        for number in range(2 * checkpoint.SMALL_COMMITS_PER_LOOK):
+            store.audit.append(Event("admin", None, None, f"entry {number}"))
+            time.sleep(0.01)  # each wake would be a run of its own
+        time.sleep(0.2)
+        assert 1 <= checkpointer.runs - runs <= 2
     finally:
         store.close()

@@ -13,6 +13,7 @@ from accord.intel.lookup import BenignCheck
 from accord.model.tlp import Tlp
 from accord.settings import Settings
 from accord.store.audit import Event
+from accord.store.correlated import Exclude
 from accord.store.node import Store
 from accord.store.records import StoredObject
 
@@ -28,6 +29,10 @@ class Node:
     def benign_check(self, caller: Caller) -> BenignCheck | None:
         """Warninglists and the caller organisation's allowlist, for a look-up."""
         return None if self.lists is None else self.lists.for_viewer(caller.viewer)
+
+    def exclude(self) -> Exclude | None:
+        """The values that do not correlate: those on the node's warninglists."""
+        return None if self.lists is None else self.lists.warninglisted
 
     def audit(self, caller: Caller, action: str, target: str | None, **detail: object) -> None:
         self.store.audit.append(

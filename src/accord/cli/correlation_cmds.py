@@ -23,7 +23,7 @@ from accord.ingest.sightings import SightingError, SightingRequest, record_sight
 from accord.intel.lookup import parse_query
 from accord.model.observables import ObservableError
 from accord.model.visibility import Viewer
-from accord.store.correlated import Correlations, Exclude, excluding
+from accord.store.correlated import Correlations, Exclude
 from accord.store.node import Store
 from accord.store.sightings import KINDS
 
@@ -70,13 +70,13 @@ def correlations(
 
 
 def _warninglists(store: Store, viewer: Viewer) -> Exclude | None:
-    """The node's warninglists and the user's allowlist, when the node uses warninglists."""
+    """The node's warninglists, when it uses them (the user's allowlist applies anyway)."""
     if not state.settings.warninglists:
         return None
     from accord.intel.lists import BenignLists
 
     lists = BenignLists.load(store, state.settings.warninglists_ignore)
-    return excluding(lists.for_viewer(viewer))
+    return lists.warninglisted
 
 
 def sight(

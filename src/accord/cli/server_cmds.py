@@ -74,7 +74,12 @@ def lookup(
             if state.settings.warninglists
             else None
         )
-        engine = Lookup(store, viewer, lists.for_viewer(viewer) if lists else None)
+        engine = Lookup(
+            store,
+            viewer,
+            lists.for_viewer(viewer) if lists else None,
+            exclude=lists.warninglisted if lists else None,
+        )
         answers = engine.many(values, type_)
         store.audit.append(*engine.audit_events(answers, user.id))
     if json:

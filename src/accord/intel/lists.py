@@ -14,12 +14,13 @@ from pathlib import Path
 
 from accord.intel.lookup import BenignCheck, ListHit
 from accord.intel.warninglists import WarningLists
-from accord.model.observables import Observable
+from accord.model.observables import Observable, detect
 from accord.model.visibility import Viewer
 from accord.store.allowlists import AllowlistMatcher
 from accord.store.node import Store
 
 ALLOWLIST_CACHE_SECONDS = 2.0
+WARNINGLISTED_MEMO = 100_000  # values whose `warninglisted` answer is remembered
 
 
 class BenignLists:
@@ -33,6 +34,7 @@ class BenignLists:
         self.ignore = ignore  # list names this node does not use
         self._allowlists: dict[str, tuple[float, AllowlistMatcher]] = {}
         self._lock = threading.Lock()
+        self._warninglisted: dict[str, bool] = {}
 
     @classmethod
     def load(
@@ -51,6 +53,28 @@ class BenignLists:
         with self._lock:
             self._allowlists[org_id] = (now + ALLOWLIST_CACHE_SECONDS, matcher)
         return matcher
+
+    def warninglisted(self, value: str) -> bool:
+        """Whether an indexed value (its text) is itself on a warninglist this node uses,
+        not only its parent domain: such a value does not correlate (`Lookup`'s
+        ``exclude``). Remembered: the lists do not change while the node runs, and the
+        values correlations pass through (networks, parent domains, shared hosts) recur
+        from one look-up to the next. Allowlists are the correlation reader's to apply."""
+        found = self._warninglisted.get(value)
+        if found is None:
+            observable = detect(value)
+            found = (
+                observable is not None
+                and self.warninglists is not None
+                and any(
+                    hit.list_name not in self.ignore and not _via_parent(observable, hit.matched)
+                    for hit in self.warninglists.check(observable)
+                )
+            )
+            if len(self._warninglisted) >= WARNINGLISTED_MEMO:
+                self._warninglisted.clear()
+            self._warninglisted[value] = found
+        return found
 
     def for_viewer(self, viewer: Viewer) -> BenignCheck:
         allowlist = self._allowlist(viewer.org_id) if viewer.org_id else None

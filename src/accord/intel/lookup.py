@@ -21,7 +21,7 @@ from accord.model.observables import Observable, ObservableError, detect, normal
 from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
 from accord.store.audit import Event
-from accord.store.correlated import Correlation, correlated_with, excluding
+from accord.store.correlated import Correlation, Exclude, correlated_with, excluding
 from accord.store.node import Store
 from accord.store.records import StoredObject, ValueMatch
 from accord.store.sightings import SightingTotals, sighting_totals
@@ -217,11 +217,16 @@ class Lookup:
         viewer: Viewer,
         benign_check: BenignCheck | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        exclude: Exclude | None = None,
     ) -> None:
+        """``exclude``: the values that do not correlate (`BenignLists.warninglisted`, which
+        remembers its answers across look-ups); by default, those ``benign_check`` flags.
+        The viewer's allowlist applies to correlations either way."""
         self.store = store
         self.viewer = viewer
         self.benign_check = benign_check
         self.now = now
+        self.exclude = exclude if exclude is not None else excluding(benign_check)
 
     def one(self, text: str, kind: str | None = None) -> Answer:
         return self.many([text], kind)[0]
@@ -329,7 +334,7 @@ class Lookup:
                 graph.objects[stored.id] = stored
         # Issue 6: sighting aggregates (anonymous ones included) and stored correlations.
         graph.totals = sighting_totals(conn, self.viewer, ids)
-        exclude = excluding(self.benign_check)
+        exclude = self.exclude
         # The matches were read through the rule by the search: correlated_with checks the
         # other ends only.
         sources = {seq: object_id for object_id, seq in matched.items()}

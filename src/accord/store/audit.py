@@ -133,7 +133,7 @@ class AuditLog:
             raise
         finally:
             cursor.close()
-        checkpoint.committed(self.engine)
+        checkpoint.committed(self.engine, small=True)
 
     def _record_postgres(self, driver: Any, events: tuple[Event, ...]) -> None:
         """`record` on PostgreSQL: the advisory lock, the newest hash, the inserts, commit.

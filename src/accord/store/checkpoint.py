@@ -49,6 +49,9 @@ RESTART_BYTES = 16 << 20  # the log size from which a checkpoint also starts the
 # process's writers wait for it in `poke`, at most YIELD_SECONDS.
 RESTART_WAIT_MS = 50
 YIELD_SECONDS = 1.0
+# A small commit (an audited look-up's entry: a few pages) looks at the log's size only once
+# in this many: a stat is a system call, and each look-up commits.
+SMALL_COMMITS_PER_LOOK = 16
 
 
 class WalCheckpointer:
@@ -62,17 +65,22 @@ class WalCheckpointer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._due = 0  # the log size that earns the next wake (see `poke`)
+        self._small = 0  # small commits seen
         self._idle = threading.Event()  # clear while a TRUNCATE checkpoint waits or runs
         self._idle.set()
         self.runs = 0  # checkpoints started (tests and diagnostics)
 
-    def poke(self) -> None:
+    def poke(self, small: bool = False) -> None:
         """After a commit: wake the thread if the log has grown past ``WAKE_BYTES``, and by
         ``WAKE_BYTES`` since the last wake if that one could not start the log over (a long
         reader holds it: a checkpoint per commit would only add syncs). Waits first for a
         TRUNCATE checkpoint in progress, which needs the write lock this writer would take
-        again at once."""
+        again at once. ``small``: the commit wrote a few pages (see SMALL_COMMITS_PER_LOOK)."""
         self._idle.wait(YIELD_SECONDS)
+        if small:
+            self._small += 1
+            if self._small % SMALL_COMMITS_PER_LOOK:
+                return
         size = _size(self._wal)
         if size < WAKE_BYTES:
             self._due = 0
@@ -143,11 +151,12 @@ def checkpointer_of(engine: Engine) -> WalCheckpointer | None:
     return _CHECKPOINTERS.get(engine)
 
 
-def committed(engine: Engine) -> None:
-    """Tell the engine's checkpointer, if it has one, that a write transaction committed."""
+def committed(engine: Engine, small: bool = False) -> None:
+    """Tell the engine's checkpointer, if it has one, that a write transaction committed;
+    ``small``: one of a few pages."""
     checkpointer = checkpointer_of(engine)
     if checkpointer is not None:
-        checkpointer.poke()
+        checkpointer.poke(small)
 
 
 def detach(engine: Engine) -> None:

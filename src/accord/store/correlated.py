@@ -10,10 +10,10 @@ reveals nothing about objects the viewer may not see.
 import ``accord.intel``, and a predicate handed to the write path would be missing whenever a
 writer forgot it (the CLI, a feed pull, a test), so the stored correlations would depend on
 who wrote them. Instead readers pass ``exclude`` (the layer above passes the node's
-warninglists), and the viewer's own allowlist is read from ``allowlist_entries`` here: a
-correlation whose hub or either value is excluded is not shown, and not counted. Writing them
-costs little, since a popular warninglisted value (a public resolver, a CDN) is over-correlating
-and stores nothing.
+warninglists, as a test of an indexed value's text), and the viewer's own allowlist is read
+from ``allowlist_entries`` here: a correlation whose hub or either value is excluded is not
+shown, and not counted. Writing them costs little, since a popular warninglisted value (a
+public resolver, a CDN) is over-correlating and stores nothing.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from accord.store.correlations import (
     relation_of,
 )
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_row, stored_from_tuple
-from accord.store.observables import cached_viewer_params, candidates
+from accord.store.observables import candidates
 from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import StoredObject
 from accord.store.schema import (
@@ -62,7 +62,13 @@ from accord.store.schema import (
     objects,
     observables,
 )
-from accord.store.visibility import latest, viewer_params, visible_rule, visible_to
+from accord.store.visibility import (
+    cached_viewer_params,
+    latest,
+    viewer_params,
+    visible_rule,
+    visible_to,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,8 @@ class CorrelationResult:
         }
 
 
-Exclude = Callable[[Observable], bool]
+Exclude = Callable[[str], bool]
+"""Whether an indexed value (its text) must not correlate: it is on one of the node's lists."""
 
 
 def excluding(check: Callable[[Observable], Sequence[Any]] | None) -> Exclude | None:
@@ -131,8 +138,11 @@ def excluding(check: Callable[[Observable], Sequence[Any]] | None) -> Exclude | 
     if check is None:
         return None
 
-    def excluded(observable: Observable) -> bool:
-        return any(not getattr(hit, "via_parent", False) for hit in check(observable))
+    def excluded(value: str) -> bool:
+        observable = detect(value)
+        return observable is not None and any(
+            not getattr(hit, "via_parent", False) for hit in check(observable)
+        )
 
     return excluded
 
@@ -478,10 +488,8 @@ class _Filter:
             return False
         found = self.memo.get(value)
         if found is None:
-            observable = detect(value)
-            found = observable is not None and (
-                self._allowlisted(observable)
-                or (self.exclude is not None and self.exclude(observable))
+            found = (self.exclude is not None and self.exclude(value)) or (
+                self._any_entries and self._allowlisted(value)
             )
             self.memo[value] = found
         return found
@@ -490,7 +498,10 @@ class _Filter:
     def _any_entries(self) -> bool:
         return bool(self.exact or self.suffixes or self.networks)
 
-    def _allowlisted(self, observable: Observable) -> bool:
+    def _allowlisted(self, value: str) -> bool:
+        observable = detect(value)
+        if observable is None:
+            return False
         checks = [observable]
         if observable.kind in ("url", "email") and observable.host:
             host = detect(observable.host)

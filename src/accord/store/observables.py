@@ -5,10 +5,8 @@ through the visibility rule, so a hidden object never answers."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from types import MappingProxyType
 from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
@@ -25,7 +23,7 @@ from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_tuple
 from accord.store.prepared import Prepared, encode_list
 from accord.store.records import StoredObject, ValueMatch
 from accord.store.schema import net_prefixes, objects, observables
-from accord.store.visibility import latest, viewer_params, visible_rule
+from accord.store.visibility import cached_viewer_params, latest, visible_rule
 
 Relation = Literal["exact", "cidr", "parent-domain", "url-host", "host"]
 
@@ -138,13 +136,6 @@ class ObservableIndex:
                 matches.sort(key=_by_seq)
             answers.append(matches)
         return answers
-
-
-@lru_cache(maxsize=1024)
-def cached_viewer_params(dialect: str, viewer: Viewer) -> Mapping[str, Any]:
-    """`viewer_params`, worked out once per viewer (a look-up runs several statements);
-    read-only: merge it into a new dict."""
-    return MappingProxyType(viewer_params(dialect, viewer))
 
 
 def _with_generic_plans(conn: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -33,7 +33,7 @@ from accord.store.bulk import bulk_insert
 from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import NewVersion
 from accord.store.schema import objects, sighting_facts
-from accord.store.visibility import latest, viewer_params, visible_rule
+from accord.store.visibility import cached_viewer_params, latest, visible_rule
 
 SEEN: Final = "seen"
 FALSE_POSITIVE: Final = "false-positive"
@@ -171,7 +171,10 @@ def sighting_totals(
     if not ids:
         return {}
     dialect = conn.dialect.name
-    params = viewer_params(dialect, viewer) | {"ids": encode_list(dialect, sorted(set(ids)))}
+    params = {
+        **cached_viewer_params(dialect, viewer),
+        "ids": encode_list(dialect, sorted(set(ids))),
+    }
     found: dict[str, SightingTotals] = {}
     for row in _TOTALS.rows(conn, params):
         found[row[0]] = SightingTotals(

@@ -4,7 +4,9 @@ tests prove the two agree on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Table, and_, bindparam, exists, or_
@@ -64,6 +66,13 @@ def viewer_params(dialect: str, viewer: Viewer) -> dict[str, Any]:
         "v_member": not viewer.is_anonymous,
         "v_principals": encode_list(dialect, sorted(viewer.principals)),
     }
+
+
+@lru_cache(maxsize=1024)
+def cached_viewer_params(dialect: str, viewer: Viewer) -> Mapping[str, Any]:
+    """`viewer_params`, worked out once per viewer (a look-up runs several statements);
+    read-only: merge it into a new dict."""
+    return MappingProxyType(viewer_params(dialect, viewer))
 
 
 class _Common(ColumnElement[bool]):

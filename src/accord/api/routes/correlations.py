@@ -17,7 +17,7 @@ from accord.api.context import caller_of, node_of
 from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS
-from accord.store.correlated import Correlations, excluding
+from accord.store.correlated import Correlations
 
 router = APIRouter(tags=["correlations"])
 
@@ -63,8 +63,9 @@ def get_correlations(
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> JSONResponse:
     node = node_of(request)
-    exclude = excluding(node.benign_check(caller))
-    found = Correlations(node.store.engine).of_object(caller.viewer, object_id, exclude, limit)
+    found = Correlations(node.store.engine).of_object(
+        caller.viewer, object_id, node.exclude(), limit
+    )
     if found is None:
         raise Problem(404, f"no object {object_id} that you may see")
     node.audit_reads(

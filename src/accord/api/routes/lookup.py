@@ -49,7 +49,7 @@ def _check_kind(kind: str | None) -> None:
 def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
     """One look-up, audited (an entry for the value), as the JSON of its answer."""
     _check_kind(kind)
-    lookup = Lookup(node.store, caller.viewer, node.benign_check(caller))
+    lookup = Lookup(node.store, caller.viewer, node.benign_check(caller), exclude=node.exclude())
     user_id = caller.user.id if caller.user else None
     with node.store.engine.connect() as conn:
         answer = lookup.many([value], kind, conn)[0]
@@ -62,7 +62,7 @@ def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
 def _many(node: Node, caller: Caller, values: list[str], kind: str | None) -> bytes:
     """A bulk look-up, audited as one entry that names every value and its answerers."""
     _check_kind(kind)
-    lookup = Lookup(node.store, caller.viewer, node.benign_check(caller))
+    lookup = Lookup(node.store, caller.viewer, node.benign_check(caller), exclude=node.exclude())
     with collector_paused():
         answers = lookup.many(values, kind)
         user_id = caller.user.id if caller.user else None
