@@ -71,7 +71,8 @@ from accord.store.visibility import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class Correlation:
     """One object the viewer may see that correlates with another it may see."""
 

@@ -30,7 +30,8 @@ Relation = Literal["exact", "cidr", "parent-domain", "url-host", "host"]
 _ADDRESS_KINDS = ("ipv4", "ipv6")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class Candidates:
     """The indexed values that relate to one searched observable, and how."""
 

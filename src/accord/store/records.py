@@ -32,7 +32,8 @@ class NewVersion:
 Outcome = Literal["stored", "duplicate"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class StoredObject:
     """One stored object version as a reader may see it."""
 
@@ -53,7 +54,8 @@ class StoredObject:
         return value
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class Reference:
     """A visible object that references another: ``obj`` names ``ref`` in role ``role``."""
 
@@ -62,7 +64,8 @@ class Reference:
     obj: StoredObject
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class ValueMatch:
     """An object that knows a searched value, and how it relates to it."""
 
