@@ -25,7 +25,7 @@ class Tlp(IntEnum):
     @property
     def label(self) -> str:
         """The TLP 2.0 label as FIRST writes it, e.g. ``TLP:AMBER+STRICT``."""
-        return "TLP:" + self.slug.upper()
+        return _LABELS[self]
 
     @property
     def slug(self) -> str:
@@ -49,6 +49,9 @@ class Tlp(IntEnum):
         choices = ", ".join(level.slug for level in cls)
         raise ValueError(f"unknown TLP level {text!r}: use one of {choices}")
 
+
+# Every look-up answer names the TLP of each reason: worked out once.
+_LABELS: dict[Tlp, str] = {level: "TLP:" + level.slug.upper() for level in Tlp}
 
 TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 

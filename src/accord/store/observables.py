@@ -114,16 +114,23 @@ class ObservableIndex:
                 by_host.setdefault(row[12], []).append(row)
         stored: dict[int, StoredObject] = {}  # one per version, however many values it answers
         answers: list[list[ValueMatch]] = []
+        value_rows, host_rows = by_value.get, by_host.get
         for found in wanted:
+            # Most candidate values (the parents, the networks) match nothing.
+            pairs: list[tuple[tuple[Any, ...], Relation]] = []
+            for value, relation in found.values.items():
+                known = value_rows(value)
+                if known is not None:
+                    pairs.extend((row, relation) for row in known)
+            if found.host is not None:
+                known = host_rows(found.host)
+                if known is not None:
+                    pairs.extend((row, "host") for row in known)
+            if not pairs:
+                answers.append([])
+                continue
             seen: set[tuple[int, str]] = set()
             matches: list[ValueMatch] = []
-            pairs: list[tuple[tuple[Any, ...], Relation]] = [
-                (row, relation)
-                for value, relation in found.values.items()
-                for row in by_value.get(value, ())
-            ]
-            if found.host is not None:
-                pairs.extend((row, "host") for row in by_host.get(found.host, ()))
             for row, relation in pairs:
                 key = (row[0], row[11])
                 if key in seen:
