@@ -47,6 +47,10 @@ class Settings:
     """Names of warninglists this node does not use, e.g. the documentation ranges on a demo
     node whose made-up data lives there. ``ACCORD_WARNINGLISTS_IGNORE`` (comma-separated)."""
 
+    bulk_helper: bool = False
+    """Answer large bulk look-ups on two cores (`accord.api.bulk`). `accord serve` turns it
+    on (``--no-bulk-helper`` to not). Environment: ``ACCORD_BULK_HELPER``."""
+
     correlation_cap: int = 100
     """A value that joins more objects than this is over-correlating: its correlations are
     counted, not listed or stored (docs/correlation.md). ``ACCORD_CORRELATION_CAP``."""
@@ -63,6 +67,7 @@ class Settings:
             max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES", str(128 * 1024 * 1024))),
             key_cache_seconds=float(env.get("ACCORD_KEY_CACHE_SECONDS", "5")),
             correlation_cap=int(env.get("ACCORD_CORRELATION_CAP", "100")),
+            bulk_helper=env.get("ACCORD_BULK_HELPER", "0").lower() in ("1", "true", "yes"),
             warninglists=env.get("ACCORD_WARNINGLISTS", "1").lower() not in ("0", "false", "no"),
             warninglists_ignore=frozenset(
                 name.strip()

@@ -10,8 +10,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import accord
-from accord.api import problems
+from accord.api import bulk, problems
 from accord.api.auth import Authenticator
+from accord.api.bulk import BulkHelper
 from accord.api.context import Node
 from accord.api.limits import BodyLimit
 from accord.api.responses import JSONResponse
@@ -42,12 +43,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         scheduler = FeedScheduler(node_store, settings).start()  # scheduled feed pulls
+        if bulk.wanted(settings):
+            node.bulk = BulkHelper(settings).start()
         # What start-up loaded (modules, the warninglists index) lives as long as the
         # process: out of the collector's sight, so that its full passes stay short.
         gc.collect()
         gc.freeze()
         yield
         await scheduler.stop()
+        if node.bulk is not None:
+            node.bulk.close()
         if owned:
             node_store.close()
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from accord.api.auth import Authenticator, Caller
+from accord.api.bulk import BulkHelper
 from accord.intel.lists import BenignLists
 from accord.intel.lookup import BenignCheck
 from accord.model.tlp import Tlp
@@ -24,6 +25,7 @@ class Node:
     settings: Settings
     auth: Authenticator
     lists: BenignLists | None = None
+    bulk: BulkHelper | None = None  # started with the server where wanted
     on_close: list[Callable[[], None]] = field(default_factory=list)
 
     def benign_check(self, caller: Caller) -> BenignCheck | None:

@@ -32,6 +32,13 @@ def serve(
     public_lookups: Annotated[
         bool, typer.Option("--public-lookups", help="Let anonymous callers look up TLP:CLEAR.")
     ] = False,
+    bulk_helper: Annotated[
+        bool,
+        typer.Option(
+            help="Answer bulk look-ups of 2,000 values or more on two cores "
+            "(a helper process per worker; only where the machine has two).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the node: REST API at /api/v1, docs at /api/docs."""
     import uvicorn
@@ -41,6 +48,7 @@ def serve(
     os.environ["ACCORD_DATABASE_URL"] = state.settings.database_url
     if public_lookups:
         os.environ["ACCORD_PUBLIC_LOOKUPS"] = "1"
+    os.environ["ACCORD_BULK_HELPER"] = "1" if bulk_helper else "0"
     console.print(
         f"Accord node on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)"
     )

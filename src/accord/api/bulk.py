@@ -1,0 +1,158 @@
+"""Large bulk look-ups on two cores.
+
+A 10,000-value look-up is Python work (search, scoring, context: about 0.6 s on a 2-core
+machine), and one process runs Python on one core. So the node keeps one helper process
+that answers the first half of a large bulk look-up while the request's own thread answers
+the second half; the two halves are joined in order and the request audits the whole look-up
+as one entry, as before. The helper opens the same store and reads through the same
+visibility rule for the same viewer, with the same lists: an answer does not depend on which
+process gave it. It is spawned, not forked (the server has threads), when the server starts,
+and a look-up does not wait for it to be ready: until it is, or if it fails, the request's
+thread answers everything, as without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+
+import orjson
+
+from accord.intel.lists import BenignLists
+from accord.intel.lookup import Answer, Lookup, audit_item
+from accord.model.visibility import Viewer
+from accord.settings import Settings
+from accord.store.node import Store
+
+SPLIT_FROM = 2_000
+"""Values from which a bulk look-up is shared with the helper; below, the hand-over (the
+values one way, a few hundred kilobytes of answers the other) costs more than it saves."""
+
+WAIT_SECONDS = 120.0  # for the helper's half, before answering it here instead
+
+AuditItem = tuple[str, str, list[str]]  # `accord.intel.lookup.audit_item`
+
+log = logging.getLogger(__name__)
+
+
+def answers_json(answers: Sequence[Answer]) -> bytes:
+    """The answers as a JSON array."""
+    return orjson.dumps([answer.as_json() for answer in answers])
+
+
+def join_arrays(first: bytes, second: bytes) -> bytes:
+    """Two JSON arrays as one, in order."""
+    if first == b"[]":
+        return second
+    if second == b"[]":
+        return first
+    return first[:-1] + b"," + second[1:]
+
+
+# -- in the helper process -----------------------------------------------------------------
+
+_store: Store | None = None
+_lists: BenignLists | None = None
+
+
+def _open(database_url: str, warninglists: bool, ignore: frozenset[str]) -> None:
+    global _store, _lists
+    _store = Store.open(database_url)
+    _lists = BenignLists.load(_store, ignore) if warninglists else None
+
+
+def _ready() -> bool:
+    return _store is not None
+
+
+def _answer(viewer: Viewer, values: list[str], kind: str | None) -> tuple[bytes, list[AuditItem]]:
+    from accord.store.collector import collector_paused
+
+    assert _store is not None
+    lists = _lists
+    lookup = Lookup(
+        _store,
+        viewer,
+        lists.for_viewer(viewer) if lists is not None else None,
+        exclude=lists.warninglisted if lists is not None else None,
+    )
+    with collector_paused():
+        answers = lookup.many(values, kind)
+        return answers_json(answers), [audit_item(answer) for answer in answers]
+
+
+# -- in the server -------------------------------------------------------------------------
+
+
+class BulkHelper:
+    """The helper process of one server process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._executor: ProcessPoolExecutor | None = None
+        self._ready: Future[bool] | None = None
+        self._lock = threading.Lock()
+        self.shared = 0  # look-ups it has taken half of (tests and diagnostics)
+
+    def start(self) -> BulkHelper:
+        """Spawn the helper; it opens the store and the lists in the background."""
+        settings = self._settings
+        executor = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_open,
+            initargs=(settings.database_url, settings.warninglists, settings.warninglists_ignore),
+        )
+        with self._lock:
+            self._executor = executor
+            self._ready = executor.submit(_ready)
+        return self
+
+    def ready(self) -> bool:
+        """Whether the helper has opened the store (look-ups do not wait for it)."""
+        ready = self._ready
+        return ready is not None and ready.done() and ready.exception() is None
+
+    def submit(
+        self, viewer: Viewer, values: Sequence[str], kind: str | None
+    ) -> Future[tuple[bytes, list[AuditItem]]] | None:
+        """The helper's answers to ``values``, to come; None while it is not ready (or
+        has failed): the caller answers them itself."""
+        with self._lock:
+            executor, ready = self._executor, self._ready
+        if executor is None or ready is None or not ready.done():
+            return None
+        try:
+            if ready.result() is not True:
+                raise RuntimeError("the bulk helper did not open the store")
+            shared = executor.submit(_answer, viewer, list(values), kind)
+            self.shared += 1
+            return shared
+        except Exception as exc:  # a broken pool: carry on without it
+            log.warning("bulk look-up helper unavailable (%s); answering in one process", exc)
+            self.close()
+            return None
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor, self._ready = self._executor, None, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+
+def wanted(settings: Settings) -> bool:
+    """A helper only helps where there is a second core, and only a file or server database
+    can be opened by a second process."""
+    cores = len(_available_cores())
+    return settings.bulk_helper and cores >= 2 and ":memory:" not in settings.database_url
+
+
+def _available_cores() -> set[int]:
+    try:
+        return os.sched_getaffinity(0)
+    except AttributeError:  # not on Linux
+        return set(range(os.cpu_count() or 1))
