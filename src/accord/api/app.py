@@ -53,6 +53,7 @@ def create_app(
         await scheduler.stop()
         if node.bulk is not None:
             node.bulk.close()
+        node.close()
         if owned:
             node_store.close()
 

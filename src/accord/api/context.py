@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from fastapi import Request
+from sqlalchemy import Connection
 
 from accord.api.auth import Authenticator, Caller
 from accord.api.bulk import BulkHelper
@@ -27,6 +30,39 @@ class Node:
     lists: BenignLists | None = None
     bulk: BulkHelper | None = None  # started with the server where wanted
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    _held: tuple[int, Connection] | None = field(default=None, repr=False)
+
+    def lookup_connection(self) -> Connection:
+        """A connection for a single look-up. Those run inline on the event loop's thread,
+        one at a time: there the connection stays checked out between look-ups, which saves
+        a pool checkout and check-in (tens of microseconds, a tenth of a look-up). The
+        caller leaves it with no transaction open. Elsewhere, and on PostgreSQL (whose pool
+        checks a connection is still alive on checkout): a pooled one, to be closed."""
+        if self.store.engine.dialect.name != "sqlite":
+            return self.store.engine.connect()
+        thread = threading.get_ident()
+        held = self._held
+        if held is not None and held[0] == thread:
+            conn = held[1]
+            if not (conn.closed or conn.invalidated):
+                return conn
+        elif held is not None:  # another thread's (a test's second event loop, say)
+            return self.store.engine.connect()
+        conn = self.store.engine.connect()
+        self._held = (thread, conn)
+        weakref.finalize(self, conn.close)  # checked in even if close() is never called
+        return conn
+
+    @property
+    def held(self) -> Connection | None:
+        """The connection kept for single look-ups, if one is."""
+        return None if self._held is None else self._held[1]
+
+    def close(self) -> None:
+        """Check the held connection in (the server is stopping)."""
+        held, self._held = self._held, None
+        if held is not None:
+            held[1].close()
 
     def benign_check(self, caller: Caller) -> BenignCheck | None:
         """Warninglists and the caller organisation's allowlist, for a look-up."""

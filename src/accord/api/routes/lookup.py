@@ -52,9 +52,15 @@ def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
     _check_kind(kind)
     lookup = Lookup(node.store, caller.viewer, node.benign_check(caller), exclude=node.exclude())
     user_id = caller.user.id if caller.user else None
-    with node.store.engine.connect() as conn:
+    conn = node.lookup_connection()
+    try:
         answer = lookup.many([value], kind, conn)[0]
         node.store.audit.record(*lookup.audit_events([answer], user_id), on=conn)
+    finally:
+        if conn is not node.held:
+            conn.close()
+        elif conn.in_transaction():  # a failed look-up: nothing may stay open
+            conn.rollback()
     if answer.error is not None:
         raise Problem(422, answer.error, [{"pointer": "/value", "detail": answer.error}])
     return orjson.dumps(answer.as_json())
