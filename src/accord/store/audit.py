@@ -126,7 +126,10 @@ class AuditLog:
             cursor.execute("BEGIN IMMEDIATE")  # the write lock first: see engine.py
             cursor.execute(_LAST)
             rows = self._rows(cursor.fetchone(), events)
-            cursor.executemany(_INSERT_SQLITE, rows)
+            if len(rows) == 1:
+                cursor.execute(_INSERT_SQLITE, rows[0])
+            else:
+                cursor.executemany(_INSERT_SQLITE, rows)
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")

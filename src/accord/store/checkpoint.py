@@ -76,7 +76,8 @@ class WalCheckpointer:
         reader holds it: a checkpoint per commit would only add syncs). Waits first for a
         TRUNCATE checkpoint in progress, which needs the write lock this writer would take
         again at once. ``small``: the commit wrote a few pages (see SMALL_COMMITS_PER_LOOK)."""
-        self._idle.wait(YIELD_SECONDS)
+        if not self._idle.is_set():
+            self._idle.wait(YIELD_SECONDS)
         if small:
             self._small += 1
             if self._small % SMALL_COMMITS_PER_LOOK:
