@@ -152,3 +152,63 @@ def test_audit_verify_detects_tampering(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--db", f"sqlite:///{tmp_path / 'insert.db'}", "audit", "verify"])
     assert result.exit_code == 1 and "entry 10" in result.output
     inserted.close()
+
+
+def _descendants(pid: int) -> set[int]:
+    """Processes below ``pid`` (from /proc: Linux, as CI)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if stat.rpartition(")")[2].split()[0] != "Z":  # a zombie has exited
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.parametrize("stop", ["terminate", "kill"])
+def test_the_bulk_helper_does_not_outlive_its_server(tmp_path: Path, stop: str) -> None:
+    """Each server process spawns a helper for bulk look-ups (`accord.api.bulk`): stopped
+    with the server, and gone by itself if the server is killed outright."""
+    url = f"sqlite:///{tmp_path / 'helper.db'}"
+    assert runner.invoke(app, ["--db", url, "init"]).exit_code == 0
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "accord.cli.main", "--db", url, "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _descendants(process.pid):  # the helper, spawned at start-up
+            assert time.monotonic() < deadline, "no helper process was started"
+            time.sleep(0.1)
+        helpers = _descendants(process.pid)
+        getattr(process, stop)()
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while _alive(helpers):
+            assert time.monotonic() < deadline, f"left running: {_alive(helpers)}"
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -59,10 +61,21 @@ _store: Store | None = None
 _lists: BenignLists | None = None
 
 
-def _open(database_url: str, warninglists: bool, ignore: frozenset[str]) -> None:
+def _open(server: int, database_url: str, warninglists: bool, ignore: frozenset[str]) -> None:
     global _store, _lists
+    # Ctrl+C in a terminal reaches the whole process group: the server stops the helper.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A server killed outright cannot stop it: it stops itself when its server is gone
+    # (which may be before it got here).
+    threading.Thread(target=_watch, args=(server,), name="accord-bulk-watch", daemon=True).start()
     _store = Store.open(database_url)
     _lists = BenignLists.load(_store, ignore) if warninglists else None
+
+
+def _watch(server: int) -> None:
+    while os.getppid() == server:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _ready() -> bool:
@@ -105,7 +118,12 @@ class BulkHelper:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_open,
-            initargs=(settings.database_url, settings.warninglists, settings.warninglists_ignore),
+            initargs=(
+                os.getpid(),
+                settings.database_url,
+                settings.warninglists,
+                settings.warninglists_ignore,
+            ),
         )
         with self._lock:
             self._executor = executor
@@ -141,7 +159,9 @@ class BulkHelper:
         with self._lock:
             executor, self._executor, self._ready = self._executor, None, None
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            # Waits for a half being answered, if any (a fraction of a second): without the
+            # wait, a server stopping right after would leave the helper running.
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def wanted(settings: Settings) -> bool:
