@@ -39,6 +39,7 @@ from accord.model.observables import Observable, detect
 DEFAULT_CACHE_DIR: Final = Path("var/cache")
 HIT_CACHE: Final = 100_000  # keys whose hits are remembered (popular parents recur)
 _ADDRESS_CHARS: Final = frozenset("0123456789abcdef.:/")
+_LOWER_GROUPS: Final = IP | DOMAIN
 
 
 def default_cache_dir() -> Path:
@@ -329,13 +330,13 @@ class WarningLists:
             substrings = matchers[group]
             if substrings is not None:
                 few = substrings.few
+                # Addresses and domain names are lower-case in their canonical form already.
+                text = value if group & _LOWER_GROUPS else value.lower()
                 if few is not None:
-                    text = value.lower()
                     for list_index, entry in few:
                         if entry in text:
                             hits.append(hit(list_index, entry))
                 else:
-                    text = value.lower()
                     maybe_dotted = substrings.maybe_dotted
                     if maybe_dotted is None or maybe_dotted(text) is not None:
                         for list_index, entry in substrings.find(text):
