@@ -404,3 +404,33 @@ def test_warninglists_and_allowlists_in_lookups(api) -> None:  # type: ignore[no
         and water["score"] < police["score"]
     )
     assert not any(hit["source"] == "allowlist" for hit in police["lists"])
+
+
+def test_lookup_correlations_leave_out_warninglisted_values(api) -> None:  # type: ignore[no-untyped-def]
+    """Two indicators share a public resolver and a plain address: a look-up lists their
+    correlation through the plain address only (`BenignLists.warninglisted`, remembered per
+    node), and the same again when asked a second time; an organisation's allowlist takes
+    out the other one for that organisation alone."""
+    cert = api.client("analyst@cert.example")
+
+    def pair(number: int) -> dict[str, Any]:
+        return _common(
+            "indicator",
+            f"indicator--1d2e3f40-0000-4000-8000-0000000001{number:02d}",
+            pattern=f"[ipv4-addr:value = '8.8.8.8'] OR [ipv4-addr:value = '11.2.3.4'] "
+            f"OR [domain-name:value = 'own{number}.example.org']",
+            pattern_type="stix",
+            valid_from=CREATED,
+            confidence=80,
+            object_marking_refs=[Tlp.GREEN.marking_id],
+        )
+
+    cert.ingest([pair(1), pair(2)])
+    for _ in range(2):  # the second time from the node's memory of the answer
+        answer = cert.lookup("own1.example.org")
+        through = {c["value"] for c in answer["correlations"]}
+        assert through == {"11.2.3.4"}, answer["correlations"]
+    api.store.allowlists.add(api.community.cert.id, "11.2.3.4")
+    assert cert.lookup("own1.example.org")["correlations"] == []
+    police = api.client("investigator@police.example").lookup("own1.example.org")
+    assert {c["value"] for c in police["correlations"]} == {"11.2.3.4"}

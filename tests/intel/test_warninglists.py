@@ -170,3 +170,20 @@ def test_addresses_at_range_and_slash16_edges(tmp_path: Path) -> None:
         assert found == expected, address
         in_url = {hit.matched for hit in lists.check_value(f"http://{address}/x")}
         assert in_url == expected, address
+
+
+def test_values_that_do_not_correlate(lists: WarningLists) -> None:
+    """`BenignLists.warninglisted`: a value itself on a list this node uses; not one whose
+    parent domain alone is listed, nor one on a list the node leaves out; and the same
+    answer again from its memory."""
+    from accord.intel.lists import BenignLists
+
+    node = BenignLists(None, lists)  # type: ignore[arg-type]  # no allowlist is read here
+    assert node.warninglisted("8.8.8.8")
+    assert not node.warninglisted("11.2.3.4")
+    assert not node.warninglisted("not a value")
+    parent_only = "some-customer.dyndns.org"
+    assert names(lists, parent_only) and not node.warninglisted(parent_only)
+    assert node.warninglisted("8.8.8.8")  # remembered
+    without = BenignLists(None, lists, frozenset(names(lists, "8.8.8.8")))  # type: ignore[arg-type]
+    assert not without.warninglisted("8.8.8.8")
