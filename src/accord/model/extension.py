@@ -30,7 +30,8 @@ ACCORD_EXTENSION_ID = "extension-definition--96e0a503-ffe6-4099-aef7-5854883752b
 ACCORD_IDENTITY_ID = "identity--0e3c0b7e-6f43-4b59-9a3e-accd00000001"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class NamedRecipients:
     """Recipients as an object names them, before the node resolves the names."""
 

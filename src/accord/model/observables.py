@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class IndexedObservable:
     """An observable found in a STIX object, with where it was found."""
 

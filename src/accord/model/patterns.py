@@ -35,7 +35,8 @@ class PatternError(ValueError):
     """A pattern the STIX 2.1 grammar rejects; the message is the parser's."""
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class PatternObservables:
     """What a pattern can be looked up by."""
 

@@ -69,7 +69,8 @@ class Viewer:
         return frozenset(found)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class Recipients:
     """Who besides the creator may see an AMBER or RED object."""
 

@@ -72,7 +72,8 @@ def pattern_path(path: str) -> str:
     return ".".join(out)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class Component:
     """One value at one STIX object path."""
 
@@ -223,7 +224,8 @@ def _complete(sco: dict[str, Any], builder: _Builder) -> None:
         sco.setdefault("is_multipart", False)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for speed: see accord.model.observable_types.Observable.
+@dataclass(slots=True, unsafe_hash=True)
 class Envelope:
     """What every object made from one MISP attribute or object carries."""
 
