@@ -35,7 +35,7 @@ import weakref
 
 from sqlalchemy import Engine
 
-BACKSTOP_PAGES = 65_536  # wal_autocheckpoint on the store's connections (1 GiB of 16 KiB pages)
+BACKSTOP_BYTES = 1 << 30  # wal_autocheckpoint on the store's connections, in bytes of log
 WAKE_BYTES = 4 << 20  # checkpoint once the log holds this much
 # The size a log file is cut back to when a writer starts it over after a complete checkpoint
 # (``journal_size_limit``, set on the store's connections: the writers). SQLite otherwise

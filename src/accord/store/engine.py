@@ -14,6 +14,13 @@ from sqlalchemy.engine import make_url
 from accord.store import checkpoint
 
 DEFAULT_URL = "sqlite:///var/accord.db"
+# SQLite's page size for new stores. Every look-up commits its audit entry, which dirties one
+# page of the audit table and one of each of its two indexes: with 4 KiB pages that commit
+# writes 12 KiB to the log instead of 48 KiB (measured: 37 against 82 microseconds per
+# audited commit; a look-up's median over HTTP 3-4% lower on the 1,000,000-indicator
+# benchmark). Large objects (ATT&CK's) spill into more overflow pages: storing ATT&CK
+# Enterprise takes about 6% longer than with 16 KiB pages, which stores made before keep.
+PAGE_SIZE = 4096
 
 
 def open_engine(url: str) -> Engine:
@@ -69,9 +76,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     assert isinstance(dbapi_connection, sqlite3.Connection)
     dbapi_connection.isolation_level = None  # BEGIN is issued by the "begin" listener
     cursor = dbapi_connection.cursor()
-    # Objects are kilobytes of JSON: larger pages mean fewer overflow pages to write. Takes
-    # effect only when the database file is created.
-    cursor.execute("PRAGMA page_size=16384")
+    # Takes effect only when the database file is created (older stores keep their 16 KiB).
+    cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
     # WAL lets readers go on while one writer writes; NORMAL is durable at each checkpoint.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -83,7 +89,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA mmap_size=1073741824")
     # Checkpoints run on a background thread (accord.store.checkpoint); a commit checkpoints
     # only when the log has grown far beyond what that thread keeps it at.
-    cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint.BACKSTOP_PAGES}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint.BACKSTOP_BYTES // PAGE_SIZE}")
     # After a complete checkpoint, the next writer cuts the log file back to this size, so
     # that the file's size tells the checkpointer how much the log holds.
     cursor.execute(f"PRAGMA journal_size_limit={checkpoint.KEEP_BYTES}")
