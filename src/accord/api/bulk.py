@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
 import orjson
+from sqlalchemy.engine import make_url
 
 from accord.intel.lists import BenignLists
 from accord.intel.lookup import Answer, Lookup, audit_item
@@ -167,8 +168,9 @@ class BulkHelper:
 def wanted(settings: Settings) -> bool:
     """A helper only helps where there is a second core, and only a file or server database
     can be opened by a second process."""
-    cores = len(_available_cores())
-    return settings.bulk_helper and cores >= 2 and ":memory:" not in settings.database_url
+    url = make_url(settings.database_url)
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    return settings.bulk_helper and len(_available_cores()) >= 2 and not in_memory
 
 
 def _available_cores() -> set[int]:
