@@ -168,9 +168,10 @@ class BulkHelper:
 def wanted(settings: Settings) -> bool:
     """A helper only helps where there is a second core, and only a file or server database
     can be opened by a second process."""
+    if not settings.bulk_helper or len(_available_cores()) < 2:
+        return False
     url = make_url(settings.database_url)
-    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-    return settings.bulk_helper and len(_available_cores()) >= 2 and not in_memory
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 
 
 def _available_cores() -> set[int]:
