@@ -26,7 +26,7 @@ import orjson
 from sqlalchemy.engine import make_url
 
 from accord.intel.lists import BenignLists
-from accord.intel.lookup import Answer, Lookup, audit_item
+from accord.intel.lookup import Answer, AuditItem, Lookup, audit_item
 from accord.model.visibility import Viewer
 from accord.settings import Settings
 from accord.store.node import Store
@@ -37,14 +37,14 @@ values one way, a few hundred kilobytes of answers the other) costs more than it
 
 WAIT_SECONDS = 120.0  # for the helper's half, before answering it here instead
 
-AuditItem = tuple[str, str, list[str]]  # `accord.intel.lookup.audit_item`
-
 log = logging.getLogger(__name__)
 
 
-def answers_json(answers: Sequence[Answer]) -> bytes:
-    """The answers as a JSON array."""
-    return orjson.dumps([answer.as_json() for answer in answers])
+def encoded(answers: Sequence[Answer]) -> tuple[bytes, list[AuditItem]]:
+    """The answers as a JSON array, and what the look-up's audit entry keeps of each."""
+    return orjson.dumps([answer.as_json() for answer in answers]), [
+        audit_item(answer) for answer in answers
+    ]
 
 
 def join_arrays(first: bytes, second: bytes) -> bytes:
@@ -95,8 +95,7 @@ def _answer(viewer: Viewer, values: list[str], kind: str | None) -> tuple[bytes,
         exclude=lists.warninglisted if lists is not None else None,
     )
     with collector_paused():
-        answers = lookup.many(values, kind)
-        return answers_json(answers), [audit_item(answer) for answer in answers]
+        return encoded(lookup.many(values, kind))
 
 
 # -- in the server -------------------------------------------------------------------------

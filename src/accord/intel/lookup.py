@@ -161,7 +161,11 @@ class Answer:
         return [reason.id for reason in self.reasons]
 
 
-def audit_item(answer: Answer) -> tuple[str, str, list[str]]:
+AuditItem = tuple[str, str, list[str]]
+"""What a bulk look-up's audit entry keeps of one answer (`audit_item`)."""
+
+
+def audit_item(answer: Answer) -> AuditItem:
     """What a bulk look-up's audit entry keeps of one answer: the value (or the query as
     given), the verdict, the objects that answered."""
     return (answer.value or answer.query, answer.verdict, answer.answered_by)
@@ -291,9 +295,7 @@ class Lookup:
             for answer in answers
         ]
 
-    def audit_event_bulk(
-        self, items: Sequence[tuple[str, str, list[str]]], user_id: str | None
-    ) -> Event:
+    def audit_event_bulk(self, items: Sequence[AuditItem], user_id: str | None) -> Event:
         """One audit entry for a bulk look-up that still names, per value in order, the
         value looked up, its verdict and the objects that answered (``items``, from
         `audit_item`; an entry per value would cost ten thousand chained hashes and rows for

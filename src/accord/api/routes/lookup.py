@@ -28,7 +28,7 @@ from accord.api.context import Node, caller_or_anonymous, node_of
 from accord.api.problems import Problem
 from accord.api.routes.objects import ERRORS
 from accord.api.schemas import BulkAnswer, BulkLookup, LookupAnswer
-from accord.intel.lookup import Lookup, audit_item
+from accord.intel.lookup import Lookup
 from accord.model.observables import KINDS
 from accord.store.collector import collector_paused
 
@@ -77,16 +77,14 @@ def _many(node: Node, caller: Caller, values: list[str], kind: str | None) -> by
         shared = None
         if helper is not None and len(values) >= bulk.SPLIT_FROM:
             shared = helper.submit(caller.viewer, values[:half], kind)
-        own = lookup.many(values[half:] if shared is not None else values, kind)
-        answers, items = bulk.answers_json(own), [audit_item(answer) for answer in own]
-        del own
+        own = values[half:] if shared is not None else values
+        answers, items = bulk.encoded(lookup.many(own, kind))
         if shared is not None:
             try:
                 first, first_items = shared.result(timeout=bulk.WAIT_SECONDS)
             except Exception as exc:  # the helper failed: this thread answers its half too
                 bulk.log.warning("bulk look-up helper failed (%s); answering here", exc)
-                mine = lookup.many(values[:half], kind)
-                first, first_items = bulk.answers_json(mine), [audit_item(a) for a in mine]
+                first, first_items = bulk.encoded(lookup.many(values[:half], kind))
             answers, items = bulk.join_arrays(first, answers), first_items + items
         user_id = caller.user.id if caller.user else None
         node.store.audit.append(lookup.audit_event_bulk(items, user_id))
