@@ -22,8 +22,9 @@ from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
 from accord.store.audit import Event
 from accord.store.correlated import Correlation, Exclude, correlated_with, excluding
+from accord.store.hints import GRAPH_ROLES
 from accord.store.node import Store
-from accord.store.records import StoredObject, ValueMatch
+from accord.store.records import CORRELATED, REFERENCED, SIGHTED, StoredObject, ValueMatch
 from accord.store.sightings import SightingTotals, sighting_totals
 
 Verdict = Literal["malicious", "suspicious", "benign", "unknown"]
@@ -198,6 +199,11 @@ def _attack_id(obj: dict[str, Any]) -> str | None:
     return None
 
 
+# Up to this many values, the search also says which of the graph's three queries could find
+# anything (accord.store.hints), and the others are skipped: for one value that saves more
+# than the search costs. A bulk look-up runs each query once for all its values anyway, and
+# among thousands of answers some need each.
+HINTS_UP_TO = 16
 CORRELATION_LIMIT = 20  # correlated objects listed per answer (the API lists them all)
 
 # A value on a shared host can be known to thousands of objects; an answer lists the
@@ -263,11 +269,19 @@ class Lookup:
             answers.append(Answer(text, observable.kind, observable.value))
             parsed.append((position, observable))
         # One connection for the whole look-up: a checkout per query costs more than a query.
-        found = self.store.index.search_many(self.viewer, [o for _, o in parsed], conn)
+        # A few values: the search says which of the graph's queries could find anything.
+        hints = len(parsed) <= HINTS_UP_TO
+        found = self.store.index.search_many(
+            self.viewer, [o for _, o in parsed], conn, context=hints
+        )
         totals = [_distinct(matches) for matches in found]
         found = [strongest(matches) for matches in found]
         matched = {m.obj.id: m.obj.seq for matches in found for m in matches}
-        graph = self._graph(matched, conn)
+        wanted = 0
+        for matches in found:
+            for match in matches:
+                wanted |= match.context
+        graph = self._graph(matched, conn, wanted)
         now = self.now()
         evidence = _EvidenceCache(graph, now)
         benign_check = self.benign_check
@@ -315,14 +329,17 @@ class Lookup:
 
     # -- the graph one hop away --------------------------------------------------------------
 
-    def _graph(self, matched: dict[str, int], conn: Connection) -> Graph:
-        """``matched``: the id and sequence number of every object version that answered."""
+    def _graph(self, matched: dict[str, int], conn: Connection, wanted: int) -> Graph:
+        """``matched``: the id and sequence number of every object version that answered;
+        ``wanted``: the `ValueMatch.context` bits of any of them (the queries to run)."""
         graph = Graph()
         if not matched:
             return graph
         ids = sorted(matched)
-        references = self.store.objects.referencing(
-            self.viewer, ids, ("source", "target", "sighting_of", "member"), connection=conn
+        references = (
+            self.store.objects.referencing(self.viewer, ids, GRAPH_ROLES, connection=conn)
+            if wanted & REFERENCED
+            else []
         )
         others: set[str] = set()
         for reference in references:
@@ -344,7 +361,10 @@ class Lookup:
             for stored in self.store.objects.get_many(self.viewer, sorted(others), conn):
                 graph.objects[stored.id] = stored
         # Issue 6: sighting aggregates (anonymous ones included) and stored correlations.
-        graph.totals = sighting_totals(conn, self.viewer, ids)
+        if wanted & SIGHTED:
+            graph.totals = sighting_totals(conn, self.viewer, ids)
+        if not wanted & CORRELATED:
+            return graph
         exclude = self.exclude
         # The matches were read through the rule by the search: correlated_with checks the
         # other ends only.

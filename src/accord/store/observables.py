@@ -19,9 +19,10 @@ from accord.model.observables import (
     parent_domains,
 )
 from accord.model.visibility import Viewer
+from accord.store.hints import context_column
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_tuple
 from accord.store.prepared import Prepared, encode_list
-from accord.store.records import StoredObject, ValueMatch
+from accord.store.records import UNKNOWN, StoredObject, ValueMatch
 from accord.store.schema import net_prefixes, objects, observables
 from accord.store.visibility import cached_viewer_params, latest, visible_rule
 
@@ -85,8 +86,13 @@ class ObservableIndex:
         viewer: Viewer,
         searched: Sequence[Observable],
         connection: Connection | None = None,
+        context: bool = False,
     ) -> list[list[ValueMatch]]:
-        """For each observable, in order, the visible objects that know it."""
+        """For each observable, in order, the visible objects that know it. ``context``:
+        also say what else about each the viewer may see (`ValueMatch.context`, from
+        `accord.store.hints`), which costs a few index probes per matched row; without it
+        every match says `UNKNOWN`."""
+        statement = _SEARCH_WITH_CONTEXT if context else _SEARCH
         with _reading(self.engine, connection) as conn:
             dialect = conn.dialect.name
             prefixes = _prefixes(conn)
@@ -101,9 +107,9 @@ class ObservableIndex:
             if not (values or hosts):
                 rows = []
             elif dialect == "postgresql":
-                rows = _with_generic_plans(conn, params)
+                rows = _with_generic_plans(conn, statement, params)
             else:
-                rows = _SEARCH.rows(conn, params)
+                rows = statement.rows(conn, params)
         by_value: dict[str, list[tuple[Any, ...]]] = {}
         by_host: dict[str, list[tuple[Any, ...]]] = {}
         for row in rows:
@@ -139,14 +145,26 @@ class ObservableIndex:
                 obj = stored.get(row[0])
                 if obj is None:
                     obj = stored[row[0]] = stored_from_tuple(row)
-                matches.append(ValueMatch(relation, row[10], row[11], row[13], bool(row[14]), obj))
+                matches.append(
+                    ValueMatch(
+                        relation,
+                        row[10],
+                        row[11],
+                        row[13],
+                        bool(row[14]),
+                        obj,
+                        row[16] if context else UNKNOWN,
+                    )
+                )
             if len(matches) > 1:
                 matches.sort(key=_by_seq)
             answers.append(matches)
         return answers
 
 
-def _with_generic_plans(conn: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def _with_generic_plans(
+    conn: Connection, statement: Prepared, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
     """The search on PostgreSQL, with generic plans for the rest of the look-up's transaction.
 
     psycopg prepares a statement run five times; PostgreSQL then still plans each execution
@@ -157,7 +175,7 @@ def _with_generic_plans(conn: Connection, params: dict[str, Any]) -> list[tuple[
     driver = conn.connection.driver_connection
     assert driver is not None
     driver.execute("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
-    return _SEARCH.rows(conn, params)
+    return statement.rows(conn, params)
 
 
 def _by_seq(match: ValueMatch) -> int:
@@ -185,9 +203,10 @@ def _prefixes(conn: Connection) -> dict[str, list[int]]:
     return found
 
 
-def _search_statement(dialect: str) -> Any:
+def _search_statement(dialect: str, context: bool = False) -> Any:
     """Index rows whose value is one of ``:values`` or whose host is one of ``:hosts``,
-    joined to their latest visible object; one statement, two list parameters."""
+    joined to their latest visible object; one statement, two list parameters. With
+    ``context``, each row ends with the object's hint bits (`accord.store.hints`)."""
     if dialect == "postgresql":
         source = "unnest(string_to_array(:{name}, E'\\x1f')) AS wanted(value)"
     else:
@@ -195,6 +214,7 @@ def _search_statement(dialect: str) -> Any:
 
     def part(column: str, param: str) -> Any:
         match_on = observables.c.value if column == "value" else observables.c.host
+        hints = [context_column(objects)] if context else []
         return (
             select(
                 *OBJECT_COLUMNS,
@@ -204,6 +224,7 @@ def _search_statement(dialect: str) -> Any:
                 observables.c.path,
                 observables.c.simple,
                 literal(column, String()).label("matched_by"),
+                *hints,
             )
             .select_from(text(source.format(name=param)))
             .join(observables, match_on == text("wanted.value"))
@@ -216,3 +237,4 @@ def _search_statement(dialect: str) -> Any:
 
 
 _SEARCH = Prepared(_search_statement)
+_SEARCH_WITH_CONTEXT = Prepared(lambda dialect: _search_statement(dialect, context=True))

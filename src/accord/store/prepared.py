@@ -67,6 +67,23 @@ def encode_list(dialect: str, values: Sequence[str]) -> str:
     return orjson.dumps(list(values)).decode()
 
 
+def numbered(sql: str, names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with SQLite's ``?NNN`` placeholders for its ``?`` ones (``names``: the
+    parameter of each, in order), so that a parameter used in several places is bound once:
+    the visibility rule names the viewer's principals once per table it guards, and a look-up
+    statement guards several. Returns the SQL and the parameter names by number."""
+    parts = sql.split("?")
+    if len(parts) != len(names) + 1:  # a "?" that is not a placeholder: leave it alone
+        return sql, names
+    number: dict[str, int] = {}
+    for name in names:
+        number.setdefault(name, len(number) + 1)
+    text = parts[0] + "".join(
+        f"?{number[name]}{rest}" for name, rest in zip(names, parts[1:], strict=True)
+    )
+    return text, tuple(number)
+
+
 class Prepared:
     """One SELECT, compiled per database on first use."""
 
@@ -80,8 +97,11 @@ class Prepared:
         found = self._compiled.get(name)
         if found is None:
             compiled = self._build(name).compile(dialect=conn.dialect)
+            sql = compiled.string
             positions = tuple(compiled.positiontup) if compiled.positiontup else None
-            found = (compiled.string, positions, dict(compiled.params))
+            if positions is not None and name == "sqlite":
+                sql, positions = numbered(sql, positions)
+            found = (sql, positions, dict(compiled.params))
             with self._lock:
                 self._compiled[name] = found
         return found

@@ -64,6 +64,14 @@ class Reference:
     obj: StoredObject
 
 
+# Bits of `ValueMatch.context`: what else about the matched object the viewer may see, as
+# the search found it (accord.store.hints).
+REFERENCED = 1  # a latest visible object names it (relationship, sighting, report)
+SIGHTED = 2  # a latest sighting of it that the viewer may count
+CORRELATED = 4  # a stored correlation whose other end is latest and visible
+UNKNOWN = REFERENCED | SIGHTED | CORRELATED  # not asked: a reader must look for each
+
+
 # Not frozen, for speed: see accord.model.observable_types.Observable.
 @dataclass(slots=True, unsafe_hash=True)
 class ValueMatch:
@@ -75,3 +83,4 @@ class ValueMatch:
     path: str
     simple: bool
     obj: StoredObject
+    context: int = UNKNOWN

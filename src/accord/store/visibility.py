@@ -9,7 +9,17 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Table, and_, bindparam, exists, or_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -34,10 +44,17 @@ def _rule(
         .where(object_audience.c.seq == objects.c.seq)
         .where(is_principal(object_audience.c.principal))
     )
+    # The levels as SQL constants, not parameters: a look-up statement applies the rule to
+    # several tables, and binding the same three numbers again for each costs more than
+    # the index probes it guards.
+    clear, green, amber = (literal_column(str(int(level)), Integer) for level in _LEVELS)
     return or_(
-        tlp == int(Tlp.CLEAR),
-        and_(member, or_(tlp <= int(Tlp.GREEN), and_(tlp >= int(Tlp.AMBER), audience_match))),
+        tlp == clear,
+        and_(member, or_(tlp <= green, and_(tlp >= amber, audience_match))),
     )
+
+
+_LEVELS = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER)
 
 
 def visible_to(viewer: Viewer, objects: Table) -> ColumnElement[bool]:

@@ -1,0 +1,84 @@
+"""What else the viewer may see about a matched object, asked in the search that matched it.
+
+A look-up answers an indicator with what refers to it: relationships and reports
+(`ObjectStore.referencing`), sighting totals (`sighting_totals`) and correlations
+(`correlated_with`), three more queries. Most indicators have none of these (a blocklist
+entry, a feed's address), and each of the three costs about as much as the search itself.
+So a search for a single look-up adds one column per kind, a correlated ``EXISTS`` over the
+same index the full query reads, and the look-up runs only the queries a hint asks for.
+
+Each hint checks a subset of its full query's conditions, the visibility rule included:
+a hint that is false means that query would return nothing, so skipping it changes no
+answer. Rows the viewer may not see do not set a hint, so a look-up runs the same queries
+whether or not hidden objects refer to what it matched.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Table, case, exists, literal_column, or_
+
+from accord.store.records import CORRELATED, REFERENCED, SIGHTED
+from accord.store.schema import correlations, object_refs, objects, sighting_facts
+from accord.store.visibility import latest, visible_rule
+
+# The roles in which a look-up follows references to a matched object: relationships from and
+# to it, sightings of it, reports that contain it.
+GRAPH_ROLES = ("source", "target", "sighting_of", "member")
+
+
+def _referenced(matched: Table) -> ColumnElement[bool]:
+    referrer = cast(Table, objects.alias("referrer"))
+    return (
+        exists()
+        .select_from(object_refs.join(referrer, referrer.c.seq == object_refs.c.seq))
+        .where(object_refs.c.ref == matched.c.id)
+        # Constants, not a parameter list: the statement is compiled once (store.prepared).
+        .where(object_refs.c.role.in_([literal_column(f"'{role}'") for role in GRAPH_ROLES]))
+        .where(latest(referrer))
+        .where(visible_rule(referrer))
+    )
+
+
+def _sighted(matched: Table) -> ColumnElement[bool]:
+    sighting = cast(Table, objects.alias("sighting"))
+    countable = or_(visible_rule(sighting), sighting_facts.c.anonymous == True)  # noqa: E712
+    return (
+        exists()
+        .select_from(sighting_facts.join(sighting, sighting.c.seq == sighting_facts.c.seq))
+        .where(sighting_facts.c.sighting_of == matched.c.id)
+        .where(latest(sighting))
+        .where(countable)
+    )
+
+
+def _correlated(matched: Table) -> ColumnElement[bool]:
+    def side(mine: Any, theirs: Any) -> ColumnElement[bool]:
+        other = cast(Table, objects.alias("correlated"))
+        return (
+            exists()
+            .select_from(correlations.join(other, other.c.seq == theirs))
+            .where(mine == matched.c.seq)
+            .where(latest(other))
+            .where(visible_rule(other))
+        )
+
+    return or_(
+        side(correlations.c.seq, correlations.c.other_seq),
+        side(correlations.c.other_seq, correlations.c.seq),
+    )
+
+
+def context_column(matched: Table) -> ColumnElement[Any]:
+    """The hint bits for the object version ``matched`` (the outer query's objects table),
+    under the same viewer parameters as `visible_rule`."""
+    bits = [
+        case((hint, literal_column(str(bit))), else_=literal_column("0"))
+        for hint, bit in (
+            (_referenced(matched), REFERENCED),
+            (_sighted(matched), SIGHTED),
+            (_correlated(matched), CORRELATED),
+        )
+    ]
+    return (bits[0] + bits[1] + bits[2]).label("context")
