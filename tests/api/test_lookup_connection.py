@@ -1,4 +1,4 @@
-"""Single look-ups on SQLite keep one connection checked out on the event loop's thread
+"""Single look-ups keep one connection checked out on the event loop's thread
 (`Node.lookup_connection`): it must never be left holding a transaction, or the log could
 not be checkpointed and later look-ups would read an old snapshot."""
 
@@ -74,4 +74,40 @@ def test_the_held_connection_holds_no_transaction_between_look_ups(tmp_path: Pat
             busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         assert busy == 0
     assert held.closed  # checked in when the server stopped
+    store.close()
+
+
+def test_postgresql_look_ups_survive_a_lost_connection(pg_schema_url: str) -> None:
+    """On PostgreSQL the held connection runs in autocommit with generic plans; if the
+    server drops it (a restart), the next look-up is answered on a new one, and the
+    session setting never reaches the pool."""
+    store = Store.open(pg_schema_url)
+    store.init()
+    community = make_community(store)
+    key = store.directory.new_key(community.analyst.email)
+    Ingester(store, community.analyst).ingest_objects(
+        [_indicator("kept.example.org")], "2.1", "t", IngestOptions(tlp=Tlp.GREEN)
+    )
+    app = create_app(Settings(database_url=pg_schema_url, rate_burst=100_000), store=store)
+    with TestClient(app) as http:
+        client = Client("http://testserver", key, http=http)
+        assert client.lookup("kept.example.org")["verdict"] != "unknown"
+        node = app.state.node
+        held = node.held
+        assert held is not None and not held.in_transaction()
+        driver = held.connection.driver_connection
+        assert driver.execute("SHOW plan_cache_mode").fetchone()[0] == "force_generic_plan"
+        with store.engine.connect() as other:  # a pooled connection keeps the default
+            assert other.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({driver.info.backend_pid})")
+            other.commit()
+        before = len(store.audit.entries(action="lookup"))
+        answer = client.lookup("kept.example.org")
+        assert answer["verdict"] != "unknown"
+        assert node.held is not held and held.closed
+        # Answered once, audited once, on the new connection.
+        assert len(store.audit.entries(action="lookup")) == before + 1
+        assert store.audit.verify()[1] == []
+    with store.engine.connect() as other:
+        assert other.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
     store.close()

@@ -18,6 +18,7 @@ from accord.model.tlp import Tlp
 from accord.settings import Settings
 from accord.store.audit import Event
 from accord.store.correlated import Exclude
+from accord.store.engine import connection_lost, lookup_connection, release_lookup_connection
 from accord.store.node import Store
 from accord.store.records import StoredObject
 
@@ -34,24 +35,28 @@ class Node:
 
     def lookup_connection(self) -> Connection:
         """A connection for a single look-up. Those run inline on the event loop's thread,
-        one at a time: there the connection stays checked out between look-ups, which saves
-        a pool checkout and check-in (tens of microseconds, a tenth of a look-up). The
-        caller leaves it with no transaction open. Elsewhere, and on PostgreSQL (whose pool
-        checks a connection is still alive on checkout): a pooled one, to be closed."""
-        if self.store.engine.dialect.name != "sqlite":
-            return self.store.engine.connect()
+        one at a time: there one connection stays checked out between look-ups
+        (`accord.store.engine.lookup_connection`), which saves a pool checkout and check-in
+        each time, and on PostgreSQL the liveness ping, the transaction's BEGIN and COMMIT
+        and a setting per search: a third of a look-up there. The caller leaves it with no
+        transaction open. From another thread: a pooled one, to be closed."""
         thread = threading.get_ident()
         held = self._held
         if held is not None and held[0] == thread:
-            conn = held[1]
-            if not (conn.closed or conn.invalidated):
-                return conn
+            if not connection_lost(held[1]):
+                return held[1]
+            self.close()  # the database restarted, say: start over with a new one
         elif held is not None:  # another thread's (a test's second event loop, say)
             return self.store.engine.connect()
-        conn = self.store.engine.connect()
+        conn = lookup_connection(self.store.engine)
         self._held = (thread, conn)
-        weakref.finalize(self, conn.close)  # checked in even if close() is never called
+        weakref.finalize(self, release_lookup_connection, conn)  # even without close()
         return conn
+
+    def lookup_connection_lost(self, conn: Connection) -> bool:
+        """After a failed look-up: whether it failed because ``conn``, the held connection,
+        is gone (a new one will be taken: the look-up may be tried once more)."""
+        return self._held is not None and conn is self._held[1] and connection_lost(conn)
 
     @property
     def held(self) -> Connection | None:
@@ -59,10 +64,10 @@ class Node:
         return None if self._held is None else self._held[1]
 
     def close(self) -> None:
-        """Check the held connection in (the server is stopping)."""
+        """Give the held connection back (the server is stopping)."""
         held, self._held = self._held, None
         if held is not None:
-            held[1].close()
+            release_lookup_connection(held[1])
 
     def benign_check(self, caller: Caller) -> BenignCheck | None:
         """Warninglists and the caller organisation's allowlist, for a look-up."""

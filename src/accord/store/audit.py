@@ -144,18 +144,34 @@ class AuditLog:
         The commit waits for the WAL flush like every other: the audit log is evidence, and
         a look-up that answered must stay recorded if the database server crashes after it
         (synchronous_commit off for this transaction was measured and declined)."""
+        if driver.autocommit:  # a look-up connection (engine.lookup_connection)
+            # Pipelined (psycopg's pipeline mode): BEGIN, the lock and the newest hash go in
+            # one round trip, the inserts and COMMIT in a second. Plain statements, not
+            # psycopg's transaction(), which waits for each step (measured: 0.39 against
+            # 0.67 ms an entry).
+            try:
+                with driver.pipeline(), driver.cursor() as cursor:
+                    cursor.execute("BEGIN")
+                    self._chain_postgres(cursor, events)
+                    cursor.execute("COMMIT")
+            except BaseException:
+                if not driver.broken:
+                    driver.execute("ROLLBACK")
+                raise
+            return
         try:
-            # Pipelined (psycopg's pipeline mode): the lock and the newest hash go in one
-            # round trip, the inserts and the commit in a second, instead of one each.
             with driver.pipeline(), driver.cursor() as cursor:
-                cursor.execute(_LOCK_PG)
-                cursor.execute(_LAST)
-                for row in self._rows(cursor.fetchone(), events):
-                    cursor.execute(_INSERT_PG, row)
+                self._chain_postgres(cursor, events)
                 driver.commit()
         except BaseException:
             driver.rollback()
             raise
+
+    def _chain_postgres(self, cursor: Any, events: tuple[Event, ...]) -> None:
+        cursor.execute(_LOCK_PG)  # held to the end of the transaction
+        cursor.execute(_LAST)
+        for row in self._rows(cursor.fetchone(), events):
+            cursor.execute(_INSERT_PG, row)
 
     def _append(self, conn: Connection, events: tuple[Event, ...]) -> None:
         if not events:

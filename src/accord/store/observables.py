@@ -19,6 +19,7 @@ from accord.model.observables import (
     parent_domains,
 )
 from accord.model.visibility import Viewer
+from accord.store.engine import GENERIC_PLANS
 from accord.store.hints import context_column
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_tuple
 from accord.store.prepared import Prepared, encode_list
@@ -172,9 +173,10 @@ def _with_generic_plans(
     visibility rule) costs ten times their execution. Their generic plans are good for one
     value and for ten thousand (list parameters, index probes). ``set_config(..., true)`` is
     ``SET LOCAL``: it ends with the transaction."""
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    driver.execute("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
+    if not conn.info.get(GENERIC_PLANS):  # a look-up connection plans so already
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
     return statement.rows(conn, params)
 
 

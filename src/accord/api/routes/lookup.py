@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
@@ -28,9 +29,10 @@ from accord.api.context import Node, caller_or_anonymous, node_of
 from accord.api.problems import Problem
 from accord.api.routes.objects import ERRORS
 from accord.api.schemas import BulkAnswer, BulkLookup, LookupAnswer
-from accord.intel.lookup import Lookup
+from accord.intel.lookup import Answer, Lookup
 from accord.model.observables import KINDS
 from accord.store.collector import collector_paused
+from accord.store.engine import connection_lost
 
 router = APIRouter(tags=["look-up"])
 
@@ -54,16 +56,32 @@ def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
     user_id = caller.user.id if caller.user else None
     conn = node.lookup_connection()
     try:
-        answer = lookup.many([value], kind, conn)[0]
-        node.store.audit.record(*lookup.audit_events([answer], user_id), on=conn)
-    finally:
-        if conn is not node.held:
-            conn.close()
-        elif conn.in_transaction():  # a failed look-up: nothing may stay open
-            conn.rollback()
+        answer = _audited(node, conn, lookup, value, kind, user_id)
+    except Exception:
+        # The held connection was lost (the database server restarted): once more, on a new
+        # one, as a pooled connection's liveness check would have done.
+        if not node.lookup_connection_lost(conn):
+            raise
+        answer = _audited(node, node.lookup_connection(), lookup, value, kind, user_id)
     if answer.error is not None:
         raise Problem(422, answer.error, [{"pointer": "/value", "detail": answer.error}])
     return orjson.dumps(answer.as_json())
+
+
+def _audited(
+    node: Node, conn: Connection, lookup: Lookup, value: str, kind: str | None, user: str | None
+) -> Answer:
+    """The look-up of ``value`` and its audit entry, on ``conn``: left with no transaction
+    open if it is the node's held connection, else closed."""
+    try:
+        answer = lookup.many([value], kind, conn)[0]
+        node.store.audit.record(*lookup.audit_events([answer], user), on=conn)
+        return answer
+    finally:
+        if conn is not node.held:
+            conn.close()
+        elif conn.in_transaction() and not connection_lost(conn):  # a failed look-up
+            conn.rollback()
 
 
 def _many(node: Node, caller: Caller, values: list[str], kind: str | None) -> bytes:
