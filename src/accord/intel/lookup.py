@@ -24,7 +24,14 @@ from accord.store.audit import Event
 from accord.store.correlated import Correlation, Exclude, correlated_with, excluding
 from accord.store.hints import GRAPH_ROLES
 from accord.store.node import Store
-from accord.store.records import CORRELATED, REFERENCED, SIGHTED, StoredObject, ValueMatch
+from accord.store.records import (
+    CORRELATED,
+    REFERENCED,
+    SIGHTED,
+    UNKNOWN,
+    StoredObject,
+    ValueMatch,
+)
 from accord.store.sightings import SightingTotals, sighting_totals
 
 Verdict = Literal["malicious", "suspicious", "benign", "unknown"]
@@ -277,10 +284,11 @@ class Lookup:
         totals = [_distinct(matches) for matches in found]
         found = [strongest(matches) for matches in found]
         matched = {m.obj.id: m.obj.seq for matches in found for m in matches}
-        wanted = 0
-        for matches in found:
-            for match in matches:
-                wanted |= match.context
+        wanted = 0 if hints else UNKNOWN
+        if hints:
+            for matches in found:
+                for match in matches:
+                    wanted |= match.context
         graph = self._graph(matched, conn, wanted)
         now = self.now()
         evidence = _EvidenceCache(graph, now)
