@@ -9,8 +9,9 @@ same index the full query reads, and the look-up runs only the queries a hint as
 
 Each hint checks a subset of its full query's conditions, the visibility rule included:
 a hint that is false means that query would return nothing, so skipping it changes no
-answer. Rows the viewer may not see do not set a hint, so a look-up runs the same queries
-whether or not hidden objects refer to what it matched.
+answer. Rows the viewer may neither see nor count (an anonymous sighting counts for whoever
+may see what it sighted) do not set a hint, so a look-up runs the same queries whether or not
+hidden objects refer to what it matched.
 """
 
 from __future__ import annotations
