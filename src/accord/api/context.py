@@ -38,8 +38,8 @@ class Node:
         one at a time: there one connection stays checked out between look-ups
         (`accord.store.engine.lookup_connection`), which saves a pool checkout and check-in
         each time, and on PostgreSQL the liveness ping, the transaction's BEGIN and COMMIT
-        and a setting per search: a third of a look-up there. The caller leaves it with no
-        transaction open. From another thread: a pooled one, to be closed."""
+        and a setting per search: over a quarter of a look-up there. The caller leaves it
+        with no transaction open. From another thread: a pooled one, to be closed."""
         thread = threading.get_ident()
         held = self._held
         if held is not None and held[0] == thread:
