@@ -284,8 +284,9 @@ class Lookup:
         totals = [_distinct(matches) for matches in found]
         found = [strongest(matches) for matches in found]
         matched = {m.obj.id: m.obj.seq for matches in found for m in matches}
-        wanted = 0 if hints else UNKNOWN
+        wanted = UNKNOWN  # without hints every match says UNKNOWN: no need to look
         if hints:
+            wanted = 0
             for matches in found:
                 for match in matches:
                     wanted |= match.context
