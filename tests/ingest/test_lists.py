@@ -38,7 +38,7 @@ def stored(store: Store, cast: Community, value: str, source: str) -> dict[str, 
     observable = detect(value)
     assert observable is not None
     found = store.objects.get(
-        Viewer(cast.cert.id, cast.analyst.id), indicator_id(source, observable)
+        Viewer(cast.cert.id, cast.analyst.id), indicator_id(cast.cert.id, source, observable)
     )
     assert found is not None, value
     result: dict[str, Any] = found.json()
@@ -91,7 +91,9 @@ def test_maltrail_trails(sqlite_store: Store, cast: Community, shared_data: Path
     observable = detect(address)
     assert observable is not None
     viewer = Viewer(cast.cert.id, cast.analyst.id)
-    found = sqlite_store.objects.get(viewer, indicator_id("ryuk.txt", observable, int(port)))
+    found = sqlite_store.objects.get(
+        viewer, indicator_id(cast.cert.id, "ryuk.txt", observable, int(port))
+    )
     assert found is not None
     indicator = found.json()
     assert indicator["pattern"] == pattern_for(observable, int(port))

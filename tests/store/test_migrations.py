@@ -23,3 +23,50 @@ def test_init_is_idempotent(store: Store) -> None:
     store.init()
     store.init()
     assert store.objects.count_latest(Viewer.anonymous()) == before
+
+
+def test_holdings_migration_keeps_every_row_and_reference(store_url: str) -> None:
+    """0008 rebuilds ``objects`` on SQLite (a new unique key): the rows, the rows that refer
+    to them and the foreign-key checks all survive."""
+    from sqlalchemy import text
+
+    from accord.model.tlp import Tlp
+    from accord.store.records import NewVersion
+
+    node = Store.open(store_url)
+    try:
+        migrate.upgrade(node.engine, "0007")
+        version = NewVersion(
+            index=0,
+            id="indicator--00000000-0000-4000-8000-000000000008",
+            modified="2026-01-01T00:00:00.000000Z",
+            type="indicator",
+            spec_version="2.1",
+            created_by_ref=None,
+            revoked=False,
+            tlp=Tlp.AMBER,
+            audience=frozenset({"org:identity--x"}),
+            raw="{}",
+        )
+        node.objects.put([version], owner_org="identity--x", owner_user=None)
+        migrate.upgrade(node.engine)
+        assert migrate.current_revision(node.engine) == migrate.head_revision()
+        with node.engine.connect() as conn:
+            joined = conn.execute(
+                text("SELECT count(*) FROM objects JOIN object_audience USING (seq)")
+            ).scalar_one()
+            assert joined == 1
+            if node.engine.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+                assert conn.exec_driver_sql("PRAGMA foreign_key_check").first() is None
+        # Another organisation's holding of the same version now has a row of its own.
+        node.objects.put([version], owner_org="identity--y", owner_user=None)
+        with node.engine.connect() as conn:
+            assert (
+                conn.execute(
+                    text("SELECT count(*) FROM objects WHERE id = :i"), {"i": version.id}
+                ).scalar_one()
+                == 2
+            )
+    finally:
+        node.close()

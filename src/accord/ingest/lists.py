@@ -1,9 +1,9 @@
 """IOC lists in: each value becomes a STIX 2.1 indicator, stored through the STIX ingester.
 
 `ListIngester` reads a list as a stream (`accord.ingest.lists_formats`), turns each value into
-an indicator whose id is a UUIDv5 of (source, kind, value, port), and hands chunks of them to
-`Ingester.ingest_objects`. An id already stored keeps its stored timestamp, so importing a
-list again stores nothing new: every entry is a duplicate.
+an indicator whose id is a UUIDv5 of (organisation, source, kind, value, port), and hands
+chunks of them to `Ingester.ingest_objects`. An id already stored keeps its stored timestamp,
+so importing a list again stores nothing new: every entry is a duplicate.
 
 Warninglists live in `accord.intel`, which ingest may not import: the caller passes a
 `flagger` (an observable in, the names of the lists it is on out), and the ingester labels
@@ -91,8 +91,10 @@ class ListReport:
         }
 
 
-def indicator_id(source: str, observable: Observable, port: int | None = None) -> str:
-    name = f"{source}\0{observable.kind}\0{observable.value}\0{port or ''}"
+def indicator_id(org_id: str, source: str, observable: Observable, port: int | None = None) -> str:
+    """The same list entry imported again by the same organisation keeps its id; another
+    organisation's import of the same list is its own object (accord.model.holdings)."""
+    name = f"{org_id}\0{source}\0{observable.kind}\0{observable.value}\0{port or ''}"
     return f"indicator--{uuid.uuid5(LIST_NAMESPACE, name)}"
 
 
@@ -164,7 +166,7 @@ class ListIngester:
         obj: dict[str, Any] = {
             "type": "indicator",
             "spec_version": "2.1",
-            "id": indicator_id(source, observable, item.port),
+            "id": indicator_id(self.user.org_id, source, observable, item.port),
             "name": shown,
             "description": description,
             "indicator_types": ["malicious-activity"],
@@ -194,13 +196,13 @@ class ListIngester:
     ) -> None:
         if not chunk:
             return
-        known = self.store.objects.known_versions(list(chunk))
+        known = self.ingester.holdings(list(chunk))
         now = now_key()  # the store's fixed-width UTC form is a valid STIX timestamp
         objects = []
         for object_id, obj in chunk.items():
             # A stored id keeps its newest timestamp: the same version again, a duplicate.
-            versions = known.get(object_id)
-            stamp = max(versions) if versions else now
+            held = known.get(object_id)
+            stamp = max(held.own) if held is not None and held.own else now
             objects.append({**obj, "created": stamp, "modified": stamp, "valid_from": stamp})
         ingest = replace(options.ingest, partial=True)
         result = self.ingester.ingest_objects(objects, "2.1", source, ingest, None, known)

@@ -19,12 +19,14 @@ import orjson
 from accord.ingest.keys import bundle_keys, version_key
 from accord.model.errors import Problem, StixError
 from accord.model.extension import NamedRecipients, recipients_in
+from accord.model.holdings import Holding, decide
 from accord.model.observables import observables_from_object
 from accord.model.references import references_of
 from accord.model.tlp import Tlp, tlp_of
 from accord.model.upgrade import bundle_spec_version, upgrade_object
 from accord.model.validation import validate_object
-from accord.model.visibility import Recipients, audience_for
+from accord.model.visibility import Recipients, Viewer, audience_for
+from accord.store.audit import Event
 from accord.store.collector import collector_paused
 from accord.store.node import Store
 from accord.store.organisations import NotFound, User
@@ -174,6 +176,8 @@ class Ingester:
         self._group_ids: dict[str, str | None] = {}
         self._user_ids: dict[str, str | None] = {}
         self._audiences: dict[tuple[Tlp, Recipients], frozenset[str]] = {}
+        self._viewer: Viewer | None = None
+        self._node_orgs: frozenset[str] | None = None
 
     def ingest_file(
         self,
@@ -215,8 +219,12 @@ class Ingester:
         progress: Callable[[int], None] | None,
     ) -> IngestReport:
         keys = bundle_keys(data)
-        stored = -1 if keys is None else self.store.objects.count_stored(keys.keys)
-        if keys is not None and stored == len(keys.keys):
+        own, anyone = (
+            (-1, -1)
+            if keys is None
+            else self.store.objects.count_stored(keys.keys, self.user.org_id)
+        )
+        if keys is not None and own == len(keys.keys):
             return _all_duplicates(source, keys.keys, keys.spec_version, progress)
         try:
             objects, version = parse_document(
@@ -226,8 +234,8 @@ class Ingester:
             return IngestReport(source=source, error=str(exc))
         if keys is None or len(keys.keys) != len(objects):
             return self.ingest_objects(objects, version, source, options, progress)
-        # None of it stored yet (the usual new bundle): no need to ask which versions are.
-        known: dict[str, dict[str, bool]] | None = {} if stored == 0 else None
+        # No version of any of its ids stored yet (the usual new bundle): nothing to ask.
+        known: dict[str, Holding] | None = {} if anyone == 0 else None
         return self.ingest_objects(objects, version, source, options, progress, known, keys.keys)
 
     def ingest_objects(
@@ -237,14 +245,18 @@ class Ingester:
         source: str,
         options: IngestOptions,
         progress: Callable[[int], None] | None = None,
-        known: dict[str, dict[str, bool]] | None = None,
+        known: dict[str, Holding] | None = None,
         keys: Sequence[tuple[str, str] | None] | None = None,
     ) -> IngestReport:
+        """Store parsed objects; ``known``: :meth:`holdings` of their ids, if asked already."""
         report = IngestReport(source=source, spec_version=spec_version)
         prepared: list[NewVersion] = []  # validated, not yet handed to the writer
         written: list[NewVersion] = []
         if known is None:
-            known = self._known_versions(objects)
+            known = self.holdings(
+                [o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)]
+            )
+        refused: list[str] = []
         if keys is None:
             keys = [
                 version_key(obj.get("id"), obj.get("modified"), obj.get("created"))
@@ -255,13 +267,16 @@ class Ingester:
         rejected = False
         with self.store.objects.batch_writer(self.user.org_id, self.user.id) as writer:
             for index, (obj, key) in enumerate(zip(objects, keys, strict=True)):
-                if key is not None and key[1] in known.get(key[0], ()):
+                holding = None if key is None else known.get(key[0])
+                if holding is not None and key is not None and holding.holds(key[1]):
                     # Stored already: a duplicate needs no validation, indexing or writing.
                     report.objects.append(ObjectReport(index, key[0], obj.get("type"), "duplicate"))
                     continue
                 object_report, version = self._prepare(index, obj, spec_version, options, key)
+                if version is not None and holding is not None:
+                    version = self._may_version(holding, version, object_report, refused)
                 report.objects.append(object_report)
-                rejected = rejected or version is None
+                rejected = rejected or object_report.status == "rejected"
                 if version is not None:
                     prepared.append(version)
                 if len(prepared) >= WRITE_CHUNK and (options.partial or not rejected):
@@ -276,10 +291,15 @@ class Ingester:
                 for object_report in report.objects:
                     if object_report.status != "rejected":
                         object_report.status = "not stored"
-                return report  # leaving without commit rolls the writer back
-            writer.submit(prepared)
-            written.extend(prepared)
-            outcomes = writer.commit()
+                outcomes = None  # leaving without commit rolls the writer back
+            else:
+                writer.submit(prepared)
+                written.extend(prepared)
+                outcomes = writer.commit()
+        if refused:  # after the writer's transaction: the audit log takes the write lock
+            self._audit_refused(refused, source)
+        if outcomes is None:
+            return report
         by_index = {
             version.index: outcome for version, outcome in zip(written, outcomes, strict=True)
         }
@@ -288,11 +308,51 @@ class Ingester:
                 object_report.status = by_index[object_report.index]
         return report
 
-    def _known_versions(self, objects: Sequence[Any]) -> dict[str, dict[str, bool]]:
-        ids = [
-            obj["id"] for obj in objects if isinstance(obj, dict) and isinstance(obj.get("id"), str)
-        ]
-        return self.store.objects.known_versions(ids)
+    def holdings(self, ids: Sequence[str]) -> dict[str, Holding]:
+        """What is stored of these ids, for the versioning rule (accord.model.holdings)."""
+        if self._viewer is None:
+            self._viewer = self.store.directory.viewer(self.user)
+        return self.store.objects.holdings(self._viewer, ids)
+
+    def _may_version(
+        self,
+        holding: Holding,
+        version: NewVersion,
+        report: ObjectReport,
+        refused: list[str],
+    ) -> NewVersion | None:
+        """The version if this user's organisation may store it; else the report says why."""
+        if self._node_orgs is None:
+            self._node_orgs = frozenset(org.id for org in self.store.directory.orgs())
+        decision = decide(
+            holding,
+            version.id,
+            version.modified,
+            version.created_by_ref,
+            self.user.org_id,
+            self._node_orgs,
+        )
+        if decision.status == "stored":
+            return version
+        if decision.status == "duplicate":
+            report.status = "duplicate"
+            return None
+        report.status = "rejected"
+        report.problems = [Problem("id", decision.reason or "may not be versioned here")]
+        refused.append(version.id)
+        return None
+
+    def _audit_refused(self, ids: list[str], source: str) -> None:
+        """A refused attempt to version another organisation's object is evidence."""
+        self.store.audit.append(
+            Event(
+                action="refused-version",
+                user_id=self.user.id,
+                org_id=self.user.org_id,
+                target=ids[0],
+                detail={"source": source, "ids": ids[:1000], "count": len(ids)},
+            )
+        )
 
     def _prepare(
         self,

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from accord.model.extension import ACCORD_IDENTITY_ID
 from accord.store.prepared import SEPARATOR
 from accord.store.schema import objects
 
@@ -26,66 +27,83 @@ def is_postgres(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def stored_versions(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, bool]]:
-    """For each id that has versions stored: ``{modified: is_latest}``."""
+def stored_versions(
+    conn: Connection, ids: Sequence[str], owner_org: str
+) -> dict[str, dict[str, bool]]:
+    """For each id that ``owner_org`` holds versions of: ``{modified: is_latest}``
+    (accord.model.holdings: each organisation's holding is its own)."""
     found: dict[str, dict[str, bool]] = {}
     if is_postgres(conn) and not any(SEPARATOR in i for i in ids):
         # One text parameter split by the server: psycopg would build an array literal from a
         # Python list element by element, which costs more than the query.
         stmt = text(
             "SELECT o.id, o.modified, o.is_latest FROM objects o "
-            "JOIN unnest(string_to_array(:ids, :sep)) AS wanted(id) ON o.id = wanted.id"
+            "JOIN unnest(string_to_array(:ids, :sep)) AS wanted(id) ON o.id = wanted.id "
+            "WHERE o.owner_org = :org"
         )
         chunks = [
-            {"ids": SEPARATOR.join(ids[i : i + PG_CHUNK]), "sep": SEPARATOR}
+            {"ids": SEPARATOR.join(ids[i : i + PG_CHUNK]), "sep": SEPARATOR, "org": owner_org}
             for i in range(0, len(ids), PG_CHUNK)
         ]
         rows = (row for chunk in chunks for row in conn.execute(stmt, chunk))
     elif is_postgres(conn):
         stmt = text(
             "SELECT o.id, o.modified, o.is_latest FROM objects o "
-            "JOIN unnest(CAST(:ids AS text[])) AS wanted(id) ON o.id = wanted.id"
+            "JOIN unnest(CAST(:ids AS text[])) AS wanted(id) ON o.id = wanted.id "
+            "WHERE o.owner_org = :org"
         )
-        arrays = [{"ids": list(ids[i : i + PG_CHUNK])} for i in range(0, len(ids), PG_CHUNK)]
+        arrays = [
+            {"ids": list(ids[i : i + PG_CHUNK]), "org": owner_org}
+            for i in range(0, len(ids), PG_CHUNK)
+        ]
         rows = (row for chunk in arrays for row in conn.execute(stmt, chunk))
     else:
         # One JSON array parameter instead of thousands of bind parameters.
         stmt = text(
             "SELECT o.id, o.modified, o.is_latest FROM json_each(:ids) AS wanted "
-            "JOIN objects o ON o.id = wanted.value"
+            "JOIN objects o ON o.id = wanted.value WHERE o.owner_org = :org"
         )
-        rows = (row for row in conn.execute(stmt, {"ids": orjson.dumps(list(ids)).decode()}))
+        params = {"ids": orjson.dumps(list(ids)).decode(), "org": owner_org}
+        rows = (row for row in conn.execute(stmt, params))
     for row in rows:
         found.setdefault(row[0], {})[row[1]] = bool(row[2])
     return found
 
 
-def count_stored(conn: Connection, keys: Sequence[tuple[str, str]]) -> int:
-    """How many of these ``(id, modified)`` versions are stored: one number back, however
-    large the bundle, so that "all duplicates" costs one indexed join in the database."""
+def count_stored(
+    conn: Connection, keys: Sequence[tuple[str, str]], owner_org: str
+) -> tuple[int, int]:
+    """How many of these ``(id, modified)`` versions ``owner_org`` (or the node itself, which
+    publishes the TLP marking definitions) holds already, and how
+    many stored versions of any holder share an id with them: two numbers back, however
+    large the bundle, so that "all duplicates" and "all new" cost one indexed join."""
     if not keys:
-        return 0
+        return 0, 0
     if is_postgres(conn):
         stmt = text(
-            "SELECT count(*) FROM unnest(string_to_array(:ids, :sep), "
+            "SELECT count(*) FILTER (WHERE o.modified = wanted.modified "
+            "AND o.owner_org IN (:org, :node)), count(*) FROM unnest(string_to_array(:ids, :sep), "
             "string_to_array(:mods, :sep)) AS wanted(id, modified) "
-            "JOIN objects o ON o.id = wanted.id AND o.modified = wanted.modified"
+            "JOIN objects o ON o.id = wanted.id"
         )
         if any(SEPARATOR in k[0] for k in keys):
-            return -1  # cannot be sent this way; the caller takes the long road
+            return -1, -1  # cannot be sent this way; the caller takes the long road
         params = {
             "ids": SEPARATOR.join(k[0] for k in keys),
             "mods": SEPARATOR.join(k[1] for k in keys),
             "sep": SEPARATOR,
+            "org": owner_org,
+            "node": ACCORD_IDENTITY_ID,
         }
     else:
         stmt = text(
-            "SELECT count(*) FROM json_each(:keys) AS wanted JOIN objects o "
-            "ON o.id = json_extract(wanted.value, '$[0]') "
-            "AND o.modified = json_extract(wanted.value, '$[1]')"
+            "SELECT coalesce(sum(o.modified = json_extract(wanted.value, '$[1]') "
+            "AND o.owner_org IN (:org, :node)), 0), count(*) FROM json_each(:keys) AS wanted "
+            "JOIN objects o ON o.id = json_extract(wanted.value, '$[0]')"
         )
-        params = {"keys": orjson.dumps(keys).decode()}
-    return int(conn.execute(stmt, params).scalar_one())
+        params = {"keys": orjson.dumps(keys).decode(), "org": owner_org, "node": ACCORD_IDENTITY_ID}
+    own, anyone = conn.execute(stmt, params).one()
+    return int(own or 0), int(anyone)
 
 
 def allocate_seqs(conn: Connection, count: int) -> list[int]:

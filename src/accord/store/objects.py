@@ -1,7 +1,9 @@
 """Versioned STIX objects: write a batch in one transaction, read through the rule.
 
-Every version is kept, keyed by ``(id, modified)``; ``is_latest`` marks the newest one per id
-so that "the current state of everything" is one indexed scan. Revoked objects are kept.
+Every version is kept, keyed by ``(id, modified, owner_org)``: each organisation's holding of
+an object is its own (accord.model.holdings says who may store which version). ``is_latest``
+marks the newest version of each holding, so that "the current state of everything" is one
+indexed scan. Revoked objects are kept.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, Row, Select, bindparam, select, text, update
 
+from accord.model.extension import ACCORD_IDENTITY_ID
+from accord.model.holdings import Holding
 from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
@@ -210,7 +214,7 @@ class ObjectStore:
             # lasts until commit, so versions become visible in sequence order and a TAXII
             # client paging by sequence never skips one that commits late.
             conn.execute(text(pg_lock_sql(WRITE_LOCK)))
-        existing = stored_versions(conn, sorted({version.id for version in versions}))
+        existing = stored_versions(conn, sorted({version.id for version in versions}), owner_org)
         outcomes: list[Outcome] = []
         fresh: list[NewVersion] = []
         newest: dict[str, str] = {}  # id -> newest modified among fresh versions
@@ -241,6 +245,7 @@ class ObjectStore:
             conn.execute(
                 update(objects)
                 .where(objects.c.id.in_(superseded[start : start + CHUNK]))
+                .where(objects.c.owner_org == owner_org)
                 .where(objects.c.is_latest)
                 .values(is_latest=False)
             )
@@ -325,19 +330,56 @@ class ObjectStore:
         correlate(conn, seqs, fresh, latest_key)  # sighting facts and correlations (issue 6)
         return outcomes
 
-    def known_versions(self, ids: Sequence[str]) -> dict[str, dict[str, bool]]:
-        """Which versions of these ids are stored (``{id: {modified: is_latest}}``).
+    def known_versions(self, ids: Sequence[str], owner_org: str) -> dict[str, dict[str, bool]]:
+        """Which versions of these ids ``owner_org`` holds (``{id: {modified: is_latest}}``).
 
-        Ingest uses it to skip the work for versions it already has; it reveals only that a
-        version exists, to a caller who holds its id and timestamp already.
+        Ingest uses it to skip the work for versions the organisation has already; it
+        reveals nothing of other organisations' holdings.
         """
         with self.engine.connect() as conn:
-            return stored_versions(conn, sorted(set(ids)))
+            return stored_versions(conn, sorted(set(ids)), owner_org)
 
-    def count_stored(self, keys: Sequence[tuple[str, str]]) -> int:
-        """How many of these ``(id, modified key)`` versions are stored already."""
+    def count_stored(self, keys: Sequence[tuple[str, str]], owner_org: str) -> tuple[int, int]:
+        """How many of these ``(id, modified key)`` versions ``owner_org`` holds already, and
+        how many stored versions (anyone's) share an id with them (-1, -1: not answered)."""
         with self.engine.connect() as conn:
-            return count_stored(conn, keys)
+            return count_stored(conn, keys, owner_org)
+
+    def holdings(self, viewer: Viewer, ids: Sequence[str]) -> dict[str, Holding]:
+        """What is stored of these ids, as the versioning rule (accord.model.holdings) needs
+        it for a write by ``viewer``'s organisation. Other organisations' producers are
+        reported only from versions the viewer may see (the visibility rule, in SQL)."""
+        found: dict[str, Holding] = {}
+        wanted = sorted(set(ids))
+        seen = visible_to(viewer, objects).label("seen")
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), CHUNK):
+                stmt = (
+                    select(
+                        objects.c.id,
+                        objects.c.modified,
+                        objects.c.is_latest,
+                        objects.c.owner_org,
+                        objects.c.created_by_ref,
+                        seen,
+                    )
+                    .where(objects.c.id.in_(wanted[start : start + CHUNK]))
+                    .order_by(objects.c.seq)
+                )
+                for row in conn.execute(stmt):
+                    holding = found.setdefault(row.id, Holding())
+                    if row.owner_org == ACCORD_IDENTITY_ID:
+                        holding.node_versions.add(row.modified)
+                        continue
+                    if holding.creator is None:
+                        holding.creator = row.owner_org
+                    if row.owner_org == viewer.org_id:
+                        holding.own[row.modified] = bool(row.is_latest)
+                        continue
+                    holding.others.add(row.modified)
+                    if row.seen:
+                        holding.seen_producers.add(row.created_by_ref)
+        return found
 
     # -- reading -------------------------------------------------------------------------
 
@@ -347,12 +389,14 @@ class ObjectStore:
     def get(
         self, viewer: Viewer, object_id: str, modified: str | None = None
     ) -> StoredObject | None:
-        """The latest version of an object (or the version ``modified``), if visible."""
+        """The newest version of an object that the viewer may see (or the version
+        ``modified``). A newer version the viewer may not see changes nothing: the answer is
+        the one ``versions`` ends with (issue 14), so that neither tells of a hidden version.
+        Where organisations hold the same version, the first stored comes first."""
         stmt = self._select(viewer).where(objects.c.id == object_id)
-        if modified is None:
-            stmt = stmt.where(latest(objects))
-        else:
+        if modified is not None:
             stmt = stmt.where(objects.c.modified == modified)
+        stmt = stmt.order_by(objects.c.modified.desc(), objects.c.seq).limit(1)
         with self.engine.connect() as conn:
             row = conn.execute(stmt).first()
         return None if row is None else stored_from_row(row)

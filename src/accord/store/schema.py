@@ -88,7 +88,9 @@ objects = Table(
     Column("owner_user", String(36)),
     Column("date_added", String(27), nullable=False),
     Column("raw", Text, nullable=False, comment="the object's JSON as received"),
-    UniqueConstraint("id", "modified", name="uq_objects_version"),
+    # Each organisation's holding of an object is its own (issue 14): two organisations that
+    # store the same version keep a row each, with their own audience.
+    UniqueConstraint("id", "modified", "owner_org", name="uq_objects_version"),
     Index("ix_objects_latest_type", "is_latest", "type", "seq"),
     Index("ix_objects_owner", "owner_org", "seq"),
 )

@@ -212,18 +212,34 @@ class TaxiiStore:
             # page follows the primary key; `page` finds where the range starts.
             unindexed = func.coalesce(objects.c.date_added, "")
             stmt = stmt.where(unindexed > match.added_after)
-        version = self._version_condition(viewer, scope, match.versions or ("last",))
+        version = self._version_condition(
+            viewer, scope, match.versions or ("last",), bool(match.ids)
+        )
         if version is not None:
             stmt = stmt.where(version)
         return stmt
 
     def _version_condition(
-        self, viewer: Viewer, scope: Scope, versions: Sequence[str]
+        self, viewer: Viewer, scope: Scope, versions: Sequence[str], match_ids: bool
     ) -> ColumnElement[bool] | None:
         if "all" in versions:
             return None
         options: list[ColumnElement[bool]] = []
-        if "last" in versions:
+        if "last" in versions and match_ids:
+            # Asked for by id, the last version is the newest the caller may see, as REST's
+            # GET /objects/{id} answers: a hidden newer version must not make the object
+            # vanish while its versions are listed (issue 14).
+            later = _as_table(objects.alias("later"))
+            newer = (
+                exists()
+                .where(later.c.id == objects.c.id)
+                .where(later.c.modified > objects.c.modified)
+                .where(visible_to(viewer, later))
+            )
+            for condition in _scope_conditions(scope, later):
+                newer = newer.where(condition)
+            options.append(~newer)
+        elif "last" in versions:
             options.append(latest(objects))
         if "first" in versions:
             earlier = _as_table(objects.alias("earlier"))
@@ -256,8 +272,8 @@ class TaxiiStore:
         index, audience, reference and provenance rows, and record it in the audit log.
 
         Only versions the caller may see are considered (others answer "missing", exactly
-        like an unknown id); if any of them belongs to another organisation, nothing is
-        deleted ("forbidden").
+        like an unknown id); only the caller's organisation's own holding is deleted, and
+        where it holds none of them, nothing is ("forbidden").
         """
         match = Match(
             ids=(object_id,),
@@ -274,12 +290,13 @@ class TaxiiStore:
             rows = conn.execute(stmt).all()
             if not rows:
                 return "missing", 0
-            if any(row.owner_org != org_id for row in rows):
+            rows = [row for row in rows if row.owner_org == org_id]
+            if not rows:
                 return "forbidden", 0
             seqs = [row.seq for row in rows]
             self._delete_versions(conn, seqs)
             if any(row.is_latest for row in rows):
-                self._promote_latest(conn, object_id)
+                self._promote_latest(conn, object_id, org_id)
             AuditLog(self.engine).append(
                 Event(
                     action="delete",
@@ -325,10 +342,11 @@ class TaxiiStore:
                 conn.execute(delete(table).where(table.c.seq.in_(chunk)))
             conn.execute(delete(objects).where(objects.c.seq.in_(chunk)))
 
-    def _promote_latest(self, conn: Connection, object_id: str) -> None:
+    def _promote_latest(self, conn: Connection, object_id: str, org_id: str) -> None:
         newest = conn.execute(
             select(objects.c.seq)
             .where(objects.c.id == object_id)
+            .where(objects.c.owner_org == org_id)
             .order_by(objects.c.modified.desc())
             .limit(1)
         ).scalar()
