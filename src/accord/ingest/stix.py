@@ -392,6 +392,7 @@ class Ingester:
         tlp = tlp_of(obj)
         if tlp is None:
             tlp = options.tlp if options.tlp is not None else self.default_tlp
+            obj = with_marking(obj, tlp)
         if key is None:  # valid objects always have a key; this is for the type checker
             key = version_key(object_id, obj.get("modified"), obj.get("created"))
             assert key is not None
@@ -460,6 +461,15 @@ class Ingester:
             else:
                 user_ids.add(found)
         return Recipients(frozenset(orgs), frozenset(group_ids), frozenset(user_ids)), problems
+
+
+def with_marking(obj: dict[str, Any], tlp: Tlp) -> dict[str, Any]:
+    """The object with the TLP 2.0 marking that governs it (from ``--tlp``, a collection's
+    default or the node's): what leaves the node by any path (TAXII, REST, exports, MISP)
+    carries its TLP, so a consumer downstream cannot lose the AMBER (issue 14)."""
+    markings = obj.get("object_marking_refs")
+    refs = list(markings) if isinstance(markings, list) else []
+    return {**obj, "object_marking_refs": [*refs, tlp.marking_id]}
 
 
 def _all_duplicates(
