@@ -243,9 +243,13 @@ def test_distribution_becomes_recipients() -> None:
         "identity--a",
         "identity--b",
     ]
-    # Attribute distribution 0 (own organisation): no recipients; 5 inherits the event's.
-    assert "extensions" not in objects["observed-data--5bbe5b1c-0000-4000-8000-000000000002"]
-    assert "extensions" in objects["indicator--5bbe5b1c-0000-4000-8000-000000000001"]
+    # Attribute distribution 0 (own organisation): AMBER for its organisation only, whatever
+    # the event's distribution; the tlp:red attribute names no organisation (RED names
+    # people, and MISP names none: the importing user only).
+    own_only = objects["observed-data--5bbe5b1c-0000-4000-8000-000000000002"]
+    assert "extensions" not in own_only
+    assert own_only["object_marking_refs"] == [Tlp.AMBER.marking_id]
+    assert "extensions" not in objects["indicator--5bbe5b1c-0000-4000-8000-000000000001"]
     grouped = event(distribution="4", SharingGroup=sharing_group)
     objects = by_id(EventConverter(audience).convert(grouped).objects)
     ext = objects["report--5bbe5b1c-2238-42b4-8a90-018b0a016219"]["extensions"][ACCORD_EXTENSION_ID]

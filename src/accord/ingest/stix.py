@@ -393,6 +393,15 @@ class Ingester:
         if tlp is None:
             tlp = options.tlp if options.tlp is not None else self.default_tlp
             obj = with_marking(obj, tlp)
+        if tlp == Tlp.RED and (recipients.org_ids or recipients.group_ids):
+            # RED is for named people (TLP 2.0): an organisation given as a recipient would
+            # be dropped without a word, and the sender would think it shared.
+            problem = Problem(
+                "object_marking_refs",
+                "TLP:RED is shared with named people only: give recipient users, not "
+                "organisations or sharing groups (or share at TLP:AMBER with them)",
+            )
+            return ObjectReport(index, object_id, object_type, "rejected", [problem], changes), None
         if key is None:  # valid objects always have a key; this is for the type checker
             key = version_key(object_id, obj.get("modified"), obj.get("created"))
             assert key is not None

@@ -134,6 +134,30 @@ def tag_names(item: Mapping[str, Any]) -> list[str]:
     return found
 
 
+# The least restrictive TLP each MISP distribution level allows (docs/misp.md): 0 "your
+# organisation only" is AMBER with no recipients; 1 "this community only" and 2 "connected
+# communities" stay within members (GREEN); 3 "all communities" restricts nothing; 4, a
+# sharing group, is AMBER for the group's organisations. 5 inherits the event's.
+DISTRIBUTION_FLOOR: Final[Mapping[str, Tlp]] = {
+    "0": Tlp.AMBER,
+    "1": Tlp.GREEN,
+    "2": Tlp.GREEN,
+    "4": Tlp.AMBER,
+}
+
+
+def governing_tlp(tagged: Tlp | None, default: Tlp | None, distribution: str | None) -> Tlp | None:
+    """The stricter of an item's TLP (its tag, else the import's default) and its MISP
+    distribution, or None where the distribution restricts nothing and no tag was given (the
+    import's default then applies as usual). A MISP event at distribution 0 tagged
+    ``tlp:green`` is for its organisation only, not for the whole node (issue 14)."""
+    floor = DISTRIBUTION_FLOOR.get(distribution or "")
+    given = tagged if tagged is not None else default
+    if floor is None or (given is not None and given >= floor):
+        return tagged
+    return floor
+
+
 def tlp_in(tags: Sequence[str]) -> Tlp | None:
     """The most restrictive ``tlp:`` tag (TLP 1.0 white is 2.0 clear)."""
     found: Tlp | None = None
@@ -208,9 +232,12 @@ class EventConverter:
             str(event.get("distribution")) if event.get("distribution") is not None else None
         )
         event_recipients = self.audience.recipients(event_distribution, sharing_group)
+        event_tlp = governing_tlp(event_tlp, default_tlp, event_distribution)
         event_level = event_tlp if event_tlp is not None else default_tlp
         report_recipients = (
-            None if event_level is not None and event_level <= Tlp.GREEN else event_recipients
+            None
+            if event_level is not None and (event_level <= Tlp.GREEN or event_level == Tlp.RED)
+            else event_recipients
         )
         orgc = event.get("Orgc") if isinstance(event.get("Orgc"), Mapping) else None
         objects: list[dict[str, Any]] = []
@@ -228,10 +255,12 @@ class EventConverter:
 
         def envelope(item: Mapping[str, Any], labels: Sequence[str]) -> Envelope:
             item_tags = tag_names(item)
-            level = tlp_in(item_tags) or event_tlp
             distribution = (
                 str(item.get("distribution")) if item.get("distribution") is not None else "5"
             )
+            level = tlp_in(item_tags) or event_tlp
+            if distribution != "5":
+                level = governing_tlp(level, default_tlp, distribution)
             if distribution == "5":
                 recipients = event_recipients
             else:
@@ -243,8 +272,8 @@ class EventConverter:
                 recipients = self.audience.recipients(distribution, group)
             stamp = stix_time(item.get("timestamp")) or modified
             effective = level if level is not None else default_tlp
-            if effective is not None and effective <= Tlp.GREEN:
-                recipients = None
+            if effective is not None and (effective <= Tlp.GREEN or effective == Tlp.RED):
+                recipients = None  # RED: the importing user only (MISP names no users)
             return Envelope(
                 created=stamp,
                 modified=stamp,
