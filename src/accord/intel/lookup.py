@@ -21,7 +21,13 @@ from accord.model.observables import Observable, ObservableError, detect, normal
 from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
 from accord.store.audit import Event
-from accord.store.correlated import Correlation, Exclude, correlated_with, excluding
+from accord.store.correlated import (
+    Correlation,
+    Exclude,
+    correlated_with,
+    excluding,
+    over_hub_holders,
+)
 from accord.store.hints import GRAPH_ROLES
 from accord.store.node import Store
 from accord.store.records import (
@@ -291,6 +297,7 @@ class Lookup:
                 for match in matches:
                     wanted |= match.context
         graph = self._graph(matched, conn, wanted)
+        self._over_hubs(found, graph, conn)
         now = self.now()
         evidence = _EvidenceCache(graph, now)
         benign_check = self.benign_check
@@ -337,6 +344,23 @@ class Lookup:
         )
 
     # -- the graph one hop away --------------------------------------------------------------
+
+    def _over_hubs(self, found: Sequence[list[ValueMatch]], graph: Graph, conn: Connection) -> None:
+        """Correlations through looked-up values that correlate too widely to be stored, as
+        far as this viewer may see them (accord.store.correlated.over_hub_holders)."""
+        held = {
+            (m.obj.id, m.kind, m.value)
+            for matches in found
+            for m in matches
+            if m.relation == "exact"
+        }
+        if not held:
+            return
+        items = [(object_id, Observable(kind, value)) for object_id, kind, value in sorted(held)]
+        for correlation in over_hub_holders(conn, self.viewer, items, self.exclude):
+            listed = graph.correlations.setdefault(correlation.source, [])
+            if all(c.obj.id != correlation.obj.id for c in listed):
+                listed.append(correlation)
 
     def _graph(self, matched: dict[str, int], conn: Connection, wanted: int) -> Graph:
         """``matched``: the id and sequence number of every object version that answered;

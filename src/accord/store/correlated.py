@@ -283,6 +283,50 @@ def correlated_with(
     return _kept(conn, viewer, exclude, rows, lambda row: sources[row[0]], 7)
 
 
+def over_hub_holders(
+    conn: Connection,
+    viewer: Viewer,
+    held: Sequence[tuple[str, Observable]],
+    exclude: Exclude | None = None,
+) -> list[Correlation]:
+    """Correlations through over-correlating values that the looked-up objects hold
+    (``held``: an object's id and the observable it matched exactly).
+
+    A hub's rows are dropped when it joins more than ``cap`` objects of *anyone*, but the
+    cap applies to what the viewer may see (issue 14): three RED objects holding a value
+    must not make a correlation vanish from a GREEN viewer's look-up. So the holders the
+    viewer may see are read through the rule, and listed when they are no more than the cap.
+    One indexed query when no looked-up value is over-correlating (the usual case)."""
+    values = sorted({observable.value for _, observable in held})
+    if not values:
+        return []
+    over = set(
+        conn.execute(
+            select(correlation_hubs.c.hub)
+            .where(correlation_hubs.c.hub.in_(values))
+            .where(correlation_hubs.c.over)
+        ).scalars()
+    )
+    if not over:
+        return []
+    cap = policy_for(conn.engine).cap
+    keep = _Filter(conn, viewer, exclude)
+    found: list[Correlation] = []
+    for object_id, observable in held:
+        hub = observable.value
+        if hub not in over or keep.excluded(hub):
+            continue
+        query = _live(viewer, object_id, observable, hub, holds=False)
+        rows = sorted(conn.execute(query.limit(cap + 1)).all(), key=lambda r: r.seq)
+        if len(rows) > cap:
+            continue  # over the cap for this viewer too: counted by the correlations route
+        for row in rows:
+            if not keep.excluded(row.found):
+                other = stored_from_row(row)
+                found.append(Correlation(object_id, "same-value", hub, row.found, hub, None, other))
+    return found
+
+
 def _kept(
     conn: Connection,
     viewer: Viewer,

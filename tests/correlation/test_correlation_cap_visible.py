@@ -1,0 +1,53 @@
+"""Issue 14, item 5(a): the correlation cap counts what the viewer may see. Hidden objects
+holding a value must not make a visible correlation disappear from a look-up."""
+
+from __future__ import annotations
+
+from correlation_support import ident, ingest, value_indicator
+
+from accord.intel.lookup import Lookup
+from accord.model.tlp import Tlp
+from accord.model.visibility import Viewer
+from accord.store.correlations import CorrelationPolicy, set_policy
+from accord.store.node import Store
+from community import Community
+
+VALUE = "203.0.113.200"
+PATH = "ipv4-addr:value"
+
+
+def _correlated_names(store: Store, viewer: Viewer) -> set[str]:
+    [answer] = Lookup(store, viewer).many([VALUE])
+    names = set()
+    for correlation in answer.correlations:
+        names.add(str(correlation.obj.json().get("name")))
+    for reason in answer.reasons:
+        names.discard(str(reason.get("name")) if isinstance(reason, dict) else "")
+    return names
+
+
+def test_hidden_holders_do_not_hide_a_visible_correlation(
+    store: Store, community: Community
+) -> None:
+    set_policy(store.engine, CorrelationPolicy(cap=3))
+    ingest(store, community.analyst, [value_indicator("cert-green", PATH, VALUE, Tlp.GREEN)])
+    ingest(store, community.investigator, [value_indicator("police-green", PATH, VALUE, Tlp.GREEN)])
+    water = Viewer(community.water.id, community.operator.id)
+    before = _correlated_names(store, water)
+    assert {"cert-green", "police-green"} & before  # the two GREEN objects correlate
+
+    # Three RED objects of one analyst hold the value too: the hub passes the cap of 3.
+    ingest(
+        store,
+        community.colleague,
+        [value_indicator(f"red-{n}", PATH, VALUE, Tlp.RED) for n in range(3)],
+    )
+    after = _correlated_names(store, water)
+    assert after == before  # the outsider's look-up is unchanged
+    assert not any(name.startswith("red-") for name in after)
+    # The colleague sees the RED ones and the GREEN ones: five holders, over its cap.
+    colleague = Viewer(community.cert.id, community.colleague.id)
+    [answer] = Lookup(store, colleague).many([VALUE])
+    assert {c.obj.id for c in answer.correlations} <= {
+        ident(n) for n in ("cert-green", "police-green", "red-0", "red-1", "red-2")
+    }
