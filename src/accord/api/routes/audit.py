@@ -1,4 +1,5 @@
-"""GET /audit: the audit log. Node admins read all of it; org-admins their organisation's."""
+"""GET /audit: the audit log. Node admins read all of it; org-admins their organisation's;
+each through their own visibility (`accord.intel.audit_view`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS
 from accord.api.schemas import AuditPage
-from accord.model.roles import Role
+from accord.intel import audit_view
 from accord.model.timestamps import timestamp_key
 
 router = APIRouter(tags=["audit"])
@@ -29,8 +30,8 @@ def read_audit(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
-    user = caller.require(Role.ADMIN, Role.ORG_ADMIN)
-    org = None if user.role == Role.ADMIN else user.org_id
+    user = caller.require(*audit_view.READERS)
+    org = audit_view.scope(user)
     after = 0
     if cursor:
         try:
@@ -45,7 +46,8 @@ def read_audit(
             raise Problem(
                 422, f"since: {exc}", [{"pointer": "/since", "detail": str(exc)}]
             ) from None
-    entries = node_of(request).store.audit.entries(org, since_key, action, after, limit + 1)
+    store = node_of(request).store
+    entries = store.audit.entries(org, since_key, action, after, limit + 1)
     page, more = entries[:limit], len(entries) > limit
     next_cursor = (
         base64.urlsafe_b64encode(str(page[-1].seq).encode()).decode().rstrip("=")
@@ -54,19 +56,7 @@ def read_audit(
     )
     return JSONResponse(
         {
-            "entries": [
-                {
-                    "seq": e.seq,
-                    "at": e.at,
-                    "user_id": e.user_id,
-                    "org_id": e.org_id,
-                    "action": e.action,
-                    "target": e.target,
-                    "detail": e.detail,
-                    "hash": e.hash,
-                }
-                for e in page
-            ],
+            "entries": audit_view.present(page, caller.viewer, store.objects),
             "next": next_cursor,
         }
     )
