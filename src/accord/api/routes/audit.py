@@ -3,8 +3,6 @@ each through their own visibility (`accord.intel.audit_view`)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,6 +15,7 @@ from accord.api.routes.objects import ERRORS
 from accord.api.schemas import AuditPage
 from accord.intel import audit_view
 from accord.model.timestamps import timestamp_key
+from accord.store.cursors import listing
 
 router = APIRouter(tags=["audit"])
 
@@ -32,12 +31,6 @@ def read_audit(
 ) -> JSONResponse:
     user = caller.require(*audit_view.READERS)
     org = audit_view.scope(user)
-    after = 0
-    if cursor:
-        try:
-            after = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise Problem(400, "the cursor is not one this node gave out") from None
     since_key = None
     if since is not None:
         try:
@@ -46,14 +39,13 @@ def read_audit(
             raise Problem(
                 422, f"since: {exc}", [{"pointer": "/since", "detail": str(exc)}]
             ) from None
-    store = node_of(request).store
+    node = node_of(request)
+    asked = listing("GET /audit", org, since_key, action)
+    after = node.cursor_after(caller, cursor, asked)
+    store = node.store
     entries = store.audit.entries(org, since_key, action, after, limit + 1)
     page, more = entries[:limit], len(entries) > limit
-    next_cursor = (
-        base64.urlsafe_b64encode(str(page[-1].seq).encode()).decode().rstrip("=")
-        if more and page
-        else None
-    )
+    next_cursor = node.next_cursor(caller, page[-1].seq, asked) if more and page else None
     return JSONResponse(
         {
             "entries": audit_view.present(page, caller.viewer, store.objects),
