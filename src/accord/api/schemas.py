@@ -177,9 +177,6 @@ class AuditEntryDoc(BaseModel):
     action: str
     target: str | None
     detail: dict[str, Any]
-    hash: str | None = Field(
-        description="the entry's SHA-256 in the chain; null when details were withheld"
-    )
 
 
 class AuditPage(BaseModel):

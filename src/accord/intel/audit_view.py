@@ -10,9 +10,11 @@ the verdict they gave) is shown through the reader's own visibility:
   left out of its list (or its field is null), so neither it nor how many there were shows;
 - a look-up's verdict is kept only if the reader may see every object that answered it;
   otherwise it is null;
-- an entry from which anything was left out says ``"withheld": true``, and its ``hash`` is
-  null: the hash is over the full entry, and with the rest of the entry it would let a
-  reader confirm a guess of what was left out (a value-derived SCO id can be guessed).
+- an entry from which anything was left out says ``"withheld": true``;
+- no entry shows its hash: each hash commits to its full entry and, through the chain, to
+  every entry before it, so with what the reader sees it would confirm a guess of what was
+  left out (the ids of value-derived SCOs can be guessed, and a reader may know an id from
+  elsewhere).
 
 The stored entry is never changed: `accord.store.audit.AuditLog.verify` checks the chain over
 the full entries. Who may read the log at all: `READERS`, and `scope`.
@@ -168,7 +170,6 @@ def present(
                 "action": entry.action,
                 "target": target,
                 "detail": detail,
-                "hash": None if check.withheld else entry.hash,
             }
         )
     return shown
