@@ -22,11 +22,11 @@ the full entries. Who may read the log at all: `READERS`, and `scope`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from accord.model.roles import Role
+from accord.model.stix_types import ID_RE
 from accord.model.visibility import Viewer
 from accord.store.audit import AuditEntry
 from accord.store.objects import ObjectStore
@@ -35,10 +35,6 @@ from accord.store.organisations import User
 READERS = (Role.ADMIN, Role.ORG_ADMIN)
 """The roles that may read the audit log."""
 
-# A STIX identifier (STIX 2.1 section 2.9): the object's type, "--", a UUID.
-_STIX_ID = re.compile(
-    r"[a-z0-9][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
-)
 # Entries about organisations, users and keys, not intelligence: shown in full (an
 # organisation's id is a STIX identity id, but the directory's, not an object's).
 _DIRECTORY_ACTIONS = frozenset({"admin"})
@@ -56,7 +52,8 @@ def may_read(user: User) -> bool:
 
 
 def _is_object_id(value: object) -> bool:
-    return isinstance(value, str) and _STIX_ID.match(value) is not None
+    """A STIX identifier (STIX 2.1 section 2.9), as ingest accepts them (any case of hex)."""
+    return isinstance(value, str) and ID_RE.fullmatch(value) is not None
 
 
 def _object_ids(value: Any) -> Iterable[str]:
