@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from accord.cli.main import app
 from accord.client import Client
+from accord.model.roles import Role
 from accord.store.node import Store
 
 runner = CliRunner()
@@ -120,7 +121,11 @@ def test_audit_verify_detects_tampering(tmp_path: Path) -> None:
             Event("lookup", "user-1", "org-1", f"192.0.2.{number}", {"answered_by": []})
         )
     assert runner.invoke(app, ["--db", url, "audit", "verify"]).exit_code == 0
-    shown = runner.invoke(app, ["--db", url, "audit", "show", "--json"])
+    store.directory.add_org("CERT-EX")
+    store.directory.add_user("admin@node.example", "CERT-EX", Role.ADMIN)
+    shown = runner.invoke(
+        app, ["--db", url, "audit", "show", "--as", "admin@node.example", "--json"]
+    )
     assert shown.exit_code == 0 and len(__import__("orjson").loads(shown.stdout)) == 5
 
     def tamper(sql: str) -> list[int]:

@@ -42,6 +42,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        node_store.cursors.load()  # the node's cursor key: made once per node, read once here
         scheduler = FeedScheduler(node_store, settings).start()  # scheduled feed pulls
         if bulk.wanted(settings):
             node.bulk = BulkHelper(settings).start()

@@ -12,12 +12,14 @@ from sqlalchemy import Connection
 
 from accord.api.auth import Authenticator, Caller
 from accord.api.bulk import BulkHelper
+from accord.api.problems import Problem
 from accord.intel.lists import BenignLists
 from accord.intel.lookup import BenignCheck
 from accord.model.tlp import Tlp
 from accord.settings import Settings
 from accord.store.audit import Event
 from accord.store.correlated import Exclude
+from accord.store.cursors import BadCursor
 from accord.store.engine import connection_lost, lookup_connection, release_lookup_connection
 from accord.store.node import Store
 from accord.store.records import StoredObject
@@ -76,6 +78,27 @@ class Node:
     def exclude(self) -> Exclude | None:
         """The values that do not correlate: those on the node's warninglists."""
         return None if self.lists is None else self.lists.warninglisted
+
+    def cursor_after(self, caller: Caller, cursor: str | None, listing: bytes) -> int:
+        """The sequence a listing's ``cursor`` continues after (0 without one); 400 for a
+        cursor this node did not give this caller for this listing (`listing`: what the
+        listing was asked for, `accord.store.cursors.listing`)."""
+        if not cursor:
+            return 0
+        try:
+            return self.store.cursors.open(cursor, caller.viewer, listing)
+        except BadCursor:
+            detail = (
+                "not a cursor this node gave out to you for this listing "
+                "(the filters must stay the same from page to page)"
+            )
+            raise Problem(
+                400, f"the cursor is {detail}", [{"pointer": "/cursor", "detail": detail}]
+            ) from None
+
+    def next_cursor(self, caller: Caller, seq: int, listing: bytes) -> str:
+        """The opaque cursor for the page after ``seq`` (`accord.store.cursors`)."""
+        return self.store.cursors.seal(seq, caller.viewer, listing)
 
     def audit(self, caller: Caller, action: str, target: str | None, **detail: object) -> None:
         self.store.audit.append(

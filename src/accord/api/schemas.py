@@ -177,7 +177,6 @@ class AuditEntryDoc(BaseModel):
     action: str
     target: str | None
     detail: dict[str, Any]
-    hash: str
 
 
 class AuditPage(BaseModel):

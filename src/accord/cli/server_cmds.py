@@ -18,6 +18,7 @@ from accord.cli.context import (
     print_json,
     state,
 )
+from accord.intel import audit_view
 from accord.intel.lists import BenignLists
 from accord.intel.lookup import Lookup
 from accord.model.timestamps import timestamp_key
@@ -146,39 +147,48 @@ def audit_verify(json: JsonOpt = False) -> None:
 
 @audit_app.command("show")
 def audit_show(
-    org: Annotated[str | None, typer.Option(help="Only this organisation (name or id).")] = None,
+    as_: AsOpt,
+    org: Annotated[
+        str | None, typer.Option(help="Only this organisation (name or id; node admins).")
+    ] = None,
     since: Annotated[str | None, typer.Option(help="RFC 3339 timestamp.")] = None,
     action: Annotated[str | None, typer.Option(help="lookup, read, write or admin.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many entries.")] = 100,
     json: JsonOpt = False,
 ) -> None:
-    """Show audit entries, oldest first."""
+    """Show audit entries, oldest first, as the node admin or org-admin ``--as`` may see them:
+    who did what and when, with the objects and verdicts only they may see."""
     with open_store() as store:
-        org_id = store.directory.org(org).id if org else None
+        user = acting_user(store, as_)
+        if not audit_view.may_read(user):
+            allowed = ", ".join(role.value for role in audit_view.READERS)
+            fail(f"a {user.role.value} may not read the audit log (needs: {allowed})")
+        org_id = audit_view.scope(user)
+        if org:
+            wanted = store.directory.org(org).id
+            if org_id is not None and wanted != org_id:
+                fail("an org-admin reads only their own organisation's entries")
+            org_id = wanted
         try:
             since_key = timestamp_key(since) if since else None
         except ValueError as exc:
             fail(f"--since: {exc}")
-        entries = store.audit.entries(org_id, since_key, action, 0, limit)
-    if json:
-        print_json(
-            [
-                {
-                    "seq": e.seq,
-                    "at": e.at,
-                    "user_id": e.user_id,
-                    "org_id": e.org_id,
-                    "action": e.action,
-                    "target": e.target,
-                    "detail": e.detail,
-                }
-                for e in entries
-            ]
+        entries = audit_view.present(
+            store.audit.entries(org_id, since_key, action, 0, limit),
+            store.directory.viewer(user),
+            store.objects,
         )
+    if json:
+        print_json(entries)
         return
     table = Table("seq", "at", "action", "target", "org", "detail")
     for e in entries:
         table.add_row(
-            str(e.seq), e.at, e.action, e.target or "", e.org_id or "", str(e.detail)[:60]
+            str(e["seq"]),
+            e["at"],
+            e["action"],
+            e["target"] or "",
+            e["org_id"] or "",
+            str(e["detail"])[:60],
         )
     console.print(table)

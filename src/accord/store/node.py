@@ -15,6 +15,7 @@ from accord.model.tlp import Tlp, tlp2_marking_definitions
 from accord.store import migrate
 from accord.store.allowlists import Allowlists
 from accord.store.audit import AuditLog
+from accord.store.cursors import Cursors
 from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
 from accord.store.objects import ObjectStore
@@ -36,6 +37,7 @@ class Store:
         self.audit = AuditLog(engine)
         self.taxii = TaxiiStore(engine)
         self.feeds = Feeds(engine)
+        self.cursors = Cursors(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

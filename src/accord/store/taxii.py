@@ -1,5 +1,5 @@
 """What the TAXII 2.1 server asks of the store: pages of object versions, their manifests,
-deletions, collection definitions, status resources and the node's paging secret.
+deletions, collection definitions and status resources.
 
 Every read goes through :func:`accord.store.visibility.visible_to`, in the query itself: a
 collection never serves, counts or pages past what the caller may not see.
@@ -16,8 +16,6 @@ collection never serves, counts or pages past what the caller may not see.
 
 from __future__ import annotations
 
-import secrets
-import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,13 +42,11 @@ from accord.model.references import references_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer, group_principal
 from accord.store.audit import AuditLog, Event
-from accord.store.bulk import insert_missing
 from accord.store.engine import write_transaction
 from accord.store.objects import CHUNK, now_key
 from accord.store.schema import (
     correlations,
     fuzzy_hashes,
-    node_secrets,
     object_audience,
     object_feeds,
     object_refs,
@@ -61,8 +57,6 @@ from accord.store.schema import (
     taxii_status,
 )
 from accord.store.visibility import latest, visible_to
-
-PAGING_SECRET = "taxii-paging"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +146,6 @@ def _scope_conditions(scope: Scope, table: Table) -> list[ColumnElement[bool]]:
 class TaxiiStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._secret: bytes | None = None
-        self._lock = threading.Lock()
 
     # -- reading --------------------------------------------------------------------------
 
@@ -352,26 +344,6 @@ class TaxiiStore:
         ).scalar()
         if newest is not None:
             conn.execute(update(objects).where(objects.c.seq == newest).values(is_latest=True))
-
-    # -- the paging secret ------------------------------------------------------------------
-
-    def paging_secret(self) -> bytes:
-        """The key that signs ``next`` tokens: made once per node, shared by its workers
-        through the database, so that any worker can check any token."""
-        with self._lock:
-            if self._secret is None:
-                self._secret = self._load_secret(PAGING_SECRET)
-            return self._secret
-
-    def _load_secret(self, name: str) -> bytes:
-        stmt = select(node_secrets.c.value).where(node_secrets.c.name == name)
-        with self.engine.connect() as conn:
-            value = conn.execute(stmt).scalar()
-        if value is None:
-            with write_transaction(self.engine) as conn:
-                insert_missing(conn, node_secrets, [{"name": name, "value": secrets.token_hex(32)}])
-                value = conn.execute(stmt).scalar_one()
-        return bytes.fromhex(value)
 
     # -- collections ----------------------------------------------------------------------
 

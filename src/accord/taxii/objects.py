@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport
 from accord.store.audit import Event
+from accord.store.cursors import listing
 from accord.store.objects import now_key
 from accord.store.organisations import User
 from accord.store.taxii import Entry, Match
@@ -86,18 +87,18 @@ def _page(
     """One page of versions, whether there are more, and the token for the next page."""
     params = request.query_params
     limit = parse_limit(params)
-    filters = paging.filter_hash(
+    filters = listing(
         orjson.dumps([endpoint, collection.id, request.path_params.get("object_id")]).decode(),
         orjson.dumps(match_parts(match)).decode(),
     )
-    secret = node.store.taxii.paging_secret()
+    cursors, viewer = node.store.cursors, caller.viewer
     token = params.get("next")
-    after = paging.decode(secret, token, filters) if token else 0
+    after = paging.decode(cursors, viewer, token, filters) if token else 0
     found = node.store.taxii.page(
         caller.viewer, collection.scope, match, after=after, limit=limit + 1, raw=raw
     )
     page, more = found[:limit], len(found) > limit
-    next_token = paging.encode(secret, page[-1].seq, page[-1].id, filters) if more else None
+    next_token = paging.encode(cursors, viewer, page[-1].seq, filters) if more else None
     return page, more, next_token
 
 

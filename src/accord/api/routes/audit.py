@@ -1,9 +1,8 @@
-"""GET /audit: the audit log. Node admins read all of it; org-admins their organisation's."""
+"""GET /audit: the audit log. Node admins read all of it; org-admins their organisation's;
+each through their own visibility (`accord.intel.audit_view`)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,8 +13,9 @@ from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS
 from accord.api.schemas import AuditPage
-from accord.model.roles import Role
+from accord.intel import audit_view
 from accord.model.timestamps import timestamp_key
+from accord.store.cursors import listing
 
 router = APIRouter(tags=["audit"])
 
@@ -29,14 +29,8 @@ def read_audit(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
-    user = caller.require(Role.ADMIN, Role.ORG_ADMIN)
-    org = None if user.role == Role.ADMIN else user.org_id
-    after = 0
-    if cursor:
-        try:
-            after = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise Problem(400, "the cursor is not one this node gave out") from None
+    user = caller.require(*audit_view.READERS)
+    org = audit_view.scope(user)
     since_key = None
     if since is not None:
         try:
@@ -45,28 +39,16 @@ def read_audit(
             raise Problem(
                 422, f"since: {exc}", [{"pointer": "/since", "detail": str(exc)}]
             ) from None
-    entries = node_of(request).store.audit.entries(org, since_key, action, after, limit + 1)
+    node = node_of(request)
+    asked = listing("GET /audit", org, since_key, action)
+    after = node.cursor_after(caller, cursor, asked)
+    store = node.store
+    entries = store.audit.entries(org, since_key, action, after, limit + 1)
     page, more = entries[:limit], len(entries) > limit
-    next_cursor = (
-        base64.urlsafe_b64encode(str(page[-1].seq).encode()).decode().rstrip("=")
-        if more and page
-        else None
-    )
+    next_cursor = node.next_cursor(caller, page[-1].seq, asked) if more and page else None
     return JSONResponse(
         {
-            "entries": [
-                {
-                    "seq": e.seq,
-                    "at": e.at,
-                    "user_id": e.user_id,
-                    "org_id": e.org_id,
-                    "action": e.action,
-                    "target": e.target,
-                    "detail": e.detail,
-                    "hash": e.hash,
-                }
-                for e in page
-            ],
+            "entries": audit_view.present(page, caller.viewer, store.objects),
             "next": next_cursor,
         }
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import Annotated, Any, Literal
 
@@ -21,6 +19,7 @@ from accord.model.errors import Problem as ObjectProblem
 from accord.model.roles import Role
 from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp
+from accord.store.cursors import listing
 from accord.store.objects import ObjectQuery
 from accord.store.organisations import NotFound
 from accord.store.records import StoredObject
@@ -162,23 +161,6 @@ def _tlp(text: str | None) -> Tlp | None:
         raise Problem(422, str(exc), [{"pointer": "/tlp", "detail": str(exc)}]) from None
 
 
-def _cursor(text: str | None) -> int:
-    if not text:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(text.encode() + b"==").decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Problem(
-            400,
-            "the cursor is not one this node gave out",
-            [{"pointer": "/cursor", "detail": "invalid"}],
-        ) from None
-
-
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
-
-
 def _raw_list(objects: list[StoredObject]) -> bytes:
     return ("[" + ",".join(o.raw for o in objects) + "]").encode()
 
@@ -214,18 +196,20 @@ def list_objects(
             raise Problem(
                 422, f"modified_since: {exc}", [{"pointer": "/modified_since", "detail": str(exc)}]
             ) from None
+    level = _tlp(tlp)
+    asked = listing("GET /objects", type or (), owner, level.slug if level else None, since)
     query = ObjectQuery(
         types=type or (),
         owner_org=owner,
-        tlp=_tlp(tlp),
+        tlp=level,
         modified_since=since,
-        after_seq=_cursor(cursor),
+        after_seq=node.cursor_after(caller, cursor, asked),
         limit=limit + 1,
     )
     found = node.store.objects.query(caller.viewer, query)
     page, more = found[:limit], len(found) > limit
     node.audit_reads(caller, page, "GET /objects")
-    next_cursor = f'"{_encode_cursor(page[-1].seq)}"' if more and page else "null"
+    next_cursor = f'"{node.next_cursor(caller, page[-1].seq, asked)}"' if more and page else "null"
     body = b'{"objects":' + _raw_list(page) + b',"next":' + next_cursor.encode() + b"}"
     return Response(body, media_type="application/json")
 
