@@ -84,9 +84,9 @@ def add_user(
     if not may_manage(caller.require(), role, org.id):
         raise Problem(
             403,
-            f"a {caller.require().role.value} may not add a {role.value} to {org.name}: "
-            "node admins add anyone, org-admins the analysts, readers and sensors of their "
-            "own organisation",
+            f"a {caller.require().role.value} may not add a user with role {role.value} "
+            f"to {org.name}: node admins add anyone, org-admins the analysts, readers and "
+            "sensors of their own organisation",
         )
     try:
         user, key = node.store.directory.add_user(body.email, org.id, role)
