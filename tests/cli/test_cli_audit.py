@@ -14,7 +14,10 @@ from typer.testing import CliRunner
 from accord.cli import demo
 from accord.cli.context import LOCAL_OPERATOR
 from accord.cli.main import app
+from accord.model.roles import Role
+from accord.settings import Settings
 from accord.store.node import Store
+from accord.taxii.scheduler import FeedScheduler
 
 runner = CliRunner()
 REPO_CACHE = Path(__file__).resolve().parents[2] / "var" / "cache"
@@ -259,3 +262,23 @@ def test_the_cli_as_a_user_follows_the_apis_rule(
         assert after == before
     finally:
         store.close()
+
+
+def test_a_scheduled_feed_pull_is_audited(store: Store, store_url: str) -> None:
+    """The server's scheduled pulls write too: one entry per pull, under the feed's user."""
+    store.directory.add_org("CERT-EX")
+    user, _ = store.directory.add_user(ANALYST, "CERT-EX", Role.ANALYST)
+    feed = store.feeds.add(
+        "Peer", "taxii", user.id, url="http://127.0.0.1:9/taxii2/", collection="c", interval=60
+    )
+    scheduler = FeedScheduler(store, Settings(database_url=store_url), poll_seconds=0)
+    assert scheduler.run_due() == 1
+    [entry] = store.audit.entries()
+    assert (entry.action, entry.user_id, entry.org_id, entry.target) == (
+        "write",
+        user.id,
+        user.org_id,
+        feed.id,
+    )
+    assert entry.detail["via"] == "scheduled feed pull" and entry.detail["error"]
+    assert store.audit.verify()[1] == []
