@@ -31,6 +31,45 @@ class Settings:
     rate_burst: int = 400
     """Requests a key may make at once before the rate applies. ``ACCORD_RATE_BURST``."""
 
+    auth_failure_burst: int = 10
+    """Failed authentications (a wrong, unknown or revoked key, a malformed header) allowed
+    in a row, counted separately per client address and per claimed account (the key id of
+    ``acc_<id>_<secret>``, or the Basic user name); after that a key not already checked by
+    this worker answers 429 with ``Retry-After`` until the count recovers, without the key
+    being looked at. A good key from another address, for another account, still works.
+    ``ACCORD_AUTH_FAILURE_BURST``."""
+
+    auth_failures_per_minute: float = 6.0
+    """How fast that allowance recovers: failed authentications per minute, per address and
+    per account, in the long run. ``ACCORD_AUTH_FAILURES_PER_MINUTE``."""
+
+    anonymous_per_second: float = 5.0
+    """Anonymous look-ups (``public_lookups``) each client address may make per second, on
+    average; more answer 429 with ``Retry-After``, before anything is looked up or audited.
+    ``ACCORD_ANONYMOUS_PER_SECOND``."""
+
+    anonymous_burst: int = 50
+    """Anonymous look-ups an address may make at once. ``ACCORD_ANONYMOUS_BURST``."""
+
+    anonymous_node_per_second: float = 50.0
+    """Anonymous look-ups the whole node (each worker) answers per second, from all
+    addresses together: what bounds the audit log's growth under a flood from many
+    addresses. ``ACCORD_ANONYMOUS_NODE_PER_SECOND``."""
+
+    anonymous_node_burst: int = 500
+    """Anonymous look-ups the node answers at once. ``ACCORD_ANONYMOUS_NODE_BURST``."""
+
+    anonymous_bulk_max: int = 100
+    """Most values an anonymous bulk look-up may hold (authenticated ones: 10,000); more
+    answer 422. ``ACCORD_ANONYMOUS_BULK_MAX``."""
+
+    trusted_proxies: frozenset[str] = frozenset()
+    """Addresses of reverse proxies in front of the node. The client address the limits
+    count is the connection's peer; only when that peer is one of these is the
+    ``X-Forwarded-For`` header believed (its last address that is not a trusted proxy).
+    Empty by default: the header is ignored, since any client can send it.
+    ``ACCORD_TRUSTED_PROXIES`` (comma-separated)."""
+
     max_body_bytes: int = 128 * 1024 * 1024
     """Largest request body accepted; larger ones get 413. ATT&CK Enterprise is 38 MB.
     ``ACCORD_MAX_BODY_BYTES``."""
@@ -64,14 +103,23 @@ class Settings:
             public_lookups=env.get("ACCORD_PUBLIC_LOOKUPS", "0").lower() in ("1", "true", "yes"),
             rate_per_second=float(env.get("ACCORD_RATE_PER_SECOND", "100")),
             rate_burst=int(env.get("ACCORD_RATE_BURST", "400")),
+            auth_failure_burst=int(env.get("ACCORD_AUTH_FAILURE_BURST", "10")),
+            auth_failures_per_minute=float(env.get("ACCORD_AUTH_FAILURES_PER_MINUTE", "6")),
+            anonymous_per_second=float(env.get("ACCORD_ANONYMOUS_PER_SECOND", "5")),
+            anonymous_burst=int(env.get("ACCORD_ANONYMOUS_BURST", "50")),
+            anonymous_node_per_second=float(env.get("ACCORD_ANONYMOUS_NODE_PER_SECOND", "50")),
+            anonymous_node_burst=int(env.get("ACCORD_ANONYMOUS_NODE_BURST", "500")),
+            anonymous_bulk_max=int(env.get("ACCORD_ANONYMOUS_BULK_MAX", "100")),
+            trusted_proxies=_names(env.get("ACCORD_TRUSTED_PROXIES", "")),
             max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES", str(128 * 1024 * 1024))),
             key_cache_seconds=float(env.get("ACCORD_KEY_CACHE_SECONDS", "5")),
             correlation_cap=int(env.get("ACCORD_CORRELATION_CAP", "100")),
             bulk_helper=env.get("ACCORD_BULK_HELPER", "0").lower() in ("1", "true", "yes"),
             warninglists=env.get("ACCORD_WARNINGLISTS", "1").lower() not in ("0", "false", "no"),
-            warninglists_ignore=frozenset(
-                name.strip()
-                for name in env.get("ACCORD_WARNINGLISTS_IGNORE", "").split(",")
-                if name.strip()
-            ),
+            warninglists_ignore=_names(env.get("ACCORD_WARNINGLISTS_IGNORE", "")),
         )
+
+
+def _names(text: str) -> frozenset[str]:
+    """A comma-separated list, as a set."""
+    return frozenset(name.strip() for name in text.split(",") if name.strip())

@@ -3,7 +3,8 @@ one `accord.client.Client` per community member."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import pytest
@@ -65,3 +66,23 @@ def api(store: Store, store_url: str) -> Iterator[Api]:
     built = build_api(store, settings)
     with built.http:
         yield built
+
+
+@pytest.fixture
+def api_with(store: Store, store_url: str) -> Iterator[Callable[..., Api]]:
+    """Makes the `api` with other settings (rate limits, say): call it with `Settings`
+    fields."""
+    with ExitStack() as stack:
+
+        def make(**changes: object) -> Api:
+            settings = Settings(
+                database_url=store_url,
+                public_lookups=True,
+                warninglists_ignore=DOCUMENTATION_LISTS,
+                **changes,  # type: ignore[arg-type]
+            )
+            built = build_api(store, settings)
+            stack.enter_context(built.http)
+            return built
+
+        yield make

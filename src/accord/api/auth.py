@@ -3,6 +3,22 @@ user's e-mail and the key as password), checked against the hashed keys in the s
 
 A worker remembers a checked key for a few seconds (``Settings.key_cache_seconds``) so that a
 look-up costs one query, not three; revocation takes effect within that time.
+
+Limits (each a token bucket per worker, `accord.api.limits.RateLimiter`; 429 with
+``Retry-After``):
+
+- each key: ``Settings.rate_per_second`` and ``rate_burst``;
+- failed authentications, per client address and per claimed account (the key id of a
+  Bearer key ``acc_<id>_<secret>``, or the Basic user name): after
+  ``Settings.auth_failure_burst`` failures, a key this worker has not already checked is
+  refused from that address, or for that account, before it is looked at, until the
+  allowance recovers (``auth_failures_per_minute``). A key already checked (in the cache) is
+  the exact key, so it is let through: the limit slows guessing, not the key's holder;
+- anonymous look-ups, per client address and for the whole node, before anything is looked
+  up or audited (so a flood cannot grow the audit log faster than the node-wide rate).
+
+The client address is the connection's peer (``X-Forwarded-For`` only from a trusted proxy,
+``Settings.trusted_proxies``).
 """
 
 from __future__ import annotations
@@ -15,7 +31,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from accord.api.limits import RateLimiter, retry_after
+from accord.api.limits import RateLimiter, client_address, retry_after
 from accord.api.problems import Problem
 from accord.model.roles import Role
 from accord.model.visibility import Viewer
@@ -51,28 +67,67 @@ class Authenticator:
         self.store = store
         self.settings = settings
         self.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+        self.failures = RateLimiter(
+            settings.auth_failures_per_minute / 60.0, settings.auth_failure_burst
+        )
+        self.anonymous = RateLimiter(settings.anonymous_per_second, settings.anonymous_burst)
+        self.anonymous_node = RateLimiter(
+            settings.anonymous_node_per_second, settings.anonymous_node_burst
+        )
         self._cache: dict[str, tuple[float, Caller]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, request: Request) -> Caller:
-        return self.authenticate(request.headers.get("authorization"), anonymous_ok=False)
+        return self.caller(request, anonymous_ok=False)
 
-    def authenticate(self, header: str | None, anonymous_ok: bool) -> Caller:
+    def caller(self, request: Request, anonymous_ok: bool) -> Caller:
+        """The caller of ``request``, from its Authorization header and client address."""
+        return self.authenticate(
+            request.headers.get("authorization"), anonymous_ok, self.address(request)
+        )
+
+    def address(self, request: Request) -> str:
+        """The client address the limits count (`accord.api.limits.client_address`)."""
+        client = request.scope.get("client")
+        if not self.settings.trusted_proxies:
+            return client[0] if client else "-"
+        return client_address(
+            client, request.headers.get("x-forwarded-for"), self.settings.trusted_proxies
+        )
+
+    def authenticate(self, header: str | None, anonymous_ok: bool, address: str = "-") -> Caller:
         if not header:
             if anonymous_ok and self.settings.public_lookups:
+                wait = max(self.anonymous.take(address), self.anonymous_node.take(""))
+                if wait > 0:
+                    raise Problem(
+                        429,
+                        f"too many anonymous look-ups; try again in {wait:.1f} s "
+                        "(or use an API key)",
+                        headers=retry_after(wait),
+                    )
                 return Caller(None, Viewer.anonymous(), None)
             raise Problem(
                 401,
                 "this needs an API key: send Authorization: Bearer <key>",
                 headers={"WWW-Authenticate": 'Bearer realm="accord"'},
             )
-        key, claimed = _key_from_header(header)
+        try:
+            key, claimed = _key_from_header(header)
+        except Problem:
+            self._refuse_if_failing(address, None)
+            self.failures.take("@" + address)
+            raise
         caller = self._cached(key)
         if caller is not None and claimed and caller.user and claimed.lower() != caller.user.email:
             caller = None
         if caller is None:
+            account = _claimed_account(key, claimed)
+            self._refuse_if_failing(address, account)
             user = self.store.directory.user_for_key(key)
             if user is None or (claimed and claimed.strip().lower() != user.email):
+                self.failures.take("@" + address)
+                self.failures.take("=" + account)
                 raise Problem(
                     401,
                     "the API key is not valid (unknown, revoked or mistyped)",
@@ -93,6 +148,19 @@ class Authenticator:
             )
         return caller
 
+    def _refuse_if_failing(self, address: str, account: str | None) -> None:
+        """429 if this address, or this claimed account, has used up its failed
+        authentications: before the key is looked at."""
+        wait = self.failures.wait("@" + address)
+        if account is not None:
+            wait = max(wait, self.failures.wait("=" + account))
+        if wait > 0:
+            raise Problem(
+                429,
+                f"too many failed authentications; try again in {wait:.0f} s",
+                headers=retry_after(wait),
+            )
+
     def _cached(self, key: str) -> Caller | None:
         with self._lock:
             found = self._cache.get(key)
@@ -104,6 +172,15 @@ class Authenticator:
         """Drop every remembered key (after a revocation in this worker)."""
         with self._lock:
             self._cache.clear()
+
+
+def _claimed_account(key: str, claimed: str | None) -> str:
+    """The account a failed authentication counts against: the Basic user name, else the
+    key id of ``acc_<id>_<secret>`` (a key of another shape: all such keys together)."""
+    if claimed is not None:
+        return "user:" + claimed.strip().lower()
+    parts = key.split("_", 2)
+    return "key:" + (parts[1] if len(parts) == 3 else "")
 
 
 def _key_from_header(header: str) -> tuple[str, str | None]:

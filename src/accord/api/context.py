@@ -137,6 +137,4 @@ def caller_of(request: Request) -> Caller:
 
 def caller_or_anonymous(request: Request) -> Caller:
     """For look-ups: anonymous callers pass where the node allows public look-ups."""
-    return node_of(request).auth.authenticate(
-        request.headers.get("authorization"), anonymous_ok=True
-    )
+    return node_of(request).auth.caller(request, anonymous_ok=True)

@@ -13,14 +13,25 @@ import orjson
 import typer
 from rich.console import Console
 
+from accord.model.roles import Role
 from accord.model.tlp import Tlp
 from accord.settings import Settings
 from accord.store import migrate
+from accord.store.audit import Event
 from accord.store.node import Store
 from accord.store.organisations import AlreadyExists, NotFound, User
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 AsOpt = Annotated[str, typer.Option("--as", help="E-mail of the user to act as.", metavar="EMAIL")]
+OperatorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="E-mail of the user to act as, with that user's rights (default: the local node "
+        "operator, who may do everything).",
+        metavar="EMAIL",
+    ),
+]
 OutputOpt = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write to a file instead of standard output."),
@@ -78,6 +89,39 @@ def acting_user(store: Store, email: str) -> User:
         return store.directory.user(email)
     except NotFound as exc:
         fail(str(exc))
+
+
+LOCAL_OPERATOR = "cli:local operator"
+"""The actor of a command run without ``--as``: whoever may open the node's database."""
+
+
+def operator(store: Store, email: str | None, *roles: Role) -> User | None:
+    """The user a command acts as (None: the local node operator, who may do everything);
+    with ``roles``, a user with another role is refused."""
+    if email is None:
+        return None
+    user = acting_user(store, email)
+    if roles and user.role not in roles:
+        allowed = ", ".join(role.value for role in roles)
+        fail(f"{user.email} is a {user.role.value}: this needs {allowed}")
+    return user
+
+
+def audit(
+    store: Store, user: User | None, action: str, target: str | None, **detail: object
+) -> None:
+    """Record what a command wrote, like the API does (`accord.api.context.Node.audit`): the
+    acting user (or, without ``--as``, the local operator), the action, its target and
+    detail. ``detail`` says ``via`` (the command) and ``actor``."""
+    store.audit.append(
+        Event(
+            action=action,
+            user_id=user.id if user else None,
+            org_id=user.org_id if user else None,
+            target=target,
+            detail={"actor": user.email if user else LOCAL_OPERATOR, **detail},
+        )
+    )
 
 
 def print_json(value: Any) -> None:

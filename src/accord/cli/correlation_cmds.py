@@ -12,6 +12,7 @@ from accord.cli.context import (
     AsOpt,
     JsonOpt,
     acting_user,
+    audit,
     console,
     fail,
     open_store,
@@ -136,6 +137,14 @@ def sight(
             fail(str(exc))
         if not report.ok:
             fail("; ".join(o.describe() for o in report.objects if o.status == "rejected"))
+        audit(
+            store,
+            user,
+            "write",
+            sighted[0] if sighted else None,
+            via="accord sight",
+            sighting=created,
+        )
     if json:
         print_json({"created": created, "sighted": sighted})
     else:

@@ -11,16 +11,20 @@ from rich.table import Table
 from accord.cli.context import (
     AsOpt,
     JsonOpt,
+    OperatorOpt,
     acting_user,
+    audit,
     console,
     fail,
     open_store,
+    operator,
     parse_tlp,
     print_json,
     state,
 )
 from accord.cli.ingest import progress_bar
 from accord.ingest.stix import recipients_from_names
+from accord.model.roles import Role
 from accord.taxii import collections
 from accord.taxii.pull import PAGE_SIZE, pull
 
@@ -73,6 +77,17 @@ def feed_add(
             org_ids=sorted(named.org_ids),
             group_ids=sorted(named.group_ids),
             interval=interval,
+        )
+        audit(
+            store,
+            owner,
+            "admin",
+            feed.id,
+            via="accord feed add",
+            change="add feed",
+            name=feed.name,
+            url=taxii,
+            collection=collection,
         )
     if json:
         print_json({"id": feed.id, "name": feed.name, "url": feed.url, "collection": collection})
@@ -142,6 +157,19 @@ def feed_pull(
                     progress=lambda n, task=task: bar.advance(task, n),  # type: ignore[misc]
                 )
             reports.append(report)
+            audit(
+                store,
+                None,
+                "write",
+                feed.id,
+                via="accord feed pull",
+                feed=feed.name,
+                received=report.received,
+                stored=report.stored,
+                duplicates=report.duplicates,
+                rejected=report.rejected,
+                error=report.error,
+            )
             if not json:
                 line = (
                     f"{feed.name}: {report.received} received in {report.pages} page(s), "
@@ -165,16 +193,29 @@ def collection_add(
     feed: Annotated[str | None, typer.Option(help="The objects this feed brought.")] = None,
     description: Annotated[str | None, typer.Option(help="Shown to TAXII clients.")] = None,
     read_only: Annotated[bool, typer.Option("--read-only", help="Refuse TAXII POSTs.")] = False,
+    as_: OperatorOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Serve a collection over TAXII: by TLP level, by sharing group or by feed."""
+    """Serve a collection over TAXII: by TLP level, by sharing group or by feed. Node
+    admins only."""
     with open_store() as store:
+        user = operator(store, as_, Role.ADMIN)
         try:
             made = collections.define(
                 store, title, parse_tlp(tlp), group, feed, description, not read_only
             )
         except ValueError as exc:
             fail(str(exc))
+        audit(
+            store,
+            user,
+            "admin",
+            made.id,
+            via="accord taxii collection-add",
+            change="add collection",
+            title=made.title,
+            writable=made.writable,
+        )
     if json:
         print_json({"id": made.id, "title": made.title, "writable": made.writable})
     else:

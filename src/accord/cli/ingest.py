@@ -22,6 +22,7 @@ from accord.cli.context import (
     AsOpt,
     JsonOpt,
     acting_user,
+    audit,
     console,
     fail,
     open_store,
@@ -114,9 +115,21 @@ def ingest_stix(
                 report = ingester.ingest_file(path, options, advance)
                 bar.update(task, total=len(report.objects), completed=len(report.objects))
                 reports.append(report)
+        audit(store, user, "write", None, via="accord ingest stix", **ingest_totals(reports))
     _print_ingest(reports, json)
     if any(not report.ok for report in reports):
         raise typer.Exit(1)
+
+
+def ingest_totals(reports: list[IngestReport]) -> dict[str, object]:
+    """What an ingest command's audit entry says: the sources and how many objects were
+    stored, already there and rejected (as the API's entry for a bundle)."""
+    return {
+        "files": [report.source for report in reports],
+        "stored": sum(report.count("stored") for report in reports),
+        "duplicates": sum(report.count("duplicate") for report in reports),
+        "rejected": sum(report.count("rejected") for report in reports),
+    }
 
 
 def _print_ingest(reports: list[IngestReport], json: bool) -> None:

@@ -14,6 +14,7 @@ from accord.cli.context import (
     AsOpt,
     JsonOpt,
     acting_user,
+    audit,
     console,
     fail,
     open_store,
@@ -85,6 +86,16 @@ def allowlist_add(
             entry = store.allowlists.add(org_id, value, comment=comment, added_by=user.email)
         except ObservableError as exc:
             fail(str(exc))
+        audit(
+            store,
+            user,
+            "admin",
+            org_id,
+            via="accord allowlist add",
+            change="allowlist add",
+            entry=entry.display,
+            kind=entry.kind,
+        )
     if json:
         print_json(_entry_json(entry))
     else:
@@ -101,7 +112,18 @@ def allowlist_remove(
     """Remove an entry from the organisation's allowlist."""
     with open_store() as store:
         user = acting_user(store, as_)
-        removed = store.allowlists.remove(_allowlist_org(store, user, org), entry)
+        org_id = _allowlist_org(store, user, org)
+        removed = store.allowlists.remove(org_id, entry)
+        audit(
+            store,
+            user,
+            "admin",
+            org_id,
+            via="accord allowlist remove",
+            change="allowlist remove",
+            entry=removed.display,
+            kind=removed.kind,
+        )
     if json:
         print_json(_entry_json(removed))
     else:
@@ -206,6 +228,17 @@ def ingest_list(
                     bar.advance(task, count)
 
                 reports.append(ingester.ingest_file(path, options, advance))
+        audit(
+            store,
+            user,
+            "write",
+            None,
+            via="accord ingest list",
+            files=[report.source for report in reports],
+            stored=sum(report.stored for report in reports),
+            duplicates=sum(report.duplicates for report in reports),
+            rejected=sum(report.rejected for report in reports),
+        )
     _print_reports(reports, json)
     if any(report.rejected for report in reports):
         raise typer.Exit(1)

@@ -15,6 +15,7 @@ from accord.cli.context import (
     JsonOpt,
     OutputOpt,
     acting_user,
+    audit,
     console,
     fail,
     open_store,
@@ -22,7 +23,7 @@ from accord.cli.context import (
     print_json,
     state,
 )
-from accord.cli.ingest import ingest_app, progress_bar
+from accord.cli.ingest import ingest_app, ingest_totals, progress_bar
 from accord.export import misp_feed
 from accord.ingest.misp import MispImporter, MispReport
 from accord.ingest.stix import IngestOptions
@@ -71,6 +72,15 @@ def ingest_misp(
                 for report in importer.ingest_path(path, options, advance):
                     reports.append(report)
                 bar.update(task, total=1, completed=1)
+        audit(
+            store,
+            user,
+            "write",
+            None,
+            via="accord ingest misp",
+            events=[found.event_uuid for found in reports if found.event_uuid],
+            **ingest_totals([found.report for found in reports]),
+        )
     _print(reports, json)
     if any(not report.ok for report in reports):
         raise typer.Exit(1)

@@ -16,6 +16,7 @@ from accord.cli.context import (
     AsOpt,
     JsonOpt,
     acting_user,
+    audit,
     console,
     fail,
     open_store,
@@ -23,7 +24,7 @@ from accord.cli.context import (
     print_json,
     state,
 )
-from accord.cli.ingest import ingest_app, progress_bar
+from accord.cli.ingest import ingest_app, ingest_totals, progress_bar
 from accord.ingest.extract import DocumentError, Finding, ScanOptions, read_document, scan
 from accord.ingest.extract.report import ReportOptions, report_bundle
 from accord.ingest.stix import Ingester, IngestOptions, recipients_from_names
@@ -133,6 +134,14 @@ def ingest_report(
             task = bar.add_task(filename, total=len(objects))
             outcome = ingester.ingest_objects(objects, "2.1", filename, ingest_options)
             bar.update(task, completed=len(objects))
+        audit(
+            store,
+            user,
+            "write",
+            review.report_id,
+            via="accord ingest report",
+            **ingest_totals([outcome]),
+        )
     summary = {**outcome.summary(), "report_id": review.report_id, "review": review.json()}
     if json:
         print_json(summary)

@@ -1,8 +1,28 @@
-"""User roles and what each may do."""
+"""User roles, their rank, and who may act on whose account.
+
+The rank orders what a role may do: node admin (3) > org-admin (2) > analyst (1) > reader
+and sensor (0). There is no auditor role: reading the audit log belongs to admins and
+org-admins, whose rank already covers it.
+
+Acting on an account (creating it with a role, listing, minting or revoking its keys) follows
+one rule, :func:`may_act_on`, on every path (REST, and the command line under ``--as``):
+
+- anyone may act on their own account (list, mint and revoke their own keys);
+- a node admin may act on every account, other node admins included (the node admin is the
+  top of the order: someone must be able to manage admins);
+- an org-admin may act on the accounts of their own organisation whose rank is *below* their
+  own (analysts, readers, sensors): not on a node admin, and not on another org-admin, whose
+  keys would let them act as a peer (peers are appointed and managed by the node admin);
+- nobody else acts on anyone else's account.
+
+So nobody ever acts on an account whose role is above their own, and only the top role acts
+on an account of its own rank.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 
 class Role(StrEnum):
@@ -25,3 +45,37 @@ class Role(StrEnum):
     @property
     def may_ingest(self) -> bool:
         return self in (Role.ADMIN, Role.ORG_ADMIN, Role.ANALYST)
+
+    @property
+    def rank(self) -> int:
+        """Higher ranks may do more: admin 3, org-admin 2, analyst 1, reader and sensor 0."""
+        return _RANK[self]
+
+
+_RANK = {Role.ADMIN: 3, Role.ORG_ADMIN: 2, Role.ANALYST: 1, Role.READER: 0, Role.SENSOR: 0}
+
+
+class Account(Protocol):
+    """What the rule needs of a user (``accord.store.organisations.User`` has it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def org_id(self) -> str: ...
+
+    @property
+    def role(self) -> Role: ...
+
+
+def may_manage(actor: Account, role: Role, org_id: str) -> bool:
+    """Whether ``actor`` may act on another account of ``role`` in organisation ``org_id``
+    (create one, list, mint or revoke its keys): see the module's rule."""
+    if actor.role is Role.ADMIN:
+        return True
+    return actor.role is Role.ORG_ADMIN and org_id == actor.org_id and role.rank < actor.role.rank
+
+
+def may_act_on(actor: Account, target: Account) -> bool:
+    """Whether ``actor`` may act on the account ``target``: their own, or one they manage."""
+    return actor.id == target.id or may_manage(actor, target.role, target.org_id)

@@ -35,7 +35,10 @@ class Authenticator(Protocol):
     """The node's authenticator (``accord.api.auth.Authenticator``): raises an exception
     with an HTTP ``status`` (and ``detail``, ``headers``) when the caller is not let in."""
 
-    def authenticate(self, header: str | None, anonymous_ok: bool) -> Caller: ...
+    def caller(self, request: Request, anonymous_ok: bool) -> Caller:
+        """The caller of ``request`` (its Authorization header, its client address for the
+        limits on failed authentications)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +51,8 @@ class TaxiiNode:
 
     def caller(self, request: Request) -> Caller:
         """The authenticated caller; the authenticator's refusals become TAXII errors."""
-        header = request.headers.get("authorization")
         try:
-            return self.authenticator.authenticate(header, anonymous_ok=False)
+            return self.authenticator.caller(request, anonymous_ok=False)
         except Exception as exc:
             status = getattr(exc, "status", None)
             if not isinstance(status, int) or not 400 <= status < 500:

@@ -15,7 +15,9 @@ import logging
 import os
 
 from accord.settings import Settings
+from accord.store.audit import Event
 from accord.store.node import Store
+from accord.store.organisations import NotFound
 from accord.taxii.pull import pull
 
 log = logging.getLogger("accord.taxii.scheduler")
@@ -57,4 +59,25 @@ class FeedScheduler:
             report = pull(self.store, feed, self.settings.default_tlp)
             if report.error:
                 log.warning("feed %s: %s", feed.name, report.error)
+            try:
+                org_id: str | None = self.store.directory.user_by_id(feed.as_user).org_id
+            except NotFound:
+                org_id = None
+            self.store.audit.append(  # a write like any other: who, what, how many
+                Event(
+                    action="write",
+                    user_id=feed.as_user,
+                    org_id=org_id,
+                    target=feed.id,
+                    detail={
+                        "via": "scheduled feed pull",
+                        "feed": feed.name,
+                        "received": report.received,
+                        "stored": report.stored,
+                        "duplicates": report.duplicates,
+                        "rejected": report.rejected,
+                        "error": report.error,
+                    },
+                )
+            )
         return len(due)

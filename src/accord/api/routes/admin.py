@@ -1,6 +1,10 @@
-"""Organisations, users and API keys. Node admins manage everything; org-admins manage the
-users and keys of their own organisation; anyone may list organisations and manage their
-own keys. Every change is audited."""
+"""Organisations, users and API keys. Who may act on which account is one rule,
+`accord.model.roles.may_act_on`: node admins on everyone; org-admins on the users of their own
+organisation ranked below them (analysts, readers, sensors); everyone on their own keys.
+Anyone may list organisations. Every change is audited.
+
+A user or key the caller may not act on answers exactly like one that does not exist (404,
+same body): the answers do not tell an org-admin which addresses or keys exist elsewhere."""
 
 from __future__ import annotations
 
@@ -14,8 +18,8 @@ from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS
 from accord.api.schemas import KeyOut, OrganisationIn, OrganisationOut, UserIn, UserOut
-from accord.model.roles import Role
-from accord.store.organisations import AlreadyExists, Directory, NotFound, User
+from accord.model.roles import Role, may_act_on, may_manage
+from accord.store.organisations import AlreadyExists, NotFound, User
 
 router = APIRouter(tags=["administration"])
 
@@ -30,15 +34,6 @@ def _user_json(user: User, key: str | None = None) -> dict[str, object]:
     if key is not None:
         found["api_key"] = key
     return found
-
-
-def _may_manage(caller: Caller, target_org: str) -> None:
-    user = caller.require()
-    if user.role == Role.ADMIN:
-        return
-    if user.role == Role.ORG_ADMIN and user.org_id == target_org:
-        return
-    raise Problem(403, "only node admins, or org-admins of that organisation, may do this")
 
 
 @router.get("/organisations", response_model=list[OrganisationOut], responses=ERRORS)
@@ -85,10 +80,14 @@ def add_user(
         org = node.store.directory.org(body.organisation)
     except NotFound as exc:
         raise Problem(422, str(exc), [{"pointer": "/organisation", "detail": str(exc)}]) from None
-    _may_manage(caller, org.id)
     role = Role(body.role)
-    if role == Role.ADMIN:
-        caller.require(Role.ADMIN)
+    if not may_manage(caller.require(), role, org.id):
+        raise Problem(
+            403,
+            f"a {caller.require().role.value} may not add a user with role {role.value} "
+            f"to {org.name}: node admins add anyone, org-admins the analysts, readers and "
+            "sensors of their own organisation",
+        )
     try:
         user, key = node.store.directory.add_user(body.email, org.id, role)
     except AlreadyExists as exc:
@@ -130,25 +129,22 @@ def revoke_key(
     directory = node.store.directory
     user = caller.require()
     owner = directory.key_owner(key_id)
-    if owner is None:
-        raise Problem(404, f"no API key {key_id!r}")
-    if user.id != owner.id:
-        _may_manage(caller, owner.org_id)
+    if owner is None or not may_act_on(user, owner):
+        # An unknown key and one the caller may not revoke answer alike.
+        raise Problem(404, f"no API key {key_id!r} that you may revoke")
     directory.revoke_key(key_id)
     node.auth.forget()
     node.audit(caller, "admin", owner.id, change="revoke key", key=key_id)
 
 
 def _own_or_managed(node: Node, caller: Caller, email: str) -> User:
-    """The user ``email``, whose keys the caller may handle: their own, or as a manager."""
-    target = _target(node.store.directory, email)
-    if caller.require().id != target.id:
-        _may_manage(caller, target.org_id)
-    return target
-
-
-def _target(directory: Directory, email: str) -> User:
+    """The user ``email``, whose keys the caller may handle: their own, or as a manager. An
+    unknown user and one the caller may not act on answer alike (404, the same body)."""
+    actor = caller.require()
     try:
-        return directory.user(email)
-    except NotFound as exc:
-        raise Problem(404, str(exc)) from None
+        target = node.store.directory.user(email)
+    except NotFound:
+        target = None
+    if target is None or not may_act_on(actor, target):
+        raise Problem(404, f"no user {email!r} whose keys you may manage")
+    return target

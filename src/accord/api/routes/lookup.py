@@ -118,7 +118,7 @@ async def lookup_one_fast(request: Request) -> Response:
     """GET /lookup without FastAPI's machinery: authentication (and the rate limit), the
     same checks of ``value`` and ``type`` in the same order, the audited look-up."""
     node = node_of(request)
-    caller = node.auth.authenticate(request.headers.get("authorization"), anonymous_ok=True)
+    caller = node.auth.caller(request, anonymous_ok=True)  # with the same limits
     query = request.query_params
     value = query.get("value")
     if value is None:
@@ -173,5 +173,13 @@ async def lookup_many(
     body: BulkLookup,
     caller: Annotated[Caller, Depends(caller_or_anonymous)],
 ) -> Response:
-    payload = await run_in_threadpool(_many, node_of(request), caller, body.values, body.type)
+    node = node_of(request)
+    most = node.settings.anonymous_bulk_max
+    if caller.anonymous and len(body.values) > most:
+        detail = (
+            f"anonymous callers may look up at most {most} values at once, not "
+            f"{len(body.values)}: send an API key for up to 10,000"
+        )
+        raise Problem(422, detail, [{"pointer": "/values", "detail": detail}])
+    payload = await run_in_threadpool(_many, node, caller, body.values, body.type)
     return Response(payload, media_type="application/json")
