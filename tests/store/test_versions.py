@@ -199,6 +199,9 @@ def test_default_tlp_and_cli_tlp(store: Store, community: Community) -> None:
         "object_marking_refs": [Tlp.GREEN.marking_id, Tlp.RED.marking_id],
     }
     ingester.ingest_bytes(bundle(newest), "a", IngestOptions(tlp=Tlp.CLEAR))
-    assert store.objects.get(outsider, MALWARE_ID) is None
-    assert store.objects.get(store.directory.viewer(community.colleague), MALWARE_ID) is None
-    assert store.objects.get(store.directory.viewer(community.analyst), MALWARE_ID) is not None
+    # Others see the newest version they may see (the GREEN one), the creator the RED one.
+    for viewer in (outsider, store.directory.viewer(community.colleague)):
+        seen = store.objects.get(viewer, MALWARE_ID)
+        assert seen is not None and seen.tlp == Tlp.GREEN
+    own = store.objects.get(store.directory.viewer(community.analyst), MALWARE_ID)
+    assert own is not None and own.tlp == Tlp.RED
