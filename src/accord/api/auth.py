@@ -68,11 +68,16 @@ class Authenticator:
             )
         key, claimed = _key_from_header(header)
         caller = self._cached(key)
-        if caller is not None and claimed and caller.user and claimed.lower() != caller.user.email:
+        if (
+            caller is not None
+            and claimed is not None
+            and caller.user
+            and claimed.strip().lower() != caller.user.email
+        ):
             caller = None
         if caller is None:
             user = self.store.directory.user_for_key(key)
-            if user is None or (claimed and claimed.strip().lower() != user.email):
+            if user is None or (claimed is not None and claimed.strip().lower() != user.email):
                 raise Problem(
                     401,
                     "the API key is not valid (unknown, revoked or mistyped)",
@@ -110,6 +115,8 @@ def _key_from_header(header: str) -> tuple[str, str | None]:
     """The key, and for Basic the e-mail address it claims to belong to."""
     scheme, _, value = header.strip().partition(" ")
     value = value.strip()
+    if "\x00" in value:
+        raise Problem(401, "the API key is not valid (unknown, revoked or mistyped)")
     if scheme.lower() == "bearer" and value:
         return value, None
     if scheme.lower() == "basic" and value:
@@ -118,5 +125,8 @@ def _key_from_header(header: str) -> tuple[str, str | None]:
         except (binascii.Error, UnicodeDecodeError):
             raise Problem(401, "malformed Basic credentials") from None
         email, _, password = decoded.partition(":")
+        if not email.strip() or not password or "\x00" in decoded:
+            # An empty user name would skip the check that the key is the claimed user's.
+            raise Problem(401, "Basic credentials need the e-mail address and the key")
         return password, email
     raise Problem(401, "use Authorization: Bearer <key> (or Basic with the key as password)")

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
+from accord.model.jsondoc import JsonDocumentError, JsonLimitError
+from accord.model.jsondoc import loads as json_loads
 
 # A JSON string (skipped as a whole, so that commas inside strings are left alone) or a comma
 # followed only by white space and a closing bracket.
@@ -48,8 +49,10 @@ class MispDocument:
 def loads_lenient(data: bytes, source: str) -> tuple[Any, list[str]]:
     """Parse JSON, tolerating trailing commas (with a warning naming the file and line)."""
     try:
-        return orjson.loads(data), []
-    except orjson.JSONDecodeError as first:
+        return json_loads(data), []
+    except JsonLimitError as exc:
+        raise MispDocumentError(f"{source}: {exc}") from None
+    except JsonDocumentError as first:
         text = data.decode("utf-8", errors="replace")
         found: list[int] = []
 
@@ -62,8 +65,10 @@ def loads_lenient(data: bytes, source: str) -> tuple[Any, list[str]]:
         fixed = _TRAILING_COMMA.sub(drop, text)
         if found:
             try:
-                document = orjson.loads(fixed)
-            except orjson.JSONDecodeError:
+                document = json_loads(fixed.encode())
+            except JsonLimitError as exc:
+                raise MispDocumentError(f"{source}: {exc}") from None
+            except JsonDocumentError:
                 pass
             else:
                 lines = sorted({text.count("\n", 0, offset) + 1 for offset in found})
@@ -74,9 +79,7 @@ def loads_lenient(data: bytes, source: str) -> tuple[Any, list[str]]:
                     f"(line {shown}{more}); this is not valid JSON"
                 )
                 return document, [warning]
-        raise MispDocumentError(
-            f"{source}: not valid JSON at line {first.lineno}, column {first.colno}: {first.msg}"
-        ) from None
+        raise MispDocumentError(f"{source}: {first}") from None
 
 
 def events_in(document: Any, source: str) -> list[dict[str, Any]]:
