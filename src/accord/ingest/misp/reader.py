@@ -28,6 +28,10 @@ from accord.model.jsondoc import loads as json_loads
 # A JSON string (skipped as a whole, so that commas inside strings are left alone) or a comma
 # followed only by white space and a closing bracket.
 _TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*"|,(\s*[\]}])', re.DOTALL)
+# A MISP event uuid (MISP writes RFC 4122 uuids, lower case; upper case is tolerated).
+_EVENT_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 # Keys only a MISP event has; a bare event needs one of them.
 _EVENT_KEYS = frozenset({"info", "Attribute", "Object", "Galaxy", "Orgc", "threat_level_id"})
 
@@ -142,8 +146,29 @@ def read_feed(directory: Path) -> Iterator[MispDocument]:
             error=f"{manifest_path}: a feed manifest must map event uuids to summaries",
         )
         return
+    inside = directory.resolve()
     for event_uuid in document:
+        if not isinstance(event_uuid, str) or _EVENT_UUID.fullmatch(event_uuid) is None:
+            # Only <uuid>.json in the feed folder is ever read: a name such as "../outside" or
+            # "/etc/passwd" would make the manifest choose any file on the machine.
+            yield MispDocument(
+                str(manifest_path),
+                error=(
+                    f"{manifest_path}: bad manifest entry {event_uuid!r}: an entry must be an "
+                    "event uuid (its file is <uuid>.json in the feed folder); skipped"
+                ),
+            )
+            continue
         event_path = directory / f"{event_uuid}.json"
+        if event_path.is_symlink() and event_path.resolve().parent != inside:
+            yield MispDocument(
+                str(event_path),
+                error=(
+                    f"{manifest_path}: bad manifest entry {event_uuid!r}: {event_path.name} "
+                    "links outside the feed folder; skipped"
+                ),
+            )
+            continue
         if not event_path.is_file():
             yield MispDocument(
                 str(event_path),
