@@ -232,7 +232,7 @@ def test_the_depth_limit_is_exact() -> None:
     at_limit = _bundle(b',"x":' + b"[" * (MAX_DEPTH - 3) + b"]" * (MAX_DEPTH - 3))
     assert loads(at_limit)["type"] == "bundle"
     over = _bundle(b',"x":' + b"[" * (MAX_DEPTH - 2) + b"]" * (MAX_DEPTH - 2))
-    with pytest.raises(JsonLimitError, match="objects\\[0\\].x"):
+    with pytest.raises(JsonLimitError, match=r"objects\[0\]\.x"):
         loads(over)
     objects = _bundle(b',"x":' + b'{"a":' * (MAX_DEPTH - 2) + b"1" + b"}" * (MAX_DEPTH - 2))
     with pytest.raises(JsonLimitError):
@@ -247,3 +247,39 @@ def test_orjson_still_writes_at_most_254_levels() -> None:
     orjson.dumps(value)
     with pytest.raises(TypeError):
         orjson.dumps([value])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a":1,"a":2}',
+        # An escaped colon in a string would make up for the dropped key's colon.
+        b'{"a":1,"a":2,"s":"\\u003a"}',
+        b'{"a":1,"a":2,"s":"\\u003A"}',
+        b'[{"k":{"x":[1,{"b":1,"b":1}]}}]',
+        b'{"k:":1,"k:":2}',
+        b'{"a" : 1 , "a"\n:\t2}',
+    ],
+)
+def test_every_repeated_key_is_found(text: bytes) -> None:
+    from accord.model.jsondoc import JsonLimitError, loads
+
+    with pytest.raises(JsonLimitError, match="is given more than once"):
+        loads(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a":1,"s":"\\u003a"}',
+        b'{"a":1,"s":"\\\\u003a"}',  # a backslash, then "u003a": no colon
+        b'{"a":"x:y","b":{"c:d":"e:f"}}',
+        b'{"a" : 1 , "b"\n:\t2}',
+        b"[]",
+        b'"plain"',
+    ],
+)
+def test_no_repeated_key_is_no_error(text: bytes) -> None:
+    from accord.model.jsondoc import loads
+
+    loads(text)
