@@ -283,3 +283,32 @@ def test_no_repeated_key_is_no_error(text: bytes) -> None:
     from accord.model.jsondoc import loads
 
     loads(text)
+
+
+def test_every_json_body_refuses_a_repeated_key_and_deep_nesting(api) -> None:  # type: ignore[no-untyped-def]
+    headers = _auth(api) | {"Content-Type": "application/json"}
+    sighting = (
+        b'{"value":"198.51.100.7","tlp":"red","tlp":"clear",'
+        b'"first_seen":"2026-05-01T00:00:00Z","last_seen":"2026-05-01T00:00:00Z"}'
+    )
+    response = api.http.post("/api/v1/sightings", content=sighting, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "'tlp' is given more than once" in response.json()["detail"]
+    lookup = api.http.post(
+        "/api/v1/lookup",
+        content=b'{"values":["a.example"],"values":["b.example"]}',
+        headers=headers,
+    )
+    assert lookup.status_code == 400 and "'values'" in lookup.json()["detail"]
+    deep = api.http.post(
+        "/api/v1/lookup", content=b'{"values":' + b"[" * 500 + b"]" * 500 + b"}", headers=headers
+    )
+    assert deep.status_code == 400 and "nested deeper than" in deep.json()["detail"]
+    broken = api.http.post("/api/v1/lookup", content=b'{"values": [1,]}', headers=headers)
+    assert broken.status_code == 422  # not JSON: FastAPI's own answer, as before
+    assert (
+        api.http.post(
+            "/api/v1/lookup", content=b'{"values":["198.51.100.7"]}', headers=headers
+        ).status_code
+        == 200
+    )

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from accord.api import bulk
 from accord.api.auth import Caller
 from accord.api.context import Node, caller_or_anonymous, node_of
+from accord.api.jsonbody import JsonRoute
 from accord.api.problems import Problem
 from accord.api.routes.objects import ERRORS
 from accord.api.schemas import BulkAnswer, BulkLookup, LookupAnswer
@@ -34,7 +35,7 @@ from accord.model.observables import KINDS
 from accord.store.collector import collector_paused
 from accord.store.engine import connection_lost
 
-router = APIRouter(tags=["look-up"])
+router = APIRouter(tags=["look-up"], route_class=JsonRoute)
 
 MAX_VALUE = 8192  # characters in one looked-up value
 
