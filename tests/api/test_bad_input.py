@@ -6,6 +6,7 @@ PostgreSQL alike."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -312,3 +313,32 @@ def test_every_json_body_refuses_a_repeated_key_and_deep_nesting(api) -> None:  
         ).status_code
         == 200
     )
+
+
+def test_a_mapped_file_is_checked_like_bytes(tmp_path: Path) -> None:
+    """Files are read mapped (accord.ingest.stix.Ingester.ingest_file), not copied."""
+    import mmap
+
+    from accord.model.jsondoc import JsonLimitError, loads
+
+    for text, ok in (
+        (b'{"a":1,"s":"\\u003a"}', True),
+        (b'{"a":1,"a":2,"s":"\\u003a"}', False),
+        (b'{"a":1,' + b'"s":"' + b":" * (3 << 20) + b'","a":2}', False),
+        (b'{"a":1,' + b'"s":"' + b":" * (3 << 20) + b'"}', True),
+    ):
+        path = tmp_path / "doc.json"
+        path.write_bytes(text)
+        with (
+            path.open("rb") as handle,
+            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm,
+        ):
+            view = memoryview(mm)
+            try:
+                if ok:
+                    loads(view)
+                else:
+                    with pytest.raises(JsonLimitError):
+                        loads(view)
+            finally:
+                view.release()
