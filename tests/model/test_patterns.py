@@ -400,3 +400,54 @@ def test_results_are_fresh_lists() -> None:
     first = observables_from_pattern(pattern)
     first.observables.clear()
     assert len(observables_from_pattern(pattern).observables) == 1
+
+
+# --- validation: the grammar of the object's STIX version (issue 14, item 11) ------------------
+
+
+def test_fast_path_accepts_only_what_both_grammars_accept() -> None:
+    """What the fast path proves valid needs no parser, for 2.0 objects as for 2.1 ones."""
+    from accord.model.patterns import pattern_problem_for
+
+    vectors = (
+        json.loads(VECTORS.read_text(encoding="utf-8"))["vectors"] if VECTORS.is_file() else []
+    )
+    candidates = list(dict.fromkeys([*TRICKY, *(v["pattern"] for v in vectors)]))
+    accepted = 0
+    for pattern in candidates:
+        if fast_path_observables(pattern) is None:
+            continue
+        accepted += 1
+        from stix2patterns.v20.pattern import Pattern as Pattern20
+        from stix2patterns.v21.pattern import Pattern as Pattern21
+
+        Pattern20(pattern)  # raises if the 2.0 grammar rejects it
+        Pattern21(pattern)
+        assert pattern_problem_for(pattern, "2.0") is None
+        assert pattern_problem_for(pattern, "2.1") is None
+    assert accepted > 10
+
+
+@pytest.mark.parametrize(
+    ("pattern", "grammar", "message"),
+    [
+        ("this is not a pattern", "2.1", "1:0: no viable alternative at input 'this'"),
+        ("this is not a pattern", "2.0", "1:0: no viable alternative at input 'this'"),
+        ("[ipv4-addr:value = '1.2.3.4'", "2.1", "1:28: mismatched input '<EOF>' expecting ']'"),
+        ("[ipv4-addr:value = '1.2.3.4'", "2.0", "1:28: mismatched input '<EOF>' expecting ']'"),
+        # EXISTS is a keyword of STIX Patterning 2.1 only.
+        ("[EXISTS file:name]", "2.0", "1:8: no viable alternative at input 'EXISTSfile'"),
+        ("[x-foo:EXISTS = 'a']", "2.1", "1:7: no viable alternative at input 'x-foo:EXISTS'"),
+    ],
+)
+def test_pattern_problems_name_the_column(pattern: str, grammar: str, message: str) -> None:
+    from accord.model.patterns import pattern_problem_for
+
+    assert pattern_problem_for(pattern, grammar) == message
+
+
+def test_each_grammar_accepts_its_own() -> None:
+    from accord.model.patterns import pattern_problem_for
+
+    assert pattern_problem_for("[EXISTS file:name]", "2.1") is None
+    assert pattern_problem_for("[x-foo:EXISTS = 'a']", "2.0") is None

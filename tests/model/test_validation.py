@@ -497,3 +497,44 @@ def test_remembered_timestamp_answers_are_the_first_ones(value: object) -> None:
 def test_keys_sort_like_instants() -> None:
     values = ["2020-01-01T00:00:00.5Z", "2020-01-01T00:00:00Z", "2020-01-01T00:00:00.123Z"]
     assert sorted(values, key=timestamp_key) == sorted(values, key=parse_timestamp)
+
+
+# --- STIX patterns (issue 14, item 11) ----------------------------------------------------------
+
+
+def _indicator(pattern: str, pattern_type: str = "stix") -> dict[str, Any]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        "pattern": pattern,
+        "pattern_type": pattern_type,
+        "valid_from": "2026-01-01T00:00:00Z",
+    }
+
+
+@pytest.mark.parametrize(
+    ("pattern", "column"),
+    [("this is not a pattern", "1:0"), ("[ipv4-addr:value = '1.2.3.4'", "1:28")],
+)
+def test_an_invalid_stix_pattern_is_a_problem(pattern: str, column: str) -> None:
+    problems = validate_object(_indicator(pattern))
+    assert [p.property for p in problems] == ["pattern"]
+    assert problems[0].reason.startswith(f"is not a valid STIX 2.1 pattern: {column}: ")
+
+
+def test_patterns_of_other_languages_are_not_parsed() -> None:
+    assert validate_object(_indicator("this is not a pattern", "sigma")) == []
+    assert validate_object(_indicator("[ipv4-addr:value = '1.2.3.4']")) == []
+
+
+def test_a_2_0_pattern_is_checked_with_the_2_0_grammar() -> None:
+    only_20 = _indicator("[x-foo:EXISTS = 'a']")
+    assert validate_object(only_20, "2.0") == []
+    assert [p.property for p in validate_object(only_20)] == ["pattern"]
+    only_21 = _indicator("[EXISTS file:name]")
+    assert validate_object(only_21) == []
+    problems = validate_object(only_21, "2.0")
+    assert "is not a valid STIX 2.0 pattern: 1:8:" in str(problems[0])

@@ -14,7 +14,7 @@ from accord.api import bulk, problems
 from accord.api.auth import Authenticator
 from accord.api.bulk import BulkHelper
 from accord.api.context import Node
-from accord.api.limits import BodyLimit
+from accord.api.limits import TAXII_PREFIX, BodyLimit, NulGuard
 from accord.api.responses import JSONResponse
 from accord.api.routes import admin, audit, correlations, health, lookup, objects, sightings
 from accord.intel.lists import BenignLists
@@ -74,11 +74,12 @@ def create_app(
     app.state.node = node
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(NulGuard)
     app.include_router(health.router)
     for module in (objects, lookup, sightings, admin, audit, correlations):
         app.include_router(module.router, prefix=API)
     # Hot routes served without FastAPI's per-request machinery; the FastAPI routes with
     # the same paths still describe them in the OpenAPI document.
     app.router.routes[0:0] = lookup.fast_routes(API)
-    app.mount("/taxii2", create_taxii_app(node_store, settings, node.auth))
+    app.mount(TAXII_PREFIX, create_taxii_app(node_store, settings, node.auth))
     return app

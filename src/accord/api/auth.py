@@ -119,13 +119,18 @@ class Authenticator:
             self.failures.take("@" + address)
             raise
         caller = self._cached(key)
-        if caller is not None and claimed and caller.user and claimed.lower() != caller.user.email:
+        if (
+            caller is not None
+            and claimed is not None
+            and caller.user
+            and claimed.strip().lower() != caller.user.email
+        ):
             caller = None
         if caller is None:
             account = _claimed_account(key, claimed)
             self._refuse_if_failing(address, account)
             user = self.store.directory.user_for_key(key)
-            if user is None or (claimed and claimed.strip().lower() != user.email):
+            if user is None or (claimed is not None and claimed.strip().lower() != user.email):
                 self.failures.take("@" + address)
                 self.failures.take("=" + account)
                 raise Problem(
@@ -187,6 +192,8 @@ def _key_from_header(header: str) -> tuple[str, str | None]:
     """The key, and for Basic the e-mail address it claims to belong to."""
     scheme, _, value = header.strip().partition(" ")
     value = value.strip()
+    if "\x00" in value:
+        raise Problem(401, "the API key is not valid (unknown, revoked or mistyped)")
     if scheme.lower() == "bearer" and value:
         return value, None
     if scheme.lower() == "basic" and value:
@@ -195,5 +202,8 @@ def _key_from_header(header: str) -> tuple[str, str | None]:
         except (binascii.Error, UnicodeDecodeError):
             raise Problem(401, "malformed Basic credentials") from None
         email, _, password = decoded.partition(":")
+        if not email.strip() or not password or "\x00" in decoded:
+            # An empty user name would skip the check that the key is the claimed user's.
+            raise Problem(401, "Basic credentials need the e-mail address and the key")
         return password, email
     raise Problem(401, "use Authorization: Bearer <key> (or Basic with the key as password)")

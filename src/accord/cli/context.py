@@ -11,8 +11,8 @@ from typing import Annotated, Any, NoReturn
 
 import orjson
 import typer
-from rich.console import Console
 
+from accord.cli.display import SafeConsole, shown
 from accord.model.roles import Role
 from accord.model.tlp import Tlp
 from accord.settings import Settings
@@ -37,8 +37,9 @@ OutputOpt = Annotated[
     typer.Option("--output", "-o", help="Write to a file instead of standard output."),
 ]
 
-console = Console(soft_wrap=True)  # long ids and paths stay on one line, copyable
-errors = Console(stderr=True)
+# Data is printed as text, never as markup or terminal controls (accord.cli.display).
+console = SafeConsole(soft_wrap=True)  # long ids and paths stay on one line, copyable
+errors = SafeConsole(stderr=True)
 
 
 @dataclass(slots=True)
@@ -55,8 +56,16 @@ state = AppState()
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error that says how to fix it, and stop."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # The message quotes data (ids, names, paths, parser messages): printed as text.
+    errors.print(f"[bold red]error:[/] {shown(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def refuse_nul(values: list[str]) -> None:
+    """No looked-up value holds a NUL byte (and PostgreSQL could not store one in the audit)."""
+    for value in values:
+        if "\x00" in value:
+            fail(f"{value!r}: a value must not hold a NUL byte (U+0000)")
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from accord.cli.context import (
     print_json,
     state,
 )
+from accord.cli.display import shown
 from accord.ingest.sightings import SightingError, SightingRequest, record_sighting
 from accord.intel.lookup import parse_query
 from accord.model.observables import ObservableError
@@ -46,24 +47,28 @@ def correlations(
         print_json(found.as_json())
         return
     if not found.correlations and not found.over_correlating:
-        console.print(f"Nothing {as_} may see correlates with {object_id}.", highlight=False)
+        console.print(
+            f"Nothing {shown(as_)} may see correlates with {shown(object_id)}.", highlight=False
+        )
         return
-    table = Table("relation", "value", "other value", "type", "name", "TLP", "id", title=object_id)
+    table = Table(
+        "relation", "value", "other value", "type", "name", "TLP", "id", title=shown(object_id)
+    )
     for c in found.correlations:
         body = c.as_json()
         table.add_row(
-            c.relation + (f" ({c.similarity})" if c.similarity is not None else ""),
-            c.value,
-            c.other_value,
-            c.obj.type,
-            str(body.get("name") or ""),
+            shown(c.relation + (f" ({c.similarity})" if c.similarity is not None else "")),
+            shown(c.value),
+            shown(c.other_value),
+            shown(c.obj.type),
+            shown(body.get("name") or ""),
             c.obj.tlp.label,
-            c.obj.id,
+            shown(c.obj.id),
         )
     console.print(table)
     for over in found.over_correlating:
         console.print(
-            f"{over.value}: over-correlating, joins {over.count} objects you may see",
+            f"{shown(over.value)}: over-correlating, joins {over.count} objects you may see",
             highlight=False,
         )
     if found.truncated:
@@ -149,7 +154,7 @@ def sight(
         print_json({"created": created, "sighted": sighted})
     else:
         console.print(
-            f"Recorded a {kind} sighting of {', '.join(sighted)}"
+            f"Recorded a {shown(kind)} sighting of {shown(', '.join(sighted))}"
             + (" (anonymous)" if anonymous else "")
             + ".",
             highlight=False,

@@ -22,6 +22,7 @@ from accord.cli.context import (
     print_json,
     state,
 )
+from accord.cli.display import shown
 from accord.cli.ingest import progress_bar
 from accord.ingest.stix import recipients_from_names
 from accord.model.roles import Role
@@ -92,7 +93,10 @@ def feed_add(
     if json:
         print_json({"id": feed.id, "name": feed.name, "url": feed.url, "collection": collection})
     else:
-        console.print(f"Added feed [bold]{feed.name}[/] ({taxii}, collection {collection}).")
+        console.print(
+            f"Added feed [bold]{shown(feed.name)}[/] ({shown(taxii)}, "
+            f"collection {shown(collection)})."
+        )
 
 
 @feed_app.command("list")
@@ -121,13 +125,13 @@ def feed_list(json: JsonOpt = False) -> None:
     table = Table("name", "url", "collection", "interval", "cursor", "objects", "last error")
     for row in rows:
         table.add_row(
-            str(row["name"]),
-            str(row["url"] or ""),
-            str(row["collection"] or ""),
-            str(row["interval"] or "by hand"),
-            str(row["cursor"] or ""),
-            str(row["objects"]),
-            str(row["last_error"] or ""),
+            shown(row["name"]),
+            shown(row["url"] or ""),
+            shown(row["collection"] or ""),
+            shown(row["interval"] or "by hand"),
+            shown(row["cursor"] or ""),
+            shown(row["objects"]),
+            shown(row["last_error"] or ""),
         )
     console.print(table)
 
@@ -148,7 +152,7 @@ def feed_pull(
             fail("no TAXII feeds: add one with `accord feed add`", code=1)
         for feed in feeds:
             with progress_bar(json) as bar:
-                task = bar.add_task(f"{feed.name}", total=None)
+                task = bar.add_task(shown(feed.name), total=None)
                 report = pull(
                     store,
                     feed,
@@ -172,13 +176,15 @@ def feed_pull(
             )
             if not json:
                 line = (
-                    f"{feed.name}: {report.received} received in {report.pages} page(s), "
+                    f"{shown(feed.name)}: {report.received} received in {report.pages} page(s), "
                     f"{report.stored} stored, {report.duplicates} already stored, "
-                    f"{report.rejected} rejected; cursor {report.cursor or '-'}"
+                    f"{report.rejected} rejected; cursor {shown(report.cursor or '-')}"
                 )
                 console.print(line, highlight=False)
                 if report.error:
-                    console.print(f"[red]{feed.name}: {report.error}[/]", highlight=False)
+                    console.print(
+                        f"[red]{shown(feed.name)}: {shown(report.error)}[/]", highlight=False
+                    )
     if json:
         print_json([report.as_json() for report in reports])
     if any(report.error for report in reports):
@@ -219,7 +225,7 @@ def collection_add(
     if json:
         print_json({"id": made.id, "title": made.title, "writable": made.writable})
     else:
-        console.print(f"Added collection [bold]{made.title}[/] ({made.id}).")
+        console.print(f"Added collection [bold]{shown(made.title)}[/] ({shown(made.id)}).")
 
 
 @taxii_app.command("collections")
@@ -252,5 +258,7 @@ def collection_list(json: JsonOpt = False) -> None:
             if row["feed_id"]
             else "everything you may see"
         )
-        table.add_row(str(row["id"]), str(row["title"]), holds, "yes" if row["writable"] else "no")
+        table.add_row(
+            shown(row["id"]), shown(row["title"]), shown(holds), "yes" if row["writable"] else "no"
+        )
     console.print(table)

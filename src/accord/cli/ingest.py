@@ -30,6 +30,7 @@ from accord.cli.context import (
     print_json,
     state,
 )
+from accord.cli.display import shown
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport, recipients_from_names
 
 
@@ -107,7 +108,7 @@ def ingest_stix(
         reports: list[IngestReport] = []
         with progress_bar(json) as bar:
             for path in files:
-                task = bar.add_task(path.name, total=None)
+                task = bar.add_task(shown(path.name), total=None)
 
                 def advance(count: int, task: TaskID = task) -> None:
                     bar.advance(task, count)
@@ -139,7 +140,7 @@ def _print_ingest(reports: list[IngestReport], json: bool) -> None:
     table = Table("file", "stored", "duplicates", "rejected", "not stored")
     for report in reports:
         table.add_row(
-            report.source,
+            shown(report.source),
             str(report.count("stored")),
             str(report.count("duplicate")),
             str(report.count("rejected")),
@@ -148,16 +149,17 @@ def _print_ingest(reports: list[IngestReport], json: bool) -> None:
     console.print(table)
     for report in reports:
         if report.error:
-            console.print(f"[red]{report.error}[/]", highlight=False, soft_wrap=True)
+            console.print(f"[red]{shown(report.error)}[/]", highlight=False, soft_wrap=True)
         for obj in report.objects:
             if obj.status == "rejected":
                 console.print(
-                    f"[red]rejected[/] {report.source}: {obj.describe()}",
+                    f"[red]rejected[/] {shown(report.source)}: {shown(obj.describe())}",
                     highlight=False,
                     soft_wrap=True,
                 )
         if report.count("rejected") and report.count("not stored"):
             console.print(
-                f"{report.source}: nothing stored; use --partial to store the valid objects.",
+                f"{shown(report.source)}: nothing stored; use --partial to store the valid "
+                "objects.",
                 soft_wrap=True,
             )

@@ -22,6 +22,7 @@ from accord.cli.context import (
     print_json,
     state,
 )
+from accord.cli.display import shown
 from accord.cli.ingest import ingest_app, progress_bar
 from accord.ingest.lists import ListIngester, ListOptions, ListReport
 from accord.ingest.lists_formats import KIND_CHOICES, ColumnMap
@@ -99,7 +100,9 @@ def allowlist_add(
     if json:
         print_json(_entry_json(entry))
     else:
-        console.print(f"Allowlisted {entry.kind} [bold]{entry.display}[/].", highlight=False)
+        console.print(
+            f"Allowlisted {shown(entry.kind)} [bold]{shown(entry.display)}[/].", highlight=False
+        )
 
 
 @allowlist_app.command("remove")
@@ -127,7 +130,9 @@ def allowlist_remove(
     if json:
         print_json(_entry_json(removed))
     else:
-        console.print(f"Removed [bold]{removed.display}[/] from the allowlist.", highlight=False)
+        console.print(
+            f"Removed [bold]{shown(removed.display)}[/] from the allowlist.", highlight=False
+        )
 
 
 @allowlist_app.command("list")
@@ -142,7 +147,11 @@ def allowlist_list(as_: AsOpt, org: OrgOpt = None, json: JsonOpt = False) -> Non
     table = Table("entry", "kind", "comment", "added by", "added")
     for entry in entries:
         table.add_row(
-            entry.display, entry.kind, entry.comment or "", entry.added_by or "", entry.added
+            shown(entry.display),
+            shown(entry.kind),
+            shown(entry.comment),
+            shown(entry.added_by),
+            shown(entry.added),
         )
     console.print(table)
 
@@ -214,7 +223,7 @@ def ingest_list(
         reports: list[ListReport] = []
         with progress_bar(json) as bar:
             for path in files:
-                task = bar.add_task(path.name, total=None)
+                task = bar.add_task(shown(path.name), total=None)
                 options = ListOptions(
                     kind=type_,
                     columns=column_map,
@@ -253,25 +262,27 @@ def _print_reports(reports: list[ListReport], json: bool) -> None:
     )
     for report in reports:
         table.add_row(
-            report.source,
+            shown(report.source),
             str(report.entries),
             str(report.stored),
             str(report.duplicates),
             str(report.warninglisted),
             str(report.skipped),
             str(report.bad_line_count),
-            ", ".join(f"{kind} {count}" for kind, count in sorted(report.kinds.items())),
+            shown(", ".join(f"{kind} {count}" for kind, count in sorted(report.kinds.items()))),
         )
     console.print(table)
     for report in reports:
         for bad in report.bad_lines:
             console.print(
-                f"[yellow]skipped[/] {report.source} {bad.describe()}",
+                f"[yellow]skipped[/] {shown(report.source)} {shown(bad.describe())}",
                 highlight=False,
                 soft_wrap=True,
             )
         if report.bad_line_count > len(report.bad_lines):
             more = report.bad_line_count - len(report.bad_lines)
-            console.print(f"{report.source}: {more} more bad lines (see --json).")
+            console.print(f"{shown(report.source)}: {more} more bad lines (see --json).")
         for rejection in report.rejections:
-            console.print(f"[red]rejected[/] {report.source}: {rejection}", highlight=False)
+            console.print(
+                f"[red]rejected[/] {shown(report.source)}: {shown(rejection)}", highlight=False
+            )

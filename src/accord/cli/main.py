@@ -20,8 +20,10 @@ from accord.cli.context import (
     open_store,
     operator,
     print_json,
+    refuse_nul,
     state,
 )
+from accord.cli.display import print_json_human, shown
 from accord.cli.ingest import ingest_app
 from accord.export.stix import export_bundle
 from accord.intel.search import match_json, search_value
@@ -85,7 +87,7 @@ def init(json: JsonOpt = False) -> None:
     if json:
         print_json({"database": state.settings.database_url, "revision": revision})
     else:
-        console.print(f"Initialised {state.settings.database_url} (schema {revision}).")
+        console.print(f"Initialised {shown(state.settings.database_url)} (schema {revision}).")
 
 
 # -- organisations, groups, users -----------------------------------------------------------
@@ -115,7 +117,7 @@ def org_add(
     if json:
         print_json({"id": org.id, "name": org.name, "sector": sector, "country": country})
     else:
-        console.print(f"Added organisation [bold]{org.name}[/] ({org.id}).")
+        console.print(f"Added organisation [bold]{shown(org.name)}[/] ({shown(org.id)}).")
 
 
 @org_app.command("list")
@@ -130,7 +132,7 @@ def org_list(json: JsonOpt = False) -> None:
         return
     table = Table("name", "sector", "country", "id")
     for o in orgs:
-        table.add_row(o.name, o.sector or "", o.country or "", o.id)
+        table.add_row(shown(o.name), shown(o.sector), shown(o.country), shown(o.id))
     console.print(table)
 
 
@@ -159,7 +161,8 @@ def group_add(
         print_json({"id": group.id, "name": group.name, "organisations": list(group.org_ids)})
     else:
         console.print(
-            f"Added sharing group [bold]{group.name}[/] with {len(group.org_ids)} organisations."
+            f"Added sharing group [bold]{shown(group.name)}[/] with {len(group.org_ids)} "
+            "organisations."
         )
 
 
@@ -207,7 +210,7 @@ def user_add(
             }
         )
     else:
-        console.print(f"Added {user.email} ({user.role.value}).")
+        console.print(f"Added {shown(user.email)} ({user.role.value}).")
         console.print(f"API key (shown once, keep it safe): [bold]{key}[/]", highlight=False)
 
 
@@ -228,7 +231,7 @@ def user_list(as_: OperatorOpt = None, json: JsonOpt = False) -> None:
         return
     table = Table("email", "role", "organisation")
     for u in users:
-        table.add_row(u.email, u.role.value, u.org_id)
+        table.add_row(shown(u.email), u.role.value, shown(u.org_id))
     console.print(table)
 
 
@@ -319,6 +322,7 @@ def search(
     json: JsonOpt = False,
 ) -> None:
     """What a user may see about a value: indicators, observables, CIDRs, parent domains."""
+    refuse_nul([value])
     with open_store() as store:
         user = acting_user(store, as_)
         try:
@@ -332,7 +336,8 @@ def search(
     assert observable is not None
     if not result.matches:
         console.print(
-            f"Nothing known to {user.email} about {observable.kind} {observable.value}.",
+            f"Nothing known to {shown(user.email)} about {observable.kind} "
+            f"{shown(observable.value)}.",
             highlight=False,
         )
         return
@@ -343,18 +348,18 @@ def search(
         "name / pattern",
         "TLP",
         "id",
-        title=f"{observable.kind} {observable.value}",
+        title=f"{observable.kind} {shown(observable.value)}",
     )
     for match in result.matches:
         found = match_json(match)
         label = found.get("name") or found.get("pattern") or ""
         table.add_row(
-            match.relation,
-            match.value,
-            match.obj.type,
-            str(label)[:60],
+            shown(match.relation),
+            shown(match.value),
+            shown(match.obj.type),
+            shown(str(label)[:60]),
             match.obj.tlp.label,
-            match.obj.id,
+            shown(match.obj.id),
         )
     console.print(table)
 
@@ -382,7 +387,7 @@ def get(
     if json:
         print_json(payload)
     else:
-        console.print_json(data=payload)
+        print_json_human(console, payload)
 
 
 @export_app.command("stix")
@@ -407,7 +412,7 @@ def export_stix(
     if json:
         print_json({"output": str(output)})
     else:
-        console.print(f"Wrote {output}.")
+        console.print(f"Wrote {shown(output)}.")
 
 
 @app.command()

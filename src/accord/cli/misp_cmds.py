@@ -23,6 +23,7 @@ from accord.cli.context import (
     print_json,
     state,
 )
+from accord.cli.display import shown
 from accord.cli.ingest import ingest_app, ingest_totals, progress_bar
 from accord.export import misp_feed
 from accord.ingest.misp import MispImporter, MispReport
@@ -64,7 +65,7 @@ def ingest_misp(
         options = IngestOptions(tlp=level, partial=partial)
         with progress_bar(json) as bar:
             for path in paths:
-                task = bar.add_task(path.name, total=None)
+                task = bar.add_task(shown(path.name), total=None)
 
                 def advance(count: int, task: TaskID = task) -> None:
                     bar.advance(task, count)
@@ -94,8 +95,8 @@ def _print(reports: list[MispReport], json: bool) -> None:
     for found in reports:
         report = found.report
         table.add_row(
-            report.source,
-            found.event_uuid or "",
+            shown(report.source),
+            shown(found.event_uuid or ""),
             str(report.count("stored")),
             str(report.count("duplicate")),
             str(report.count("rejected")),
@@ -104,13 +105,13 @@ def _print(reports: list[MispReport], json: bool) -> None:
     console.print(table)
     for found in reports:
         for warning in found.warnings:
-            console.print(f"[yellow]warning[/] {warning}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]warning[/] {shown(warning)}", highlight=False, soft_wrap=True)
         if found.report.error:
-            console.print(f"[red]{found.report.error}[/]", highlight=False, soft_wrap=True)
+            console.print(f"[red]{shown(found.report.error)}[/]", highlight=False, soft_wrap=True)
         for obj in found.report.objects:
             if obj.status == "rejected":
                 console.print(
-                    f"[red]rejected[/] {found.report.source}: {obj.describe()}",
+                    f"[red]rejected[/] {shown(found.report.source)}: {shown(obj.describe())}",
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -144,4 +145,4 @@ def export_misp(
     if json:
         print_json({"output": str(output)})
     else:
-        console.print(f"Wrote {output}.")
+        console.print(f"Wrote {shown(output)}.")

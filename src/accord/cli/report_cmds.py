@@ -24,6 +24,7 @@ from accord.cli.context import (
     print_json,
     state,
 )
+from accord.cli.display import shown
 from accord.cli.ingest import ingest_app, ingest_totals, progress_bar
 from accord.ingest.extract import DocumentError, Finding, ScanOptions, read_document, scan
 from accord.ingest.extract.report import ReportOptions, report_bundle
@@ -41,16 +42,16 @@ def _read(path: str) -> tuple[str, bytes]:
 
 
 def _print_findings(name: str, findings: list[Finding]) -> None:
-    table = Table("type", "value", "offset", "flags", "context", title=name)
+    table = Table("type", "value", "offset", "flags", "context", title=shown(name))
     for finding in findings:
         flags = "; ".join(f"{flag.code}: {flag.reason}" for flag in finding.flags)
         value = finding.value + (f" (port {finding.port})" if finding.port else "")
         table.add_row(
-            finding.kind,
-            value,
+            shown(finding.kind),
+            shown(value),
             str(finding.start),
-            f"[yellow]{flags}[/]" if flags else "",
-            finding.context[:80],
+            f"[yellow]{shown(flags)}[/]" if flags else "",
+            shown(finding.context[:80]),
         )
     console.print(table)
     flagged = sum(1 for finding in findings if finding.flagged)
@@ -131,7 +132,7 @@ def ingest_report(
         )
         ingester = Ingester(store, user, state.settings.default_tlp)
         with progress_bar(json) as bar:
-            task = bar.add_task(filename, total=len(objects))
+            task = bar.add_task(shown(filename), total=len(objects))
             outcome = ingester.ingest_objects(objects, "2.1", filename, ingest_options)
             bar.update(task, completed=len(objects))
         audit(
@@ -147,7 +148,7 @@ def ingest_report(
         print_json(summary)
     else:
         console.print(
-            f"Stored report [bold]{review.report_id}[/] from {filename}: "
+            f"Stored report [bold]{shown(review.report_id)}[/] from {shown(filename)}: "
             f"{len(review.included)} indicators of {len(review.findings)} values "
             f"({sum(1 for f in review.findings if f.flagged)} flagged"
             f"{', included' if include_flagged else ', left out'}); "
@@ -156,5 +157,5 @@ def ingest_report(
     if not outcome.ok:
         for report in outcome.objects:
             if report.status == "rejected":
-                console.print(f"[red]rejected[/] {report.describe()}", highlight=False)
+                console.print(f"[red]rejected[/] {shown(report.describe())}", highlight=False)
         raise typer.Exit(1)

@@ -16,8 +16,10 @@ from accord.cli.context import (
     fail,
     open_store,
     print_json,
+    refuse_nul,
     state,
 )
+from accord.cli.display import shown
 from accord.intel import audit_view
 from accord.intel.lists import BenignLists
 from accord.intel.lookup import Lookup
@@ -75,6 +77,7 @@ def lookup(
     json: JsonOpt = False,
 ) -> None:
     """A verdict for each value, from what the user may see (audited)."""
+    refuse_nul(values)
     with open_store() as store:
         user = acting_user(store, as_)
         viewer = store.directory.viewer(user)
@@ -96,28 +99,30 @@ def lookup(
         return
     for answer in answers:
         if answer.error:
-            console.print(f"[red]{answer.query}[/]: {answer.error}", highlight=False)
+            console.print(f"[red]{shown(answer.query)}[/]: {shown(answer.error)}", highlight=False)
             continue
         colour = {"malicious": "red", "suspicious": "yellow", "benign": "green"}.get(
             answer.verdict, "white"
         )
         console.print(
-            f"[bold]{answer.kind} {answer.value}[/]: [{colour}]{answer.verdict}[/] "
+            f"[bold]{shown(answer.kind)} {shown(answer.value)}[/]: "
+            f"[{colour}]{shown(answer.verdict)}[/] "
             f"(score {answer.score}, {answer.reporting_organisations} organisations, "
             f"{answer.sightings} sightings, "
-            f"seen {answer.first_seen or '-'} .. {answer.last_seen or '-'})",
+            f"seen {shown(answer.first_seen or '-')} .. {shown(answer.last_seen or '-')})",
             highlight=False,
         )
         for reason in answer.reasons:
             console.print(
-                f"  {reason.relation:14} {reason.tlp:17} {reason.type} {reason.name or reason.id}",
+                f"  {shown(reason.relation):14} {shown(reason.tlp):17} {shown(reason.type)} "
+                f"{shown(reason.name or reason.id)}",
                 highlight=False,
             )
         for related in answer.related:
             label = f"{related.attack_id} " if related.attack_id else ""
             console.print(
-                f"  related: {related.relationship} {related.type} "
-                f"{label}{related.name or related.id}",
+                f"  related: {shown(related.relationship)} {shown(related.type)} "
+                f"{shown(label)}{shown(related.name or related.id)}",
                 highlight=False,
             )
 
@@ -137,7 +142,7 @@ def audit_verify(json: JsonOpt = False) -> None:
         )
     elif breaks:
         for found in breaks:
-            console.print(f"[red]entry {found.seq}[/]: {found.reason}", highlight=False)
+            console.print(f"[red]entry {found.seq}[/]: {shown(found.reason)}", highlight=False)
         console.print(f"{len(breaks)} break(s) in {count} entries.")
     else:
         console.print(f"The audit log is intact: {count} entries chain correctly.")
@@ -185,10 +190,10 @@ def audit_show(
     for e in entries:
         table.add_row(
             str(e["seq"]),
-            e["at"],
-            e["action"],
-            e["target"] or "",
-            e["org_id"] or "",
-            str(e["detail"])[:60],
+            shown(e["at"]),
+            shown(e["action"]),
+            shown(e["target"]),
+            shown(e["org_id"]),
+            shown(str(e["detail"])[:60]),
         )
     console.print(table)

@@ -75,8 +75,8 @@ def bundle_keys(data: bytes | memoryview) -> BundleKeys | None:
     every object has a readable key (the full parser then says what is wrong)."""
     try:
         bundle = _decoder.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None  # too deep included: the full parser says so
     if bundle.type != "bundle" or not bundle.objects:
         return None
     keys: list[tuple[str, str]] = []

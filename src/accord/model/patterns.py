@@ -399,3 +399,29 @@ def pattern_problem(pattern: str) -> str | None:
     """None if `pattern` parses as a STIX 2.1 pattern, else the parser's reason."""
     analysis = _analyse(pattern)
     return analysis if isinstance(analysis, str) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _problem_v20(pattern: str) -> str | None:
+    """None if `pattern` parses with the STIX 2.0 grammar, else the parser's reason. The fast
+    path's shape means the same in both grammars, so what it accepts needs no parser."""
+    if fast_path_observables(pattern) is not None:
+        return None
+    from stix2patterns.exceptions import ParseException
+    from stix2patterns.v20.pattern import Pattern
+
+    try:
+        Pattern(pattern)
+    except ParseException as exc:
+        return str(exc)
+    except RecursionError:
+        return "pattern is nested too deeply to parse"
+    return None
+
+
+def pattern_problem_for(pattern: str, stix_version: str) -> str | None:
+    """None if `pattern` parses with the grammar of STIX ``stix_version`` ("2.0" or "2.1"),
+    else the parser's reason (with the line and column where it failed)."""
+    if stix_version == "2.0":
+        return _problem_v20(pattern)
+    return pattern_problem(pattern)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from accord.model.errors import Problem
+from accord.model.patterns import pattern_problem_for
 from accord.model.stix_types import (
     CUSTOM_RULES,
     MARKING_DEFINITION_RULES,
@@ -101,8 +102,12 @@ _GOOD_TYPES: Final[set[str]] = set()
 _GOOD_TYPES_SIZE: Final = 10_000
 
 
-def validate_object(obj: Mapping[str, Any]) -> list[Problem]:
+def validate_object(obj: Mapping[str, Any], pattern_grammar: str = "2.1") -> list[Problem]:
     """Everything STIX 2.1 requires of this one object that it does not meet; [] when valid.
+
+    An indicator's STIX pattern must parse with the OASIS grammar of ``pattern_grammar``:
+    "2.0" for an object of a 2.0 bundle (upgraded to 2.1 before it is checked, but its pattern
+    was written in STIX Patterning 2.0), else "2.1".
 
     Cross-object rules (does a reference resolve, is a newer version newer) need the store and
     are not checked here."""
@@ -142,7 +147,21 @@ def validate_object(obj: Mapping[str, Any]) -> list[Problem]:
         _check_created_modified(obj, entry.versioned, out)
     for check_object in rules.checks:
         check_object(obj, out)
+    if object_type == "indicator":
+        _check_pattern(obj, pattern_grammar, out)
     return out
+
+
+def _check_pattern(obj: Mapping[str, Any], grammar: str, out: list[Problem]) -> None:
+    """§9: a pattern whose pattern_type is "stix" is a STIX pattern. Other languages (sigma,
+    snort, yara, ...) are not for this node to parse. The answer is cached by pattern, and the
+    common forms are proved valid without the ANTLR parser (accord.model.patterns)."""
+    pattern = obj.get("pattern")
+    if type(pattern) is not str or obj.get("pattern_type") != "stix":
+        return  # a missing or non-string pattern is reported by the property checks
+    problem = pattern_problem_for(pattern, grammar)
+    if problem is not None:
+        out.append(Problem("pattern", f"is not a valid STIX {grammar} pattern: {problem}"))
 
 
 def _check_created_modified(obj: Mapping[str, Any], versioned: bool, out: list[Problem]) -> None:

@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport
+from accord.model.jsondoc import JsonDocumentError
+from accord.model.jsondoc import loads as json_loads
 from accord.store.audit import Event
 from accord.store.cursors import listing
 from accord.store.objects import now_key
@@ -233,9 +235,11 @@ async def add_objects(request: Request) -> Response:
         raise TaxiiError(415, f"send the objects as an envelope of type {TAXII_21}")
     body = await request.body()
     try:
-        envelope = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise TaxiiError(400, f"the body is not valid JSON: {exc}") from None
+        # As the REST API reads a bundle: integers beyond 64 bits stay integers (and are refused
+        # per object), and the depth and duplicate-key limits apply.
+        envelope = json_loads(body)
+    except JsonDocumentError as exc:
+        raise TaxiiError(400, f"the body is not accepted: {exc}") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects", []), list):
         raise TaxiiError(400, "expected an envelope: a JSON object with a list 'objects'")
     objects = envelope.get("objects", [])

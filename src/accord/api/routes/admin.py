@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 
 from accord.api.auth import Caller
 from accord.api.context import Node, caller_of, node_of
+from accord.api.jsonbody import JsonRoute
 from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS
@@ -21,7 +22,7 @@ from accord.api.schemas import KeyOut, OrganisationIn, OrganisationOut, UserIn, 
 from accord.model.roles import Role, may_act_on, may_manage
 from accord.store.organisations import AlreadyExists, NotFound, User
 
-router = APIRouter(tags=["administration"])
+router = APIRouter(tags=["administration"], route_class=JsonRoute)
 
 
 def _user_json(user: User, key: str | None = None) -> dict[str, object]:

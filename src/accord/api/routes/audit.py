@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from accord.api.auth import Caller
 from accord.api.context import caller_of, node_of
+from accord.api.jsonbody import JsonRoute
 from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS
@@ -17,7 +18,7 @@ from accord.intel import audit_view
 from accord.model.timestamps import timestamp_key
 from accord.store.cursors import listing
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=JsonRoute)
 
 
 @router.get("/audit", response_model=AuditPage, responses=ERRORS)

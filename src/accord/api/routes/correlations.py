@@ -14,12 +14,13 @@ from pydantic import BaseModel, Field
 
 from accord.api.auth import Caller
 from accord.api.context import caller_of, node_of
+from accord.api.jsonbody import JsonRoute
 from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS
 from accord.store.correlated import Correlations
 
-router = APIRouter(tags=["correlations"])
+router = APIRouter(tags=["correlations"], route_class=JsonRoute)
 
 
 class CorrelationDoc(BaseModel):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from accord.api.jsonbody import JsonRoute
 from accord.api.responses import JSONResponse
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=JsonRoute)
 
 
 class Health(BaseModel):

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from accord.api import bulk
 from accord.api.auth import Caller
 from accord.api.context import Node, caller_or_anonymous, node_of
+from accord.api.jsonbody import JsonRoute
 from accord.api.problems import Problem
 from accord.api.routes.objects import ERRORS
 from accord.api.schemas import BulkAnswer, BulkLookup, LookupAnswer
@@ -34,7 +35,7 @@ from accord.model.observables import KINDS
 from accord.store.collector import collector_paused
 from accord.store.engine import connection_lost
 
-router = APIRouter(tags=["look-up"])
+router = APIRouter(tags=["look-up"], route_class=JsonRoute)
 
 MAX_VALUE = 8192  # characters in one looked-up value
 
@@ -49,9 +50,19 @@ def _check_kind(kind: str | None) -> None:
         )
 
 
+def _check_values(values: list[str], pointer: str) -> None:
+    """No NUL byte: no value has one, and PostgreSQL cannot hold one (not even in the audit)."""
+    for index, value in enumerate(values):
+        if "\x00" in value:
+            where = pointer if len(values) == 1 and pointer == "/value" else f"{pointer}/{index}"
+            detail = "a value must not hold a NUL byte (U+0000)"
+            raise Problem(422, f"{where}: {detail}", [{"pointer": where, "detail": detail}])
+
+
 def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
     """One look-up, audited (an entry for the value), as the JSON of its answer."""
     _check_kind(kind)
+    _check_values([value], "/value")
     lookup = Lookup(node.store, caller.viewer, node.benign_check(caller), exclude=node.exclude())
     user_id = caller.user.id if caller.user else None
     conn = node.lookup_connection()
@@ -88,6 +99,7 @@ def _many(node: Node, caller: Caller, values: list[str], kind: str | None) -> by
     """A bulk look-up, audited as one entry that names every value and its answerers. From
     `bulk.SPLIT_FROM` values, the node's helper process answers the first half meanwhile."""
     _check_kind(kind)
+    _check_values(values, "/values")
     lookup = Lookup(node.store, caller.viewer, node.benign_check(caller), exclude=node.exclude())
     half = len(values) // 2
     helper = node.bulk

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from accord.api.auth import Caller
 from accord.api.context import Node, caller_of, node_of
+from accord.api.jsonbody import JsonRoute
 from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.schemas import IngestResult, ObjectPage, ProblemDoc
@@ -24,7 +25,7 @@ from accord.store.objects import ObjectQuery
 from accord.store.organisations import NotFound
 from accord.store.records import StoredObject
 
-router = APIRouter(tags=["objects"])
+router = APIRouter(tags=["objects"], route_class=JsonRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ProblemDoc, "content": {"application/problem+json": {}}}

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from accord.api.auth import Caller
 from accord.api.context import caller_of, node_of
+from accord.api.jsonbody import JsonRoute
 from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS, _tlp
@@ -17,7 +18,7 @@ from accord.intel.lookup import parse_query
 from accord.model.observables import ObservableError
 from accord.model.roles import Role
 
-router = APIRouter(tags=["sightings"])
+router = APIRouter(tags=["sightings"], route_class=JsonRoute)
 
 
 @router.post(

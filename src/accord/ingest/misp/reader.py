@@ -22,11 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
+from accord.model.jsondoc import JsonDocumentError, JsonLimitError
+from accord.model.jsondoc import loads as json_loads
 
 # A JSON string (skipped as a whole, so that commas inside strings are left alone) or a comma
 # followed only by white space and a closing bracket.
 _TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*"|,(\s*[\]}])', re.DOTALL)
+# A MISP event uuid (MISP writes RFC 4122 uuids, lower case; upper case is tolerated).
+_EVENT_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 # Keys only a MISP event has; a bare event needs one of them.
 _EVENT_KEYS = frozenset({"info", "Attribute", "Object", "Galaxy", "Orgc", "threat_level_id"})
 
@@ -48,8 +53,10 @@ class MispDocument:
 def loads_lenient(data: bytes, source: str) -> tuple[Any, list[str]]:
     """Parse JSON, tolerating trailing commas (with a warning naming the file and line)."""
     try:
-        return orjson.loads(data), []
-    except orjson.JSONDecodeError as first:
+        return json_loads(data), []
+    except JsonLimitError as exc:
+        raise MispDocumentError(f"{source}: {exc}") from None
+    except JsonDocumentError as first:
         text = data.decode("utf-8", errors="replace")
         found: list[int] = []
 
@@ -62,8 +69,10 @@ def loads_lenient(data: bytes, source: str) -> tuple[Any, list[str]]:
         fixed = _TRAILING_COMMA.sub(drop, text)
         if found:
             try:
-                document = orjson.loads(fixed)
-            except orjson.JSONDecodeError:
+                document = json_loads(fixed.encode())
+            except JsonLimitError as exc:
+                raise MispDocumentError(f"{source}: {exc}") from None
+            except JsonDocumentError:
                 pass
             else:
                 lines = sorted({text.count("\n", 0, offset) + 1 for offset in found})
@@ -74,9 +83,7 @@ def loads_lenient(data: bytes, source: str) -> tuple[Any, list[str]]:
                     f"(line {shown}{more}); this is not valid JSON"
                 )
                 return document, [warning]
-        raise MispDocumentError(
-            f"{source}: not valid JSON at line {first.lineno}, column {first.colno}: {first.msg}"
-        ) from None
+        raise MispDocumentError(f"{source}: {first}") from None
 
 
 def events_in(document: Any, source: str) -> list[dict[str, Any]]:
@@ -139,8 +146,29 @@ def read_feed(directory: Path) -> Iterator[MispDocument]:
             error=f"{manifest_path}: a feed manifest must map event uuids to summaries",
         )
         return
+    inside = directory.resolve()
     for event_uuid in document:
+        if not isinstance(event_uuid, str) or _EVENT_UUID.fullmatch(event_uuid) is None:
+            # Only <uuid>.json in the feed folder is ever read: a name such as "../outside" or
+            # "/etc/passwd" would make the manifest choose any file on the machine.
+            yield MispDocument(
+                str(manifest_path),
+                error=(
+                    f"{manifest_path}: bad manifest entry {event_uuid!r}: an entry must be an "
+                    "event uuid (its file is <uuid>.json in the feed folder); skipped"
+                ),
+            )
+            continue
         event_path = directory / f"{event_uuid}.json"
+        if event_path.is_symlink() and event_path.resolve().parent != inside:
+            yield MispDocument(
+                str(event_path),
+                error=(
+                    f"{manifest_path}: bad manifest entry {event_uuid!r}: {event_path.name} "
+                    "links outside the feed folder; skipped"
+                ),
+            )
+            continue
         if not event_path.is_file():
             yield MispDocument(
                 str(event_path),
