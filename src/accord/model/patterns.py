@@ -425,4 +425,3 @@ def pattern_problem_for(pattern: str, stix_version: str) -> str | None:
     if stix_version == "2.0":
         return _problem_v20(pattern)
     return pattern_problem(pattern)
-
