@@ -199,11 +199,15 @@ def test_taxii_answers_413_as_a_taxii_error(store: Store, store_url: str) -> Non
             assert error["http_status"] == "413"
             assert error["title"] == "Request body too large"
             assert "larger than 1000 bytes" in error["description"]
-        rest = http.post(
-            "/api/v1/bundles", content=body, headers=headers | {"Content-Type": "application/json"}
-        )
-        assert rest.status_code == 413
-        assert rest.headers["content-type"] == "application/problem+json"
+        for streamed in (False, True):
+            content = iter([body[:600], body[600:]]) if streamed else body
+            rest = http.post(
+                "/api/v1/bundles",
+                content=content,
+                headers=headers | {"Content-Type": "application/json"},
+            )
+            assert rest.status_code == 413, rest.text
+            assert rest.headers["content-type"] == "application/problem+json"
 
 
 def test_basic_auth_needs_a_user_name(api) -> None:  # type: ignore[no-untyped-def]
