@@ -51,6 +51,7 @@ def db(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     accord(store_url, "init")
     accord(store_url, "org", "add", "CERT-EX")
     accord(store_url, "user", "add", ANALYST, "--org", "CERT-EX", "--role", "analyst")
+    accord(store_url, "user", "add", "admin@cert.example", "--org", "CERT-EX", "--role", "admin")
     return store_url
 
 
@@ -121,7 +122,7 @@ def test_data_is_printed_as_text_by_every_command(db: str, tmp_path: Path) -> No
     got = _clean(accord(db, "get", INDICATOR, *as_))
     assert "[/x]" in got
     _clean(accord(db, "correlations", INDICATOR, *as_))
-    _clean(accord(db, "audit", "show"))
+    _clean(accord(db, "audit", "show", "--as", "admin@cert.example"))
     missing = _clean(accord(db, "get", f"indicator--{NASTY}", *as_, code=1))
     assert "[/x]" in missing
 
