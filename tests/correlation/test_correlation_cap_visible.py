@@ -51,3 +51,33 @@ def test_hidden_holders_do_not_hide_a_visible_correlation(
     assert {c.obj.id for c in answer.correlations} <= {
         ident(n) for n in ("cert-green", "police-green", "red-0", "red-1", "red-2")
     }
+
+
+def test_hidden_holders_of_an_over_correlating_value_set_no_hint(
+    store: Store, community: Community
+) -> None:
+    """The look-up's hint for correlations (accord.store.hints) counts only holders the
+    viewer may see: an outsider runs the same queries whether or not hidden objects made the
+    value over-correlating."""
+    from accord.model.observables import detect
+    from accord.store.records import CORRELATED
+
+    set_policy(store.engine, CorrelationPolicy(cap=3))
+    ingest(store, community.operator, [value_indicator("water-green", PATH, VALUE, Tlp.GREEN)])
+    ingest(
+        store,
+        community.colleague,
+        [value_indicator(f"red-{n}", PATH, VALUE, Tlp.RED) for n in range(4)],
+    )
+    observable = detect(VALUE)
+    assert observable is not None
+
+    def bits(viewer: Viewer) -> int:
+        with store.engine.connect() as conn:
+            [matches] = store.index.search_many(viewer, [observable], conn, context=True)
+        return max(m.context for m in matches)
+
+    water = Viewer(community.water.id, community.operator.id)
+    assert not bits(water) & CORRELATED  # only hidden holders besides its own
+    colleague = Viewer(community.cert.id, community.colleague.id)
+    assert bits(colleague) & CORRELATED  # it sees the other RED holders

@@ -297,7 +297,8 @@ class Lookup:
                 for match in matches:
                     wanted |= match.context
         graph = self._graph(matched, conn, wanted)
-        self._over_hubs(found, graph, conn)
+        if wanted & CORRELATED:
+            self._over_hubs(found, graph, conn)
         now = self.now()
         evidence = _EvidenceCache(graph, now)
         benign_check = self.benign_check

@@ -283,6 +283,16 @@ def correlated_with(
     return _kept(conn, viewer, exclude, rows, lambda row: sources[row[0]], 7)
 
 
+# On every look-up that finds something: prepared, so that it costs one index probe.
+_OVER_HUBS = Prepared(
+    lambda _dialect: (
+        select(correlation_hubs.c.hub)
+        .where(InList(correlation_hubs.c.hub, list_param("values")))
+        .where(correlation_hubs.c.over)
+    )
+)
+
+
 def over_hub_holders(
     conn: Connection,
     viewer: Viewer,
@@ -300,13 +310,8 @@ def over_hub_holders(
     values = sorted({observable.value for _, observable in held})
     if not values:
         return []
-    over = set(
-        conn.execute(
-            select(correlation_hubs.c.hub)
-            .where(correlation_hubs.c.hub.in_(values))
-            .where(correlation_hubs.c.over)
-        ).scalars()
-    )
+    params = {"values": encode_list(conn.dialect.name, values)}
+    over = {row[0] for row in _OVER_HUBS.rows(conn, params)}
     if not over:
         return []
     cap = policy_for(conn.engine).cap

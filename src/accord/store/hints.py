@@ -21,7 +21,14 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, case, exists, literal_column, or_
 
 from accord.store.records import CORRELATED, REFERENCED, SIGHTED
-from accord.store.schema import correlations, object_refs, objects, sighting_facts
+from accord.store.schema import (
+    correlation_hubs,
+    correlations,
+    object_refs,
+    objects,
+    observables,
+    sighting_facts,
+)
 from accord.store.visibility import latest, visible_rule
 
 # The roles in which a look-up follows references to a matched object: relationships from and
@@ -68,6 +75,29 @@ def _correlated(matched: Table) -> ColumnElement[bool]:
     return or_(
         side(correlations.c.seq, correlations.c.other_seq),
         side(correlations.c.other_seq, correlations.c.seq),
+        _over_held(matched),
+    )
+
+
+def _over_held(matched: Table) -> ColumnElement[bool]:
+    """The matched object holds an over-correlating value (whose stored rows were dropped)
+    that another latest object the viewer may see holds too: what
+    `accord.store.correlated.over_hub_holders` would list. Hidden holders set nothing."""
+    own = cast(Table, observables.alias("own_value"))
+    theirs = cast(Table, observables.alias("their_value"))
+    other = cast(Table, objects.alias("holder"))
+    return (
+        exists()
+        .select_from(
+            own.join(correlation_hubs, correlation_hubs.c.hub == own.c.value)
+            .join(theirs, theirs.c.value == own.c.value)
+            .join(other, other.c.seq == theirs.c.seq)
+        )
+        .where(own.c.seq == matched.c.seq)
+        .where(correlation_hubs.c.over)
+        .where(other.c.id != matched.c.id)
+        .where(latest(other))
+        .where(visible_rule(other))
     )
 
 
