@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, case, exists, literal_column, or_
 
+from accord.store.plans import indexed, ordered
 from accord.store.records import CORRELATED, REFERENCED, SIGHTED
 from accord.store.schema import correlations, object_refs, objects, sighting_facts
 from accord.store.visibility import latest, visible_rule
@@ -33,7 +34,7 @@ def _referenced(matched: Table) -> ColumnElement[bool]:
     referrer = cast(Table, objects.alias("referrer"))
     return (
         exists()
-        .select_from(object_refs.join(referrer, referrer.c.seq == object_refs.c.seq))
+        .select_from(ordered(object_refs, referrer, referrer.c.seq == object_refs.c.seq))
         .where(object_refs.c.ref == matched.c.id)
         # Constants, not a parameter list: the statement is compiled once (store.prepared).
         .where(object_refs.c.role.in_([literal_column(f"'{role}'") for role in GRAPH_ROLES]))
@@ -44,31 +45,32 @@ def _referenced(matched: Table) -> ColumnElement[bool]:
 
 def _sighted(matched: Table) -> ColumnElement[bool]:
     sighting = cast(Table, objects.alias("sighting"))
-    countable = or_(visible_rule(sighting), sighting_facts.c.anonymous == True)  # noqa: E712
+    facts = indexed(sighting_facts, "ix_sighting_facts_of")
+    countable = or_(visible_rule(sighting), facts.c.anonymous == True)  # noqa: E712
     return (
         exists()
-        .select_from(sighting_facts.join(sighting, sighting.c.seq == sighting_facts.c.seq))
-        .where(sighting_facts.c.sighting_of == matched.c.id)
+        .select_from(ordered(facts, sighting, sighting.c.seq == facts.c.seq))
+        .where(facts.c.sighting_of == matched.c.id)
         .where(latest(sighting))
         .where(countable)
     )
 
 
 def _correlated(matched: Table) -> ColumnElement[bool]:
-    def side(mine: Any, theirs: Any) -> ColumnElement[bool]:
+    def side(flipped: bool) -> ColumnElement[bool]:
+        index = "ix_correlations_other_seq" if flipped else "ix_correlations_seq"
+        rows = indexed(correlations, index)
+        mine, theirs = (rows.c.other_seq, rows.c.seq) if flipped else (rows.c.seq, rows.c.other_seq)
         other = cast(Table, objects.alias("correlated"))
         return (
             exists()
-            .select_from(correlations.join(other, other.c.seq == theirs))
+            .select_from(ordered(rows, other, other.c.seq == theirs))
             .where(mine == matched.c.seq)
             .where(latest(other))
             .where(visible_rule(other))
         )
 
-    return or_(
-        side(correlations.c.seq, correlations.c.other_seq),
-        side(correlations.c.other_seq, correlations.c.seq),
-    )
+    return or_(side(False), side(True))
 
 
 def context_column(matched: Table) -> ColumnElement[Any]:

@@ -25,6 +25,7 @@ from accord.store.bulk import (
     stored_versions,
 )
 from accord.store.engine import pg_lock_sql, write_transaction
+from accord.store.plans import ordered
 from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import NewVersion, Outcome, Reference, StoredObject
 from accord.store.schema import (
@@ -125,7 +126,7 @@ _GET_MANY = Prepared(
 _REFERENCING = Prepared(
     lambda _dialect: (
         select(*OBJECT_COLUMNS, object_refs.c.role, object_refs.c.ref)
-        .select_from(object_refs.join(objects, objects.c.seq == object_refs.c.seq))
+        .select_from(ordered(object_refs, objects, objects.c.seq == object_refs.c.seq))
         .where(InList(object_refs.c.ref, list_param("ids")))
         .where(InList(object_refs.c.role, list_param("roles")))
         .where(latest(objects))
