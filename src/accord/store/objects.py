@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, Integer, Row, Select, bindparam, sele
 from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
+from accord.store import statistics
 from accord.store.bulk import (
     allocate_seqs,
     bulk_insert,
@@ -324,6 +325,7 @@ class ObjectStore:
         from accord.store.correlations import correlate  # it reads objects through this module
 
         correlate(conn, seqs, fresh, latest_key)  # sighting facts and correlations (issue 6)
+        statistics.wrote(conn, len(fresh))  # PostgreSQL: analysed at commit if they grew much
         return outcomes
 
     def known_versions(self, ids: Sequence[str]) -> dict[str, dict[str, bool]]:
