@@ -58,6 +58,7 @@ def _ordered_sqlite(
         )
     left = join.left._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
     right = join.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
+    assert join.onclause is not None
     onclause = join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw)
     return f"{left} CROSS JOIN {right} ON {onclause}"
 
@@ -80,7 +81,7 @@ class _Indexed(Alias):
 
 @compiles(_Indexed, "sqlite")
 def _indexed_sqlite(element: _Indexed, compiler: SQLCompiler, **kw: Any) -> str:
-    found = str(compiler.visit_alias(element, **kw))
+    found = str(compiler.visit_alias(element, **kw))  # type: ignore[no-untyped-call]
     if kw.get("asfrom"):
         found += f" INDEXED BY {element.index}"
     return found
