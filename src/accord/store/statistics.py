@@ -6,8 +6,8 @@ autovacuum: a table is analysed once about a tenth of it has changed, some time 
 where autovacuum is off. Until then the planner takes a table that a bulk load filled for
 the size it last saw: measured on the look-up benchmark with autovacuum off, the search's
 generic plan read the whole observable index through a sequential scan and a hash join
-(5.2 ms against 0.19 ms per look-up at 20,000 indicators; at 250,000, 23 look-ups a second
-instead of 1,494), until someone ran ``ANALYZE``.
+(5.2 ms against 0.19 ms per search at 20,000 indicators; the issue measured 23 look-ups a
+second instead of 1,494 at 250,000), until someone ran ``ANALYZE``.
 
 So the store analyses the tables an object write grows, at one seam: `ObjectStore._put`
 (every write path stores object versions through it) counts the versions a transaction
@@ -20,9 +20,9 @@ autovacuum follows (``autovacuum_analyze_scale_factor``, 0.1), with a larger flo
 The ``ANALYZE`` runs inside the committing transaction, just before its commit: it samples the
 rows the transaction wrote (PostgreSQL counts its own transaction's rows as live), and the
 new statistics become visible with the rows themselves, so no reader plans the new rows with
-the old figures. It holds the store's write lock a moment longer (about 0.1 s for a table of
-100,000 versions, a sample of 30,000 rows per table): once per tenth of growth, after a bulk
-load, not per look-up or small write. Small writes add up per engine (a process's pool);
+the old figures. It holds the store's write lock a moment longer (``ANALYZE`` samples at most
+30,000 rows per table; the look-up benchmark's PostgreSQL load rate did not change measurably):
+once per tenth of growth, after a bulk load, not per look-up or small write. Small writes add up per engine (a process's pool);
 several processes each count their own. Autovacuum, where it runs, goes on as before.
 
 SQLite needs none of this: its statements say their plans themselves (`accord.store.plans`).
