@@ -52,6 +52,7 @@ from accord.store.correlations import (
 )
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_row, stored_from_tuple
 from accord.store.observables import candidates
+from accord.store.plans import indexed, ordered
 from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import StoredObject
 from accord.store.schema import (
@@ -188,22 +189,26 @@ def _edges_select(own_end: bool) -> Select[Any]:
     drives from its own index); the other end latest and visible. ``own_end``: the versions
     ``:seqs`` are read through the rule too (the rule on both ends: an object's page asks by
     id); without it they are trusted, and their seq heads the row (see `correlated_with`)."""
-    c = correlations
 
     def side(flipped: bool) -> Select[Any]:
+        # The plan, written out (accord.store.plans): the sources (by primary key), their
+        # rows through this end's index, the other ends by primary key.
+        c = indexed(correlations, "ix_correlations_other_seq" if flipped else "ix_correlations_seq")
         other = cast(Table, objects.alias("other"))
         mine, theirs = (c.c.other_seq, c.c.seq) if flipped else (c.c.seq, c.c.other_seq)
         value, other_value = (
             (c.c.other_value, c.c.value) if flipped else (c.c.value, c.c.other_value)
         )
         columns = [getattr(other.c, column.name) for column in OBJECT_COLUMNS]
-        source = c.join(other, other.c.seq == theirs)
+        source = ordered(c, other, other.c.seq == theirs)
         head: list[Any] = [mine.label("from_seq")]
         tail: list[Any] = []
+        drive: Any = mine  # the column the list of sequence numbers is matched against
         if own_end:
             one = cast(Table, objects.alias("one"))
-            source = c.join(one, mine == one.c.seq).join(other, other.c.seq == theirs)
+            source = ordered(ordered(one, c, mine == one.c.seq), other, other.c.seq == theirs)
             head, tail = [one.c.id], [one.c.seq.label("from_seq")]
+            drive = one.c.seq
         stmt = (
             select(
                 *head,
@@ -217,7 +222,7 @@ def _edges_select(own_end: bool) -> Select[Any]:
                 *columns,
             )
             .select_from(source)
-            .where(SeqList(mine, list_param("seqs")))
+            .where(SeqList(drive, list_param("seqs")))
         )
         if own_end:
             stmt = stmt.where(latest(one)).where(visible_rule(one))
@@ -464,39 +469,64 @@ def _live(
     """The latest visible objects related through ``hub`` to an object that holds it
     (``holds``: everything under it too) or lies under it (only its holders)."""
 
-    def part(condition: Any, role: str) -> Select[Any]:
+    def part(index: str, condition: Callable[[Any], Any], role: str) -> Select[Any]:
+        # The plan, written out (accord.store.plans): the index rows through ``index``,
+        # then their objects by primary key.
+        rows = indexed(observables, index)
         return (
             select(
                 *OBJECT_COLUMNS,
-                observables.c.value.label("found"),
+                rows.c.value.label("found"),
                 literal(role, String()).label("role"),
             )
-            .select_from(observables.join(objects, objects.c.seq == observables.c.seq))
-            .where(condition)
+            .select_from(ordered(rows, objects, objects.c.seq == rows.c.seq))
+            .where(condition(rows.c))
             .where(latest(objects))
             .where(visible_to(viewer, objects))
             .where(objects.c.id != own_id)
         )
 
-    parts = [part(observables.c.value == hub, "holder")]
+    parts = [part("ix_observables_value", lambda ob: ob.value == hub, "holder")]
     if holds:
-        ob = observables.c
         if observable.kind in NETWORK_FAMILY and observable.lo and observable.hi:
-            inside = (
-                (ob.kind.in_(NETWORK_FAMILY[observable.kind]))
-                & (ob.lo >= observable.lo)
-                & (ob.lo <= observable.hi)
-                & (ob.hi <= observable.hi)
-                & (ob.value != hub)
+            lo, hi, kinds = observable.lo, observable.hi, NETWORK_FAMILY[observable.kind]
+            parts.append(
+                part(
+                    "ix_observables_range",
+                    lambda ob: (
+                        (ob.kind.in_(kinds))
+                        & (ob.lo >= lo)
+                        & (ob.lo <= hi)
+                        & (ob.hi <= hi)
+                        & (ob.value != hub)
+                    ),
+                    "contains",
+                )
             )
-            parts.append(part(inside, "contains"))
         elif observable.kind == "domain" and observable.rdomain:
             low = observable.rdomain
-            below = (ob.rdomain >= low) & (ob.rdomain < low[:-1] + "/") & (ob.value != hub)
-            parts.append(part(below & (ob.kind == "domain"), "subdomain"))
-            parts.append(part(below & (ob.kind != "domain"), "host"))
+
+            def below(ob: Any) -> Any:
+                return (ob.rdomain >= low) & (ob.rdomain < low[:-1] + "/") & (ob.value != hub)
+
+            parts.append(
+                part(
+                    "ix_observables_rdomain",
+                    lambda ob: below(ob) & (ob.kind == "domain"),
+                    "subdomain",
+                )
+            )
+            parts.append(
+                part("ix_observables_rdomain", lambda ob: below(ob) & (ob.kind != "domain"), "host")
+            )
         elif observable.kind in ("ipv4", "ipv6"):
-            parts.append(part((ob.host == hub) & ob.kind.in_(("url", "email")), "host"))
+            parts.append(
+                part(
+                    "ix_observables_host",
+                    lambda ob: (ob.host == hub) & ob.kind.in_(("url", "email")),
+                    "host",
+                )
+            )
     query = union_all(*parts).subquery()
     return select(query)  # unordered: a LIMIT stops the scan early
 

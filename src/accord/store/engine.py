@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from accord.store import checkpoint
+from accord.store import checkpoint, statistics
 
 DEFAULT_URL = "sqlite:///var/accord.db"
 # SQLite's page size for new stores. Every look-up commits its audit entry, which dirties one
@@ -44,7 +44,10 @@ def open_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "postgresql":
+        statistics.attach(engine)  # fresh planner statistics after large writes
+    return engine
 
 
 WRITE = "accord_write"

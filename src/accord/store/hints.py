@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, case, exists, literal_column, or_
 
+from accord.store.plans import indexed, ordered
 from accord.store.records import CORRELATED, REFERENCED, SIGHTED
 from accord.store.schema import (
     correlation_hubs,
@@ -40,7 +41,7 @@ def _referenced(matched: Table) -> ColumnElement[bool]:
     referrer = cast(Table, objects.alias("referrer"))
     return (
         exists()
-        .select_from(object_refs.join(referrer, referrer.c.seq == object_refs.c.seq))
+        .select_from(ordered(object_refs, referrer, referrer.c.seq == object_refs.c.seq))
         .where(object_refs.c.ref == matched.c.id)
         # Constants, not a parameter list: the statement is compiled once (store.prepared).
         .where(object_refs.c.role.in_([literal_column(f"'{role}'") for role in GRAPH_ROLES]))
@@ -51,48 +52,46 @@ def _referenced(matched: Table) -> ColumnElement[bool]:
 
 def _sighted(matched: Table) -> ColumnElement[bool]:
     sighting = cast(Table, objects.alias("sighting"))
-    countable = or_(visible_rule(sighting), sighting_facts.c.anonymous == True)  # noqa: E712
+    facts = indexed(sighting_facts, "ix_sighting_facts_of")
+    countable = or_(visible_rule(sighting), facts.c.anonymous == True)  # noqa: E712
     return (
         exists()
-        .select_from(sighting_facts.join(sighting, sighting.c.seq == sighting_facts.c.seq))
-        .where(sighting_facts.c.sighting_of == matched.c.id)
+        .select_from(ordered(facts, sighting, sighting.c.seq == facts.c.seq))
+        .where(facts.c.sighting_of == matched.c.id)
         .where(latest(sighting))
         .where(countable)
     )
 
 
 def _correlated(matched: Table) -> ColumnElement[bool]:
-    def side(mine: Any, theirs: Any) -> ColumnElement[bool]:
+    def side(flipped: bool) -> ColumnElement[bool]:
+        index = "ix_correlations_other_seq" if flipped else "ix_correlations_seq"
+        rows = indexed(correlations, index)
+        mine, theirs = (rows.c.other_seq, rows.c.seq) if flipped else (rows.c.seq, rows.c.other_seq)
         other = cast(Table, objects.alias("correlated"))
         return (
             exists()
-            .select_from(correlations.join(other, other.c.seq == theirs))
+            .select_from(ordered(rows, other, other.c.seq == theirs))
             .where(mine == matched.c.seq)
             .where(latest(other))
             .where(visible_rule(other))
         )
 
-    return or_(
-        side(correlations.c.seq, correlations.c.other_seq),
-        side(correlations.c.other_seq, correlations.c.seq),
-        _over_held(matched),
-    )
+    return or_(side(False), side(True), _over_held(matched))
 
 
 def _over_held(matched: Table) -> ColumnElement[bool]:
     """The matched object holds an over-correlating value (whose stored rows were dropped)
     that another latest object the viewer may see holds too: what
     `accord.store.correlated.over_hub_holders` would list. Hidden holders set nothing."""
-    own = cast(Table, observables.alias("own_value"))
-    theirs = cast(Table, observables.alias("their_value"))
+    own = indexed(observables, "ix_observables_seq")
+    theirs = indexed(observables, "ix_observables_value")
     other = cast(Table, objects.alias("holder"))
+    hubs = ordered(own, correlation_hubs, correlation_hubs.c.hub == own.c.value)
+    holders = ordered(hubs, theirs, theirs.c.value == own.c.value)
     return (
         exists()
-        .select_from(
-            own.join(correlation_hubs, correlation_hubs.c.hub == own.c.value)
-            .join(theirs, theirs.c.value == own.c.value)
-            .join(other, other.c.seq == theirs.c.seq)
-        )
+        .select_from(ordered(holders, other, other.c.seq == theirs.c.seq))
         .where(own.c.seq == matched.c.seq)
         .where(correlation_hubs.c.over)
         .where(other.c.id != matched.c.id)

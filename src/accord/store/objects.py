@@ -21,6 +21,7 @@ from accord.model.holdings import Holding
 from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
+from accord.store import statistics
 from accord.store.bulk import (
     allocate_seqs,
     bulk_insert,
@@ -29,6 +30,7 @@ from accord.store.bulk import (
     stored_versions,
 )
 from accord.store.engine import pg_lock_sql, write_transaction
+from accord.store.plans import ordered
 from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import NewVersion, Outcome, Reference, StoredObject
 from accord.store.schema import (
@@ -129,7 +131,7 @@ _GET_MANY = Prepared(
 _REFERENCING = Prepared(
     lambda _dialect: (
         select(*OBJECT_COLUMNS, object_refs.c.role, object_refs.c.ref)
-        .select_from(object_refs.join(objects, objects.c.seq == object_refs.c.seq))
+        .select_from(ordered(object_refs, objects, objects.c.seq == object_refs.c.seq))
         .where(InList(object_refs.c.ref, list_param("ids")))
         .where(InList(object_refs.c.role, list_param("roles")))
         .where(latest(objects))
@@ -328,6 +330,7 @@ class ObjectStore:
         from accord.store.correlations import correlate  # it reads objects through this module
 
         correlate(conn, seqs, fresh, latest_key)  # sighting facts and correlations (issue 6)
+        statistics.wrote(conn, len(fresh))  # PostgreSQL: analysed at commit if they grew much
         return outcomes
 
     def known_versions(self, ids: Sequence[str], owner_org: str) -> dict[str, dict[str, bool]]:

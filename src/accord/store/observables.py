@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, String, literal, select, text, union_all
+from sqlalchemy import Connection, Engine, String, literal, select, union_all
 
 from accord.model.networks import containing_networks, family_of
 from accord.model.observables import (
@@ -22,7 +22,8 @@ from accord.model.visibility import Viewer
 from accord.store.engine import GENERIC_PLANS
 from accord.store.hints import context_column
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_tuple
-from accord.store.prepared import Prepared, encode_list
+from accord.store.plans import indexed, ordered, values_of
+from accord.store.prepared import Prepared, encode_list, list_param
 from accord.store.records import UNKNOWN, StoredObject, ValueMatch
 from accord.store.schema import net_prefixes, objects, observables
 from accord.store.visibility import cached_viewer_params, latest, visible_rule
@@ -208,29 +209,35 @@ def _prefixes(conn: Connection) -> dict[str, list[int]]:
 def _search_statement(dialect: str, context: bool = False) -> Any:
     """Index rows whose value is one of ``:values`` or whose host is one of ``:hosts``,
     joined to their latest visible object; one statement, two list parameters. With
-    ``context``, each row ends with the object's hint bits (`accord.store.hints`)."""
-    if dialect == "postgresql":
-        source = "unnest(string_to_array(:{name}, E'\\x1f')) AS wanted(value)"
-    else:
-        source = "json_each(:{name}) AS wanted"
+    ``context``, each row ends with the object's hint bits (`accord.store.hints`).
+
+    The plan is written out (`accord.store.plans`): each list drives, the index rows are read
+    through the value (or host) index, their objects by primary key."""
 
     def part(column: str, param: str) -> Any:
-        match_on = observables.c.value if column == "value" else observables.c.host
+        index = "ix_observables_value" if column == "value" else "ix_observables_host"
+        found = indexed(observables, index)
+        match_on = found.c.value if column == "value" else found.c.host
+        wanted = values_of("wanted", list_param(param))
         hints = [context_column(objects)] if context else []
         return (
             select(
                 *OBJECT_COLUMNS,
-                observables.c.kind,
-                observables.c.value,
-                observables.c.host,
-                observables.c.path,
-                observables.c.simple,
+                found.c.kind,
+                found.c.value,
+                found.c.host,
+                found.c.path,
+                found.c.simple,
                 literal(column, String()).label("matched_by"),
                 *hints,
             )
-            .select_from(text(source.format(name=param)))
-            .join(observables, match_on == text("wanted.value"))
-            .join(objects, objects.c.seq == observables.c.seq)
+            .select_from(
+                ordered(
+                    ordered(wanted, found, match_on == wanted.c.value),
+                    objects,
+                    objects.c.seq == found.c.seq,
+                )
+            )
             .where(latest(objects))
             .where(visible_rule(objects))
         )

@@ -30,6 +30,7 @@ from accord.model.extension import ACCORD_EXTENSION_ID
 from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
 from accord.store.bulk import bulk_insert
+from accord.store.plans import indexed, ordered
 from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import NewVersion
 from accord.store.schema import objects, sighting_facts
@@ -133,7 +134,9 @@ class SightingTotals:
 def _totals_statement(_dialect: str) -> Any:
     sighting = cast(Table, objects.alias("s"))
     sighted = cast(Table, objects.alias("t"))
-    facts = sighting_facts
+    # The plan, written out (accord.store.plans): the facts of the ids, their sightings, the
+    # sighted objects by id.
+    facts = indexed(sighting_facts, "ix_sighting_facts_of")
     seen = facts.c.kind == SEEN
     countable = or_(visible_rule(sighting), facts.c.anonymous == True)  # noqa: E712 (SQL)
     return (
@@ -147,8 +150,10 @@ def _totals_statement(_dialect: str) -> Any:
             func.max(case((seen, func.coalesce(facts.c.last_seen, facts.c.first_seen)))),
         )
         .select_from(
-            facts.join(sighting, sighting.c.seq == facts.c.seq).join(
-                sighted, sighted.c.id == facts.c.sighting_of
+            ordered(
+                ordered(facts, sighting, sighting.c.seq == facts.c.seq),
+                sighted,
+                sighted.c.id == facts.c.sighting_of,
             )
         )
         .where(InList(facts.c.sighting_of, list_param("ids")))

@@ -44,6 +44,7 @@ from accord.model.visibility import Viewer, group_principal
 from accord.store.audit import AuditLog, Event
 from accord.store.engine import write_transaction
 from accord.store.objects import CHUNK, now_key
+from accord.store.plans import indexed, unindexed
 from accord.store.schema import (
     correlations,
     fuzzy_hashes,
@@ -173,9 +174,10 @@ class TaxiiStore:
         if match.added_after is not None and after == 0:
             # Where the range starts, from the date_added index: the page then scans the
             # primary key from there rather than from the start.
+            added = indexed(objects, "ix_objects_date_added", "added")
             start = (
-                select(func.min(objects.c.seq))
-                .where(objects.c.date_added > match.added_after)
+                select(func.min(added.c.seq))
+                .where(added.c.date_added > match.added_after)
                 .scalar_subquery()
             )
             stmt = stmt.where(objects.c.seq >= start)
@@ -196,14 +198,16 @@ class TaxiiStore:
         if match.ids:
             stmt = stmt.where(objects.c.id.in_(sorted(set(match.ids))))
         if match.types:
-            stmt = stmt.where(objects.c.type.in_(sorted(set(match.types))))
+            # Not the (is_latest, type) index either, which statistics would offer SQLite
+            # as a skip-scan: the page follows the primary key (accord.store.plans).
+            stmt = stmt.where(unindexed(objects.c.type).in_(sorted(set(match.types))))
         if match.spec_versions:
             stmt = stmt.where(objects.c.spec_version.in_(sorted(set(match.spec_versions))))
         if match.added_after is not None:
             # Not the date_added index (SQLite would scan all of it and sort by seq): the
             # page follows the primary key; `page` finds where the range starts.
-            unindexed = func.coalesce(objects.c.date_added, "")
-            stmt = stmt.where(unindexed > match.added_after)
+            plain = func.coalesce(objects.c.date_added, "")
+            stmt = stmt.where(plain > match.added_after)
         version = self._version_condition(
             viewer, scope, match.versions or ("last",), bool(match.ids)
         )

@@ -26,6 +26,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
+from accord.store.plans import unindexed
 from accord.store.prepared import InList, encode_list, list_param
 from accord.store.schema import object_audience
 
@@ -117,5 +118,7 @@ def _common_default(element: _Common, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 def latest(objects: Table) -> ColumnElement[bool]:
-    """Only the latest version of each object, as a hint-safe condition (see `_Common`)."""
-    return _Common(objects.c.is_latest == True)  # noqa: E712 (SQL, not Python)
+    """Only the latest version of each object, as a hint-safe condition (see `_Common`) that
+    no index serves on SQLite (`accord.store.plans.unindexed`): with statistics, SQLite could
+    otherwise read the few distinct values of ``is_latest`` through a skip-scan."""
+    return _Common(unindexed(objects.c.is_latest) == True)  # noqa: E712 (SQL, not Python)
