@@ -84,8 +84,8 @@ def _over_held(matched: Table) -> ColumnElement[bool]:
     """The matched object holds an over-correlating value (whose stored rows were dropped)
     that another latest object the viewer may see holds too: what
     `accord.store.correlated.over_hub_holders` would list. Hidden holders set nothing."""
-    own = indexed(observables, "ix_observables_seq")
-    theirs = indexed(observables, "ix_observables_value")
+    own = indexed(observables, "ix_observables_seq", "own_value")
+    theirs = indexed(observables, "ix_observables_value", "their_value")
     other = cast(Table, objects.alias("holder"))
     hubs = ordered(own, correlation_hubs, correlation_hubs.c.hub == own.c.value)
     holders = ordered(hubs, theirs, theirs.c.value == own.c.value)
