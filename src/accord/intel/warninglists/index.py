@@ -25,6 +25,7 @@ from accord.intel.warninglists.compiler import (
     BLOOM_MASK,
     EXACT,
     SMALL_KEY,
+    ListInfo,
     compile_source,
 )
 from accord.intel.warninglists.source import (
@@ -160,6 +161,12 @@ class WarningLists:
     @property
     def list_names(self) -> list[str]:
         return [entry[0] for entry in self._lists]
+
+    @property
+    def lists(self) -> list[ListInfo]:
+        """Each compiled list: name, description, category, type, the observables it applies
+        to, entries, and its class (`classes`) and why."""
+        return [ListInfo(*entry) for entry in self._lists]
 
     @property
     def header(self) -> dict[str, object]:
