@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Literal
 
 from accord.model.tlp import Tlp
+
+WarninglistClass = Literal["benign", "context"]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/accord.db"
 
@@ -86,6 +89,13 @@ class Settings:
     """Names of warninglists this node does not use, e.g. the documentation ranges on a demo
     node whose made-up data lives there. ``ACCORD_WARNINGLISTS_IGNORE`` (comma-separated)."""
 
+    warninglist_classes: tuple[tuple[str, WarninglistClass], ...] = ()
+    """This node's own class for some warninglists, over the reviewed table
+    (docs/warninglists.md): ``benign`` lists damp a value's score (x0.3), ``context`` lists
+    are shown and change nothing. ``ACCORD_WARNINGLIST_CLASSES="List name=benign;Other
+    name=context"`` (semicolon-separated, since list names hold commas); parsed by
+    `parse_warninglist_classes`. A name this node's lists do not have is an error at start-up."""
+
     bulk_helper: bool = False
     """Answer large bulk look-ups on two cores (`accord.api.bulk`). `accord serve` turns it
     on (``--no-bulk-helper`` to not). Environment: ``ACCORD_BULK_HELPER``."""
@@ -117,9 +127,34 @@ class Settings:
             bulk_helper=env.get("ACCORD_BULK_HELPER", "0").lower() in ("1", "true", "yes"),
             warninglists=env.get("ACCORD_WARNINGLISTS", "1").lower() not in ("0", "false", "no"),
             warninglists_ignore=_names(env.get("ACCORD_WARNINGLISTS_IGNORE", "")),
+            warninglist_classes=parse_warninglist_classes(
+                env.get("ACCORD_WARNINGLIST_CLASSES", "")
+            ),
         )
 
 
 def _names(text: str) -> frozenset[str]:
     """A comma-separated list, as a set."""
     return frozenset(name.strip() for name in text.split(",") if name.strip())
+
+
+def parse_warninglist_classes(text: str) -> tuple[tuple[str, WarninglistClass], ...]:
+    """``"List name=benign;Other name=context"`` as (name, class) pairs, in order.
+
+    Raises ValueError naming the part that is wrong: no ``=``, an empty name, a class that
+    is neither ``benign`` nor ``context``, or a list named twice."""
+    found: dict[str, WarninglistClass] = {}
+    for number, part in enumerate(text.split(";"), start=1):
+        if not part.strip():
+            continue
+        name, equals, given = part.rpartition("=")
+        name, given = name.strip(), given.strip().lower()
+        where = f"ACCORD_WARNINGLIST_CLASSES, part {number} ({part.strip()!r})"
+        if not equals or not name:
+            raise ValueError(f"{where}: write 'List name=benign' or 'List name=context'")
+        if given not in ("benign", "context"):
+            raise ValueError(f"{where}: the class must be 'benign' or 'context'")
+        if name in found:
+            raise ValueError(f"{where}: {name!r} is named twice")
+        found[name] = "benign" if given == "benign" else "context"
+    return tuple(found.items())

@@ -213,3 +213,46 @@ def test_demo_builds_a_node(tmp_path: Path) -> None:
     )
     assert technique["spec_version"] == "2.1" and technique["name"] == "Application Layer Protocol"
     accord(url, "demo", "--json")  # a second run changes nothing and does not fail
+
+
+def test_lookup_names_the_lists_and_what_they_did(db: str, tmp_path: Path) -> None:
+    """Issue 15, item 5: a C2 on a rented VPS address stays malicious, and the table output
+    says which lists a value is on and what each did to the score."""
+    vpn = "Specialized list of vpn-ipv4 addresses belonging to common VPN providers and datacenters"
+    c2 = {"confidence": 90, "indicator_types": ["malicious-activity"]}
+    path = bundle(
+        tmp_path, "c2.json", indicator(71, "104.131.0.1", **c2), indicator(72, "8.8.4.4", **c2)
+    )
+    accord(db, "ingest", "stix", str(path), "--as", "analyst@cert.example", "--tlp", "green")
+    out = accord(db, "lookup", "104.131.0.1", "8.8.4.4", "--as", "analyst@cert.example").stdout
+    vps, resolver = out.split("ipv4 8.8.4.4")
+    assert "ipv4 104.131.0.1: malicious (score 90," in vps
+    assert (
+        f"On warninglist '{vpn}' (shared infrastructure; VPN and datacenter ranges: anyone can "
+        "rent an address there): context only, no effect on the verdict"
+    ) in " ".join(vps.split())
+    assert resolver.startswith(": benign (score 27,")
+    assert (
+        "On warninglist 'List of known IPv4 public DNS resolvers' (benign by nature; public DNS "
+        "resolvers): score x0.3"
+    ) in resolver
+    # A node's own class is named; a setting that cannot be read is a clear error, exit 2.
+    override = {"ACCORD_WARNINGLIST_CLASSES": f"{vpn}=benign"}
+    result = runner.invoke(
+        app, ["--db", db, "lookup", "104.131.0.1", "--as", "analyst@cert.example"], env=override
+    )
+    assert result.exit_code == 0 and "benign (score 27," in result.stdout
+    assert "benign by this node's setting (the reviewed table says context" in " ".join(
+        result.stdout.split()
+    )
+    for bad, says in [
+        ("No such list=benign", "'No such list', which is not a warninglist of this node"),
+        (f"{vpn}=harmless", "the class must be 'benign' or 'context'"),
+    ]:
+        result = runner.invoke(
+            app,
+            ["--db", db, "lookup", "104.131.0.1", "--as", "analyst@cert.example"],
+            env={"ACCORD_WARNINGLIST_CLASSES": bad},
+        )
+        assert result.exit_code == 2, result.output
+        assert says in " ".join(result.output.split())

@@ -37,7 +37,9 @@ def create_app(
     owned = store is None
     node_store = store or Store.open(settings.database_url)
     if lists is None and settings.warninglists:
-        lists = BenignLists.load(node_store, settings.warninglists_ignore)
+        lists = BenignLists.load(
+            node_store, settings.warninglists_ignore, classes=settings.warninglist_classes
+        )
     node = Node(node_store, settings, Authenticator(node_store, settings), lists)
 
     @asynccontextmanager

@@ -62,7 +62,13 @@ _store: Store | None = None
 _lists: BenignLists | None = None
 
 
-def _open(server: int, database_url: str, warninglists: bool, ignore: frozenset[str]) -> None:
+def _open(
+    server: int,
+    database_url: str,
+    warninglists: bool,
+    ignore: frozenset[str],
+    classes: tuple[tuple[str, str], ...] = (),
+) -> None:
     global _store, _lists
     # Ctrl+C in a terminal reaches the whole process group: the server stops the helper.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -70,7 +76,7 @@ def _open(server: int, database_url: str, warninglists: bool, ignore: frozenset[
     # (which may be before it got here).
     threading.Thread(target=_watch, args=(server,), name="accord-bulk-watch", daemon=True).start()
     _store = Store.open(database_url)
-    _lists = BenignLists.load(_store, ignore) if warninglists else None
+    _lists = BenignLists.load(_store, ignore, classes=classes) if warninglists else None
 
 
 def _watch(server: int) -> None:
@@ -123,6 +129,7 @@ class BulkHelper:
                 settings.database_url,
                 settings.warninglists,
                 settings.warninglists_ignore,
+                settings.warninglist_classes,
             ),
         )
         with self._lock:

@@ -75,10 +75,19 @@ class RelatedDoc(BaseModel):
 
 
 class ListHitDoc(BaseModel):
-    source: str
+    source: Literal["warninglist", "allowlist"]
     name: str
-    benign: bool
-    via_parent: bool
+    benign: bool = Field(description='the list\'s class is "benign" (kept for older clients)')
+    class_: Literal["benign", "context"] = Field(
+        alias="class",
+        description='"benign": its values are benign by nature, it damps the score; '
+        '"context": shared infrastructure (cloud, VPN, hosting, ...), shown only',
+    )
+    reason: str = Field(description="why the list has its class (docs/warninglists.md)")
+    effect: Literal["damped", "none"] = Field(description="what it did to the score")
+    score_factor: float = Field(description="0.3 when damped, else 1")
+    via_parent: bool = Field(description="only a parent domain is on the list")
+    note: str = Field(description="the effect, explained for people")
 
 
 class LookupAnswer(BaseModel):

@@ -48,7 +48,10 @@ class AppState:
 
     @property
     def settings(self) -> Settings:
-        return Settings.from_env(self.db)
+        try:
+            return Settings.from_env(self.db)
+        except ValueError as exc:  # a node setting that cannot be read: say which
+            fail(f"node settings: {exc}")
 
 
 state = AppState()

@@ -22,7 +22,8 @@ from accord.cli.context import (
 from accord.cli.display import shown
 from accord.intel import audit_view
 from accord.intel.lists import BenignLists
-from accord.intel.lookup import Lookup
+from accord.intel.lookup import ListHit, Lookup
+from accord.intel.scoring import list_effect
 from accord.model.timestamps import timestamp_key
 
 audit_app = typer.Typer(help="The audit log: verify its hash chain, read it.", no_args_is_help=True)
@@ -81,11 +82,17 @@ def lookup(
     with open_store() as store:
         user = acting_user(store, as_)
         viewer = store.directory.viewer(user)
-        lists = (
-            BenignLists.load(store, state.settings.warninglists_ignore)
-            if state.settings.warninglists
-            else None
-        )
+        settings = state.settings
+        try:
+            lists = (
+                BenignLists.load(
+                    store, settings.warninglists_ignore, classes=settings.warninglist_classes
+                )
+                if settings.warninglists
+                else None
+            )
+        except ValueError as exc:  # a node setting names a list it does not have
+            fail(str(exc))
         engine = Lookup(
             store,
             viewer,
@@ -125,6 +132,23 @@ def lookup(
                 f"{shown(label)}{shown(related.name or related.id)}",
                 highlight=False,
             )
+        for hit in answer.lists:
+            console.print(f"  {list_line(hit)}", highlight=False)
+
+
+def list_line(hit: ListHit) -> str:
+    """One list a looked-up value is on, what kind of list it is and what it did to the
+    score, e.g. "On warninglist 'List of known IPv4 public DNS resolvers' (benign by
+    nature; public DNS resolvers): score x0.3". Printable text (`shown`)."""
+    found = list_effect(hit.source, hit.list_class, hit.via_parent)
+    where = f"warninglist '{hit.name}'" if hit.source == "warninglist" else hit.name
+    why = (
+        found.label
+        if not hit.reason or hit.source == "allowlist"
+        else (f"{found.label}; {hit.reason}")
+    )
+    colour = "green" if found.effect == "damped" else "cyan"
+    return f"On {shown(where)} ({shown(why)}): [{colour}]{shown(found.outcome)}[/]"
 
 
 @audit_app.command("verify")

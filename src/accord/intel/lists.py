@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from accord.intel.lookup import BenignCheck, ListHit
 from accord.intel.warninglists import WarningLists
+from accord.intel.warninglists.classes import LIST_CLASSES, class_of
 from accord.model.observables import Observable, detect
 from accord.model.visibility import Viewer
 from accord.store.allowlists import AllowlistMatcher
@@ -21,27 +23,60 @@ from accord.store.node import Store
 
 ALLOWLIST_CACHE_SECONDS = 2.0
 WARNINGLISTED_MEMO = 100_000  # values whose `warninglisted` answer is remembered
+ALLOWLIST_REASON = "your organisation's allowlist"
 
 
 class BenignLists:
     """Builds the ``benign_check`` of a look-up for one viewer."""
 
     def __init__(
-        self, store: Store, warninglists: WarningLists | None, ignore: frozenset[str] = frozenset()
+        self,
+        store: Store,
+        warninglists: WarningLists | None,
+        ignore: frozenset[str] = frozenset(),
+        classes: Iterable[tuple[str, str]] = (),
     ) -> None:
+        """``classes``: this node's own class for some lists ((name, "benign" or
+        "context") pairs, `Settings.warninglist_classes`), over the reviewed table; a name
+        the lists do not have is a ValueError."""
         self.store = store
         self.warninglists = warninglists
         self.ignore = ignore  # list names this node does not use
+        # name -> (benign, reason) for the lists this node classes itself: one dict look-up
+        # per hit, and only when the node has any.
+        self.overrides: dict[str, tuple[bool, str]] = {}
+        known = set(warninglists.list_names) if warninglists is not None else set()
+        for name, list_class in classes:
+            if list_class not in LIST_CLASSES:
+                raise ValueError(
+                    f"warninglist class of {name!r}: {list_class!r} is not one of "
+                    "'benign', 'context'"
+                )
+            if warninglists is not None and name not in known:
+                raise ValueError(
+                    f"ACCORD_WARNINGLIST_CLASSES names {name!r}, which is not a warninglist "
+                    "of this node (docs/warninglists.md lists them)"
+                )
+            table_class, table_reason = class_of(name)
+            self.overrides[name] = (
+                list_class == "benign",
+                f"{list_class} by this node's setting (the reviewed table says "
+                f"{table_class}: {table_reason})",
+            )
         self._allowlists: dict[str, tuple[float, AllowlistMatcher]] = {}
         self._lock = threading.Lock()
         self._warninglisted: dict[str, bool] = {}
 
     @classmethod
     def load(
-        cls, store: Store, ignore: frozenset[str] = frozenset(), cache_dir: Path | None = None
+        cls,
+        store: Store,
+        ignore: frozenset[str] = frozenset(),
+        cache_dir: Path | None = None,
+        classes: Iterable[tuple[str, str]] = (),
     ) -> BenignLists:
         """With the compiled warninglists (compiled first, once, if they are not yet)."""
-        return cls(store, WarningLists.load(cache_dir), ignore)
+        return cls(store, WarningLists.load(cache_dir), ignore, classes)
 
     def _allowlist(self, org_id: str) -> AllowlistMatcher:
         now = time.monotonic()
@@ -80,23 +115,38 @@ class BenignLists:
         allowlist = self._allowlist(viewer.org_id) if viewer.org_id else None
         warninglists = self.warninglists
         ignore = self.ignore
+        overrides = self.overrides
 
         def check(observable: Observable) -> list[ListHit]:
             hits: list[ListHit] = []
             if warninglists is not None:
-                hits.extend(
-                    ListHit(
-                        "warninglist",
-                        hit.list_name,
-                        hit.category == "false-positive",
-                        _via_parent(observable, hit.matched),
+                for hit in warninglists.check(observable):
+                    if hit.list_name in ignore:
+                        continue
+                    # The class was compiled into the index (`classes`); the node may
+                    # override it.
+                    benign, reason = (
+                        overrides.get(hit.list_name, (hit.list_class == "benign", hit.reason))
+                        if overrides
+                        else (hit.list_class == "benign", hit.reason)
                     )
-                    for hit in warninglists.check(observable)
-                    if hit.list_name not in ignore
-                )
+                    hits.append(
+                        ListHit(
+                            "warninglist",
+                            hit.list_name,
+                            benign,
+                            _via_parent(observable, hit.matched),
+                            reason,
+                        )
+                    )
             if allowlist:
                 hits.extend(
-                    ListHit("allowlist", f"allowlist: {entry.display}", True)
+                    ListHit(
+                        "allowlist",
+                        f"allowlist: {entry.display}",
+                        True,
+                        reason=ALLOWLIST_REASON,
+                    )
                     for entry in allowlist.matches(observable)
                 )
             return hits

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection
 
-from accord.intel.scoring import ScoreInput, indicator_score, score_value
+from accord.intel.scoring import ScoreInput, indicator_score, list_effect, score_value
 from accord.model.observables import Observable, ObservableError, detect, normalise
 from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
@@ -66,8 +66,35 @@ class ListHit:
 
     source: Literal["warninglist", "allowlist"]
     name: str
-    benign: bool  # the list says "this is not malicious" (false-positive lists, allowlists)
+    benign: bool
+    """The list's class is "benign" (its values are benign by nature, or the organisation's
+    allowlist): it damps the score. False: a "context" list (shared infrastructure), shown
+    and explained, no effect on the score (`accord.intel.scoring.list_effect`)."""
     via_parent: bool = False  # only a parent domain is on the list (shown, does not damp)
+    reason: str = ""  # why the list has its class (accord.intel.warninglists.classes)
+
+    @property
+    def list_class(self) -> Literal["benign", "context"]:
+        return "benign" if self.benign else "context"
+
+    @property
+    def damps(self) -> bool:
+        """Whether it damps the score: a benign list that names the value itself."""
+        return self.benign and not self.via_parent
+
+    def as_json(self) -> dict[str, Any]:
+        found = list_effect(self.source, self.list_class, self.via_parent)
+        return {
+            "source": self.source,
+            "name": self.name,
+            "benign": self.benign,
+            "class": self.list_class,
+            "reason": self.reason,
+            "effect": found.effect,
+            "score_factor": found.factor,
+            "via_parent": self.via_parent,
+            "note": found.note,
+        }
 
 
 @dataclass(slots=True)
@@ -161,9 +188,7 @@ class Answer:
             "sightings": self.sightings,
             "reporting_organisations": self.reporting_organisations,
             "related": [related.as_json() for related in self.related],
-            "lists": [
-                {"source": hit.source, "name": hit.name, "benign": hit.benign} for hit in self.lists
-            ],
+            "lists": [hit.as_json() for hit in self.lists],
             "correlations": [c.as_json() | {"from": c.source} for c in self.correlations],
         }
         if self.error is not None:
@@ -612,7 +637,9 @@ def _answer(
             scores=scores,
             # A list that names only a parent domain (a top-sites list naming a
             # dynamic-DNS zone, say) says nothing about this subdomain: shown, not counted.
-            on_benign_list=any(hit.benign and not hit.via_parent for hit in answer.lists),
+            # Only benign-class lists and allowlists damp: a context list (cloud, VPN,
+            # hosting, dynamic DNS, ...) is shown and explained, never counted.
+            on_benign_list=any(hit.damps for hit in answer.lists),
         )
     )
 

@@ -41,7 +41,7 @@ CORROBORATION_PER_ORG = 5  # each further organisation that independently knows 
 CORROBORATION_CAP = 15
 SIGHTING_BONUS = 2  # per sighting, for callers that give no indicator scores (no decay)
 SIGHTING_CAP = 10
-BENIGN_LIST_FACTOR = 0.3  # a value on a benign list (warninglist, allowlist) is damped
+BENIGN_LIST_FACTOR = 0.3  # a value on a benign-class warninglist or an allowlist is damped
 
 MALICIOUS_AT = 70
 SUSPICIOUS_AT = 30
@@ -163,6 +163,46 @@ def indicator_score(
     return IndicatorScore(max(0, min(100, round(score))), False, age)
 
 
+# -- lists a value is on ----------------------------------------------------------------------
+
+ListEffect = Literal["damped", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class ListOutcome:
+    """What one list a value is on does to its score (`list_effect`)."""
+
+    effect: ListEffect
+    factor: float
+    label: str  # what kind of list: "benign by nature", "shared infrastructure", ...
+    outcome: str  # what it did: "score x0.3", "context only, no effect on the verdict"
+
+    @property
+    def note(self) -> str:
+        return f"{self.label}: {self.outcome}"
+
+
+@lru_cache(maxsize=16)
+def list_effect(source: str, list_class: str, via_parent: bool) -> ListOutcome:
+    """What one list a value is on does to its score, and why, for people.
+
+    Only a ``benign``-class warninglist (its values are benign by nature) or the
+    organisation's allowlist damps the score (x `BENIGN_LIST_FACTOR`, once however many
+    match), and only when the value itself is on it, not just a parent domain. A
+    ``context`` list (shared infrastructure: cloud, hosting, VPN, CDN, dynamic DNS, ...)
+    explains and changes nothing. docs/verdict.md."""
+    if list_class != "benign":
+        return ListOutcome(
+            "none", 1.0, "shared infrastructure", "context only, no effect on the verdict"
+        )
+    label = "your organisation's allowlist" if source == "allowlist" else "benign by nature"
+    if via_parent:
+        return ListOutcome(
+            "none", 1.0, label, "only a parent domain is listed, no effect on the score"
+        )
+    return ListOutcome("damped", BENIGN_LIST_FACTOR, label, f"score x{BENIGN_LIST_FACTOR:g}")
+
+
 # -- the verdict on a value -----------------------------------------------------------------
 
 
@@ -173,6 +213,8 @@ class ScoreInput:
     reporting_organisations: int = 0
     sightings: int = 0
     on_benign_list: bool = False
+    """The value itself is on a benign-class warninglist or the organisation's allowlist
+    (`list_effect` says "damped"); context lists do not count."""
     scores: Sequence[int | None] | None = None
     """Per reason, the indicator's own score (`indicator_score`: decay, sightings, votes,
     expiry folded in) used instead of its confidence; None where there is none. When given,

@@ -32,11 +32,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from accord.intel.warninglists.classes import ListClass, class_of
 from accord.intel.warninglists.source import FALSE_POSITIVE, URL, ListSource, groups_for
 from accord.model.domains import canonical_domain
 from accord.model.observables import ObservableError, detect
 
-FORMAT: Final = 7  # bump when the file layout or the compilation rules change
+FORMAT: Final = 8  # bump when the file layout or the compilation rules change
 EXACT: Final = 1
 BELOW: Final = 2
 KEYS_PER_BUCKET: Final = 6
@@ -55,6 +56,10 @@ class ListInfo:
     type: str
     groups: int
     entries: int
+    list_class: ListClass
+    """What the list means for a verdict (`classes`): "benign" or "context"."""
+    reason: str
+    """Why it has that class, one line."""
 
 
 @dataclass(slots=True)
@@ -175,14 +180,18 @@ def compile_source(source: ListSource) -> Compiled:
         index = len(compiled.lists)
         entries = [str(entry) for entry in document["list"] if str(entry).strip()]
         kind = str(document.get("type", "string"))
+        list_name = str(document["name"])
+        list_class, reason = class_of(list_name)
         compiled.lists.append(
             ListInfo(
-                name=str(document["name"]),
+                name=list_name,
                 description=str(document.get("description", "")),
                 category=str(document.get("category") or FALSE_POSITIVE).replace("_", "-"),
                 type=kind,
                 groups=groups_for(document.get("matching_attributes")),
                 entries=len(entries),
+                list_class=list_class,
+                reason=reason,
             )
         )
         bad = 0

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Final
 from zlib import crc32
 
-from accord.intel.warninglists import layout
+from accord.intel.warninglists import classes, layout
+from accord.intel.warninglists.classes import DEFAULT_CLASS, ListClass
 from accord.intel.warninglists.compiler import (
     BELOW,
     BLOOM_MASK,
     EXACT,
     SMALL_KEY,
+    ListInfo,
     compile_source,
 )
 from accord.intel.warninglists.source import (
@@ -59,6 +61,12 @@ class WarningHit:
     matched: str
     """The entry that matched, normalised: a CIDR, a domain suffix, an exact value, a
     substring or a regular expression."""
+    list_class: ListClass = DEFAULT_CLASS
+    """What the list means for a verdict (`accord.intel.warninglists.classes`): "benign"
+    (its values are benign by nature: the score is damped) or "context" (shared
+    infrastructure: shown, no effect on the score)."""
+    reason: str = ""
+    """Why the list has that class, one line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +85,7 @@ class WarningLists:
         header = mapped.header
         meta = header["meta"]
         self._mapped = mapped
-        self._lists: list[tuple[str, str, str, str, int, int]] = header["lists"]
+        self._lists: list[tuple[str, str, str, str, int, int, ListClass, str]] = header["lists"]
         self._map = mapped.map
         self._blob_start, _ = mapped.blob_bounds()
         self._find = self._map.find
@@ -132,7 +140,8 @@ class WarningLists:
         lists that the `pymispwarninglists` package ships."""
         start = time.perf_counter()
         source = source or package_source()
-        fingerprint = source.fingerprint()
+        # The class table is compiled in: a reviewed change to it makes a new index.
+        fingerprint = f"{source.fingerprint()}-{classes.DIGEST}"
         path = (cache_dir or default_cache_dir()) / layout.file_name(fingerprint)
         built = False
         if not path.is_file():
@@ -152,6 +161,12 @@ class WarningLists:
     @property
     def list_names(self) -> list[str]:
         return [entry[0] for entry in self._lists]
+
+    @property
+    def lists(self) -> list[ListInfo]:
+        """Each compiled list: name, description, category, type, the observables it applies
+        to, entries, and its class (`classes`) and why."""
+        return [ListInfo(*entry) for entry in self._lists]
 
     @property
     def header(self) -> dict[str, object]:
@@ -421,8 +436,8 @@ class WarningLists:
     def _hit(self, list_index: int, matched: str) -> WarningHit:
         found = self._hits.get((list_index, matched))
         if found is None:
-            name, description, category, _, _, _ = self._lists[list_index]
-            found = WarningHit(name, description, category, matched)
+            name, description, category, _, _, _, list_class, reason = self._lists[list_index]
+            found = WarningHit(name, description, category, matched, list_class, reason)
             self._hits[(list_index, matched)] = found
         return found
 
