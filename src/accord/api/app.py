@@ -16,7 +16,16 @@ from accord.api.bulk import BulkHelper
 from accord.api.context import Node
 from accord.api.limits import TAXII_PREFIX, BodyLimit, NulGuard
 from accord.api.responses import JSONResponse
-from accord.api.routes import admin, audit, correlations, health, lookup, objects, sightings
+from accord.api.routes import (
+    admin,
+    audit,
+    correlations,
+    health,
+    lookup,
+    misp_feed,
+    objects,
+    sightings,
+)
 from accord.intel.lists import BenignLists
 from accord.settings import Settings
 from accord.store.node import Store
@@ -80,6 +89,7 @@ def create_app(
     app.include_router(health.router)
     for module in (objects, lookup, sightings, admin, audit, correlations):
         app.include_router(module.router, prefix=API)
+    app.include_router(misp_feed.router)  # /misp-feed/: a MISP instance subscribes here
     # Hot routes served without FastAPI's per-request machinery; the FastAPI routes with
     # the same paths still describe them in the OpenAPI document.
     app.router.routes[0:0] = lookup.fast_routes(API)

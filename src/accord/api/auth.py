@@ -1,5 +1,6 @@
 """Who is calling: ``Authorization: Bearer <key>`` (or, for TAXII clients, HTTP Basic with the
-user's e-mail and the key as password), checked against the hashed keys in the store.
+user's e-mail and the key as password; for MISP feed clients the key alone), checked against
+the hashed keys in the store.
 
 A worker remembers a checked key for a few seconds (``Settings.key_cache_seconds``) so that a
 look-up costs one query, not three; revocation takes effect within that time.
@@ -80,11 +81,14 @@ class Authenticator:
     def __call__(self, request: Request) -> Caller:
         return self.caller(request, anonymous_ok=False)
 
-    def caller(self, request: Request, anonymous_ok: bool) -> Caller:
-        """The caller of ``request``, from its Authorization header and client address."""
-        return self.authenticate(
-            request.headers.get("authorization"), anonymous_ok, self.address(request)
-        )
+    def caller(self, request: Request, anonymous_ok: bool, bare_key_ok: bool = False) -> Caller:
+        """The caller of ``request``, from its Authorization header and client address.
+        ``bare_key_ok``: a header that is the key alone (``Authorization: <key>``, as MISP's
+        feed settings send it) is taken as ``Bearer <key>``."""
+        header = request.headers.get("authorization")
+        if bare_key_ok and header and len(header.split()) == 1:
+            header = "Bearer " + header.strip()
+        return self.authenticate(header, anonymous_ok, self.address(request))
 
     def address(self, request: Request) -> str:
         """The client address the limits count (`accord.api.limits.client_address`)."""
