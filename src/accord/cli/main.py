@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.cli import correlation_cmds, feed_cmds, list_cmds, misp_cmds, report_cmds, server_cmds
+from accord.cli import (
+    correlation_cmds,
+    feed_cmds,
+    list_cmds,
+    misp_cmds,
+    report_cmds,
+    server_cmds,
+    settings_cmds,
+)
 from accord.cli.context import (
     AsOpt,
     JsonOpt,
@@ -61,6 +69,7 @@ app.command()(server_cmds.serve)
 app.command()(server_cmds.lookup)
 app.add_typer(server_cmds.audit_app, name="audit")
 app.add_typer(feed_cmds.feed_app, name="feed")
+app.add_typer(settings_cmds.settings_app, name="settings")
 app.add_typer(feed_cmds.taxii_app, name="taxii")
 
 

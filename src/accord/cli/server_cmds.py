@@ -14,6 +14,7 @@ from accord.cli.context import (
     acting_user,
     console,
     fail,
+    node_settings,
     open_store,
     print_json,
     refuse_nul,
@@ -81,10 +82,9 @@ def lookup(
     with open_store() as store:
         user = acting_user(store, as_)
         viewer = store.directory.viewer(user)
+        settings = node_settings(store)
         lists = (
-            BenignLists.load(store, state.settings.warninglists_ignore)
-            if state.settings.warninglists
-            else None
+            BenignLists.load(store, settings.warninglists_ignore) if settings.warninglists else None
         )
         engine = Lookup(
             store,
