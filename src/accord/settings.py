@@ -15,6 +15,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from accord.model.tlp import Tlp
 from accord.store.node_settings import CORRELATION_CAP
@@ -142,7 +143,7 @@ class Settings:
 
     def with_node(self, stored: Mapping[str, str]) -> Settings:
         """These settings with the node's stored settings (`NodeSettings.all`) applied."""
-        changes = {
+        changes: dict[str, Any] = {
             setting.field: setting.parse(stored[name])
             for name, setting in NODE_SETTINGS.items()
             if name in stored
