@@ -425,13 +425,18 @@ def export_stix(
 
 
 @app.command()
-def demo(json: JsonOpt = False) -> None:
+def demo(
+    json: JsonOpt = False,
+    attack: Annotated[
+        bool, typer.Option(help="Load MITRE ATT&CK too (about half a minute; --no-attack: not).")
+    ] = True,
+) -> None:
     """Build a demo node (organisations, users, intelligence at every TLP, ATT&CK) and show
-    the same searches as each organisation sees them."""
+    what each organisation gets when it looks up the same value, and why."""
     from accord.cli.demo import run_demo
 
     with open_store(require_init=False) as store:
-        run_demo(store, json=json)
+        run_demo(store, json=json, attack=attack)
         audit(store, None, "write", None, via="accord demo")
 
 
