@@ -284,7 +284,7 @@ def run_demo(store: Store, json: bool = False, attack: bool = True) -> None:
     # -- What each organisation gets: the look-up every interface answers with. ----------
     answers = {name: demo_lookup(store, users[name], FEATURED) for name, *_ in ORGS}
     program = _program()
-    db = shlex.quote(str(store.engine.url))
+    db = shlex.quote(node_settings(store).database_url)  # as given to --db
     tries = [f"{program} --db {db} lookup {FEATURED} --as {email}" for _name, *_, email in ORGS]
     first_key = next((keys[email] for *_, email in ORGS if email in keys), None)
     curl = (
