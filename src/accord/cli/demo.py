@@ -411,7 +411,7 @@ def _use_demo_lists(store: Store) -> None:
             store,
             None,
             "admin",
-            None,
+            "warninglists.ignore",
             via="accord demo",
             setting="warninglists.ignore",
             old=old,

@@ -94,7 +94,7 @@ def _change(name: str, value: str | None, as_: str | None, json: bool) -> None:
             store,
             actor,
             "admin",
-            None,
+            name,
             via=f"accord settings {'set' if text is not None else 'unset'}",
             setting=name,
             old=old,
