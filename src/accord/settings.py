@@ -1,12 +1,24 @@
-"""Node settings, read once from the environment by the command line or the server."""
+"""Settings of a node and of one of its processes.
+
+Most are read from the environment by the command line or the server: they tune one process
+(rate limits, the database URL, the bulk helper). The settings that change the node's
+*answers* (which warninglists it leaves out, the correlation cap, the default TLP) are not:
+they live in the node's database (`accord.store.node_settings`, ``accord settings``), so that
+the command line, every API worker, the bulk helper and TAXII answer alike (`NODE_SETTINGS`,
+`Settings.with_node`). Their old environment variables are refused with a message saying so,
+rather than silently ignored.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from accord.model.tlp import Tlp
+from accord.store.node_settings import CORRELATION_CAP
 
 WarninglistClass = Literal["benign", "context"]
 
@@ -21,7 +33,8 @@ class Settings:
 
     default_tlp: Tlp = Tlp.AMBER
     """TLP for objects that arrive with no TLP marking and no ``--tlp``. TLP 2.0 leaves the
-    default to the community; AMBER errs on the side of not sharing. ``ACCORD_DEFAULT_TLP``."""
+    default to the community; AMBER errs on the side of not sharing. Node setting
+    ``tlp.default``."""
 
     public_lookups: bool = False
     """Whether anonymous callers may look up values (they see TLP:CLEAR only).
@@ -87,14 +100,16 @@ class Settings:
 
     warninglists_ignore: frozenset[str] = frozenset()
     """Names of warninglists this node does not use, e.g. the documentation ranges on a demo
-    node whose made-up data lives there. ``ACCORD_WARNINGLISTS_IGNORE`` (comma-separated)."""
+    node whose made-up data lives there. Node setting ``warninglists.ignore``
+    (comma-separated)."""
 
     warninglist_classes: tuple[tuple[str, WarninglistClass], ...] = ()
     """This node's own class for some warninglists, over the reviewed table
     (docs/warninglists.md): ``benign`` lists damp a value's score (x0.3), ``context`` lists
-    are shown and change nothing. ``ACCORD_WARNINGLIST_CLASSES="List name=benign;Other
-    name=context"`` (semicolon-separated, since list names hold commas); parsed by
-    `parse_warninglist_classes`. A name this node's lists do not have is an error at start-up."""
+    are shown and change nothing. Node setting ``warninglists.classes``: ``"List
+    name=benign;Other name=context"`` (semicolon-separated, since list names hold commas);
+    parsed by `parse_warninglist_classes`. A name this node's lists do not have is an error
+    at start-up."""
 
     bulk_helper: bool = False
     """Answer large bulk look-ups on two cores (`accord.api.bulk`). `accord serve` turns it
@@ -102,14 +117,23 @@ class Settings:
 
     correlation_cap: int = 100
     """A value that joins more objects than this is over-correlating: its correlations are
-    counted, not listed or stored (docs/correlation.md). ``ACCORD_CORRELATION_CAP``."""
+    counted, not listed or stored (docs/correlation.md). Node setting ``correlation.cap``
+    (the store reads it itself, `accord.store.correlations.policy_for`)."""
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
+        """A process's settings from the environment. The node settings keep their defaults
+        here: `with_node` applies the ones stored in the node."""
         env = os.environ
+        for name, setting in NODE_SETTINGS.items():
+            if setting.env in env:
+                raise ValueError(
+                    f"{setting.env} is no longer read: {name} is a setting of the node, kept "
+                    f"in its database so that the command line and the server answer alike; "
+                    f"unset {setting.env} and run `accord settings set {name} VALUE`"
+                )
         return cls(
             database_url=database_url or env.get("ACCORD_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            default_tlp=Tlp.parse(env.get("ACCORD_DEFAULT_TLP", "amber")),
             public_lookups=env.get("ACCORD_PUBLIC_LOOKUPS", "0").lower() in ("1", "true", "yes"),
             rate_per_second=float(env.get("ACCORD_RATE_PER_SECOND", "100")),
             rate_burst=int(env.get("ACCORD_RATE_BURST", "400")),
@@ -123,14 +147,18 @@ class Settings:
             trusted_proxies=_names(env.get("ACCORD_TRUSTED_PROXIES", "")),
             max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES", str(128 * 1024 * 1024))),
             key_cache_seconds=float(env.get("ACCORD_KEY_CACHE_SECONDS", "5")),
-            correlation_cap=int(env.get("ACCORD_CORRELATION_CAP", "100")),
             bulk_helper=env.get("ACCORD_BULK_HELPER", "0").lower() in ("1", "true", "yes"),
             warninglists=env.get("ACCORD_WARNINGLISTS", "1").lower() not in ("0", "false", "no"),
-            warninglists_ignore=_names(env.get("ACCORD_WARNINGLISTS_IGNORE", "")),
-            warninglist_classes=parse_warninglist_classes(
-                env.get("ACCORD_WARNINGLIST_CLASSES", "")
-            ),
         )
+
+    def with_node(self, stored: Mapping[str, str]) -> Settings:
+        """These settings with the node's stored settings (`NodeSettings.all`) applied."""
+        changes: dict[str, Any] = {
+            setting.field: setting.parse(stored[name])
+            for name, setting in NODE_SETTINGS.items()
+            if name in stored
+        }
+        return dataclasses.replace(self, **changes) if changes else self
 
 
 def _names(text: str) -> frozenset[str]:
@@ -149,7 +177,7 @@ def parse_warninglist_classes(text: str) -> tuple[tuple[str, WarninglistClass], 
             continue
         name, equals, given = part.rpartition("=")
         name, given = name.strip(), given.strip().lower()
-        where = f"ACCORD_WARNINGLIST_CLASSES, part {number} ({part.strip()!r})"
+        where = f"part {number} ({part.strip()!r})"
         if not equals or not name:
             raise ValueError(f"{where}: write 'List name=benign' or 'List name=context'")
         if given not in ("benign", "context"):
@@ -158,3 +186,90 @@ def parse_warninglist_classes(text: str) -> tuple[tuple[str, WarninglistClass], 
             raise ValueError(f"{where}: {name!r} is named twice")
         found[name] = "benign" if given == "benign" else "context"
     return tuple(found.items())
+
+
+def _cap(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise ValueError(f"{value} is too small: the cap is at least 1")
+    return value
+
+
+def _tlp(text: str) -> Tlp:
+    return Tlp.parse(text)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSetting:
+    """A setting of the node that changes its answers (kept in its database)."""
+
+    field: str  # the Settings field it sets
+    parse: Callable[[str], object]  # text to value; ValueError says what is wrong
+    show: Callable[[object], str]  # value to text, as stored and shown
+    env: str  # the environment variable it replaced (refused now)
+    help: str
+
+
+def _shown_names(value: object) -> str:
+    assert isinstance(value, frozenset)
+    return ",".join(sorted(value))
+
+
+def _shown_classes(value: object) -> str:
+    assert isinstance(value, tuple)
+    return ";".join(f"{name}={kind}" for name, kind in value)
+
+
+def _shown_tlp(value: object) -> str:
+    assert isinstance(value, Tlp)
+    return value.label
+
+
+NODE_SETTINGS: Mapping[str, NodeSetting] = {
+    "warninglists.ignore": NodeSetting(
+        "warninglists_ignore",
+        _names,
+        _shown_names,
+        "ACCORD_WARNINGLISTS_IGNORE",
+        "MISP warninglists this node does not use, by name, comma-separated "
+        "(empty: it uses them all)",
+    ),
+    CORRELATION_CAP: NodeSetting(
+        "correlation_cap",
+        _cap,
+        str,
+        "ACCORD_CORRELATION_CAP",
+        "a value joining more objects than this is over-correlating (docs/correlation.md)",
+    ),
+    "warninglists.classes": NodeSetting(
+        "warninglist_classes",
+        parse_warninglist_classes,
+        _shown_classes,
+        "ACCORD_WARNINGLIST_CLASSES",
+        "this node's own class for some warninglists: 'List name=benign;Other=context' "
+        "(benign lists damp a score x0.3, context lists only explain; docs/warninglists.md)",
+    ),
+    "tlp.default": NodeSetting(
+        "default_tlp",
+        _tlp,
+        _shown_tlp,
+        "ACCORD_DEFAULT_TLP",
+        "TLP given to objects that arrive with no TLP marking and no --tlp",
+    ),
+}
+
+
+def node_setting_text(name: str, text: str) -> str:
+    """The text to store for node setting ``name`` given as ``text``: checked, normalised;
+    ValueError naming the setting when either is wrong."""
+    setting = NODE_SETTINGS.get(name)
+    if setting is None:
+        known = ", ".join(NODE_SETTINGS)
+        raise ValueError(f"{name!r} is not a node setting (known: {known})")
+    try:
+        return setting.show(setting.parse(text))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None

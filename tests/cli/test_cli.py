@@ -237,22 +237,24 @@ def test_lookup_names_the_lists_and_what_they_did(db: str, tmp_path: Path) -> No
         "resolvers): score x0.3"
     ) in resolver
     # A node's own class is named; a setting that cannot be read is a clear error, exit 2.
-    override = {"ACCORD_WARNINGLIST_CLASSES": f"{vpn}=benign"}
+    accord(db, "settings", "set", "warninglists.classes", f"{vpn}=benign")
     result = runner.invoke(
-        app, ["--db", db, "lookup", "104.131.0.1", "--as", "analyst@cert.example"], env=override
+        app, ["--db", db, "lookup", "104.131.0.1", "--as", "analyst@cert.example"]
     )
     assert result.exit_code == 0 and "benign (score 27," in result.stdout
     assert "benign by this node's setting (the reviewed table says context" in " ".join(
         result.stdout.split()
     )
-    for bad, says in [
-        ("No such list=benign", "'No such list', which is not a warninglist of this node"),
-        (f"{vpn}=harmless", "the class must be 'benign' or 'context'"),
-    ]:
-        result = runner.invoke(
-            app,
-            ["--db", db, "lookup", "104.131.0.1", "--as", "analyst@cert.example"],
-            env={"ACCORD_WARNINGLIST_CLASSES": bad},
-        )
-        assert result.exit_code == 2, result.output
-        assert says in " ".join(result.output.split())
+    bad = runner.invoke(
+        app, ["--db", db, "settings", "set", "warninglists.classes", f"{vpn}=harmless"]
+    )
+    assert bad.exit_code == 2, bad.output
+    assert "the class must be 'benign' or 'context'" in " ".join(bad.output.split())
+    accord(db, "settings", "set", "warninglists.classes", "No such list=benign")
+    result = runner.invoke(
+        app, ["--db", db, "lookup", "104.131.0.1", "--as", "analyst@cert.example"]
+    )
+    assert result.exit_code != 0, result.output
+    assert "'No such list', which is not a warninglist of this node" in " ".join(
+        result.output.split()
+    )

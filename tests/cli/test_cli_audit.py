@@ -101,6 +101,8 @@ COMMANDS: list[tuple[list[str], str | None, str]] = [
     (["feed", "pull", "Existing"], None, "write"),
     (["taxii", "collection-add", "Green things", "--tlp", "green"], None, "admin"),
     (["demo"], None, "write"),
+    (["settings", "set", "tlp.default", "green"], None, "admin"),
+    (["settings", "unset", "tlp.default", "--as", ROOT], ROOT, "admin"),
 ]
 
 
@@ -177,6 +179,13 @@ def test_every_writing_command_is_audited(
         accord(url, *args, code=code)
         after = store.audit.entries(limit=100_000)
         new = after[len(before) :]
+        if command == ["demo"]:
+            # The demo also stores its warninglists setting, and shows (so audits) what
+            # each of its users gets for its featured value.
+            setting, lookups, new = new[0], new[1:-1], new[-1:]
+            assert setting.action == "admin" and setting.target == "warninglists.ignore"
+            assert setting.detail["via"] == "accord demo"
+            assert len(lookups) == 4 and {e.action for e in lookups} == {"lookup"}
         assert len(new) == 1, [e.detail for e in new]
         entry = new[0]
         assert entry.action == action

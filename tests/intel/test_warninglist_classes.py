@@ -1,6 +1,6 @@
 """Warninglist classes: every list the package ships is reviewed (benign or context), the
 table in docs/warninglists.md is the one the code holds, an unknown list is context, and a
-node may override a class (`ACCORD_WARNINGLIST_CLASSES`)."""
+node may override a class (node setting `warninglists.classes`)."""
 
 from __future__ import annotations
 
@@ -115,14 +115,16 @@ def test_the_setting_parses_and_names_what_is_wrong() -> None:
         ("=benign", "part 1"),
         (f"{VPN}=benign;{VPN}=context", "named twice"),
     ]:
-        with pytest.raises(ValueError, match="ACCORD_WARNINGLIST_CLASSES") as caught:
+        with pytest.raises(ValueError, match="part") as caught:
             parse_warninglist_classes(bad)
         assert says in str(caught.value)
-    env = {"ACCORD_WARNINGLIST_CLASSES": f"{RESOLVERS}=context"}
+    # A node setting (kept in the node's database, accord settings set warninglists.classes).
+    stored = {"warninglists.classes": f"{RESOLVERS}=context"}
+    assert Settings().with_node(stored).warninglist_classes == ((RESOLVERS, "context"),)
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in env.items():
-            patch.setenv(key, value)
-        assert Settings.from_env().warninglist_classes == ((RESOLVERS, "context"),)
+        patch.setenv("ACCORD_WARNINGLIST_CLASSES", f"{RESOLVERS}=context")
+        with pytest.raises(ValueError, match=r"accord settings set warninglists\.classes"):
+            Settings.from_env()
 
 
 def test_a_node_overrides_a_class(lists: WarningLists, tmp_path: Path) -> None:

@@ -41,10 +41,15 @@ def create_app(
     lists: BenignLists | None = None,
 ) -> FastAPI:
     """Build the application. Without arguments (as uvicorn's factory) it reads the settings
-    from the environment and opens the store they name."""
+    from the environment and opens the store they name. The node's stored settings
+    (`accord.settings.NODE_SETTINGS`) apply over ``settings``: they are read when the
+    application is built (a running server takes a change when it restarts)."""
     settings = settings or Settings.from_env()
     owned = store is None
     node_store = store or Store.open(settings.database_url)
+    # The settings that change answers are the node's, as the command line reads them; the
+    # workers, the bulk helper and TAXII all get these (`accord settings`).
+    settings = settings.with_node(node_store.settings.all())
     if lists is None and settings.warninglists:
         lists = BenignLists.load(
             node_store, settings.warninglists_ignore, classes=settings.warninglist_classes

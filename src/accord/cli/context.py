@@ -48,10 +48,12 @@ class AppState:
 
     @property
     def settings(self) -> Settings:
+        """The process's settings (the environment, ``--db``); the node's stored settings
+        are not in them: see `node_settings`."""
         try:
             return Settings.from_env(self.db)
-        except ValueError as exc:  # a node setting that cannot be read: say which
-            fail(f"node settings: {exc}")
+        except ValueError as exc:
+            fail(str(exc))
 
 
 state = AppState()
@@ -84,6 +86,13 @@ def open_store(require_init: bool = True) -> Iterator[Store]:
         fail(str(exc))
     finally:
         store.close()
+
+
+def node_settings(store: Store) -> Settings:
+    """The settings of the node ``store`` holds: the process's, with the node's stored
+    settings applied (those that change answers: the same for the command line and the
+    server, `accord.settings.NODE_SETTINGS`)."""
+    return state.settings.with_node(store.settings.all())
 
 
 def parse_tlp(text: str | None) -> Tlp | None:

@@ -15,6 +15,7 @@ from accord.cli.context import (
     audit,
     console,
     fail,
+    node_settings,
     open_store,
     parse_tlp,
     print_json,
@@ -81,7 +82,7 @@ def _warninglists(store: Store, viewer: Viewer) -> Exclude | None:
         return None
     from accord.intel.lists import BenignLists
 
-    lists = BenignLists.load(store, state.settings.warninglists_ignore)
+    lists = BenignLists.load(store, node_settings(store).warninglists_ignore)
     return lists.warninglisted
 
 
@@ -136,7 +137,7 @@ def sight(
         )
         try:
             report, created, sighted = record_sighting(
-                store, user, request, indicators, observable, state.settings.default_tlp
+                store, user, request, indicators, observable, node_settings(store).default_tlp
             )
         except SightingError as exc:
             fail(str(exc))

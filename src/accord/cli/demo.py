@@ -8,19 +8,27 @@ RFC 3849) and reserved example domains (RFC 2606). ATT&CK Enterprise and ICS com
 from __future__ import annotations
 
 import importlib.resources
+import shlex
+import shutil
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import orjson
+from rich import box
 from rich.table import Table
 
-from accord.cli.context import console, print_json
+from accord.cli.context import audit, console, node_settings, print_json
+from accord.cli.display import shown
 from accord.ingest.stix import Ingester, IngestOptions
+from accord.intel.lists import BenignLists
+from accord.intel.lookup import Answer, Lookup
 from accord.intel.search import search_value
 from accord.model.roles import Role
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients
+from accord.settings import node_setting_text
 from accord.store.node import Store
 from accord.store.organisations import AlreadyExists, User
 
@@ -35,15 +43,24 @@ ORGS = [
 NAMESPACE = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
 CREATED = "2026-11-01T09:00:00.000Z"
 
+FEATURED = "198.51.100.23"
+"""The value the demo is about: intelligence on it at each TLP level, so that each of the
+four organisations gets its own answer."""
+
 SEARCHES = [
-    "198.51.100.23",  # GREEN C2 address
-    "203.0.113.77",  # inside a GREEN network
-    "cdn.login-update.example.com",  # subdomain of a CLEAR phishing domain
-    "hxxps://payments[.]example[.]net/pay?id=7",  # AMBER URL, defanged
-    "192.0.2.45",  # AMBER+STRICT scanner seen by the water utility
-    "2001:db8:dead::beef",  # RED, one user only
-    "5d41402abc4b2a76b9719d911017c592",  # hash of the RED sample
+    # value, what it shows
+    ("203.0.113.77", "inside a GREEN network"),
+    ("cdn.login-update.example.com", "subdomain of a CLEAR phishing domain"),
+    ("hxxps://payments[.]example[.]net/pay?id=7", "AMBER URL, defanged"),
+    ("192.0.2.45", "AMBER+STRICT scanner seen by the water utility"),
+    ("2001:db8:dead::beef", "RED, one user only"),
+    ("5d41402abc4b2a76b9719d911017c592", "hash of the RED sample"),
 ]
+
+# The demo's made-up intelligence lives on documentation addresses (RFC 5737, RFC 3849),
+# which the MISP warninglists rightly flag: the demo node leaves those two lists out. It is
+# a setting of the node (`accord settings`), so the command line and the server agree.
+DEMO_IGNORE = "List of RFC 5735 CIDR blocks,List of RFC 3849 CIDR blocks"
 
 
 def _id(kind: str, name: str) -> str:
@@ -105,8 +122,9 @@ def _attack_files() -> list[Path]:
     return [Path(str(data / "enterprise-attack.json")), Path(str(data / "ics-attack.json"))]
 
 
-def run_demo(store: Store, json: bool = False) -> None:
+def run_demo(store: Store, json: bool = False, attack: bool = True) -> None:
     store.init()
+    _use_demo_lists(store)
     users: dict[str, User] = {}
     keys: dict[str, str] = {}
     for name, sector, country, email in ORGS:
@@ -131,7 +149,7 @@ def run_demo(store: Store, json: bool = False) -> None:
         log.append({"by": user.email, **report.summary()})
 
     # ATT&CK first, so that the demo intelligence can point at real techniques.
-    for path in _attack_files():
+    for path in _attack_files() if attack else []:
         with (
             console.status(
                 f"Loading ATT&CK {path.stem} (STIX 2.0, upgraded to 2.1)", spinner="dots"
@@ -151,16 +169,19 @@ def run_demo(store: Store, json: bool = False) -> None:
         "attack-pattern--d5a69cfb-fc2a-46cb-99eb-74b236db5061"  # ICS T0846 Remote System Discovery
     )
 
-    # CLEAR, from the vendor: a phishing domain anyone may know about.
-    phish = _indicator(
-        "Bluefin: credential phishing domain",
-        "[domain-name:value = 'login-update.example.com']",
-        "Phishing kit hosting fake webmail log-ins.",
-        Tlp.CLEAR,
-    )
-    ingest(vendor, [phish])
+    # -- The featured value, at every level: each organisation sees a different part. -------
 
-    # GREEN, from the CERT: a C2 address, its network, the malware and its technique.
+    # CLEAR, from the vendor's public feed: anyone may know it; a weak signal on its own.
+    feed_entry = _indicator(
+        "Bluefin public feed: scanning host",
+        f"[ipv4-addr:value = '{FEATURED}']",
+        "Public feed entry: seen scanning the internet for exposed webmail.",
+        Tlp.CLEAR,
+        confidence=30,
+    )
+    ingest(vendor, [feed_entry])
+
+    # GREEN, from the CERT to the community: a C2 address, the malware and its technique.
     loader = _sdo(
         "malware",
         "GhostPump loader",
@@ -171,9 +192,10 @@ def run_demo(store: Store, json: bool = False) -> None:
     actor = _sdo("intrusion-set", "Silent Heron", Tlp.GREEN, aliases=["HERON-7"])
     c2 = _indicator(
         "GhostPump C2 address",
-        "[ipv4-addr:value = '198.51.100.23']",
+        f"[ipv4-addr:value = '{FEATURED}']",
         "C2 seen in three incidents.",
         Tlp.GREEN,
+        confidence=50,
     )
     net = _indicator(
         "Silent Heron hosting range",
@@ -194,6 +216,37 @@ def run_demo(store: Store, json: bool = False) -> None:
             _rel(loader, "uses", t1071, Tlp.GREEN),
         ],
     )
+
+    # AMBER, from the police to the water utility (the victim in its case): the C2 confirmed.
+    case = _indicator(
+        "Case 2026-114: C2 of the Riverside intrusion",
+        f"[ipv4-addr:value = '{FEATURED}']",
+        "Confirmed in the seized server's logs: it controlled the implants at Riverside.",
+        Tlp.AMBER,
+        confidence=70,
+    )
+    ingest(police, [case], Recipients(org_ids=frozenset({orgs["Riverside Water"].id})))
+
+    # RED, from the CERT analyst to the police investigator by name (RED names people).
+    operator = _indicator(
+        "Operator's own log-in address",
+        f"[ipv4-addr:value = '{FEATURED}']",
+        "The operator logged in to the C2 panel from here. Not outside the investigation.",
+        Tlp.RED,
+        confidence=85,
+    )
+    ingest(cert, [operator], Recipients(user_ids=frozenset({police.id})))
+
+    # -- More intelligence, for the other searches. --------------------------------------
+
+    # CLEAR, from the vendor: a phishing domain anyone may know about.
+    phish = _indicator(
+        "Bluefin: credential phishing domain",
+        "[domain-name:value = 'login-update.example.com']",
+        "Phishing kit hosting fake webmail log-ins.",
+        Tlp.CLEAR,
+    )
+    ingest(vendor, [phish])
 
     # AMBER, from the police, shared with the CERT: an extortion payment site.
     pay = _indicator(
@@ -228,52 +281,157 @@ def run_demo(store: Store, json: bool = False) -> None:
     )
     ingest(cert, [sample], Recipients(user_ids=frozenset({police.id})))
 
-    views: dict[str, dict[str, list[str]]] = {}
-    for value in SEARCHES:
-        views[value] = {}
-        for name, *_ in ORGS:
-            user = users[name]
-            result = search_value(store, store.directory.viewer(user), value)
-            views[value][name] = [
-                f"{m.relation} {m.obj.type} {m.obj.tlp.label}" for m in result.matches
-            ]
+    # -- What each organisation gets: the look-up every interface answers with. ----------
+    answers = {name: demo_lookup(store, users[name], FEATURED) for name, *_ in ORGS}
+    program = _program()
+    db = shlex.quote(node_settings(store).database_url)  # as given to --db
+    tries = [f"{program} --db {db} lookup {FEATURED} --as {email}" for _name, *_, email in ORGS]
+    first_key = next((keys[email] for *_, email in ORGS if email in keys), None)
+    curl = (
+        f"curl -s -H 'Authorization: Bearer {first_key}' "
+        f"'http://127.0.0.1:8470/api/v1/lookup?value={FEATURED}'"
+        if first_key
+        else None
+    )
 
     if json:
+        views: dict[str, dict[str, list[str]]] = {}
+        for value in [FEATURED, *(value for value, _ in SEARCHES)]:
+            views[value] = {}
+            for name, *_ in ORGS:
+                result = search_value(store, store.directory.viewer(users[name]), value)
+                views[value][name] = [
+                    f"{m.relation} {m.obj.type} {m.obj.tlp.label}" for m in result.matches
+                ]
         print_json(
             {
                 "database": str(store.engine.url),
                 "api_keys": keys,
                 "ingested": log,
+                "featured": {
+                    "value": FEATURED,
+                    "answers": {
+                        name: {
+                            "as": users[name].email,
+                            "verdict": answer.verdict,
+                            "score": answer.score,
+                            "reasons": answer.reasons_total,
+                            "tlp": _levels(answer),
+                        }
+                        for name, answer in answers.items()
+                    },
+                },
                 "searches": views,
+                "try": tries + ([curl] if curl else []),
             }
         )
         return
-    table = Table("file", "by", "stored", "duplicates", "rejected", title="Demo intelligence")
+
     for entry in log:
-        table.add_row(
-            Path(str(entry["source"])).name,
-            entry["by"],
-            str(entry["stored"]),
-            str(entry["duplicates"]),
-            str(entry["rejected"]),
+        console.print(
+            f"Loaded {shown(Path(str(entry['source'])).name)} as {shown(entry['by'])}: "
+            f"{entry['stored']} stored, {entry['duplicates']} duplicates, "
+            f"{entry['rejected']} rejected",
+            highlight=False,
         )
-    console.print(table)
-    grid = Table(
-        "value",
-        *(name for name, *_ in ORGS),
-        title="The same searches, as each organisation sees them",
-        show_lines=True,
-    )
-    for value, seen in views.items():
-        grid.add_row(value, *("\n".join(seen[name]) or "[dim]unknown[/]" for name, *_ in ORGS))
-    console.print(grid)
-    console.print("Users (act as them with --as EMAIL; API keys shown once, when created):")
-    for name, *_, email in ORGS:
-        console.print(f"  {email:38} {name:28} {keys.get(email, '(key shown on first run)')}")
+    console.print()
     console.print(
-        f"Try: accord --db {store.engine.url} lookup 198.51.100.23 --as {vendor.email}",
-        soft_wrap=True,
+        f"[bold]One value, four organisations, four answers:[/] {FEATURED}", highlight=False
     )
+    console.print("What was shared about it, and with whom:")
+    for level, line in (
+        ("TLP:CLEAR", f"{vendor.email} (public feed): everyone"),
+        ("TLP:GREEN", f"{cert.email}: the community (every member)"),
+        ("TLP:AMBER", f"{police.email}: Riverside Water"),
+        ("TLP:RED", f"{cert.email}: {police.email} only"),
+    ):
+        console.print(f"  {level:10} {line}", highlight=False)
+    # One row per organisation, every cell short and unwrapped: it fits 80 columns whole.
+    grid = Table(
+        title=f"{FEATURED}, looked up by each organisation",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0),
+    )
+    for header in ("organisation", "verdict", "score", "reasons", "rests on (TLP)"):
+        grid.add_column(header, no_wrap=True)
+    for name, answer in answers.items():
+        grid.add_row(
+            name,
+            answer.verdict,
+            str(answer.score),
+            str(answer.reasons_total),
+            " ".join(level.removeprefix("TLP:") for level in _levels(answer)),
+        )
+    console.print(grid)
+    console.print("Users (act as them with --as EMAIL; API keys are shown once, when created):")
+    for name, *_, email in ORGS:
+        console.print(f"  {email} ({name})", highlight=False)
+        if email in keys:
+            console.print(f"    API key: {keys[email]}", highlight=False)
+    console.print("Try (each user gets their own answer):")
+    for line in tries:
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+    if curl:
+        console.print("and, once the node is served (make run, or accord serve):")
+        console.print(f"  {curl}", highlight=False, soft_wrap=True)
+    console.print("More values to look up as each user:")
+    for value, what in SEARCHES:
+        console.print(f"  {value}  ({what})", highlight=False, soft_wrap=True)
+
+
+def demo_lookup(store: Store, user: User, value: str) -> Answer:
+    """What ``user`` gets for ``value``: the look-up `accord lookup` and the API answer with
+    (the node's warninglists and settings, the user's organisation's allowlist); audited."""
+    settings = node_settings(store)
+    viewer = store.directory.viewer(user)
+    lists = BenignLists.load(store, settings.warninglists_ignore) if settings.warninglists else None
+    engine = Lookup(
+        store,
+        viewer,
+        lists.for_viewer(viewer) if lists else None,
+        exclude=lists.warninglisted if lists else None,
+    )
+    answers = engine.many([value])
+    store.audit.append(*engine.audit_events(answers, user.id))
+    return answers[0]
+
+
+def _levels(answer: Answer) -> list[str]:
+    """The TLP levels of the reasons an answer rests on, lowest first."""
+    return [level.label for level in Tlp if level.label in {r.tlp for r in answer.reasons}]
+
+
+def _use_demo_lists(store: Store) -> None:
+    """Leave the documentation ranges' warninglists out, as a setting of the node."""
+    wanted = node_setting_text("warninglists.ignore", DEMO_IGNORE)
+    old = store.settings.get("warninglists.ignore")
+    if old != wanted:
+        store.settings.set("warninglists.ignore", wanted)
+        audit(
+            store,
+            None,
+            "admin",
+            "warninglists.ignore",
+            via="accord demo",
+            setting="warninglists.ignore",
+            old=old,
+            new=wanted,
+        )
+
+
+def _program() -> str:
+    """How to run this command line again, as the user ran it: ``accord`` when that is on
+    the PATH, else the script's path as given (``.venv/bin/accord`` under ``make``), else
+    this Python running the module."""
+    script = sys.argv[0]
+    on_path = shutil.which("accord")
+    if Path(script).name == "accord":
+        if on_path and Path(on_path).resolve() == Path(script).resolve():
+            return "accord"
+        return shlex.quote(script)
+    if on_path:
+        return "accord"
+    return f"{shlex.quote(sys.executable)} -m accord.cli.main"
 
 
 class _null:

@@ -16,11 +16,11 @@ from accord.cli.context import (
     audit,
     console,
     fail,
+    node_settings,
     open_store,
     operator,
     parse_tlp,
     print_json,
-    state,
 )
 from accord.cli.display import shown
 from accord.cli.ingest import progress_bar
@@ -156,7 +156,7 @@ def feed_pull(
                 report = pull(
                     store,
                     feed,
-                    state.settings.default_tlp,
+                    node_settings(store).default_tlp,
                     page_size=page_size,
                     progress=lambda n, task=task: bar.advance(task, n),  # type: ignore[misc]
                 )

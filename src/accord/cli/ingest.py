@@ -25,10 +25,10 @@ from accord.cli.context import (
     audit,
     console,
     fail,
+    node_settings,
     open_store,
     parse_tlp,
     print_json,
-    state,
 )
 from accord.cli.display import shown
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport, recipients_from_names
@@ -104,7 +104,7 @@ def ingest_stix(
             recipients=recipients_from_names(store, (recipients or "").split(",")),
             partial=partial,
         )
-        ingester = Ingester(store, user, state.settings.default_tlp)
+        ingester = Ingester(store, user, node_settings(store).default_tlp)
         reports: list[IngestReport] = []
         with progress_bar(json) as bar:
             for path in files:

@@ -17,10 +17,10 @@ from accord.cli.context import (
     audit,
     console,
     fail,
+    node_settings,
     open_store,
     parse_tlp,
     print_json,
-    state,
 )
 from accord.cli.display import shown
 from accord.cli.ingest import ingest_app, progress_bar
@@ -219,7 +219,7 @@ def ingest_list(
             recipients=recipients_from_names(store, (recipients or "").split(",")),
             partial=True,
         )
-        ingester = ListIngester(store, user, state.settings.default_tlp, flagger=flag)
+        ingester = ListIngester(store, user, node_settings(store).default_tlp, flagger=flag)
         reports: list[ListReport] = []
         with progress_bar(json) as bar:
             for path in files:

@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.cli import correlation_cmds, feed_cmds, list_cmds, misp_cmds, report_cmds, server_cmds
+from accord.cli import (
+    correlation_cmds,
+    feed_cmds,
+    list_cmds,
+    misp_cmds,
+    report_cmds,
+    server_cmds,
+    settings_cmds,
+)
 from accord.cli.context import (
     AsOpt,
     JsonOpt,
@@ -61,6 +69,7 @@ app.command()(server_cmds.serve)
 app.command()(server_cmds.lookup)
 app.add_typer(server_cmds.audit_app, name="audit")
 app.add_typer(feed_cmds.feed_app, name="feed")
+app.add_typer(settings_cmds.settings_app, name="settings")
 app.add_typer(feed_cmds.taxii_app, name="taxii")
 
 
@@ -416,13 +425,18 @@ def export_stix(
 
 
 @app.command()
-def demo(json: JsonOpt = False) -> None:
+def demo(
+    json: JsonOpt = False,
+    attack: Annotated[
+        bool, typer.Option(help="Load MITRE ATT&CK too (about half a minute; --no-attack: not).")
+    ] = True,
+) -> None:
     """Build a demo node (organisations, users, intelligence at every TLP, ATT&CK) and show
-    the same searches as each organisation sees them."""
+    what each organisation gets when it looks up the same value, and why."""
     from accord.cli.demo import run_demo
 
     with open_store(require_init=False) as store:
-        run_demo(store, json=json)
+        run_demo(store, json=json, attack=attack)
         audit(store, None, "write", None, via="accord demo")
 
 

@@ -18,10 +18,10 @@ from accord.cli.context import (
     audit,
     console,
     fail,
+    node_settings,
     open_store,
     parse_tlp,
     print_json,
-    state,
 )
 from accord.cli.display import shown
 from accord.cli.ingest import ingest_app, ingest_totals, progress_bar
@@ -61,7 +61,7 @@ def ingest_misp(
         user = acting_user(store, as_)
         if not user.role.may_ingest:
             fail(f"{user.email} is a {user.role.value}: only analysts and admins may ingest")
-        importer = MispImporter(store, user, state.settings.default_tlp)
+        importer = MispImporter(store, user, node_settings(store).default_tlp)
         options = IngestOptions(tlp=level, partial=partial)
         with progress_bar(json) as bar:
             for path in paths:

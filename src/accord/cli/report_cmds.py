@@ -19,10 +19,10 @@ from accord.cli.context import (
     audit,
     console,
     fail,
+    node_settings,
     open_store,
     parse_tlp,
     print_json,
-    state,
 )
 from accord.cli.display import shown
 from accord.cli.ingest import ingest_app, ingest_totals, progress_bar
@@ -130,7 +130,7 @@ def ingest_report(
         ingest_options = IngestOptions(
             tlp=level, recipients=recipients_from_names(store, (recipients or "").split(","))
         )
-        ingester = Ingester(store, user, state.settings.default_tlp)
+        ingester = Ingester(store, user, node_settings(store).default_tlp)
         with progress_bar(json) as bar:
             task = bar.add_task(shown(filename), total=len(objects))
             outcome = ingester.ingest_objects(objects, "2.1", filename, ingest_options)

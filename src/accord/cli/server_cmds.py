@@ -14,6 +14,7 @@ from accord.cli.context import (
     acting_user,
     console,
     fail,
+    node_settings,
     open_store,
     print_json,
     refuse_nul,
@@ -82,7 +83,7 @@ def lookup(
     with open_store() as store:
         user = acting_user(store, as_)
         viewer = store.directory.viewer(user)
-        settings = state.settings
+        settings = node_settings(store)
         try:
             lists = (
                 BenignLists.load(

@@ -18,11 +18,11 @@ observable index (the same normalisation and ``candidates`` as the look-up), nev
 recompute. Each pair is one row, read from either end through that end's index.
 
 **Bounded storage.** Every correlation goes through a *hub*: the shared value, the network,
-the parent domain, the host, the file. A hub that joins more than ``cap`` objects (Settings
-``correlation_cap``, default 100) becomes over-correlating: its rows are deleted, no more are
-written, and a reader gets the number of objects it joins instead of the list. A hub costs at
-most ``cap`` x ``cap`` rows, however popular its value (a public resolver in 10,000 objects
-costs none). Over-correlation is sticky, and versions count as members (it errs towards
+the parent domain, the host, the file. A hub that joins more than ``cap`` objects (the node
+setting ``correlation.cap``, default 100) becomes over-correlating: its rows are deleted, no
+more are written, and a reader gets the number of objects it joins instead of the list. A hub
+costs at most ``cap`` x ``cap`` rows, however popular its value (a public resolver in 10,000
+objects costs none). Over-correlation is sticky, and versions count as members (it errs towards
 "over"). Fuzzy matches keep the ``cap`` most similar per hash.
 
 Reading, through the visibility rule, is ``accord.store.correlated``.
@@ -42,6 +42,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 
 from accord.model.hashes import kind_for_hash_name
 from accord.model.observable_types import HASH_KINDS, Observable, ObservableError
@@ -77,14 +78,18 @@ FILE_HUB: Final = "file:"
 FILE_CHUNK: Final = 500  # values per IN (...) list, well inside SQLite's parameter limit
 
 
+DEFAULT_CAP = 100
+
+
 @dataclass(frozen=True, slots=True)
 class CorrelationPolicy:
     """How correlation runs on one database."""
 
     enabled: bool = True
     """Off: nothing is correlated at ingest (the benchmark's baseline)."""
-    cap: int = 100
-    """A hub joining more objects than this is over-correlating (Settings.correlation_cap)."""
+    cap: int = DEFAULT_CAP
+    """A hub joining more objects than this is over-correlating (the node setting
+    ``correlation.cap``)."""
     ssdeep_min_score: int = 60
     """ssdeep comparison score (0-100) from which two hashes are similar."""
     tlsh_max_distance: int = 40
@@ -103,13 +108,24 @@ def set_policy(engine: Engine, policy: CorrelationPolicy) -> None:
 
 
 def policy_for(engine: Engine) -> CorrelationPolicy:
-    """The engine's policy; by default the cap from the environment's Settings."""
+    """The engine's policy; by default with the cap stored in the node's settings
+    (``accord settings set correlation.cap N``), the same for every process of the node."""
     found = _policies.get(engine)
     if found is None:
-        from accord.settings import Settings
+        from accord.store.node_settings import CORRELATION_CAP, NodeSettings
 
-        found = _policies[engine] = CorrelationPolicy(cap=Settings.from_env().correlation_cap)
+        try:
+            stored = NodeSettings(engine).get(CORRELATION_CAP)
+        except DBAPIError:  # a database not migrated to 0009 yet (a migration's test)
+            stored = None
+        cap = int(stored) if stored is not None else DEFAULT_CAP
+        found = _policies[engine] = CorrelationPolicy(cap=cap)
     return found
+
+
+def forget_policy(engine: Engine) -> None:
+    """Read the policy again from the node's settings next time (the cap was changed)."""
+    _policies.pop(engine, None)
 
 
 # -- writing -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from accord.store.audit import AuditLog
 from accord.store.cursors import Cursors
 from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
+from accord.store.node_settings import NodeSettings
 from accord.store.objects import ObjectStore
 from accord.store.observables import ObservableIndex
 from accord.store.organisations import Directory
@@ -38,6 +39,7 @@ class Store:
         self.taxii = TaxiiStore(engine)
         self.feeds = Feeds(engine)
         self.cursors = Cursors(engine)
+        self.settings = NodeSettings(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -271,6 +271,17 @@ node_secrets = Table(
     Column("value", String(128), nullable=False),
 )
 
+# Settings of this node that change its answers (the warninglists it leaves out, the
+# correlation cap, the default TLP): kept with the data, so that every interface and every
+# process of the node (command line, API workers, bulk helper, TAXII) answers alike. Names
+# and values are text; accord.settings parses them (accord.store.node_settings).
+node_settings = Table(
+    "node_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 # -- Correlation and sightings (accord.store.correlations, accord.store.sightings) -------------
 
 # Pairs of object versions that share an observable, written at ingest, one row per pair (read
