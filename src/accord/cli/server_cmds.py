@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from accord.cli.context import (
+    BAD_INPUT,
     AsOpt,
     JsonOpt,
     acting_user,
@@ -22,7 +23,7 @@ from accord.cli.context import (
 from accord.cli.display import shown
 from accord.intel import audit_view
 from accord.intel.lists import BenignLists
-from accord.intel.lookup import Lookup
+from accord.intel.lookup import Answer, Lookup
 from accord.model.timestamps import timestamp_key
 
 audit_app = typer.Typer(help="The audit log: verify its hash chain, read it.", no_args_is_help=True)
@@ -76,7 +77,8 @@ def lookup(
     ] = None,
     json: JsonOpt = False,
 ) -> None:
-    """A verdict for each value, from what the user may see (audited)."""
+    """A verdict for each value, from what the user may see (audited). Every value is answered;
+    the exit code is 2 if any of them is not a valid value (its answer says why)."""
     refuse_nul(values)
     with open_store() as store:
         user = acting_user(store, as_)
@@ -96,7 +98,13 @@ def lookup(
         store.audit.append(*engine.audit_events(answers, user.id))
     if json:
         print_json([answer.as_json() for answer in answers])
-        return
+    else:
+        _print_answers(answers)
+    if any(answer.error for answer in answers):
+        raise typer.Exit(BAD_INPUT)
+
+
+def _print_answers(answers: list[Answer]) -> None:
     for answer in answers:
         if answer.error:
             console.print(f"[red]{shown(answer.query)}[/]: {shown(answer.error)}", highlight=False)
@@ -167,7 +175,7 @@ def audit_show(
         user = acting_user(store, as_)
         if not audit_view.may_read(user):
             allowed = ", ".join(role.value for role in audit_view.READERS)
-            fail(f"a {user.role.value} may not read the audit log (needs: {allowed})")
+            fail(f"{user.role.with_article} may not read the audit log (needs: {allowed})")
         org_id = audit_view.scope(user)
         if org:
             wanted = store.directory.org(org).id
