@@ -11,6 +11,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from accord.cli.context import console
 from accord.cli.main import app
 
 runner = CliRunner()
@@ -109,7 +110,9 @@ def test_help_shows_the_exit_codes() -> None:
     assert "2 bad usage or input" in result.output
 
 
-def test_extract_shows_defanged_at_signs_and_bracketed_text(db: str) -> None:
+def test_extract_shows_defanged_at_signs_and_bracketed_text(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     Path("note.txt").write_text(
         "Mail from billing[@]invoices.example said [b]urgent[/b] pay now.\n", encoding="utf-8"
     )
@@ -117,8 +120,9 @@ def test_extract_shows_defanged_at_signs_and_bracketed_text(db: str) -> None:
     [value] = found[0]["values"]
     assert (value["type"], value["value"]) == ("email", "billing@invoices.example")
     assert value["raw"] == "billing[@]invoices.example"
-    shown = runner.invoke(app, ["--db", db, "extract", "note.txt"], env={"COLUMNS": "400"})
-    assert shown.exit_code == 0, shown.output
+    # Wide enough that no cell is cut (the console's width is fixed when it is made).
+    monkeypatch.setattr(console, "_width", 400)
+    shown = accord(db, "extract", "note.txt")
     assert "billing@invoices.example" in shown.output
     assert "billing[@]invoices.example" in shown.output  # the context, as written
     assert "billinginvoices" not in shown.output
