@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -26,7 +27,10 @@ from pathlib import Path
 
 from accord.ingest.extract import read_document, scan
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(
+    os.environ.get("ACCORD_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 REPORTS = DATA / "reports"
 MIN_BYTES = 1_000_000
 TARGETS = {"ioc-finder": 10.0, "iocsearcher": 1.0}

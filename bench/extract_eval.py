@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -33,7 +34,10 @@ from accord.ingest.extract import read_document, scan
 from accord.ingest.extract.patterns import canonical_hive
 from accord.model.observables import ObservableError, detect, normalise
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(
+    os.environ.get("ACCORD_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 GT = DATA / "extraction-gt"
 SCORED = ("md5", "sha1", "sha256", "sha512", "url", "domain", "ipv4", "ipv6", "email",
           "registry-key", "cve", "bitcoin")  # fmt: skip

@@ -27,7 +27,10 @@ from pathlib import Path
 import orjson
 from sqlalchemy import create_engine, text
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(
+    os.environ.get("ACCORD_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 DEFAULT_FILE = SHARED / "attack" / "enterprise-attack-18.1.rebuilt-stix21.json"
 QUICK_FILE = SHARED / "attack" / "mobile-attack-17.1.json"
 

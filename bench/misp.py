@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import tempfile
 import time
@@ -25,7 +26,10 @@ from pathlib import Path
 
 import orjson
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(
+    os.environ.get("ACCORD_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 ESET = SHARED / "eset-malware-ioc"
 MALTRAIL = SHARED / "ioc-lists" / "maltrail" / "trails"
 

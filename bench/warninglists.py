@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import re
 import tempfile
@@ -24,7 +25,10 @@ from pathlib import Path
 
 import orjson
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(
+    os.environ.get("ACCORD_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 MALTRAIL = SHARED / "ioc-lists" / "maltrail" / "trails"
 LOKI = SHARED / "ioc-lists" / "signature-base" / "iocs"
 TARGET = 500_000

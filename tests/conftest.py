@@ -1,5 +1,6 @@
 """Shared fixtures: the real-data folder, and stores on SQLite and (when
-ACCORD_TEST_DATABASE_URL is set) PostgreSQL, each test in a fresh database or schema."""
+ACCORD_TEST_DATABASE_URL is set) PostgreSQL, each test in a fresh database or schema.
+The real-data folder: see tests/realdata.py."""
 
 from __future__ import annotations
 
@@ -13,17 +14,25 @@ from sqlalchemy import create_engine, text
 
 from accord.store.node import Store
 from community import Community, make_community
+from realdata import SHARED_DATA
 
 __all__ = ["Community", "make_community"]
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PG_URL = os.environ.get("ACCORD_TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test that needs the real-data folder `shared_data`, so that
+    `-m shared_data` selects them (tests/test_without_shared_data.py runs them with it hidden)."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_data)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"the shared test data is not at {SHARED_DATA}")
+        pytest.skip(f"the shared test data is not at {SHARED_DATA} (set ACCORD_SHARED_DATA)")
     return SHARED_DATA
 
 

@@ -435,3 +435,19 @@ def test_lookup_correlations_leave_out_warninglisted_values(api) -> None:  # typ
     assert cert.lookup("own1.example.org")["correlations"] == []
     police = api.client("investigator@police.example").lookup("own1.example.org")
     assert {c["value"] for c in police["correlations"]} == {"11.2.3.4"}
+
+
+def test_a_refusal_names_the_role_with_its_article(api) -> None:  # type: ignore[no-untyped-def]
+    """403s read "an analyst may not do this", not "a analyst"."""
+    for email, role in (
+        ("analyst@cert.example", "an analyst"),
+        ("boss@water.example", "an org-admin"),
+        ("soc@water.example", "a sensor"),
+    ):
+        refused = api.client(email).http.post("/api/v1/organisations", json={"name": "X"})
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == f"{role} may not do this (needs: admin)"
+    reader = api.client("reader@police.example").http.post(
+        "/api/v1/sightings", json={"value": "198.51.100.23"}
+    )
+    assert reader.status_code == 403 and reader.json()["detail"].startswith("a reader may not")

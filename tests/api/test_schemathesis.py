@@ -1,6 +1,7 @@
 """Property-based fuzzing of the REST API from its own OpenAPI document (schemathesis):
 no 5xx for any generated request, and every answer conforms to the document. Bounded so
-that it stays a few seconds in CI."""
+that it stays a few seconds in CI. Its data is made here (no file is read at import, so a
+clone without ../shared collects and runs it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import orjson
 import schemathesis
 from hypothesis import HealthCheck, settings
 
@@ -22,6 +24,73 @@ from community import make_community
 # One database per process: pytest-xdist imports this module in every worker.
 _DB = Path(tempfile.gettempdir()) / f"accord-schemathesis-{os.getpid()}.db"
 
+_T = "2026-01-01T00:00:00.000Z"
+_OBJECTS: list[dict[str, object]] = [
+    {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": "identity--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a01",
+        "created": _T,
+        "modified": _T,
+        "name": "Example Security",
+        "identity_class": "organization",
+    },
+    {
+        "type": "threat-actor",
+        "spec_version": "2.1",
+        "id": "threat-actor--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a02",
+        "created": _T,
+        "modified": _T,
+        "name": "Example Panda",
+        "threat_actor_types": ["nation-state"],
+    },
+    {
+        "type": "malware",
+        "spec_version": "2.1",
+        "id": "malware--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a03",
+        "created": _T,
+        "modified": _T,
+        "name": "EXAMPLERAT",
+        "is_family": True,
+    },
+    {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a04",
+        "created": _T,
+        "modified": _T,
+        "name": "EXAMPLERAT command and control",
+        "pattern": "[domain-name:value = 'c2.example.net'] OR [ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix",
+        "valid_from": _T,
+    },
+    {
+        "type": "relationship",
+        "spec_version": "2.1",
+        "id": "relationship--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a05",
+        "created": _T,
+        "modified": _T,
+        "relationship_type": "indicates",
+        "source_ref": "indicator--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a04",
+        "target_ref": "malware--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a03",
+    },
+    {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": "report--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a06",
+        "created": _T,
+        "modified": _T,
+        "name": "Example Panda uses EXAMPLERAT",
+        "published": _T,
+        "report_types": ["threat-actor"],
+        "object_refs": [
+            "threat-actor--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a02",
+            "malware--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a03",
+            "indicator--5f0c9d7e-6d3a-4b1e-9a57-1c1f0c6b2a04",
+        ],
+    },
+]
+
 
 def _app():  # type: ignore[no-untyped-def]
     for suffix in ("", "-wal", "-shm"):
@@ -30,15 +99,8 @@ def _app():  # type: ignore[no-untyped-def]
     store.init()
     community = make_community(store)
     _, key = store.directory.add_user("admin@node.example", "CERT-EX", Role.ADMIN)
-    data = (
-        Path(__file__).resolve().parents[2].parent
-        / "shared"
-        / "data"
-        / "stix21"
-        / "oasis-cti-documentation-examples"
-        / "apt1.json"
-    ).read_bytes()
-    Ingester(store, community.analyst).ingest_bytes(data, "apt1", IngestOptions(tlp=Tlp.GREEN))
+    data = orjson.dumps({"type": "bundle", "id": "bundle--1", "objects": _OBJECTS})
+    Ingester(store, community.analyst).ingest_bytes(data, "small", IngestOptions(tlp=Tlp.GREEN))
     app = create_app(
         Settings(database_url="unused", public_lookups=True, rate_burst=100_000), store=store
     )

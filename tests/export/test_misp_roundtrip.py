@@ -94,3 +94,60 @@ def test_plain_stix_indicators_export(pattern: str, misp_type: str, value: str) 
     [attribute] = event["Attribute"]
     assert (attribute["type"], attribute["value"], attribute["to_ids"]) == (misp_type, value, True)
     MISPEvent().load({"Event": event})
+
+
+def _misp_event(published: object) -> dict[str, Any]:
+    return {
+        "uuid": "5c1f2a3e-7d7b-4d1a-9a55-0b6b2f0a1c0" + ("1" if published else "2"),
+        "info": "Invoice lure",
+        "date": "2026-01-05",
+        "timestamp": "1767603600",
+        "publish_timestamp": "1767607200" if published else "0",
+        "published": published,
+        "analysis": "2",
+        "threat_level_id": "1",
+        "Tag": [{"name": "tlp:green"}],
+        "Attribute": [
+            {
+                "uuid": "5c1f2a3e-7d7b-4d1a-9a55-0b6b2f0a1d0" + ("1" if published else "2"),
+                "type": "ip-dst",
+                "category": "Network activity",
+                "value": "198.51.100.23",
+                "to_ids": True,
+                "timestamp": "1767603600",
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "published, expected",
+    [(True, True), (False, False), ("1", True), ("0", False), (None, False)],
+)
+def test_round_trip_keeps_whether_the_event_was_published(
+    published: object, expected: bool
+) -> None:
+    event = _misp_event(published)
+    objects = EventConverter().convert(event).objects
+    [report] = [o for o in objects if o["type"] == "report"]
+    assert report["x_misp_published"] is expected
+    exported, back = round_trip(objects)
+    assert exported["Event"]["published"] is expected
+    [again] = [o for o in back if o["type"] == "report"]
+    assert again["x_misp_published"] is expected
+
+
+def test_a_plain_stix_report_exports_unpublished() -> None:
+    """A STIX report always has a `published` date; that alone does not publish a MISP
+    event (which would release it to sync and alerts)."""
+    report = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": "report--0b5b6b5a-9a5e-4e8e-8a8f-0c0e0e0e0e03",
+        "created": "2024-01-01T00:00:00.000Z",
+        "modified": "2024-01-01T00:00:00.000Z",
+        "name": "plain",
+        "published": "2024-01-01T00:00:00.000Z",
+        "object_refs": [],
+    }
+    assert event_from_stix(report, {})["Event"]["published"] is False

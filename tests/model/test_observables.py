@@ -26,7 +26,6 @@ from accord.model.observables import (
     supernets,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 SHA1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
 SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -546,10 +545,8 @@ def test_observables_from_indicator() -> None:
         assert observables_from_object(skipped) == []
 
 
-def test_unit42_bundles_index_every_network_and_hash_indicator() -> None:
-    folder = SHARED_DATA / "stix20" / "unit42-stix2-reports" / "report_json"
-    if not folder.is_dir():
-        pytest.skip(f"no shared data at {folder}")
+def test_unit42_bundles_index_every_network_and_hash_indicator(shared_data: Path) -> None:
+    folder = shared_data / "stix20" / "unit42-stix2-reports" / "report_json"
     indicators = found = 0
     kinds: dict[str, int] = {}
     for path in sorted(folder.glob("*.json")):

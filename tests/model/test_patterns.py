@@ -18,8 +18,8 @@ from accord.model.patterns import (
     parse_observables,
     pattern_problem,
 )
+from realdata import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 UNIT42 = SHARED_DATA / "stix20" / "unit42-stix2-reports" / "report_json"
 VECTORS = SHARED_DATA / "patterns" / "stix-pattern-match-vectors.json"
 MD5 = "d41d8cd98f00b204e9800998ecf8427e"
@@ -182,14 +182,14 @@ def test_fast_path_covers_the_common_forms() -> None:
     )
 
 
-def test_fast_path_agrees_with_the_parser_on_unit42() -> None:
+def test_fast_path_agrees_with_the_parser_on_unit42(shared_data: Path) -> None:
     patterns = _unit42_patterns()
     assert len(patterns) == 2474
     fast = sum(_assert_fast_path_agrees(pattern) for pattern in patterns)
     assert fast == len(patterns)  # every Unit 42 pattern is a single '=' comparison
 
 
-def test_fast_path_agrees_with_the_parser_on_the_matcher_vectors() -> None:
+def test_fast_path_agrees_with_the_parser_on_the_matcher_vectors(shared_data: Path) -> None:
     patterns = _vector_patterns()
     assert len(patterns) == 286
     fast = sum(_assert_fast_path_agrees(pattern) for pattern in patterns)
@@ -373,13 +373,13 @@ def test_pattern_observables(
     assert observables_from_pattern(pattern) == PatternObservables(expected, simple)
 
 
-def test_unit42_patterns_parse_and_are_simple() -> None:
+def test_unit42_patterns_parse_and_are_simple(shared_data: Path) -> None:
     results = [observables_from_pattern(pattern) for pattern in _unit42_patterns()]
     assert all(result.simple for result in results)
     assert sum(bool(result.observables) for result in results) == 2474 - 19
 
 
-def test_matcher_vector_patterns() -> None:
+def test_matcher_vector_patterns(shared_data: Path) -> None:
     patterns = _vector_patterns()
     problems = [pattern for pattern in patterns if pattern_problem(pattern) is not None]
     # 2.0-only syntax (START with a plain string) and the upstream error vectors.

@@ -59,7 +59,7 @@ class Caller:
             raise Problem(401, "this needs an API key: send Authorization: Bearer <key>")
         if roles and self.user.role not in roles:
             allowed = ", ".join(role.value for role in roles)
-            raise Problem(403, f"a {self.user.role.value} may not do this (needs: {allowed})")
+            raise Problem(403, f"{self.user.role.with_article} may not do this (needs: {allowed})")
         return self.user
 
 

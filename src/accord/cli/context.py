@@ -59,8 +59,22 @@ class AppState:
 state = AppState()
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print an error that says how to fix it, and stop."""
+# Exit codes, the same for every command (README "Exit codes"; `accord --help`):
+DONE = 0  # done
+FAILED = 1  # ran, but did not do it all: nothing the user may see by that id, a file not
+# stored, a broken audit chain, a feed that could not be pulled
+BAD_INPUT = 2  # bad usage or input: an unknown command or option, a missing argument, a value
+# that is not valid (a look-up of something that is no IP, network, domain, URL, e-mail or
+# hash; an unknown TLP; a bad timestamp), an unknown user, or a request the role does not allow
+EXIT_CODES = (
+    "Exit codes: 0 done; 1 failed (nothing you may see by that id, a file not stored, a broken "
+    "audit chain, a feed not pulled); 2 bad usage or input (an unknown option, a value that is "
+    "not valid, an unknown user, a request your role does not allow)."
+)
+
+
+def fail(message: str, code: int = BAD_INPUT) -> NoReturn:
+    """Print an error that says how to fix it, and stop (``code``: see EXIT_CODES)."""
     # The message quotes data (ids, names, paths, parser messages): printed as text.
     errors.print(f"[bold red]error:[/] {shown(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -124,7 +138,7 @@ def operator(store: Store, email: str | None, *roles: Role) -> User | None:
     user = acting_user(store, email)
     if roles and user.role not in roles:
         allowed = ", ".join(role.value for role in roles)
-        fail(f"{user.email} is a {user.role.value}: this needs {allowed}")
+        fail(f"{user.email} is {user.role.with_article}: this needs {allowed}")
     return user
 
 

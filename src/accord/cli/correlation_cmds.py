@@ -26,6 +26,7 @@ from accord.ingest.sightings import SightingError, SightingRequest, record_sight
 from accord.intel.lookup import parse_query
 from accord.model.observables import ObservableError
 from accord.model.visibility import Viewer
+from accord.model.wording import with_article
 from accord.store.correlated import Correlations, Exclude
 from accord.store.node import Store
 from accord.store.sightings import KINDS
@@ -155,7 +156,7 @@ def sight(
         print_json({"created": created, "sighted": sighted})
     else:
         console.print(
-            f"Recorded a {shown(kind)} sighting of {shown(', '.join(sighted))}"
+            f"Recorded {shown(with_article(kind))} sighting of {shown(', '.join(sighted))}"
             + (" (anonymous)" if anonymous else "")
             + ".",
             highlight=False,

@@ -64,7 +64,7 @@ def feed_add(
     with open_store() as store:
         owner = acting_user(store, as_)
         if not owner.role.may_ingest:
-            fail(f"{owner.email} is a {owner.role.value}: feeds need an analyst or admin")
+            fail(f"{owner.email} is {owner.role.with_article}: feeds need an analyst or admin")
         named = recipients_from_names(store, (recipients or "").split(","))
         feed = store.feeds.add(
             name,

@@ -98,7 +98,7 @@ def ingest_stix(
     with open_store() as store:
         user = acting_user(store, as_)
         if not user.role.may_ingest:
-            fail(f"{user.email} is a {user.role.value}: only analysts and admins may ingest")
+            fail(f"{user.email} is {user.role.with_article}: only analysts and admins may ingest")
         options = IngestOptions(
             tlp=level,
             recipients=recipients_from_names(store, (recipients or "").split(",")),

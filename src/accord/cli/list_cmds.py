@@ -49,7 +49,7 @@ def _allowlist_org(store: Store, user: User, org: str | None) -> str:
     """The organisation whose allowlist `user` may change: org-admins their own, admins any."""
     if user.role not in (Role.ORG_ADMIN, Role.ADMIN):
         fail(
-            f"{user.email} is a {user.role.value}: only org-admins and admins keep an "
+            f"{user.email} is {user.role.with_article}: only org-admins and admins keep an "
             "organisation's allowlist"
         )
     if org is None:
@@ -213,7 +213,7 @@ def ingest_list(
     with open_store() as store:
         user = acting_user(store, as_)
         if not user.role.may_ingest:
-            fail(f"{user.email} is a {user.role.value}: only analysts and admins may ingest")
+            fail(f"{user.email} is {user.role.with_article}: only analysts and admins may ingest")
         ingest = IngestOptions(
             tlp=level,
             recipients=recipients_from_names(store, (recipients or "").split(",")),

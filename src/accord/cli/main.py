@@ -17,6 +17,7 @@ from accord.cli import (
     settings_cmds,
 )
 from accord.cli.context import (
+    EXIT_CODES,
     AsOpt,
     JsonOpt,
     OperatorOpt,
@@ -44,6 +45,7 @@ from accord.store.organisations import NotFound, User
 
 app = typer.Typer(
     help="Accord: share, look up and correlate threat intelligence, with TLP 2.0 enforced.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -193,7 +195,7 @@ def user_add(
         wanted = Role.parse(role)
         if actor is not None and not may_manage(actor, wanted, store.directory.org(org).id):
             fail(
-                f"{actor.email} is a {actor.role.value}: may not add a user with role "
+                f"{actor.email} is {actor.role.with_article}: may not add a user with role "
                 f"{wanted.value} to {org} (node admins add anyone, org-admins the analysts, "
                 "readers and sensors of their own organisation)"
             )

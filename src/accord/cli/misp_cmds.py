@@ -60,7 +60,7 @@ def ingest_misp(
     with open_store() as store:
         user = acting_user(store, as_)
         if not user.role.may_ingest:
-            fail(f"{user.email} is a {user.role.value}: only analysts and admins may ingest")
+            fail(f"{user.email} is {user.role.with_article}: only analysts and admins may ingest")
         importer = MispImporter(store, user, node_settings(store).default_tlp)
         options = IngestOptions(tlp=level, partial=partial)
         with progress_bar(json) as bar:

@@ -117,7 +117,7 @@ def ingest_report(
     with open_store() as store:
         user = acting_user(store, as_)
         if not user.role.may_ingest:
-            fail(f"{user.email} is a {user.role.value}: only analysts and admins may ingest")
+            fail(f"{user.email} is {user.role.with_article}: only analysts and admins may ingest")
         org = store.directory.org(user.org_id)
         options = ReportOptions(include_flagged=include_flagged, created_by_ref=org.id, name=name)
         try:

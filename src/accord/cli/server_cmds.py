@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from accord.cli.context import (
+    BAD_INPUT,
     AsOpt,
     JsonOpt,
     acting_user,
@@ -23,7 +24,7 @@ from accord.cli.context import (
 from accord.cli.display import shown
 from accord.intel import audit_view
 from accord.intel.lists import BenignLists
-from accord.intel.lookup import ListHit, Lookup
+from accord.intel.lookup import Answer, ListHit, Lookup
 from accord.intel.scoring import list_effect
 from accord.model.timestamps import timestamp_key
 
@@ -78,7 +79,8 @@ def lookup(
     ] = None,
     json: JsonOpt = False,
 ) -> None:
-    """A verdict for each value, from what the user may see (audited)."""
+    """A verdict for each value, from what the user may see (audited). Every value is answered;
+    the exit code is 2 if any of them is not a valid value (its answer says why)."""
     refuse_nul(values)
     with open_store() as store:
         user = acting_user(store, as_)
@@ -104,7 +106,13 @@ def lookup(
         store.audit.append(*engine.audit_events(answers, user.id))
     if json:
         print_json([answer.as_json() for answer in answers])
-        return
+    else:
+        _print_answers(answers)
+    if any(answer.error for answer in answers):
+        raise typer.Exit(BAD_INPUT)
+
+
+def _print_answers(answers: list[Answer]) -> None:
     for answer in answers:
         if answer.error:
             console.print(f"[red]{shown(answer.query)}[/]: {shown(answer.error)}", highlight=False)
@@ -192,7 +200,7 @@ def audit_show(
         user = acting_user(store, as_)
         if not audit_view.may_read(user):
             allowed = ", ".join(role.value for role in audit_view.READERS)
-            fail(f"a {user.role.value} may not read the audit log (needs: {allowed})")
+            fail(f"{user.role.with_article} may not read the audit log (needs: {allowed})")
         org_id = audit_view.scope(user)
         if org:
             wanted = store.directory.org(org).id

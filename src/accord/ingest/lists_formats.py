@@ -26,6 +26,7 @@ from accord.model.observables import (
     normalise,
     refang,
 )
+from accord.model.wording import with_article
 
 KIND_CHOICES: Final = ("auto", "ip", "domain", "url", "email", "hash", *sorted(KINDS))
 NOT_AN_OBSERVABLE: Final = "not an IP address, network, domain, URL, e-mail address or hash"
@@ -153,7 +154,7 @@ def _text_entry(
         value, port = found.group(1), int(found.group(2))
     observable = typed(value, kind)
     if observable is None:
-        reason = NOT_AN_OBSERVABLE if kind == "auto" else f"not a {kind} value"
+        reason = NOT_AN_OBSERVABLE if kind == "auto" else f"not {with_article(kind)} value"
         if value.startswith("/"):
             reason = "a URL path without a host (Accord indexes whole URLs)"
         return BadLine(number, line, reason)

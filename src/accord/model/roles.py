@@ -24,6 +24,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
+from accord.model.wording import with_article
+
 
 class Role(StrEnum):
     """A user's role within their organisation (admin is node-wide)."""
@@ -41,6 +43,11 @@ class Role(StrEnum):
         except ValueError:
             choices = ", ".join(role.value for role in cls)
             raise ValueError(f"unknown role {text!r}: use one of {choices}") from None
+
+    @property
+    def with_article(self) -> str:
+        """The role with its indefinite article, for messages: "an analyst", "a sensor"."""
+        return with_article(self.value)
 
     @property
     def may_ingest(self) -> bool:

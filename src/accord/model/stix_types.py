@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from accord.model.errors import Problem
 from accord.model.timestamps import timestamp_error, timestamp_key
+from accord.model.wording import with_article
 
 Check = Callable[[Any, str, list[Problem]], None]
 ObjectCheck = Callable[[Mapping[str, Any], list[Problem]], None]
@@ -190,7 +191,9 @@ def _check_ref(value: Any, path: str, types: frozenset[str] | None, out: list[Pr
         out.append(Problem(path, f"{value!r} is not an identifier of the form <type>--<UUID>"))
     elif types is not None and object_type not in types:
         wanted = " or ".join(sorted(types))
-        out.append(Problem(path, f"must refer to a {wanted}, not a {object_type}"))
+        out.append(
+            Problem(path, f"must refer to {with_article(wanted)}, not {with_article(object_type)}")
+        )
 
 
 def ref(*types: str) -> Check:
@@ -224,7 +227,9 @@ def relatable_ref(value: Any, path: str, out: list[Problem]) -> None:
         out.append(Problem(path, f"{value!r} is not an identifier of the form <type>--<UUID>"))
     elif object_type in NOT_RELATABLE:
         out.append(
-            Problem(path, f"must refer to an SDO, SCO or custom object, not a {object_type}")
+            Problem(
+                path, f"must refer to an SDO, SCO or custom object, not {with_article(object_type)}"
+            )
         )
 
 

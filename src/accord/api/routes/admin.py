@@ -85,7 +85,7 @@ def add_user(
     if not may_manage(caller.require(), role, org.id):
         raise Problem(
             403,
-            f"a {caller.require().role.value} may not add a user with role {role.value} "
+            f"{caller.require().role.with_article} may not add a user with role {role.value} "
             f"to {org.name}: node admins add anyone, org-admins the analysts, readers and "
             "sensors of their own organisation",
         )

@@ -369,7 +369,9 @@ def event_from_stix(
         "date": str(report.get("x_misp_date") or str(report.get("published", ""))[:10]),
         "timestamp": epoch(report.get("modified")),
         "publish_timestamp": epoch(report.get("published")),
-        "published": False,
+        # Published only when it came from a published MISP event: publishing in MISP releases
+        # an event to sync and alerts, which a STIX report's `published` date does not ask.
+        "published": report.get("x_misp_published") is True and bool(report.get("published")),
         "analysis": str(report.get("x_misp_analysis") or "2"),
         "threat_level_id": str(report.get("x_misp_threat_level_id") or "4"),
         "distribution": "3" if level is not None and level <= Tlp.GREEN else "0",

@@ -366,6 +366,9 @@ class EventConverter:
             "report_types": ["misp-event"],
             "published": stix_time(event.get("publish_timestamp")) or modified,
             "object_refs": report_refs,
+            # A STIX report is always "published" (a timestamp); whether the MISP event was
+            # published (released to sync and alerts) is kept apart, for the way back.
+            "x_misp_published": _truthy(event.get("published")),
         }
         for key in ("threat_level_id", "analysis", "date"):
             if event.get(key) is not None:
