@@ -54,8 +54,8 @@ class BenignLists:
                 )
             if warninglists is not None and name not in known:
                 raise ValueError(
-                    f"ACCORD_WARNINGLIST_CLASSES names {name!r}, which is not a warninglist "
-                    "of this node (docs/warninglists.md lists them)"
+                    f"the node setting warninglists.classes names {name!r}, which is not a "
+                    "warninglist of this node (docs/warninglists.md lists them)"
                 )
             table_class, table_reason = class_of(name)
             self.overrides[name] = (

@@ -11,9 +11,9 @@
 
 A list missing from `CLASSES` (a package upgrade that adds one) is ``context`` until it is
 reviewed (`DEFAULT_CLASS`): it can never make a verdict benign by accident. A node overrides
-a list's class with ``ACCORD_WARNINGLIST_CLASSES`` (`accord.settings`). docs/warninglists.md
-holds the same table, generated from this one (`python -m accord.intel.warninglists.classes`)
-and checked by tests/intel/test_warninglist_classes.py.
+a list's class with the node setting ``warninglists.classes`` (`accord.settings`).
+docs/warninglists.md holds the same table, generated from this one (`python -m
+accord.intel.warninglists.classes`) and checked by tests/intel/test_warninglist_classes.py.
 """
 
 from __future__ import annotations

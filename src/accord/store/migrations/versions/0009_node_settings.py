@@ -1,6 +1,6 @@
 """Node settings that change answers live with the node (issue 15)
 
-Revision ID: 0009_demo
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06 19:30:00
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_demo"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
