@@ -465,11 +465,14 @@ class Ingester:
 
 def with_marking(obj: dict[str, Any], tlp: Tlp) -> dict[str, Any]:
     """The object with the TLP 2.0 marking that governs it (from ``--tlp``, a collection's
-    default or the node's): what leaves the node by any path (TAXII, REST, exports, MISP)
-    carries its TLP, so a consumer downstream cannot lose the AMBER (issue 14)."""
+    default or the node's) added to its ``object_marking_refs``: what leaves the node by any
+    path (TAXII, REST, exports, MISP) carries its TLP, so a consumer downstream cannot lose
+    the AMBER (issue 14). The dict is changed in place (a copy of every object of a large
+    bundle costs a few percent of its ingest); the ingester owns the objects it is given."""
     markings = obj.get("object_marking_refs")
-    refs = list(markings) if isinstance(markings, list) else []
-    return {**obj, "object_marking_refs": [*refs, tlp.marking_id]}
+    refs = markings if isinstance(markings, list) else []
+    obj["object_marking_refs"] = [*refs, tlp.marking_id]
+    return obj
 
 
 def _all_duplicates(
