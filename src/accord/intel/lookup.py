@@ -218,7 +218,8 @@ def parse_query(text: str, kind: str | None = None) -> Observable:
     if found is None:
         raise ObservableError(
             f"cannot tell what {text!r} is: give an IP address, CIDR, domain, URL, "
-            "e-mail address or hash, or say which with `type`"
+            "e-mail address or hash, or say which kind it is (the API's `type`, the command "
+            "line's `--type`)"
         )
     return found
 
