@@ -40,8 +40,11 @@ def _visible(store: Store, viewer: Viewer, ids: Sequence[str]) -> dict[str, Stor
     whose latest version the viewer may not see (or that is not stored)."""
     wanted = list(dict.fromkeys(ids))
     found: dict[str, StoredObject] = {}
-    for stored in sorted(store.objects.get_many(viewer, wanted), key=lambda o: o.seq):
-        found.setdefault(stored.id, stored)  # the first stored, as `get` picks it
+    # As `get` picks among holdings: the newest version, the first stored of equals.
+    newest_first = sorted(store.objects.get_many(viewer, wanted), key=lambda o: o.seq)
+    newest_first.sort(key=lambda o: o.modified, reverse=True)  # stable: seq order kept
+    for stored in newest_first:
+        found.setdefault(stored.id, stored)
     for object_id in wanted:
         if object_id not in found:
             older = store.objects.get(viewer, object_id)
