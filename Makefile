@@ -31,11 +31,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+# tools/check_paths.py: the files, modules and principles named in docs and comments exist.
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
+	$(BIN)/mypy tools
 	$(BIN)/lint-imports
+	$(BIN)/python tools/check_paths.py
 
 # The look-up benchmark runs on SQLite only here: loading 1,000,000 indicators into PostgreSQL
 # takes over an hour on a 2-core machine; run `bench/lookup.py --postgres URL --indicators N`.

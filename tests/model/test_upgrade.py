@@ -16,7 +16,8 @@ from accord.model.validation import validate_object
 
 UNIT42 = Path("stix20") / "unit42-stix2-reports" / "report_json"
 
-# MANIFEST.md: eight bundles that are invalid for real, and must stay visibly so after upgrade.
+# ../shared/data/MANIFEST.md: eight bundles that are invalid for real, and must stay visibly so
+# after upgrade.
 INVALID = {
     "AstarothMalware.json": {"identity_class"},
     "IcedID_Malware.json": {"identity_class"},

@@ -4,8 +4,9 @@ A real MISP subscribes to a feed by fetching ``manifest.json`` (event uuid -> su
 each event it lacks, and uses ``hashes.csv`` (md5 of each attribute value, event uuid) for
 look-ups without downloading events. Every report the viewer may see is one event; every read
 goes through ``store.objects`` with the viewer, so the visibility rule decides what is in the
-feed and a referenced object the viewer may not see is left out of the event (DESIGN.md
-principle 2). The HTTP routes are ``accord.api.routes.misp_feed`` (``/misp-feed/``).
+feed and a referenced object the viewer may not see is left out of the event
+(docs/architecture.md, principle 2). The HTTP routes are ``accord.api.routes.misp_feed``
+(``/misp-feed/``).
 
 Each document is made one event at a time (`manifest_entries`, `hash_lines`), with the stored
 versions it was made from (`FeedEvent.sources`), so that a server can stream it, date it and

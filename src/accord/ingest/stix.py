@@ -1,7 +1,7 @@
 """STIX bundles in: parse, upgrade 2.0 to 2.1, validate, decide access, index, store.
 
-A bundle is taken whole or not at all (DESIGN.md principle 6): every object is checked
-before anything is written, and the write is one transaction. With ``partial`` the valid
+A bundle is taken whole or not at all (docs/architecture.md, principle 6): every object is
+checked before anything is written, and the write is one transaction. With ``partial`` the valid
 objects are stored and each rejected one is reported with its index, id, property and reason.
 """
 

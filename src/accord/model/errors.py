@@ -1,8 +1,9 @@
 """What can be wrong with STIX input: one object's problems, or a whole document's.
 
 Validation never raises for a bad object; it returns `Problem`s so that ingest can report every
-defect of a bundle with its index and go on (DESIGN.md, principle 6). `StixError` is kept for
-the cases where there is no object to blame: not a bundle, bad JSON, an unknown spec version.
+defect of a bundle with its index and go on (docs/architecture.md, principle 6). `StixError` is
+kept for the cases where there is no object to blame: not a bundle, bad JSON, an unknown spec
+version.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ __all__ = ["MAX_DEPTH", "JsonDocumentError", "JsonLimitError", "check_document",
 MAX_DEPTH: Final = 100
 """The deepest nesting of arrays and objects taken in; the top-level value is level 1."""
 
-_ORJSON_LIMIT: Final = 254  # the deepest orjson.dumps writes (tests/model/test_jsondoc.py)
+_ORJSON_LIMIT: Final = 254  # the deepest orjson.dumps writes (tests/api/test_bad_input.py)
 _TOKENS: Final = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _SHOWN_STEPS: Final = 6
 

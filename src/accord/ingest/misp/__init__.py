@@ -1,9 +1,9 @@
 """MISP in: events, lists of events, search results and feeds, mapped to STIX 2.1 and stored.
 
-MISP is a converter at the edge (DESIGN.md principle 1): each event becomes one STIX bundle
-(``events.EventConverter``), which the STIX ingester validates, decides access for and stores
-whole or not at all. Documents are read one by one (``reader``), so a broken file is reported
-and the rest of a batch goes on.
+MISP is a converter at the edge (docs/architecture.md, principle 1): each event becomes one
+STIX bundle (``events.EventConverter``), which the STIX ingester validates, decides access for
+and stores whole or not at all. Documents are read one by one (``reader``), so a broken file
+is reported and the rest of a batch goes on.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Real MISP exports are not always valid JSON (trailing commas are common) and a folder of them
 may hold files that are not MISP at all. Every document is read on its own: a broken one
 gives an error that names the file and where in it, and the rest of a batch goes on
-(DESIGN.md principle 6).
+(docs/architecture.md, principle 6).
 
 Shapes accepted (as MISP and PyMISP write them):
 
