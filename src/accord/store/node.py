@@ -24,6 +24,7 @@ from accord.store.observables import ObservableIndex
 from accord.store.organisations import Directory
 from accord.store.records import NewVersion
 from accord.store.taxii import TaxiiStore
+from accord.store.version_writer import VersionWriter
 
 
 class Store:
@@ -32,6 +33,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.objects = ObjectStore(engine)
+        self.writer = VersionWriter(engine)  # every write of object versions
         self.index = ObservableIndex(engine)
         self.directory = Directory(engine)
         self.allowlists = Allowlists(engine)
@@ -64,7 +66,7 @@ class Store:
             )
             for index, obj in enumerate(published)
         ]
-        self.objects.put(versions, owner_org=ACCORD_IDENTITY_ID, owner_user=None)
+        self.writer.put(versions, owner_org=ACCORD_IDENTITY_ID, owner_user=None)
 
     def close(self) -> None:
         close_engine(self.engine)
