@@ -15,10 +15,11 @@ from accord.model.tlp import Tlp, tlp2_marking_definitions
 from accord.store import migrate
 from accord.store.allowlists import Allowlists
 from accord.store.audit import AuditLog
+from accord.store.correlation.policy import forget_policy
 from accord.store.cursors import Cursors
 from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
-from accord.store.node_settings import NodeSettings
+from accord.store.node_settings import CORRELATION_CAP, NodeSettings
 from accord.store.objects import ObjectStore
 from accord.store.observables import ObservableIndex
 from accord.store.organisations import Directory
@@ -41,7 +42,7 @@ class Store:
         self.taxii = TaxiiStore(engine)
         self.feeds = Feeds(engine)
         self.cursors = Cursors(engine)
-        self.settings = NodeSettings(engine)
+        self.settings = NodeSettings(engine, changed=self._setting_changed)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -67,6 +68,10 @@ class Store:
             for index, obj in enumerate(published)
         ]
         self.writer.put(versions, owner_org=ACCORD_IDENTITY_ID, owner_user=None)
+
+    def _setting_changed(self, name: str) -> None:
+        if name == CORRELATION_CAP:
+            forget_policy(self.engine)  # read again on next use
 
     def close(self) -> None:
         close_engine(self.engine)
