@@ -262,7 +262,7 @@ def load_generated(url: str, count: int, progress: Callable[[int], None] | None 
                     orjson.dumps(obj).decode(),
                 )
             )
-        store.objects.put(versions, org.id, None)
+        store.writer.put(versions, org.id, None)
         if progress is not None:
             progress(first)
     store.close()

@@ -48,7 +48,7 @@ def test_holdings_migration_keeps_every_row_and_reference(store_url: str) -> Non
             audience=frozenset({"org:identity--x"}),
             raw="{}",
         )
-        node.objects.put([version], owner_org="identity--x", owner_user=None)
+        node.writer.put([version], owner_org="identity--x", owner_user=None)
         migrate.upgrade(node.engine)
         assert migrate.current_revision(node.engine) == migrate.head_revision()
         with node.engine.connect() as conn:
@@ -60,7 +60,7 @@ def test_holdings_migration_keeps_every_row_and_reference(store_url: str) -> Non
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
                 assert conn.exec_driver_sql("PRAGMA foreign_key_check").first() is None
         # Another organisation's holding of the same version now has a row of its own.
-        node.objects.put([version], owner_org="identity--y", owner_user=None)
+        node.writer.put([version], owner_org="identity--y", owner_user=None)
         with node.engine.connect() as conn:
             assert (
                 conn.execute(

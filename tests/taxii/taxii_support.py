@@ -79,7 +79,7 @@ def put_generated(
                     orjson.dumps(obj).decode(),
                 )
             )
-        store.objects.put(versions, org_id, None)
+        store.writer.put(versions, org_id, None)
     return ids
 
 

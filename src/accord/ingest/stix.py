@@ -256,7 +256,7 @@ class Ingester:
                 for obj in objects
             ]
         rejected = False
-        with self.store.objects.batch_writer(self.user.org_id, self.user.id) as writer:
+        with self.store.writer.batch_writer(self.user.org_id, self.user.id) as writer:
             for index, (obj, key) in enumerate(zip(objects, keys, strict=True)):
                 holding = None if key is None else known.get(key[0])
                 if holding is not None and key is not None and holding.holds(key[1]):

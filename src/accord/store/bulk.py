@@ -113,7 +113,7 @@ def allocate_seqs(conn: Connection, count: int) -> list[int]:
 
     SQLite has one writer at a time (the transaction began IMMEDIATE), so the next numbers
     after the largest are free; PostgreSQL hands them out from the column's sequence. Called
-    only by :meth:`accord.store.objects.ObjectStore._put`, inside the write lock.
+    only by :func:`accord.store.objects.write_versions`, inside the write lock.
     """
     if not is_postgres(conn):
         current = conn.execute(select(func.coalesce(func.max(objects.c.seq), 0))).scalar_one()

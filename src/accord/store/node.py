@@ -15,15 +15,17 @@ from accord.model.tlp import Tlp, tlp2_marking_definitions
 from accord.store import migrate
 from accord.store.allowlists import Allowlists
 from accord.store.audit import AuditLog
+from accord.store.correlation.policy import forget_policy
 from accord.store.cursors import Cursors
 from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
-from accord.store.node_settings import NodeSettings
+from accord.store.node_settings import CORRELATION_CAP, NodeSettings
 from accord.store.objects import ObjectStore
 from accord.store.observables import ObservableIndex
 from accord.store.organisations import Directory
 from accord.store.records import NewVersion
 from accord.store.taxii import TaxiiStore
+from accord.store.version_writer import VersionWriter
 
 
 class Store:
@@ -32,6 +34,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.objects = ObjectStore(engine)
+        self.writer = VersionWriter(engine)  # every write of object versions
         self.index = ObservableIndex(engine)
         self.directory = Directory(engine)
         self.allowlists = Allowlists(engine)
@@ -39,7 +42,7 @@ class Store:
         self.taxii = TaxiiStore(engine)
         self.feeds = Feeds(engine)
         self.cursors = Cursors(engine)
-        self.settings = NodeSettings(engine)
+        self.settings = NodeSettings(engine, changed=self._setting_changed)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -64,7 +67,11 @@ class Store:
             )
             for index, obj in enumerate(published)
         ]
-        self.objects.put(versions, owner_org=ACCORD_IDENTITY_ID, owner_user=None)
+        self.writer.put(versions, owner_org=ACCORD_IDENTITY_ID, owner_user=None)
+
+    def _setting_changed(self, name: str) -> None:
+        if name == CORRELATION_CAP:
+            forget_policy(self.engine)  # read again on next use
 
     def close(self) -> None:
         close_engine(self.engine)

@@ -3,10 +3,12 @@
 Every process of a node (the command line, each API worker, the bulk look-up helper, the TAXII
 server and feed scheduler) reads them from here, so that the same look-up gets the same answer
 from every interface. Names and values are text: `accord.settings` knows what each means and
-checks a value before it is stored; the store only keeps them (and reads no environment).
+checks a value before it is stored; the store only keeps them (settings come in as arguments).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import Engine, delete, insert, select
 
@@ -19,8 +21,9 @@ CORRELATION_CAP = "correlation.cap"  # read here too: correlation runs inside th
 class NodeSettings:
     """Read and change the node's stored settings."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, changed: Callable[[str], None] | None = None) -> None:
         self.engine = engine
+        self._changed = changed  # told the name of each setting `set` changes (Store)
 
     def all(self) -> dict[str, str]:
         """Every stored setting, by name (a setting not stored has its default)."""
@@ -45,8 +48,6 @@ class NodeSettings:
             conn.execute(delete(node_settings).where(node_settings.c.name == name))
             if value is not None:
                 conn.execute(insert(node_settings).values(name=name, value=value))
-        if name == CORRELATION_CAP:
-            from accord.store.correlation.policy import forget_policy
-
-            forget_policy(self.engine)
+        if self._changed is not None:
+            self._changed(name)
         return None if old is None else str(old)

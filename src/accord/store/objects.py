@@ -1,4 +1,4 @@
-"""Versioned STIX objects: write a batch in one transaction, read through the rule.
+"""Versioned STIX objects: their rows written in a write's transaction, read through the rule.
 
 Every version is kept, keyed by ``(id, modified, owner_org)``: each organisation's holding of
 an object is its own (accord.model.holdings says who may store which version). ``is_latest``
@@ -21,7 +21,6 @@ from accord.model.holdings import Holding
 from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
-from accord.store import statistics
 from accord.store.bulk import (
     allocate_seqs,
     bulk_insert,
@@ -29,7 +28,7 @@ from accord.store.bulk import (
     insert_missing,
     stored_versions,
 )
-from accord.store.engine import pg_lock_sql, write_transaction
+from accord.store.engine import pg_lock_sql
 from accord.store.plans import ordered
 from accord.store.prepared import InList, Prepared, encode_list, list_param
 from accord.store.records import NewVersion, Outcome, Reference, StoredObject
@@ -41,7 +40,6 @@ from accord.store.schema import (
     observables,
 )
 from accord.store.visibility import latest, viewer_params, visible_rule, visible_to
-from accord.store.writer import ChunkWriter, chunk_writer
 
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
 WRITE_LOCK = 0x0ACC0B1E  # PostgreSQL advisory lock serialising object writes
@@ -173,165 +171,157 @@ class ObjectQuery:
     limit: int = 1000
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What `write_versions` wrote: an outcome per version, and the fresh versions with
+    their sequence numbers (``latest``: the ``(id, modified)`` of those that became their
+    object's latest version)."""
+
+    outcomes: list[Outcome]
+    seqs: list[int]
+    fresh: list[NewVersion]
+    latest: set[tuple[str, str]]
+
+
+def write_versions(
+    conn: Connection,
+    versions: Sequence[NewVersion],
+    owner_org: str,
+    owner_user: str | None,
+) -> Written:
+    """Store the versions' rows (objects, audience, observables, network prefixes,
+    references) in ``conn``'s transaction; answer, per version, stored or duplicate, and
+    the fresh versions. Only `accord.store.version_writer` calls it: a write goes on with
+    sighting facts and correlation there.
+
+    An older version arriving after a newer one is stored as history; the newest
+    ``modified`` per id stays the latest.
+    """
+    if conn.dialect.name == "postgresql":
+        # Writers take turns: sequence numbers are handed out inside the lock and the lock
+        # lasts until commit, so versions become visible in sequence order and a TAXII
+        # client paging by sequence never skips one that commits late.
+        conn.execute(text(pg_lock_sql(WRITE_LOCK)))
+    existing = stored_versions(conn, sorted({version.id for version in versions}), owner_org)
+    outcomes: list[Outcome] = []
+    fresh: list[NewVersion] = []
+    newest: dict[str, str] = {}  # id -> newest modified among fresh versions
+    for version in versions:
+        known = existing.setdefault(version.id, {})
+        if version.modified in known:
+            outcomes.append("duplicate")
+            continue
+        known[version.modified] = False
+        outcomes.append("stored")
+        fresh.append(version)
+        if version.modified > newest.get(version.id, ""):
+            newest[version.id] = version.modified
+    if not fresh:
+        return Written(outcomes, [], [], set())
+
+    # Which ids get a new latest version, and whose old latest must step down.
+    superseded: list[str] = []
+    latest_key: set[tuple[str, str]] = set()
+    for object_id, modified in newest.items():
+        stored_latest = [m for m, flag in existing[object_id].items() if flag]
+        if stored_latest and stored_latest[0] > modified:
+            continue
+        latest_key.add((object_id, modified))
+        if stored_latest:
+            superseded.append(object_id)
+    for start in range(0, len(superseded), CHUNK):
+        conn.execute(
+            update(objects)
+            .where(objects.c.id.in_(superseded[start : start + CHUNK]))
+            .where(objects.c.owner_org == owner_org)
+            .where(objects.c.is_latest)
+            .values(is_latest=False)
+        )
+
+    added = now_key()
+    seqs = allocate_seqs(conn, len(fresh))
+    bulk_insert(
+        conn,
+        objects,
+        _INSERT_COLUMNS,
+        [
+            (
+                seq,
+                v.id,
+                v.modified,
+                v.type,
+                v.spec_version,
+                v.created_by_ref,
+                v.revoked,
+                (v.id, v.modified) in latest_key,
+                int(v.tlp),
+                owner_org,
+                owner_user,
+                added,
+                v.raw,
+            )
+            for seq, v in zip(seqs, fresh, strict=True)
+        ],
+    )
+    bulk_insert(
+        conn,
+        object_audience,
+        ("seq", "principal"),
+        [
+            (seq, principal)
+            for seq, version in zip(seqs, fresh, strict=True)
+            for principal in version.audience
+        ],
+    )
+    bulk_insert(
+        conn,
+        observables,
+        _OBSERVABLE_INSERT_COLUMNS,
+        [
+            (
+                seq,
+                item.observable.kind,
+                item.observable.value,
+                item.observable.host,
+                item.observable.lo,
+                item.observable.hi,
+                item.observable.rdomain,
+                item.source,
+                item.simple,
+                item.path,
+            )
+            for seq, version in zip(seqs, fresh, strict=True)
+            for item in version.observables
+        ],
+    )
+    prefixes = {
+        (item.observable.kind, prefix)
+        for version in fresh
+        for item in version.observables
+        if (prefix := prefix_of(item.observable)) is not None
+    }
+    insert_missing(
+        conn, net_prefixes, [{"kind": kind, "prefix": prefix} for kind, prefix in prefixes]
+    )
+    bulk_insert(
+        conn,
+        object_refs,
+        ("seq", "role", "ref"),
+        [
+            (seq, role, ref)
+            for seq, version in zip(seqs, fresh, strict=True)
+            for role, ref in version.references
+        ],
+    )
+    return Written(outcomes, seqs, fresh, latest_key)
+
+
 class ObjectStore:
-    """Reads and writes object versions. Every read takes a :class:`Viewer`."""
+    """Reads object versions; every read takes a :class:`Viewer`. Writes go through
+    `accord.store.version_writer.VersionWriter` (``Store.writer``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    # -- writing -------------------------------------------------------------------------
-
-    def put(
-        self,
-        versions: Sequence[NewVersion],
-        owner_org: str,
-        owner_user: str | None,
-        connection: Connection | None = None,
-    ) -> list[Outcome]:
-        """Store versions in one transaction; answer, per version, stored or duplicate.
-
-        An older version arriving after a newer one is stored as history; the newest
-        ``modified`` per id stays the latest. A failure part-way rolls everything back.
-        """
-        if connection is None:
-            with write_transaction(self.engine) as conn:
-                return self._put(conn, versions, owner_org, owner_user)
-        return self._put(connection, versions, owner_org, owner_user)
-
-    def batch_writer(self, owner_org: str, owner_user: str | None) -> ChunkWriter:
-        """A writer that stores chunks of one bundle in one transaction."""
-        return chunk_writer(
-            self.engine, lambda conn, versions: self._put(conn, versions, owner_org, owner_user)
-        )
-
-    def _put(
-        self,
-        conn: Connection,
-        versions: Sequence[NewVersion],
-        owner_org: str,
-        owner_user: str | None,
-    ) -> list[Outcome]:
-        if conn.dialect.name == "postgresql":
-            # Writers take turns: sequence numbers are handed out inside the lock and the lock
-            # lasts until commit, so versions become visible in sequence order and a TAXII
-            # client paging by sequence never skips one that commits late.
-            conn.execute(text(pg_lock_sql(WRITE_LOCK)))
-        existing = stored_versions(conn, sorted({version.id for version in versions}), owner_org)
-        outcomes: list[Outcome] = []
-        fresh: list[NewVersion] = []
-        newest: dict[str, str] = {}  # id -> newest modified among fresh versions
-        for version in versions:
-            known = existing.setdefault(version.id, {})
-            if version.modified in known:
-                outcomes.append("duplicate")
-                continue
-            known[version.modified] = False
-            outcomes.append("stored")
-            fresh.append(version)
-            if version.modified > newest.get(version.id, ""):
-                newest[version.id] = version.modified
-        if not fresh:
-            return outcomes
-
-        # Which ids get a new latest version, and whose old latest must step down.
-        superseded: list[str] = []
-        latest_key: set[tuple[str, str]] = set()
-        for object_id, modified in newest.items():
-            stored_latest = [m for m, flag in existing[object_id].items() if flag]
-            if stored_latest and stored_latest[0] > modified:
-                continue
-            latest_key.add((object_id, modified))
-            if stored_latest:
-                superseded.append(object_id)
-        for start in range(0, len(superseded), CHUNK):
-            conn.execute(
-                update(objects)
-                .where(objects.c.id.in_(superseded[start : start + CHUNK]))
-                .where(objects.c.owner_org == owner_org)
-                .where(objects.c.is_latest)
-                .values(is_latest=False)
-            )
-
-        added = now_key()
-        seqs = allocate_seqs(conn, len(fresh))
-        bulk_insert(
-            conn,
-            objects,
-            _INSERT_COLUMNS,
-            [
-                (
-                    seq,
-                    v.id,
-                    v.modified,
-                    v.type,
-                    v.spec_version,
-                    v.created_by_ref,
-                    v.revoked,
-                    (v.id, v.modified) in latest_key,
-                    int(v.tlp),
-                    owner_org,
-                    owner_user,
-                    added,
-                    v.raw,
-                )
-                for seq, v in zip(seqs, fresh, strict=True)
-            ],
-        )
-        bulk_insert(
-            conn,
-            object_audience,
-            ("seq", "principal"),
-            [
-                (seq, principal)
-                for seq, version in zip(seqs, fresh, strict=True)
-                for principal in version.audience
-            ],
-        )
-        bulk_insert(
-            conn,
-            observables,
-            _OBSERVABLE_INSERT_COLUMNS,
-            [
-                (
-                    seq,
-                    item.observable.kind,
-                    item.observable.value,
-                    item.observable.host,
-                    item.observable.lo,
-                    item.observable.hi,
-                    item.observable.rdomain,
-                    item.source,
-                    item.simple,
-                    item.path,
-                )
-                for seq, version in zip(seqs, fresh, strict=True)
-                for item in version.observables
-            ],
-        )
-        prefixes = {
-            (item.observable.kind, prefix)
-            for version in fresh
-            for item in version.observables
-            if (prefix := prefix_of(item.observable)) is not None
-        }
-        insert_missing(
-            conn, net_prefixes, [{"kind": kind, "prefix": prefix} for kind, prefix in prefixes]
-        )
-        bulk_insert(
-            conn,
-            object_refs,
-            ("seq", "role", "ref"),
-            [
-                (seq, role, ref)
-                for seq, version in zip(seqs, fresh, strict=True)
-                for role, ref in version.references
-            ],
-        )
-        from accord.store.correlation.write import correlate  # it reads objects through this module
-
-        correlate(conn, seqs, fresh, latest_key)  # sighting facts and correlations (issue 6)
-        statistics.wrote(conn, len(fresh))  # PostgreSQL: analysed at commit if they grew much
-        return outcomes
 
     def known_versions(self, ids: Sequence[str], owner_org: str) -> dict[str, dict[str, bool]]:
         """Which versions of these ids ``owner_org`` holds (``{id: {modified: is_latest}}``).

@@ -1,77 +1,28 @@
 """Searching the observable index: exact values, containing networks, parent domains and the
 hosts of URLs, for one value or ten thousand at once. Every search joins the objects table
-through the visibility rule, so a hidden object never answers."""
+through the visibility rule, so a hidden object never answers. What to look for (the
+candidate values of an observable) is `accord.store.candidates`."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, String, literal, select, union_all
 
-from accord.model.networks import containing_networks, family_of
-from accord.model.observables import (
-    Observable,
-    normalise,
-    parent_domains,
-)
+from accord.model.observables import Observable
 from accord.model.visibility import Viewer
+from accord.store.candidates import Relation, candidates, load_prefixes
 from accord.store.engine import GENERIC_PLANS
 from accord.store.hints import context_column
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_tuple
 from accord.store.plans import indexed, ordered, values_of
 from accord.store.prepared import Prepared, encode_list, list_param
 from accord.store.records import UNKNOWN, StoredObject, ValueMatch
-from accord.store.schema import net_prefixes, objects, observables
+from accord.store.schema import objects, observables
 from accord.store.visibility import cached_viewer_params, latest, visible_rule
-
-Relation = Literal["exact", "cidr", "parent-domain", "url-host", "host"]
-
-_ADDRESS_KINDS = ("ipv4", "ipv6")
-
-
-# Not frozen, for speed: see accord.model.observable_types.Observable.
-@dataclass(slots=True, unsafe_hash=True)
-class Candidates:
-    """The indexed values that relate to one searched observable, and how."""
-
-    values: dict[str, Relation]
-    host: str | None  # a host whose URLs (and e-mail addresses) also answer
-
-
-def _host_observable(host: str) -> Observable | None:
-    for kind in ("ipv4", "ipv6", "domain"):
-        try:
-            return normalise(kind, host)
-        except ValueError:
-            continue
-    return None
-
-
-def candidates(observable: Observable, prefixes: dict[str, list[int]]) -> Candidates:
-    """What to look for. ``prefixes``: the network prefix lengths present, per network kind."""
-    wanted: dict[str, Relation] = {observable.value: "exact"}
-    host: str | None = None
-    family = family_of(observable.kind)
-    if family is not None:
-        for net in containing_networks(observable, prefixes.get(family, ())):
-            wanted.setdefault(net, "cidr")
-        if observable.kind in _ADDRESS_KINDS:
-            host = observable.value
-    elif observable.kind == "domain":
-        for parent in parent_domains(observable.value):
-            wanted.setdefault(parent, "parent-domain")
-        host = observable.value
-    elif observable.kind in ("url", "email") and observable.host:
-        host_observable = _host_observable(observable.host)
-        if host_observable is not None:
-            wanted.setdefault(host_observable.value, "url-host")
-            for value, relation in candidates(host_observable, prefixes).values.items():
-                wanted.setdefault(value, relation)
-    return Candidates(wanted, host)
 
 
 class ObservableIndex:
@@ -199,9 +150,7 @@ def _prefixes(conn: Connection) -> dict[str, list[int]]:
     now = time.monotonic()
     if cached is not None and cached[0] > now:
         return cached[1]
-    found: dict[str, list[int]] = {}
-    for kind, prefix in conn.execute(select(net_prefixes.c.kind, net_prefixes.c.prefix)):
-        found.setdefault(kind, []).append(int(prefix))
+    found = load_prefixes(conn)
     _prefix_cache[key] = (now + PREFIX_CACHE_SECONDS, found)
     return found
 

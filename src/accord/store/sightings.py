@@ -83,7 +83,8 @@ def facts_of(obj: Mapping[str, Any]) -> SightingFacts | None:
 
 
 def record_facts(conn: Connection, rows: Sequence[tuple[int, NewVersion]]) -> None:
-    """At ingest: the facts of every fresh sighting version (called from the write hook)."""
+    """At ingest: the facts of every fresh sighting version (a step of every write:
+    `accord.store.version_writer`)."""
     found = []
     for seq, version in rows:
         if version.type != "sighting":

@@ -9,13 +9,14 @@ generic plan read the whole observable index through a sequential scan and a has
 (5.2 ms against 0.19 ms per search at 20,000 indicators; the issue measured 23 look-ups a
 second instead of 1,494 at 250,000), until someone ran ``ANALYZE``.
 
-So the store analyses the tables an object write grows, at one seam: `ObjectStore._put`
-(every write path stores object versions through it) counts the versions a transaction
-writes (`wrote`), and when the transaction commits (an engine ``commit`` event, so every
-commit of a write, whichever writer holds it), the tables are analysed if the versions written
-since the last analysis are at least ``MIN_ROWS`` and more than ``FRACTION`` of the objects
-table as the planner last saw it (``pg_class.reltuples``; -1: never analysed) -- the rule
-autovacuum follows (``autovacuum_analyze_scale_factor``, 0.1), with a larger floor.
+So the store analyses the tables an object write grows, at one seam:
+`accord.store.version_writer` (every write path stores object versions through it) counts
+the versions a transaction writes (`wrote`), and when the transaction commits (an engine
+``commit`` event, so every commit of a write, whichever writer holds it), the tables are
+analysed if the versions written since the last analysis are at least ``MIN_ROWS`` and more
+than ``FRACTION`` of the objects table as the planner last saw it (``pg_class.reltuples``;
+-1: never analysed) -- the rule autovacuum follows (``autovacuum_analyze_scale_factor``,
+0.1), with a larger floor.
 
 The ``ANALYZE`` runs inside the committing transaction, just before its commit: it samples the
 rows the transaction wrote (PostgreSQL counts its own transaction's rows as live), and the

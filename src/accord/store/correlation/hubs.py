@@ -15,15 +15,15 @@ from sqlalchemy import Connection, Select, String, func, literal, select, union_
 
 from accord.model.observable_types import Observable
 from accord.model.visibility import Viewer
+from accord.store.candidates import candidates, load_prefixes
 from accord.store.correlation.exclusion import Exclude, Exclusions
 from accord.store.correlation.policy import policy_for
 from accord.store.correlation.relations import NETWORK_FAMILY, relation_of
 from accord.store.correlation.results import Correlation, CorrelationResult, OverCorrelation
 from accord.store.objects import OBJECT_COLUMNS, stored_from_row
-from accord.store.observables import candidates
 from accord.store.plans import indexed, ordered
 from accord.store.prepared import InList, Prepared, encode_list, list_param
-from accord.store.schema import correlation_hubs, net_prefixes, objects, observables
+from accord.store.schema import correlation_hubs, objects, observables
 from accord.store.visibility import latest, visible_to
 
 # On every look-up that finds something: prepared, so that it costs one index probe.
@@ -92,9 +92,7 @@ def add_over_hubs(
     ]
     if not own:
         return
-    prefixes: dict[str, list[int]] = {}
-    for kind, prefix in conn.execute(select(net_prefixes.c.kind, net_prefixes.c.prefix)):
-        prefixes.setdefault(kind, []).append(int(prefix))
+    prefixes = load_prefixes(conn)
     hubs: dict[str, tuple[Observable, str]] = {}  # hub -> (own observable, relation)
     for observable in own:
         for target, found in candidates(observable, prefixes).values.items():

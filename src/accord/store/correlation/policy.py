@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from accord.store.node_settings import CORRELATION_CAP, NodeSettings
+
 DEFAULT_CAP = 100
 
 
@@ -43,8 +45,6 @@ def policy_for(engine: Engine) -> CorrelationPolicy:
     (``accord settings set correlation.cap N``), the same for every process of the node."""
     found = _policies.get(engine)
     if found is None:
-        from accord.store.node_settings import CORRELATION_CAP, NodeSettings
-
         try:
             stored = NodeSettings(engine).get(CORRELATION_CAP)
         except DBAPIError:  # a database not migrated to 0009 yet (a migration's test)

@@ -31,34 +31,31 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, text
 
 from accord.model.observable_types import Observable
 from accord.store.bulk import bulk_insert
+from accord.store.candidates import candidates, load_prefixes
 from accord.store.correlation.files import correlate_files
 from accord.store.correlation.fuzzy import correlate_fuzzy
 from accord.store.correlation.hub_table import HubTable
-from accord.store.correlation.policy import policy_for
+from accord.store.correlation.policy import CorrelationPolicy
 from accord.store.correlation.relations import NETWORK_FAMILY, relation_of
-from accord.store.observables import candidates
 from accord.store.records import NewVersion
-from accord.store.schema import correlations, net_prefixes
-from accord.store.sightings import record_facts
+from accord.store.schema import correlations
 
 _FUZZY: Final = ("ssdeep", "tlsh")
 
 
 def correlate(
     conn: Connection,
-    seqs: Sequence[int],
-    fresh: Sequence[NewVersion],
+    policy: CorrelationPolicy,
+    rows: Sequence[tuple[int, NewVersion]],
     latest_key: set[tuple[str, str]],
 ) -> None:
-    """The write hook: record sighting facts, and correlate the fresh versions that became
-    the latest of their object. Runs inside the writer's transaction."""
-    rows = list(zip(seqs, fresh, strict=True))
-    record_facts(conn, rows)
-    policy = policy_for(conn.engine)
+    """Correlate the fresh versions (``rows``: with their sequence numbers) that became the
+    latest of their object. Runs inside the writer's transaction
+    (`accord.store.version_writer`)."""
     items = [(s, v) for s, v in rows if v.observables and (v.id, v.modified) in latest_key]
     if policy.enabled and items:
         _Writer(conn, policy).run(items)
@@ -68,9 +65,7 @@ class _Writer(HubTable):
     """One chunk's correlation work."""
 
     def run(self, items: list[tuple[int, NewVersion]]) -> None:
-        prefixes: dict[str, list[int]] = {}
-        for kind, prefix in self.conn.execute(select(net_prefixes.c.kind, net_prefixes.c.prefix)):
-            prefixes.setdefault(kind, []).append(int(prefix))
+        prefixes = load_prefixes(self.conn)
         forward: list[tuple[int, str, str, str]] = []  # (seq, own value, target, relation)
         nets: list[tuple[str, str, str, str]] = []  # (hub, kind, lo, hi)
         domains: list[tuple[str, str, str]] = []  # (hub, rdomain low, rdomain high)

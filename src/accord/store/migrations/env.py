@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection that ``accord.store.migrate`` hands in."""
+"""Alembic's env script: runs on the connection that ``accord.store.migrate`` hands in."""
 
 from __future__ import annotations
 

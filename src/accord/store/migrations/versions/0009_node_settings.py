@@ -5,7 +5,7 @@ Revises: 0008
 Create Date: 2026-12-06 19:30:00
 
 The warninglists a node leaves out, its correlation cap and its default TLP were read from each
-process's environment, so the command line and the server of one node could answer the same
+process's own variables, so the command line and the server of one node could answer the same
 look-up differently. They are kept in the database now (`accord settings`).
 """
 

@@ -1,0 +1,71 @@
+"""Writing object versions: the one entry point of every write (ingest, the node's own
+definitions, tests).
+
+A write is three steps in one transaction, in this order: the versions' rows
+(`accord.store.objects.write_versions`), the facts of the sightings among them
+(`accord.store.sightings.record_facts`), and the correlation of the fresh versions that became
+their object's latest (`accord.store.correlation.write.correlate`). They are driven from here,
+above the three, so that none of them imports another and none can be skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine
+
+from accord.store import statistics
+from accord.store.correlation.policy import policy_for
+from accord.store.correlation.write import correlate
+from accord.store.engine import write_transaction
+from accord.store.objects import write_versions
+from accord.store.records import NewVersion, Outcome
+from accord.store.sightings import record_facts
+from accord.store.writer import ChunkWriter, chunk_writer
+
+
+class VersionWriter:
+    """Stores object versions, with their sighting facts and correlations."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def put(
+        self,
+        versions: Sequence[NewVersion],
+        owner_org: str,
+        owner_user: str | None,
+        connection: Connection | None = None,
+    ) -> list[Outcome]:
+        """Store versions in one transaction; answer, per version, stored or duplicate.
+
+        An older version arriving after a newer one is stored as history; the newest
+        ``modified`` per id stays the latest. A failure part-way rolls everything back.
+        """
+        if connection is None:
+            with write_transaction(self.engine) as conn:
+                return self.write(conn, versions, owner_org, owner_user)
+        return self.write(connection, versions, owner_org, owner_user)
+
+    def batch_writer(self, owner_org: str, owner_user: str | None) -> ChunkWriter:
+        """A writer that stores chunks of one bundle in one transaction."""
+        return chunk_writer(
+            self.engine, lambda conn, versions: self.write(conn, versions, owner_org, owner_user)
+        )
+
+    def write(
+        self,
+        conn: Connection,
+        versions: Sequence[NewVersion],
+        owner_org: str,
+        owner_user: str | None,
+    ) -> list[Outcome]:
+        """The three steps of a write, in ``conn``'s transaction."""
+        written = write_versions(conn, versions, owner_org, owner_user)
+        if not written.fresh:
+            return written.outcomes
+        rows = list(zip(written.seqs, written.fresh, strict=True))
+        record_facts(conn, rows)
+        correlate(conn, policy_for(conn.engine), rows, written.latest)  # issue 6
+        statistics.wrote(conn, len(written.fresh))  # PostgreSQL: analysed at commit if grown
+        return written.outcomes
