@@ -100,7 +100,7 @@ def misp_bench(repeat: int, quick: bool) -> None:
 def maltrail_bench(quick: bool) -> None:
     """Every trail file as `accord ingest list` takes it: detection, warninglist flags,
     indicators, validation, index, correlation, store."""
-    from accord.ingest.lists import ListIngester, ListOptions
+    from accord.ingest.ioc_lists import ListIngester, ListOptions
     from accord.ingest.stix import IngestOptions
     from accord.intel.warninglists import WarningLists
     from accord.model.roles import Role

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from accord.ingest.lists import ListIngester, ListOptions
-from accord.ingest.lists_formats import ListEntry, read_list
+from accord.ingest.ioc_list_formats import ListEntry, read_list
+from accord.ingest.ioc_lists import ListIngester, ListOptions
 from accord.ingest.misp import MispImporter
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.tlp import Tlp

@@ -18,15 +18,15 @@ from accord.ingest.extract import Finding, defang, scan
 from accord.ingest.extract import patterns as p
 from accord.ingest.extract.defang import refang_text
 from accord.ingest.extract.flags import _address_flags, address_flags
-from accord.ingest.extract.scanner import (
-    _hex_runs,
-    _ipv4_matches,
-    _line_start_matches,
-    _matches_on_lines,
-    _plain_labels,
-    _Scan,
-    _service_lines,
+from accord.ingest.extract.pattern_search import (
+    hex_runs,
+    ipv4_matches,
+    line_start_matches,
+    matches_on_lines,
+    plain_labels,
+    service_lines,
 )
+from accord.ingest.extract.scanner import _Scan
 from accord.model import urls
 from accord.model.addresses import may_be_address, parse_address
 from accord.model.observables import KINDS, ObservableError, normalise
@@ -111,8 +111,8 @@ def check_lines(text: str) -> None:
         (p.WINDOWS_PATH, p.WINDOWS_PATH_TRIGGER),
     )
     for pattern, trigger in line_patterns:
-        assert spans(_matches_on_lines(pattern, text, trigger)) == spans(pattern.finditer(text))
-    traffic = _line_start_matches(p.TRAFFIC_LINE, text, p.TRAFFIC_TRIGGER)
+        assert spans(matches_on_lines(pattern, text, trigger)) == spans(pattern.finditer(text))
+    traffic = line_start_matches(p.TRAFFIC_LINE, text, p.TRAFFIC_TRIGGER)
     assert spans(traffic) == spans(p.TRAFFIC_LINE.finditer(text))
     state = _Scan(refang_text(text))
     assert spans(state._email_matches()) == spans(p.EMAIL.finditer(state.text))
@@ -191,9 +191,9 @@ def merged(patterns: tuple[re.Pattern[str], ...], text: str) -> list[re.Match[st
 
 
 def check_split_patterns(text: str) -> None:
-    assert spans(_ipv4_matches(text)) == spans(p.IPV4.finditer(text))
-    assert spans(_service_lines(text)) == spans(p.SERVICE_LINE.finditer(text))
-    assert list(_hex_runs(text)) == [m.span() for m in p.HEX_HASH.finditer(text)]
+    assert spans(ipv4_matches(text)) == spans(p.IPV4.finditer(text))
+    assert spans(service_lines(text)) == spans(p.SERVICE_LINE.finditer(text))
+    assert list(hex_runs(text)) == [m.span() for m in p.HEX_HASH.finditer(text)]
     legacy = merged(p.BITCOIN_LEGACY_BY_START, text)
     assert spans(legacy) == spans(p.BITCOIN_LEGACY.finditer(text))
     segwit = merged(p.BITCOIN_BECH32_BY_PREFIX, text)
@@ -311,8 +311,8 @@ SERVICE_TEXT = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(SERVICE_TEXT)
 def test_service_lines_on_generated_text(text: str) -> None:
-    assert spans(_service_lines(text)) == spans(p.SERVICE_LINE.finditer(text))
-    assert spans(_ipv4_matches(text)) == spans(p.IPV4.finditer(text))
+    assert spans(service_lines(text)) == spans(p.SERVICE_LINE.finditer(text))
+    assert spans(ipv4_matches(text)) == spans(p.IPV4.finditer(text))
 
 
 HEX_TEXT = st.lists(
@@ -325,7 +325,7 @@ HEX_TEXT = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(HEX_TEXT)
 def test_hex_runs_on_generated_text(text: str) -> None:
-    assert list(_hex_runs(text)) == [m.span() for m in p.HEX_HASH.finditer(text)]
+    assert list(hex_runs(text)) == [m.span() for m in p.HEX_HASH.finditer(text)]
 
 
 @settings(max_examples=300, deadline=None)
@@ -346,7 +346,7 @@ def test_plain_labels_are_domain_labels(labels: str) -> None:
     start = len(text) - run.end()
     while start < dot and not text[start].isalnum():
         start += 1
-    if start < dot and _plain_labels(text, start, dot):
+    if start < dot and plain_labels(text, start, dot):
         assert p.DOMAIN_NAME.fullmatch(text, start, len(text)) is not None
 
 

@@ -174,7 +174,7 @@ def test_fast_path_covers_the_common_forms() -> None:
     assert "[file:name = 'it\\'s.exe' OR file:name = 'C:\\\\x\\\\y.exe']" in applies
     assert "[ipv4-addr:value = '1.2.3.4'] OR [ipv4-addr:value = '5.6.7.8']" not in applies
     assert "[file:name = 'a\\b']" not in applies
-    # accord.ingest.lists writes ip:port entries this way: thousands per maltrail trail, so
+    # accord.ingest.ioc_lists writes ip:port entries this way: thousands per maltrail trail, so
     # they must not need the ANTLR parser (about 5 ms each).
     assert (
         "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = "

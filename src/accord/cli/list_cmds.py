@@ -24,8 +24,8 @@ from accord.cli.context import (
 )
 from accord.cli.display import shown
 from accord.cli.ingest import ingest_app, progress_bar
-from accord.ingest.lists import ListIngester, ListOptions, ListReport
-from accord.ingest.lists_formats import KIND_CHOICES, ColumnMap
+from accord.ingest.ioc_list_formats import KIND_CHOICES, ColumnMap
+from accord.ingest.ioc_lists import ListIngester, ListOptions, ListReport
 from accord.ingest.stix import IngestOptions, recipients_from_names
 from accord.intel.warninglists import WarningLists
 from accord.model.observables import Observable, ObservableError

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from accord.model.roles import Role
-from accord.model.stix_types import ID_RE
+from accord.model.stix_identifiers import ID_RE
 from accord.model.visibility import Viewer
 from accord.store.audit import AuditEntry
 from accord.store.objects import ObjectStore

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from accord.model.errors import StixError
-from accord.model.stix_types import SCO_TYPES
+from accord.model.stix_identifiers import SCO_TYPES
 
 __all__ = ["ABSENT", "bundle_spec_version", "spec_version_of", "upgrade_object"]
 

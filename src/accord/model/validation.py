@@ -3,7 +3,7 @@
 `validate_object` checks what STIX 2.1 says an object MUST have or be, and nothing more:
 custom objects, custom properties, open vocabularies and extension content are accepted as
 they are (STIX 2.1 §11 customisation, §7.3 extensions). The per-type requirement tables live in
-`accord.model.stix_types`.
+`accord.model.stix_rules`.
 
 It runs once per object at ingest (25k objects for ATT&CK), so the loop does one dict lookup per
 property and allocates only when it has something to report.
@@ -17,17 +17,16 @@ from typing import Any, Final
 
 from accord.model.errors import Problem
 from accord.model.patterns import pattern_problem_for
-from accord.model.stix_types import (
+from accord.model.stix_checks import Check
+from accord.model.stix_identifiers import TYPE_RE, id_type
+from accord.model.stix_rules import (
     CUSTOM_RULES,
     MARKING_DEFINITION_RULES,
     SCO_COMMON,
     SCO_RULES,
     SDO_COMMON,
     SDO_RULES,
-    TYPE_RE,
-    Check,
     TypeRules,
-    id_type,
 )
 from accord.model.timestamps import timestamp_error, timestamp_key
 

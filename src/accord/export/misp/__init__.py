@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from accord.export.misp.paths import guess_type, pattern_pairs, sco_pairs, value_for
 from accord.model.tlp import MARKING_TLP, Tlp
+from accord.model.visibility import may_leave_audience
 
 __all__ = ["event_from_stix", "uuid_of"]
 
@@ -374,7 +375,9 @@ def event_from_stix(
         "published": report.get("x_misp_published") is True and bool(report.get("published")),
         "analysis": str(report.get("x_misp_analysis") or "2"),
         "threat_level_id": str(report.get("x_misp_threat_level_id") or "4"),
-        "distribution": "3" if level is not None and level <= Tlp.GREEN else "0",
+        # All communities for what may leave its audience (CLEAR, GREEN); else this
+        # organisation only.
+        "distribution": "3" if level is not None and may_leave_audience(level) else "0",
         "Tag": _tags(report, tags),
         "Attribute": builder.attributes,
         "Object": builder.objects,

@@ -1,8 +1,8 @@
 """Indicators from prose: refang, scan, flag, and turn a report into reviewed STIX.
 
 `read_document` turns a file's bytes into text (`text`), `scan` finds and flags the values
-(`scanner`, `patterns`, `defang`, `flags`), and `report_bundle` makes the STIX report that
-`accord ingest report` and the API store (`report`).
+(`scanner`, `pattern_search`, `patterns`, `defang`, `flags`), and `report_bundle` makes the
+STIX report that `accord ingest report` and the API store (`report`).
 """
 
 from accord.ingest.extract.findings import EXTRACT_KINDS, Finding, Flag

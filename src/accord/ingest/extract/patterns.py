@@ -44,7 +44,7 @@ def valid_octets(address: str) -> bool:
 
 # What every `IPV4` match holds after its first octet, found from its literal "." far faster
 # than `IPV4` is (it starts with a digit, and digits are everywhere); see
-# `scanner._ipv4_matches`.
+# `pattern_search.ipv4_matches`.
 IPV4_TRIGGER: Final = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
 
 
@@ -157,7 +157,7 @@ HEX_HASH: Final = re.compile(r"[0-9A-Fa-f](?<![0-9A-Za-z].)[0-9A-Fa-f]{31,127}(?
 HEX_HASH_LENGTHS: Final = frozenset({32, 40, 64, 128})
 # `HEX_HASH` over ASCII text mapped byte for byte (hex digit to "h", other letter to "a",
 # anything else to " "): a run of 32 "h" is a literal the regex engine finds at memory
-# speed, where `HEX_HASH` starts a match at every hex digit; see `scanner._hex_runs`.
+# speed, where `HEX_HASH` starts a match at every hex digit; see `pattern_search.hex_runs`.
 HEX_CLASSES: Final = bytes(
     ord("h")
     if chr(byte) in "0123456789abcdefABCDEF"
@@ -228,7 +228,7 @@ UNIX_PATH: Final = re.compile(
 UNIX_DIR_TRIGGER: Final = re.compile(rf"/(?:{_UNIX_DIRS})/")
 
 # What every match of a pattern above holds, found far faster than the pattern itself: the
-# scanner searches only the lines that have one (see `scanner._matches_on_lines`).
+# scanner searches only the lines that have one (see `pattern_search.matches_on_lines`).
 IPV6_TRIGGER: Final = re.compile(r":[0-9A-Fa-f]{0,4}:")
 SSDEEP_TRIGGER: Final = re.compile(r":[A-Za-z0-9+/]{6,64}:")
 TRAFFIC_TRIGGER: Final = re.compile(r"port[ \t]")

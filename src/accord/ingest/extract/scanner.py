@@ -25,6 +25,15 @@ from accord.ingest.extract.flags import (
     Flagger,
     external_flags,
 )
+from accord.ingest.extract.pattern_search import (
+    hex_runs,
+    ipv4_matches,
+    line_start_matches,
+    match_start,
+    matches_on_lines,
+    plain_labels,
+    service_lines,
+)
 from accord.model.observables import Observable, normalise
 
 
@@ -135,10 +144,10 @@ class _Scan:
                 value, end = _before_placeholder(value, end)
             self._add_url(value, start, end)
         if rebuild_traffic and "port" in text:
-            for match in _line_start_matches(p.TRAFFIC_LINE, text, p.TRAFFIC_TRIGGER):
+            for match in line_start_matches(p.TRAFFIC_LINE, text, p.TRAFFIC_TRIGGER):
                 self._traffic_url(match)
         if rebuild_traffic and "-" in text:
-            for match in _service_lines(text):
+            for match in service_lines(text):
                 self._service_url(match)
 
     def _add_url(self, value: str, start: int, end: int, derived: str | None = None) -> bool:
@@ -241,7 +250,7 @@ class _Scan:
 
     def registry_keys(self) -> None:
         for match in (
-            _matches_on_lines(p.REGISTRY_KEY, self.text, p.REGISTRY_TRIGGER)
+            matches_on_lines(p.REGISTRY_KEY, self.text, p.REGISTRY_TRIGGER)
             if "hk" in self.lower
             else ()
         ):
@@ -258,7 +267,7 @@ class _Scan:
     def file_paths(self) -> None:
         text = self.text
         windows = (
-            _matches_on_lines(p.WINDOWS_PATH, text, p.WINDOWS_PATH_TRIGGER) if "\\" in text else ()
+            matches_on_lines(p.WINDOWS_PATH, text, p.WINDOWS_PATH_TRIGGER) if "\\" in text else ()
         )
         unix = (
             p.UNIX_PATH.finditer(text)
@@ -281,7 +290,7 @@ class _Scan:
 
     def hashes(self) -> None:
         text, claimed, found, source = self.text, self.claimed, self.found, self.doc.original
-        for start, end in _hex_runs(text):
+        for start, end in hex_runs(text):
             kind = _HEX_KINDS.get(end - start)
             if kind is None or claimed[start] or claimed[end - 1]:
                 continue  # (claimed: an Ethereum address)
@@ -293,7 +302,7 @@ class _Scan:
             else:  # what `add` makes, without the call (reports list thousands of hashes)
                 found[key] = Finding(kind, key[1], start, end, source, False)
         if ":" in self.text:
-            for match in _matches_on_lines(p.SSDEEP, self.text, p.SSDEEP_TRIGGER):
+            for match in matches_on_lines(p.SSDEEP, self.text, p.SSDEEP_TRIGGER):
                 if int(match.group("size")) not in p.SSDEEP_BLOCK_SIZES:
                     continue
                 start, end = match.span()
@@ -307,7 +316,7 @@ class _Scan:
 
     def labels(self) -> None:
         for match in (
-            _matches_on_lines(p.CVE, self.text, p.CVE_TRIGGER) if "cve" in self.lower else ()
+            matches_on_lines(p.CVE, self.text, p.CVE_TRIGGER) if "cve" in self.lower else ()
         ):
             value = f"CVE-{match.group('year')}-{match.group('number')}"
             self.add("cve", value, *match.span())
@@ -315,14 +324,14 @@ class _Scan:
             # What `p.ATTACK.finditer` finds: matches of the two never overlap (each is a
             # whole word), and text order is kept.
             ids = [m for pattern in p.ATTACK_BY_PREFIX for m in pattern.finditer(self.text)]
-            ids.sort(key=_match_start)
+            ids.sort(key=match_start)
             for match in ids:
                 self.add("attack-technique", match.group("id"), *match.span())
 
     def wallets(self) -> None:
         text = self.text
         legacy = [m for pattern in p.BITCOIN_LEGACY_BY_START for m in pattern.finditer(text)]
-        legacy.sort(key=_match_start)  # what `p.BITCOIN_LEGACY.finditer(text)` gives
+        legacy.sort(key=match_start)  # what `p.BITCOIN_LEGACY.finditer(text)` gives
         for match in legacy:
             if self.free(*match.span()) and p.valid_base58check(match.group(0)):
                 self.claim(*match.span())
@@ -332,7 +341,7 @@ class _Scan:
             if "bc1" in self.lower
             else []
         )
-        segwit.sort(key=_match_start)  # what `p.BITCOIN_BECH32.finditer(text)` gives
+        segwit.sort(key=match_start)  # what `p.BITCOIN_BECH32.finditer(text)` gives
         for match in segwit:
             if self.free(*match.span()) and p.valid_bech32(match.group(0)):
                 self.claim(*match.span())
@@ -346,7 +355,7 @@ class _Scan:
 
     def addresses(self) -> None:
         text, claimed, dotted_quad = self.text, self.claimed, p.DOTTED_QUAD.fullmatch
-        for match in _ipv4_matches(text):
+        for match in ipv4_matches(text):
             start, end = match.span()
             if claimed[start] or claimed[end - 1]:
                 continue
@@ -374,7 +383,7 @@ class _Scan:
                 continue
             self.add(observable.kind, observable.value, start, end, observable, port)
         if "::" in text or text.count(":") > 6:
-            for match in _matches_on_lines(p.IPV6, text, p.IPV6_TRIGGER):
+            for match in matches_on_lines(p.IPV6, text, p.IPV6_TRIGGER):
                 start, end = match.span()
                 if not self.free(start, end):
                     continue
@@ -414,7 +423,7 @@ class _Scan:
             if claimed[start]:
                 continue
             if (
-                not _plain_labels(text, start, dot)
+                not plain_labels(text, start, dot)
                 and p.DOMAIN_NAME.fullmatch(text, start, end) is None
             ):
                 continue
@@ -465,122 +474,6 @@ class _Scan:
                 self.add("url", twin, start, url_end)
                 return True
         return self._add_url("http://" + url, start, url_end, derived="no scheme written")
-
-
-def _matches_on_lines(
-    pattern: re.Pattern[str], text: str, trigger: re.Pattern[str]
-) -> Iterator[re.Match[str]]:
-    """What `pattern.finditer(text)` finds, for a pattern whose matches never cross a line
-    break and always hold a match of `trigger`: only the lines with a trigger are searched.
-
-    A trigger is a short literal the engine finds at memory speed, while a pattern that can
-    start at any letter or digit costs a step per character of the whole text. Searching a
-    line with `pos`/`endpos` sees the same text: look-behinds read before `pos`, and at
-    `endpos` a look-ahead sees an end where it would have seen a line break, which none of
-    these patterns can consume.
-    """
-    position = 0
-    while (hit := trigger.search(text, position)) is not None:
-        start = text.rfind("\n", 0, hit.start()) + 1
-        end = text.find("\n", hit.end())
-        if end < 0:
-            end = len(text)
-        yield from pattern.finditer(text, start, end)
-        position = end
-
-
-def _ipv4_matches(text: str) -> Iterator[re.Match[str]]:
-    """What `p.IPV4.finditer(text)` finds, tried only where a match can start.
-
-    A match starts with the one to three digits before its first dot, which
-    `p.IPV4_TRIGGER` finds from the dot; the pattern's own look-behind (which reads before
-    `pos`) turns down a start inside a longer run of digits or after a letter or a dot.
-    Matches do not overlap: after one, the search goes on from its end."""
-    search, match_at = p.IPV4_TRIGGER.search, p.IPV4.match
-    position = resume = 0
-    while (hit := search(text, position)) is not None:
-        dot = start = hit.start()
-        while start > 0 and dot - start < 3 and "0" <= text[start - 1] <= "9":
-            start -= 1
-        match = match_at(text, start) if dot > start >= resume else None
-        if match is not None:
-            yield match
-            resume = position = match.end()
-        else:
-            position = dot + 1
-
-
-def _service_lines(text: str) -> Iterator[re.Match[str]]:
-    """What `p.SERVICE_LINE.finditer(text)` finds: it is tried only at the start of the
-    lines that hold "port " or ":<port> - ", one of which every match holds on its line."""
-    starts: set[int] = set()
-    for trigger in (p.TRAFFIC_TRIGGER, p.SERVICE_COLON_TRIGGER):
-        for hit in trigger.finditer(text):
-            starts.add(text.rfind("\n", 0, hit.start()) + 1)
-    match_at = p.SERVICE_LINE.match
-    for start in sorted(starts):
-        match = match_at(text, start)
-        if match is not None:
-            yield match
-
-
-def _plain_labels(text: str, start: int, dot: int) -> bool:
-    """Whether `text[start:dot]` (name characters, `p.NAME_RUN`, the first a letter or digit)
-    is labels as `p.DOMAIN_NAME` wants them, seen without running it: each starts and ends
-    with a letter or digit unless "." meets "-", "_" or "." (False: ask the pattern)."""
-    labels = text[start:dot]
-    return (
-        len(labels) <= 63
-        and text[dot - 1].isalnum()
-        and ".." not in labels
-        and ".-" not in labels
-        and "-." not in labels
-        and "._" not in labels
-        and "_." not in labels
-    )
-
-
-def _hex_runs(text: str) -> Iterator[tuple[int, int]]:
-    """The spans `p.HEX_HASH.finditer(text)` finds.
-
-    For ASCII text (most reports), over its bytes mapped to classes (`p.HEX_CLASSES`), where
-    `p.HEX_RUN` starts with a literal: the engine skips to runs of 32 hex digits instead of
-    trying a match at every digit. The look-behind is checked here, so that a run of 32 or
-    more inside a longer word is turned down as `HEX_HASH` turns it down."""
-    if not text.isascii():
-        for match in p.HEX_HASH.finditer(text):
-            yield match.span()
-        return
-    classes = text.encode("ascii").translate(p.HEX_CLASSES)
-    for run in p.HEX_RUN.finditer(classes):
-        start = run.start()
-        if start and classes[start - 1] in b"ha":
-            continue  # inside a longer word (`HEX_HASH`'s look-behind)
-        yield start, run.end()
-
-
-def _match_start(match: re.Match[str]) -> int:
-    return match.start()
-
-
-def _line_start_matches(
-    pattern: re.Pattern[str], text: str, trigger: re.Pattern[str]
-) -> Iterator[re.Match[str]]:
-    """What `pattern.finditer(text)` finds, for a pattern that starts at a line start ("^"
-    in MULTILINE mode) and holds a match of `trigger` on its first line: it is tried only at
-    the start of those lines."""
-    position = 0
-    resume = 0  # where the last match ended: matches do not overlap
-    while (hit := trigger.search(text, position)) is not None:
-        start = text.rfind("\n", 0, hit.start()) + 1
-        match = pattern.match(text, start) if start >= resume else None
-        if match is not None:
-            yield match
-            resume = match.end()
-        end = text.find("\n", hit.end())
-        if end < 0:
-            break
-        position = end
 
 
 _HEX_KINDS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}

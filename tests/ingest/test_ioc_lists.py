@@ -9,14 +9,14 @@ from typing import Any
 import orjson
 import pytest
 
-from accord.ingest.lists import (
+from accord.ingest.ioc_list_formats import ColumnMap
+from accord.ingest.ioc_lists import (
     ListIngester,
     ListOptions,
     ListReport,
     indicator_id,
     pattern_for,
 )
-from accord.ingest.lists_formats import ColumnMap
 from accord.model.observables import Observable, detect
 from accord.model.visibility import Viewer
 from accord.store.node import Store

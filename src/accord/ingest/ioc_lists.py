@@ -1,7 +1,7 @@
 """IOC lists in: each value becomes a STIX 2.1 indicator, stored through the STIX ingester.
 
-`ListIngester` reads a list as a stream (`accord.ingest.lists_formats`), turns each value into
-an indicator whose id is a UUIDv5 of (organisation, source, kind, value, port), and hands
+`ListIngester` reads a list as a stream (`accord.ingest.ioc_list_formats`), turns each value
+into an indicator whose id is a UUIDv5 of (organisation, source, kind, value, port), and hands
 chunks of them to `Ingester.ingest_objects`. An id already stored keeps its stored timestamp,
 so importing a list again stores nothing new: every entry is a duplicate.
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from accord.ingest.lists_formats import BadLine, ColumnMap, ListEntry, read_list
+from accord.ingest.ioc_list_formats import BadLine, ColumnMap, ListEntry, read_list
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.observables import Observable
 from accord.model.patterns import pattern_for
