@@ -1,4 +1,4 @@
-"""Loading a medallion data file (its memory backend's JSON: API roots, collections with
+"""Test helper: loading a medallion data file (its memory backend's JSON: API roots, collections with
 their objects) into the node, so that the same collections serve the same objects.
 
 Each collection becomes a feed of kind ``import`` holding its objects (with provenance) and a
