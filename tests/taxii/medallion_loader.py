@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from accord.federation.feed_pull import store_page
+from accord.federation.taxii_client import Page
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.tlp import Tlp
 from accord.store.node import Store
 from accord.store.organisations import User
-from accord.taxii.client import Page
 from accord.taxii.collections import Collection, define
-from accord.taxii.pull import store_page
 
 
 def load_medallion(

@@ -19,13 +19,13 @@ from taxii_support import MEDALLION_DATA, make_node, medallion, put_generated, s
 from typer.testing import CliRunner
 
 from accord.cli.main import app
+from accord.federation.feed_pull import pull
+from accord.federation.feed_scheduler import FeedScheduler
 from accord.ingest.stix import with_marking
 from accord.model.tlp import Tlp, tlp_of
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.collections import DEFAULT_ID
-from accord.taxii.pull import pull
-from accord.taxii.scheduler import FeedScheduler
 
 __all__ = ["medallion"]  # a fixture
 

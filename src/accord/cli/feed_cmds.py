@@ -24,10 +24,10 @@ from accord.cli.context import (
 )
 from accord.cli.display import shown
 from accord.cli.ingest import progress_bar
+from accord.federation.feed_pull import PAGE_SIZE, pull
 from accord.ingest.stix import recipients_from_names
 from accord.model.roles import Role
 from accord.taxii import collections
-from accord.taxii.pull import PAGE_SIZE, pull
 
 feed_app = typer.Typer(help="TAXII 2.1 feeds this node pulls from.", no_args_is_help=True)
 taxii_app = typer.Typer(help="The TAXII 2.1 collections this node serves.", no_args_is_help=True)
