@@ -21,9 +21,9 @@ from accord.cli.context import (
     operator,
     parse_tlp,
     print_json,
+    progress_bar,
 )
 from accord.cli.display import shown
-from accord.cli.ingest import progress_bar
 from accord.federation.feed_pull import PAGE_SIZE, pull
 from accord.ingest.stix import recipients_from_names
 from accord.model.roles import Role

@@ -8,11 +8,12 @@ import typer
 from rich.table import Table
 
 from accord.cli import (
+    allowlist_cmds,
     correlation_cmds,
+    extract_cmds,
     feed_cmds,
-    list_cmds,
+    ingest_cmds,
     misp_cmds,
-    report_cmds,
     server_cmds,
     settings_cmds,
 )
@@ -33,7 +34,6 @@ from accord.cli.context import (
     state,
 )
 from accord.cli.display import print_json_human, shown
-from accord.cli.ingest import ingest_app
 from accord.export.stix import export_bundle
 from accord.intel.search import match_json, search_value
 from accord.model.errors import StixError
@@ -59,14 +59,14 @@ app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
 app.add_typer(group_app, name="group")
 app.add_typer(export_app, name="export")
-app.add_typer(ingest_app, name="ingest")
+app.add_typer(ingest_cmds.ingest_app, name="ingest")
 
 # Commands from other modules: registered here, one line each.
 app.command()(correlation_cmds.correlations)
 app.command()(correlation_cmds.sight)
-app.add_typer(list_cmds.allowlist_app, name="allowlist")
+app.add_typer(allowlist_cmds.allowlist_app, name="allowlist")
 export_app.command("misp")(misp_cmds.export_misp)
-app.command("extract")(report_cmds.extract)
+app.command("extract")(extract_cmds.extract)
 app.command()(server_cmds.serve)
 app.command()(server_cmds.lookup)
 app.add_typer(server_cmds.audit_app, name="audit")
