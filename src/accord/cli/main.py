@@ -10,10 +10,10 @@ from rich.table import Table
 from accord.cli import (
     allowlist_cmds,
     correlation_cmds,
+    export_cmds,
     extract_cmds,
     feed_cmds,
     ingest_cmds,
-    misp_cmds,
     server_cmds,
     settings_cmds,
 )
@@ -22,7 +22,6 @@ from accord.cli.context import (
     AsOpt,
     JsonOpt,
     OperatorOpt,
-    OutputOpt,
     acting_user,
     audit,
     console,
@@ -34,7 +33,6 @@ from accord.cli.context import (
     state,
 )
 from accord.cli.display import print_json_human, shown
-from accord.export.stix import export_bundle
 from accord.intel.search import match_json, search_value
 from accord.model.errors import StixError
 from accord.model.observables import ObservableError
@@ -53,19 +51,17 @@ org_app = typer.Typer(help="Organisations of this node.", no_args_is_help=True)
 user_app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys: list, add and revoke a user's keys.", no_args_is_help=True)
 group_app = typer.Typer(help="Sharing groups: named sets of organisations.", no_args_is_help=True)
-export_app = typer.Typer(help="Export what a user may see.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
 app.add_typer(group_app, name="group")
-app.add_typer(export_app, name="export")
+app.add_typer(export_cmds.export_app, name="export")
 app.add_typer(ingest_cmds.ingest_app, name="ingest")
 
 # Commands from other modules: registered here, one line each.
 app.command()(correlation_cmds.correlations)
 app.command()(correlation_cmds.sight)
 app.add_typer(allowlist_cmds.allowlist_app, name="allowlist")
-export_app.command("misp")(misp_cmds.export_misp)
 app.command("extract")(extract_cmds.extract)
 app.command()(server_cmds.serve)
 app.command()(server_cmds.lookup)
@@ -399,31 +395,6 @@ def get(
         print_json(payload)
     else:
         print_json_human(console, payload)
-
-
-@export_app.command("stix")
-def export_stix(
-    as_: AsOpt,
-    type_: Annotated[
-        list[str] | None, typer.Option("--type", help="Only this STIX type (repeatable).")
-    ] = None,
-    output: OutputOpt = None,
-    json: JsonOpt = False,
-) -> None:
-    """Export, as one STIX 2.1 bundle, the latest versions the user may see."""
-    with open_store() as store:
-        viewer = store.directory.viewer(acting_user(store, as_))
-        chunks = export_bundle(store, viewer, type_ or ())
-        if output is None:
-            for chunk in chunks:
-                typer.echo(chunk, nl=False)
-            return
-        with output.open("w") as handle:
-            handle.writelines(chunks)
-    if json:
-        print_json({"output": str(output)})
-    else:
-        console.print(f"Wrote {shown(output)}.")
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""``accord export misp``: MISP events out."""
+"""``accord export``: what a user may see, out as MISP events (``misp``) or as one STIX 2.1
+bundle (``stix``)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ from accord.cli.context import (
 )
 from accord.cli.display import shown
 from accord.export import misp_feed
+from accord.export.stix import export_bundle
+
+export_app = typer.Typer(help="Export what a user may see.", no_args_is_help=True)
 
 
+@export_app.command("misp")
 def export_misp(
     as_: AsOpt,
     report: Annotated[
@@ -46,6 +51,31 @@ def export_misp(
         typer.echo(data.decode())
         return
     output.write_bytes(data + b"\n")
+    if json:
+        print_json({"output": str(output)})
+    else:
+        console.print(f"Wrote {shown(output)}.")
+
+
+@export_app.command("stix")
+def export_stix(
+    as_: AsOpt,
+    type_: Annotated[
+        list[str] | None, typer.Option("--type", help="Only this STIX type (repeatable).")
+    ] = None,
+    output: OutputOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Export, as one STIX 2.1 bundle, the latest versions the user may see."""
+    with open_store() as store:
+        viewer = store.directory.viewer(acting_user(store, as_))
+        chunks = export_bundle(store, viewer, type_ or ())
+        if output is None:
+            for chunk in chunks:
+                typer.echo(chunk, nl=False)
+            return
+        with output.open("w") as handle:
+            handle.writelines(chunks)
     if json:
         print_json({"output": str(output)})
     else:
