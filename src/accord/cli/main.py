@@ -9,6 +9,7 @@ from rich.table import Table
 
 from accord.cli import (
     allowlist_cmds,
+    audit_cmds,
     correlation_cmds,
     export_cmds,
     extract_cmds,
@@ -65,7 +66,7 @@ app.add_typer(allowlist_cmds.allowlist_app, name="allowlist")
 app.command("extract")(extract_cmds.extract)
 app.command()(server_cmds.serve)
 app.command()(server_cmds.lookup)
-app.add_typer(server_cmds.audit_app, name="audit")
+app.add_typer(audit_cmds.audit_app, name="audit")
 app.add_typer(feed_cmds.feed_app, name="feed")
 app.add_typer(settings_cmds.settings_app, name="settings")
 app.add_typer(feed_cmds.taxii_app, name="taxii")
