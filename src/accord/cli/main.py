@@ -17,6 +17,7 @@ from accord.cli import (
     ingest_cmds,
     server_cmds,
     settings_cmds,
+    taxii_cmds,
 )
 from accord.cli.context import (
     EXIT_CODES,
@@ -69,7 +70,7 @@ app.command()(server_cmds.lookup)
 app.add_typer(audit_cmds.audit_app, name="audit")
 app.add_typer(feed_cmds.feed_app, name="feed")
 app.add_typer(settings_cmds.settings_app, name="settings")
-app.add_typer(feed_cmds.taxii_app, name="taxii")
+app.add_typer(taxii_cmds.taxii_app, name="taxii")
 
 
 @app.callback()
