@@ -6,8 +6,8 @@
 2. Accord alone with 1,000,000 objects (generated, stored through the store, not HTTP) paged
    at limit 1,000: >= 50,000 objects/s on SQLite; and the same on PostgreSQL.
 
-Both servers run as their own processes on loopback; the client (``accord.taxii.client``,
-httpx + orjson) is the same. Lines for a rate with no anchor carry the target rate as the
+Both servers run as their own processes on loopback; the client
+(``accord.federation.taxii_client``, httpx + orjson) is the same. Lines for a rate with no anchor carry the target rate as the
 anchor: ``ratio`` is then Accord's rate over the target, and passes at 1.0.
 
     .venv/bin/python bench/taxii.py [--quick] [--postgres URL] [--count N] [--million N]
@@ -30,11 +30,11 @@ from pathlib import Path
 import httpx
 import orjson
 
+from accord.federation.taxii_client import TaxiiClient
 from accord.model.roles import Role
 from accord.model.tlp import Tlp
 from accord.store.node import Store
 from accord.store.records import NewVersion
-from accord.taxii.client import TaxiiClient
 from accord.taxii.collections import DEFAULT_ID
 from ingest import pg_schema
 

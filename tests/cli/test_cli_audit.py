@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from accord.cli import demo
 from accord.cli.context import LOCAL_OPERATOR
 from accord.cli.main import app
+from accord.federation.feed_scheduler import FeedScheduler
 from accord.model.roles import Role
 from accord.settings import Settings
 from accord.store.node import Store
-from accord.taxii.scheduler import FeedScheduler
 
 runner = CliRunner()
 REPO_CACHE = Path(__file__).resolve().parents[2] / "var" / "cache"

@@ -14,18 +14,18 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from medallion_loader import load_medallion
 from taxii_support import MEDALLION_DATA, make_node, medallion, put_generated, serve, stop
 from typer.testing import CliRunner
 
 from accord.cli.main import app
+from accord.federation.feed_pull import pull
+from accord.federation.feed_scheduler import FeedScheduler
 from accord.ingest.stix import with_marking
 from accord.model.tlp import Tlp, tlp_of
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.collections import DEFAULT_ID
-from accord.taxii.fixture import load_medallion
-from accord.taxii.pull import pull
-from accord.taxii.scheduler import FeedScheduler
 
 __all__ = ["medallion"]  # a fixture
 

@@ -26,11 +26,11 @@ from accord.api.routes import (
     objects,
     sightings,
 )
+from accord.federation.feed_scheduler import FeedScheduler
 from accord.intel.lists import BenignLists
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.app import create_taxii_app
-from accord.taxii.scheduler import FeedScheduler
 
 API = "/api/v1"
 

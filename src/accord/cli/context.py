@@ -11,6 +11,7 @@ from typing import Annotated, Any, NoReturn
 
 import orjson
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from accord.cli.display import SafeConsole, shown
 from accord.model.roles import Role
@@ -161,3 +162,26 @@ def audit(
 
 def print_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def progress_bar(json: bool) -> Progress:
+    """The progress bar every long ingest shows (hidden with --json)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=json,
+    )
+
+
+def read_input(path: str) -> tuple[str, bytes]:
+    """(name, bytes) of a file argument; "-" is standard input."""
+    if path == "-":
+        return "<stdin>", sys.stdin.buffer.read()
+    file = Path(path)
+    if not file.is_file():
+        fail(f"{path}: no such file")
+    return file.name, file.read_bytes()

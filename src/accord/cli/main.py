@@ -1,4 +1,8 @@
-"""``accord``: thin commands over the library. Each one turns errors into messages."""
+"""``accord``: thin commands over the library. Each one turns errors into messages.
+
+This module holds the application, the top-level commands init, search, get and demo, and the
+registration of the others: one module per command group (``accord ingest ...`` in
+``ingest_cmds.py``, ``accord key ...`` in ``key_cmds.py``, ...)."""
 
 from __future__ import annotations
 
@@ -8,40 +12,39 @@ import typer
 from rich.table import Table
 
 from accord.cli import (
+    allowlist_cmds,
+    audit_cmds,
     correlation_cmds,
+    export_cmds,
+    extract_cmds,
     feed_cmds,
-    list_cmds,
-    misp_cmds,
-    report_cmds,
+    group_cmds,
+    ingest_cmds,
+    key_cmds,
+    org_cmds,
     server_cmds,
     settings_cmds,
+    taxii_cmds,
+    user_cmds,
 )
 from accord.cli.context import (
     EXIT_CODES,
     AsOpt,
     JsonOpt,
-    OperatorOpt,
-    OutputOpt,
     acting_user,
     audit,
     console,
     fail,
     open_store,
-    operator,
     print_json,
     refuse_nul,
     state,
 )
 from accord.cli.display import print_json_human, shown
-from accord.cli.ingest import ingest_app
-from accord.export.stix import export_bundle
 from accord.intel.search import match_json, search_value
 from accord.model.errors import StixError
 from accord.model.observables import ObservableError
-from accord.model.roles import Role, may_act_on, may_manage
 from accord.store import migrate
-from accord.store.node import Store
-from accord.store.organisations import NotFound, User
 
 app = typer.Typer(
     help="Accord: share, look up and correlate threat intelligence, with TLP 2.0 enforced.",
@@ -49,30 +52,25 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-org_app = typer.Typer(help="Organisations of this node.", no_args_is_help=True)
-user_app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
-key_app = typer.Typer(help="API keys: list, add and revoke a user's keys.", no_args_is_help=True)
-group_app = typer.Typer(help="Sharing groups: named sets of organisations.", no_args_is_help=True)
-export_app = typer.Typer(help="Export what a user may see.", no_args_is_help=True)
-app.add_typer(org_app, name="org")
-app.add_typer(user_app, name="user")
-app.add_typer(key_app, name="key")
-app.add_typer(group_app, name="group")
-app.add_typer(export_app, name="export")
-app.add_typer(ingest_app, name="ingest")
 
-# Commands from other modules: registered here, one line each.
+# Every other module's commands and groups, registered here one line each, in the order
+# `accord --help` lists them (this module's own commands follow the top-level ones).
 app.command()(correlation_cmds.correlations)
 app.command()(correlation_cmds.sight)
-app.add_typer(list_cmds.allowlist_app, name="allowlist")
-export_app.command("misp")(misp_cmds.export_misp)
-app.command("extract")(report_cmds.extract)
+app.command("extract")(extract_cmds.extract)
 app.command()(server_cmds.serve)
 app.command()(server_cmds.lookup)
-app.add_typer(server_cmds.audit_app, name="audit")
+app.add_typer(org_cmds.org_app, name="org")
+app.add_typer(user_cmds.user_app, name="user")
+app.add_typer(key_cmds.key_app, name="key")
+app.add_typer(group_cmds.group_app, name="group")
+app.add_typer(export_cmds.export_app, name="export")
+app.add_typer(ingest_cmds.ingest_app, name="ingest")
+app.add_typer(allowlist_cmds.allowlist_app, name="allowlist")
+app.add_typer(audit_cmds.audit_app, name="audit")
 app.add_typer(feed_cmds.feed_app, name="feed")
 app.add_typer(settings_cmds.settings_app, name="settings")
-app.add_typer(feed_cmds.taxii_app, name="taxii")
+app.add_typer(taxii_cmds.taxii_app, name="taxii")
 
 
 @app.callback()
@@ -99,225 +97,6 @@ def init(json: JsonOpt = False) -> None:
         print_json({"database": state.settings.database_url, "revision": revision})
     else:
         console.print(f"Initialised {shown(state.settings.database_url)} (schema {revision}).")
-
-
-# -- organisations, groups, users -----------------------------------------------------------
-
-
-@org_app.command("add")
-def org_add(
-    name: str,
-    sector: Annotated[str | None, typer.Option(help="e.g. government, water, energy")] = None,
-    country: Annotated[str | None, typer.Option(help="ISO 3166 two-letter code")] = None,
-    as_: OperatorOpt = None,
-    json: JsonOpt = False,
-) -> None:
-    """Add an organisation (it gets a STIX identity id). Node admins only."""
-    with open_store() as store:
-        user = operator(store, as_, Role.ADMIN)
-        org = store.directory.add_org(name, sector, country)
-        audit(
-            store,
-            user,
-            "admin",
-            org.id,
-            via="accord org add",
-            change="add organisation",
-            name=org.name,
-        )
-    if json:
-        print_json({"id": org.id, "name": org.name, "sector": sector, "country": country})
-    else:
-        console.print(f"Added organisation [bold]{shown(org.name)}[/] ({shown(org.id)}).")
-
-
-@org_app.command("list")
-def org_list(json: JsonOpt = False) -> None:
-    """List organisations."""
-    with open_store() as store:
-        orgs = store.directory.orgs()
-    if json:
-        print_json(
-            [{"id": o.id, "name": o.name, "sector": o.sector, "country": o.country} for o in orgs]
-        )
-        return
-    table = Table("name", "sector", "country", "id")
-    for o in orgs:
-        table.add_row(shown(o.name), shown(o.sector), shown(o.country), shown(o.id))
-    console.print(table)
-
-
-@group_app.command("add")
-def group_add(
-    name: str,
-    orgs: Annotated[str, typer.Option(help="Comma-separated organisation names.")],
-    as_: OperatorOpt = None,
-    json: JsonOpt = False,
-) -> None:
-    """Add a sharing group of organisations. Node admins only."""
-    with open_store() as store:
-        user = operator(store, as_, Role.ADMIN)
-        group = store.directory.add_group(name, [o.strip() for o in orgs.split(",") if o.strip()])
-        audit(
-            store,
-            user,
-            "admin",
-            group.id,
-            via="accord group add",
-            change="add sharing group",
-            name=group.name,
-            organisations=list(group.org_ids),
-        )
-    if json:
-        print_json({"id": group.id, "name": group.name, "organisations": list(group.org_ids)})
-    else:
-        console.print(
-            f"Added sharing group [bold]{shown(group.name)}[/] with {len(group.org_ids)} "
-            "organisations."
-        )
-
-
-@user_app.command("add")
-def user_add(
-    email: str,
-    org: Annotated[str, typer.Option(help="Organisation name.")],
-    role: Annotated[
-        str, typer.Option(help="admin, org-admin, analyst, reader or sensor.")
-    ] = "analyst",
-    as_: OperatorOpt = None,
-    json: JsonOpt = False,
-) -> None:
-    """Add a user; prints their API key once (it is stored hashed). With --as, the rule of
-    the API applies: node admins add anyone, org-admins the analysts, readers and sensors of
-    their own organisation."""
-    with open_store() as store:
-        actor = operator(store, as_)
-        wanted = Role.parse(role)
-        if actor is not None and not may_manage(actor, wanted, store.directory.org(org).id):
-            fail(
-                f"{actor.email} is {actor.role.with_article}: may not add a user with role "
-                f"{wanted.value} to {org} (node admins add anyone, org-admins the analysts, "
-                "readers and sensors of their own organisation)"
-            )
-        user, key = store.directory.add_user(email, org, wanted)
-        audit(
-            store,
-            actor,
-            "admin",
-            user.id,
-            via="accord user add",
-            change="add user",
-            email=user.email,
-            role=user.role.value,
-        )
-    if json:
-        print_json(
-            {
-                "id": user.id,
-                "email": user.email,
-                "org_id": user.org_id,
-                "role": user.role.value,
-                "api_key": key,
-            }
-        )
-    else:
-        console.print(f"Added {shown(user.email)} ({user.role.value}).")
-        console.print(f"API key (shown once, keep it safe): [bold]{key}[/]", highlight=False)
-
-
-@user_app.command("list")
-def user_list(as_: OperatorOpt = None, json: JsonOpt = False) -> None:
-    """List users (with --as an org-admin: those of their organisation)."""
-    with open_store() as store:
-        actor = operator(store, as_, Role.ADMIN, Role.ORG_ADMIN)
-        org = None if actor is None or actor.role is Role.ADMIN else actor.org_id
-        users = store.directory.users(org)
-    if json:
-        print_json(
-            [
-                {"id": u.id, "email": u.email, "org_id": u.org_id, "role": u.role.value}
-                for u in users
-            ]
-        )
-        return
-    table = Table("email", "role", "organisation")
-    for u in users:
-        table.add_row(shown(u.email), u.role.value, shown(u.org_id))
-    console.print(table)
-
-
-def _key_holder(store: Store, actor: User | None, email: str) -> User:
-    """The user ``email`` whose keys ``actor`` may handle (see `accord.model.roles`); an
-    unknown user and one the actor may not act on are refused alike."""
-    try:
-        target = store.directory.user(email)
-    except NotFound:
-        target = None
-    if target is None or (actor is not None and not may_act_on(actor, target)):
-        fail(f"no user {email!r} whose keys you may manage")
-    return target
-
-
-@key_app.command("list")
-def key_list(email: str, as_: OperatorOpt = None, json: JsonOpt = False) -> None:
-    """List a user's API keys (ids and dates; the secrets are never kept)."""
-    with open_store() as store:
-        target = _key_holder(store, operator(store, as_), email)
-        keys = store.directory.keys(target.id)
-    rows = [{"id": k, "created": c, "revoked": r} for k, c, r in keys]
-    if json:
-        print_json(rows)
-        return
-    table = Table("id", "created", "revoked")
-    for row in rows:
-        table.add_row(str(row["id"]), str(row["created"]), "yes" if row["revoked"] else "no")
-    console.print(table)
-
-
-@key_app.command("add")
-def key_add(email: str, as_: OperatorOpt = None, json: JsonOpt = False) -> None:
-    """Make a new API key for a user; prints it once (it is stored hashed)."""
-    with open_store() as store:
-        actor = operator(store, as_)
-        target = _key_holder(store, actor, email)
-        key = store.directory.new_key(target.email)
-        key_id = key.split("_")[1]
-        audit(store, actor, "admin", target.id, via="accord key add", change="new key", key=key_id)
-    if json:
-        print_json({"id": key_id, "email": target.email, "api_key": key})
-    else:
-        console.print(
-            f"API key for {target.email} (shown once, keep it safe): [bold]{key}[/]",
-            highlight=False,
-        )
-
-
-@key_app.command("revoke")
-def key_revoke(
-    key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help="The key's id (acc_ID_...).")],
-    as_: OperatorOpt = None,
-    json: JsonOpt = False,
-) -> None:
-    """Revoke an API key by its id; it stops working (a server notices within seconds)."""
-    with open_store() as store:
-        actor = operator(store, as_)
-        owner = store.directory.key_owner(key_id)
-        if owner is None or (actor is not None and not may_act_on(actor, owner)):
-            fail(f"no API key {key_id!r} that you may revoke")
-        store.directory.revoke_key(key_id)
-        audit(
-            store,
-            actor,
-            "admin",
-            owner.id,
-            via="accord key revoke",
-            change="revoke key",
-            key=key_id,
-        )
-    if json:
-        print_json({"id": key_id, "email": owner.email, "revoked": True})
-    else:
-        console.print(f"Revoked key {key_id} of {owner.email}.", highlight=False)
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -399,31 +178,6 @@ def get(
         print_json(payload)
     else:
         print_json_human(console, payload)
-
-
-@export_app.command("stix")
-def export_stix(
-    as_: AsOpt,
-    type_: Annotated[
-        list[str] | None, typer.Option("--type", help="Only this STIX type (repeatable).")
-    ] = None,
-    output: OutputOpt = None,
-    json: JsonOpt = False,
-) -> None:
-    """Export, as one STIX 2.1 bundle, the latest versions the user may see."""
-    with open_store() as store:
-        viewer = store.directory.viewer(acting_user(store, as_))
-        chunks = export_bundle(store, viewer, type_ or ())
-        if output is None:
-            for chunk in chunks:
-                typer.echo(chunk, nl=False)
-            return
-        with output.open("w") as handle:
-            handle.writelines(chunks)
-    if json:
-        print_json({"output": str(output)})
-    else:
-        console.print(f"Wrote {shown(output)}.")
 
 
 @app.command()

@@ -4,7 +4,6 @@ resources (section 4.3). The node has one API root, ``accord``."""
 from __future__ import annotations
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,8 +26,8 @@ def check_root(request: Request) -> None:
         raise not_found(f"API root {request.path_params.get('api_root')!r}")
 
 
-async def server_discovery(request: Request) -> Response:
-    await run_in_threadpool(begin, request)
+def server_discovery(request: Request) -> Response:
+    begin(request)
     root = api_root_url(request)
     body = {
         "title": "Accord TAXII 2.1",
@@ -42,8 +41,8 @@ async def server_discovery(request: Request) -> Response:
     return taxii_response(orjson.dumps(body))
 
 
-async def api_root(request: Request) -> Response:
-    node, _ = await run_in_threadpool(begin, request)
+def api_root(request: Request) -> Response:
+    node, _ = begin(request)
     check_root(request)
     body = {
         "title": "Accord",
@@ -54,7 +53,7 @@ async def api_root(request: Request) -> Response:
     return taxii_response(orjson.dumps(body))
 
 
-def _status(request: Request) -> Response:
+def status(request: Request) -> Response:
     node, caller = begin(request)
     check_root(request)
     status_id = request.path_params["status_id"]
@@ -64,7 +63,3 @@ def _status(request: Request) -> Response:
     if found is None:
         raise not_found(f"status {status_id!r}")
     return taxii_response(orjson.dumps(found))
-
-
-async def status(request: Request) -> Response:
-    return await run_in_threadpool(_status, request)

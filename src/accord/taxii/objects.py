@@ -4,6 +4,10 @@ Listings are envelopes (section 3.7) or manifests (section 5.3.1) with ``more`` 
 opaque ``next`` (section 3.4), built by joining the stored JSON of each object rather than
 parsing and re-encoding it. Every read is the store's, filtered by the visibility rule for
 the caller; a collection or object the caller may not see answers 404, like an unknown one.
+
+The endpoints are plain functions, which Starlette runs in its thread pool (the store
+blocks); only ``add_objects`` is a coroutine, to await the body between its checks and the
+write, each of which it sends to the thread pool.
 """
 
 from __future__ import annotations
@@ -54,24 +58,16 @@ def _collection(request: Request) -> tuple[TaxiiNode, Caller, Collection]:
 # -- 5.1 and 5.2: collections --------------------------------------------------------------
 
 
-def _list_collections(request: Request) -> Response:
+def list_collections(request: Request) -> Response:
     node, caller = begin(request)
     check_root(request)
     found = [c.resource(caller.user, caller.viewer) for c in readable(node.store, caller.viewer)]
     return taxii_response(orjson.dumps({"collections": found}))
 
 
-async def list_collections(request: Request) -> Response:
-    return await run_in_threadpool(_list_collections, request)
-
-
-def _get_collection(request: Request) -> Response:
+def get_collection(request: Request) -> Response:
     _, caller, collection = _collection(request)
     return taxii_response(orjson.dumps(collection.resource(caller.user, caller.viewer)))
-
-
-async def get_collection(request: Request) -> Response:
-    return await run_in_threadpool(_get_collection, request)
 
 
 # -- paging ---------------------------------------------------------------------------------
@@ -118,7 +114,7 @@ def _envelope(page: Sequence[Entry], more: bool, next_token: str | None) -> byte
 # -- 5.3: manifest ----------------------------------------------------------------------------
 
 
-def _get_manifest(request: Request) -> Response:
+def get_manifest(request: Request) -> Response:
     node, caller, collection = _collection(request)
     match = parse_match(request.query_params, ALL_FIELDS)
     page, more, next_token = _page(request, node, caller, collection, "manifest", match, False)
@@ -138,14 +134,10 @@ def _get_manifest(request: Request) -> Response:
     return taxii_response(orjson.dumps(body), headers=date_added_headers(page))
 
 
-async def get_manifest(request: Request) -> Response:
-    return await run_in_threadpool(_get_manifest, request)
-
-
 # -- 5.4: objects -----------------------------------------------------------------------------
 
 
-def _get_objects(request: Request) -> Response:
+def get_objects(request: Request) -> Response:
     node, caller, collection = _collection(request)
     match = parse_match(request.query_params, ALL_FIELDS)
     page, more, next_token = _page(request, node, caller, collection, "objects", match, True)
@@ -153,14 +145,10 @@ def _get_objects(request: Request) -> Response:
     return taxii_response(_envelope(page, more, next_token), headers=date_added_headers(page))
 
 
-async def get_objects(request: Request) -> Response:
-    return await run_in_threadpool(_get_objects, request)
-
-
 # -- 5.6: an object ---------------------------------------------------------------------------
 
 
-def _get_object(request: Request) -> Response:
+def get_object(request: Request) -> Response:
     node, caller, collection = _collection(request)
     object_id = request.path_params["object_id"]
     match = parse_match(request.query_params, ("version", "spec_version"))
@@ -172,14 +160,10 @@ def _get_object(request: Request) -> Response:
     return taxii_response(_envelope(page, more, next_token), headers=date_added_headers(page))
 
 
-async def get_object(request: Request) -> Response:
-    return await run_in_threadpool(_get_object, request)
-
-
 # -- 5.8: versions of an object -----------------------------------------------------------------
 
 
-def _get_versions(request: Request) -> Response:
+def get_versions(request: Request) -> Response:
     node, caller, collection = _collection(request)
     object_id = request.path_params["object_id"]
     match = parse_match(request.query_params, ("spec_version",))
@@ -195,14 +179,10 @@ def _get_versions(request: Request) -> Response:
     return taxii_response(orjson.dumps(body), headers=date_added_headers(page))
 
 
-async def get_versions(request: Request) -> Response:
-    return await run_in_threadpool(_get_versions, request)
-
-
 # -- 5.7: delete an object --------------------------------------------------------------------
 
 
-def _delete_object(request: Request) -> Response:
+def delete_object(request: Request) -> Response:
     node, caller, collection = _collection(request)
     object_id = request.path_params["object_id"]
     match = parse_match(request.query_params, ("version", "spec_version"), added_after=False)
@@ -217,10 +197,6 @@ def _delete_object(request: Request) -> Response:
     if outcome == "forbidden":
         raise TaxiiError(403, "only the organisation that stored an object may delete it")
     return taxii_response(b"", 200)
-
-
-async def delete_object(request: Request) -> Response:
-    return await run_in_threadpool(_delete_object, request)
 
 
 # -- 5.5: add objects -------------------------------------------------------------------------

@@ -18,7 +18,9 @@ from urllib.parse import urljoin
 import httpx
 import orjson
 
-from accord.taxii.media import TAXII_21
+# The TAXII 2.1 media type (section 1.6.8), spelt here too so that the client, which talks to
+# any TAXII server over HTTP, needs nothing of the server package (accord.taxii.media).
+TAXII_21 = "application/taxii+json;version=2.1"
 
 
 class TaxiiClientError(Exception):

@@ -1,4 +1,4 @@
-"""Loading a medallion data file (its memory backend's JSON: API roots, collections with
+"""Test helper: loading a medallion data file (its memory backend's JSON: API roots, collections with
 their objects) into the node, so that the same collections serve the same objects.
 
 Each collection becomes a feed of kind ``import`` holding its objects (with provenance) and a
@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from accord.federation.feed_pull import store_page
+from accord.federation.taxii_client import Page
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.tlp import Tlp
 from accord.store.node import Store
 from accord.store.organisations import User
-from accord.taxii.client import Page
 from accord.taxii.collections import Collection, define
-from accord.taxii.pull import store_page
 
 
 def load_medallion(

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from accord.federation.taxii_client import Page, TaxiiClient, TaxiiClientError
 from accord.ingest.keys import version_key
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport
 from accord.model.timestamps import timestamp_key
@@ -25,7 +26,6 @@ from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients
 from accord.store.feeds import Feed
 from accord.store.node import Store
-from accord.taxii.client import Page, TaxiiClient, TaxiiClientError
 
 PAGE_SIZE = 1000
 

@@ -14,13 +14,13 @@ import contextlib
 import logging
 import os
 
+from accord.federation.feed_pull import pull
 from accord.settings import Settings
 from accord.store.audit import Event
 from accord.store.node import Store
 from accord.store.organisations import NotFound
-from accord.taxii.pull import pull
 
-log = logging.getLogger("accord.taxii.scheduler")
+log = logging.getLogger("accord.federation.feed_scheduler")
 
 
 class FeedScheduler:
