@@ -90,7 +90,7 @@ def _ready() -> bool:
 
 
 def _answer(viewer: Viewer, values: list[str], kind: str | None) -> tuple[bytes, list[AuditItem]]:
-    from accord.store.collector import collector_paused
+    from accord.store.gc_pause import collector_paused
 
     assert _store is not None
     lists = _lists

@@ -32,8 +32,8 @@ from accord.api.routes.objects import ERRORS
 from accord.api.schemas import BulkAnswer, BulkLookup, LookupAnswer
 from accord.intel.lookup import Answer, Lookup
 from accord.model.observables import KINDS
-from accord.store.collector import collector_paused
 from accord.store.engine import connection_lost
+from accord.store.gc_pause import collector_paused
 
 router = APIRouter(tags=["look-up"], route_class=JsonRoute)
 
