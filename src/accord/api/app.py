@@ -26,7 +26,7 @@ from accord.api.routes import (
     objects,
     sightings,
 )
-from accord.intel.lists import BenignLists
+from accord.intel.benign import BenignLists
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.app import create_taxii_app

@@ -25,7 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 import orjson
 from sqlalchemy.engine import make_url
 
-from accord.intel.lists import BenignLists
+from accord.intel.benign import BenignLists
 from accord.intel.lookup import Answer, AuditItem, Lookup, audit_item
 from accord.model.visibility import Viewer
 from accord.settings import Settings

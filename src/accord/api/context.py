@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from accord.api.auth import Authenticator, Caller
 from accord.api.bulk import BulkHelper
 from accord.api.problems import Problem
-from accord.intel.lists import BenignLists
+from accord.intel.benign import BenignLists
 from accord.intel.lookup import BenignCheck
 from accord.model.tlp import Tlp
 from accord.settings import Settings

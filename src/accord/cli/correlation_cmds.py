@@ -82,7 +82,7 @@ def _warninglists(store: Store, viewer: Viewer) -> Exclude | None:
     """The node's warninglists, when it uses them (the user's allowlist applies anyway)."""
     if not state.settings.warninglists:
         return None
-    from accord.intel.lists import BenignLists
+    from accord.intel.benign import BenignLists
 
     lists = BenignLists.load(store, node_settings(store).warninglists_ignore)
     return lists.warninglisted

@@ -22,7 +22,7 @@ from rich.table import Table
 from accord.cli.context import audit, console, node_settings, print_json
 from accord.cli.display import shown
 from accord.ingest.stix import Ingester, IngestOptions
-from accord.intel.lists import BenignLists
+from accord.intel.benign import BenignLists
 from accord.intel.lookup import Answer, Lookup
 from accord.intel.search import search_value
 from accord.model.roles import Role
