@@ -10,11 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import accord
-from accord.api import bulk, problems
+from accord.api import lookup_workers, problems
 from accord.api.auth import Authenticator
-from accord.api.bulk import BulkHelper
 from accord.api.context import Node
 from accord.api.limits import TAXII_PREFIX, BodyLimit, NulGuard
+from accord.api.lookup_workers import BulkHelper
 from accord.api.responses import JSONResponse
 from accord.api.routes import (
     admin,
@@ -60,7 +60,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         node_store.cursors.load()  # the node's cursor key: made once per node, read once here
         scheduler = FeedScheduler(node_store, settings).start()  # scheduled feed pulls
-        if bulk.wanted(settings):
+        if lookup_workers.wanted(settings):
             node.bulk = BulkHelper(settings).start()
         # What start-up loaded (modules, the warninglists index) lives as long as the
         # process: out of the collector's sight, so that its full passes stay short.

@@ -11,7 +11,7 @@ from fastapi import Request
 from sqlalchemy import Connection
 
 from accord.api.auth import Authenticator, Caller
-from accord.api.bulk import BulkHelper
+from accord.api.lookup_workers import BulkHelper
 from accord.api.problems import Problem
 from accord.intel.benign import BenignLists
 from accord.intel.lookup import BenignCheck

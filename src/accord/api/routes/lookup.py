@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from accord.api import bulk
+from accord.api import lookup_workers
 from accord.api.auth import Caller
 from accord.api.context import Node, caller_or_anonymous, node_of
 from accord.api.jsonbody import JsonRoute
@@ -97,7 +97,8 @@ def _audited(
 
 def _many(node: Node, caller: Caller, values: list[str], kind: str | None) -> bytes:
     """A bulk look-up, audited as one entry that names every value and its answerers. From
-    `bulk.SPLIT_FROM` values, the node's helper process answers the first half meanwhile."""
+    `lookup_workers.SPLIT_FROM` values, the node's helper process answers the first half
+    meanwhile."""
     _check_kind(kind)
     _check_values(values, "/values")
     lookup = Lookup(node.store, caller.viewer, node.benign_check(caller), exclude=node.exclude())
@@ -105,17 +106,17 @@ def _many(node: Node, caller: Caller, values: list[str], kind: str | None) -> by
     helper = node.bulk
     with collector_paused():
         shared = None
-        if helper is not None and len(values) >= bulk.SPLIT_FROM:
+        if helper is not None and len(values) >= lookup_workers.SPLIT_FROM:
             shared = helper.submit(caller.viewer, values[:half], kind)
         own = values[half:] if shared is not None else values
-        answers, items = bulk.encoded(lookup.many(own, kind))
+        answers, items = lookup_workers.encoded(lookup.many(own, kind))
         if shared is not None:
             try:
-                first, first_items = shared.result(timeout=bulk.WAIT_SECONDS)
+                first, first_items = shared.result(timeout=lookup_workers.WAIT_SECONDS)
             except Exception as exc:  # the helper failed: this thread answers its half too
-                bulk.log.warning("bulk look-up helper failed (%s); answering here", exc)
-                first, first_items = bulk.encoded(lookup.many(values[:half], kind))
-            answers, items = bulk.join_arrays(first, answers), first_items + items
+                lookup_workers.log.warning("bulk look-up helper failed (%s); answering here", exc)
+                first, first_items = lookup_workers.encoded(lookup.many(values[:half], kind))
+            answers, items = lookup_workers.join_arrays(first, answers), first_items + items
         user_id = caller.user.id if caller.user else None
         node.store.audit.append(lookup.audit_event_bulk(items, user_id))
         return b'{"answers":' + answers + b"}"

@@ -1,4 +1,4 @@
-"""Large bulk look-ups on two cores.
+"""The helper process that answers half of a large bulk look-up (two cores for one request).
 
 A 10,000-value look-up is Python work (search, scoring, context: about 0.6 s on a 2-core
 machine), and one process runs Python on one core. So the node keeps one helper process
