@@ -13,8 +13,7 @@ from sqlalchemy import Connection
 from accord.api.auth import Authenticator, Caller
 from accord.api.lookup_workers import BulkHelper
 from accord.api.problems import Problem
-from accord.intel.benign import BenignLists
-from accord.intel.lookup import BenignCheck
+from accord.intel.benign import BenignCheck, BenignLists
 from accord.model.tlp import Tlp
 from accord.settings import Settings
 from accord.store.audit import Event

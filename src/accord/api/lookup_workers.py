@@ -26,7 +26,8 @@ import orjson
 from sqlalchemy.engine import make_url
 
 from accord.intel.benign import BenignLists
-from accord.intel.lookup import Answer, AuditItem, Lookup, audit_item
+from accord.intel.lookup.answer import Answer, AuditItem, audit_item
+from accord.intel.lookup.service import Lookup
 from accord.model.visibility import Viewer
 from accord.settings import Settings
 from accord.store.node import Store

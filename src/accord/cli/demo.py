@@ -23,7 +23,8 @@ from accord.cli.context import audit, console, node_settings, print_json
 from accord.cli.display import shown
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.intel.benign import BenignLists
-from accord.intel.lookup import Answer, Lookup
+from accord.intel.lookup.answer import Answer
+from accord.intel.lookup.service import Lookup
 from accord.intel.search import search_value
 from accord.model.roles import Role
 from accord.model.tlp import Tlp

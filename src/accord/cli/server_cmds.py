@@ -23,8 +23,9 @@ from accord.cli.context import (
 )
 from accord.cli.display import shown
 from accord.intel import audit_view
-from accord.intel.benign import BenignLists
-from accord.intel.lookup import Answer, ListHit, Lookup
+from accord.intel.benign import BenignLists, ListHit
+from accord.intel.lookup.answer import Answer
+from accord.intel.lookup.service import Lookup
 from accord.intel.scoring import list_effect
 from accord.model.timestamps import timestamp_key
 

@@ -30,7 +30,8 @@ from accord.api.jsonbody import JsonRoute
 from accord.api.problems import Problem
 from accord.api.routes.objects import ERRORS
 from accord.api.schemas import BulkAnswer, BulkLookup, LookupAnswer
-from accord.intel.lookup import Answer, Lookup
+from accord.intel.lookup.answer import Answer
+from accord.intel.lookup.service import Lookup
 from accord.model.observables import KINDS
 from accord.store.engine import connection_lost
 from accord.store.gc_pause import collector_paused
