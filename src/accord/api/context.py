@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from fastapi import Request
-from sqlalchemy import Connection
 
 from accord.api.auth import Authenticator, Caller
 from accord.api.lookup_workers import BulkHelper
@@ -19,7 +16,6 @@ from accord.settings import Settings
 from accord.store.audit import Event
 from accord.store.correlation.exclusion import Exclude
 from accord.store.cursors import BadCursor
-from accord.store.engine import connection_lost, lookup_connection, release_lookup_connection
 from accord.store.node import Store
 from accord.store.records import StoredObject
 
@@ -32,43 +28,10 @@ class Node:
     lists: BenignLists | None = None
     bulk: BulkHelper | None = None  # started with the server where wanted
     on_close: list[Callable[[], None]] = field(default_factory=list)
-    _held: tuple[int, Connection] | None = field(default=None, repr=False)
-
-    def lookup_connection(self) -> Connection:
-        """A connection for a single look-up. Those run inline on the event loop's thread,
-        one at a time: there one connection stays checked out between look-ups
-        (`accord.store.engine.lookup_connection`), which saves a pool checkout and check-in
-        each time, and on PostgreSQL the liveness ping, the transaction's BEGIN and COMMIT
-        and a setting per search: over a quarter of a look-up there. The caller leaves it
-        with no transaction open. From another thread: a pooled one, to be closed."""
-        thread = threading.get_ident()
-        held = self._held
-        if held is not None and held[0] == thread:
-            if not connection_lost(held[1]):
-                return held[1]
-            self.close()  # the database restarted, say: start over with a new one
-        elif held is not None:  # another thread's (a test's second event loop, say)
-            return self.store.engine.connect()
-        conn = lookup_connection(self.store.engine)
-        self._held = (thread, conn)
-        weakref.finalize(self, release_lookup_connection, conn)  # even without close()
-        return conn
-
-    def lookup_connection_lost(self, conn: Connection) -> bool:
-        """After a failed look-up: whether it failed because ``conn``, the held connection,
-        is gone (a new one will be taken: the look-up may be tried once more)."""
-        return self._held is not None and conn is self._held[1] and connection_lost(conn)
-
-    @property
-    def held(self) -> Connection | None:
-        """The connection kept for single look-ups, if one is."""
-        return None if self._held is None else self._held[1]
 
     def close(self) -> None:
-        """Give the held connection back (the server is stopping)."""
-        held, self._held = self._held, None
-        if held is not None:
-            release_lookup_connection(held[1])
+        """Give the held look-up connection back (the server is stopping)."""
+        self.store.lookup_sessions.close()
 
     def benign_check(self, caller: Caller) -> BenignCheck | None:
         """Warninglists and the caller organisation's allowlist, for a look-up."""

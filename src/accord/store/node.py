@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 import orjson
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from accord.model.extension import (
     ACCORD_IDENTITY_ID,
@@ -18,6 +20,7 @@ from accord.store.audit import AuditLog
 from accord.store.cursors import Cursors
 from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
+from accord.store.lookup_session import LookupSessions
 from accord.store.node_settings import NodeSettings
 from accord.store.objects import ObjectStore
 from accord.store.observables import ObservableIndex
@@ -40,6 +43,7 @@ class Store:
         self.feeds = Feeds(engine)
         self.cursors = Cursors(engine)
         self.settings = NodeSettings(engine)
+        self.lookup_sessions = LookupSessions(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -66,5 +70,13 @@ class Store:
         ]
         self.objects.put(versions, owner_org=ACCORD_IDENTITY_ID, owner_user=None)
 
+    def lookup_session(
+        self, *, hold: bool = False, pause_collector: bool = False
+    ) -> AbstractContextManager[Connection]:
+        """A connection for a look-up (`accord.store.lookup_session`): ``hold`` for a single
+        look-up on the event loop's thread, ``pause_collector`` for a bulk one."""
+        return self.lookup_sessions.session(hold=hold, pause_collector=pause_collector)
+
     def close(self) -> None:
+        self.lookup_sessions.close()
         close_engine(self.engine)

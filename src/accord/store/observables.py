@@ -19,8 +19,8 @@ from accord.model.observables import (
     parent_domains,
 )
 from accord.model.visibility import Viewer
-from accord.store.engine import GENERIC_PLANS
 from accord.store.hints import context_column
+from accord.store.lookup_session import GENERIC_PLANS
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_tuple
 from accord.store.plans import indexed, ordered, values_of
 from accord.store.prepared import Prepared, encode_list, list_param

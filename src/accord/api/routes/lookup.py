@@ -33,8 +33,6 @@ from accord.api.schemas import BulkAnswer, BulkLookup, LookupAnswer
 from accord.intel.lookup.answer import Answer
 from accord.intel.lookup.service import Lookup
 from accord.model.observables import KINDS
-from accord.store.engine import connection_lost
-from accord.store.gc_pause import collector_paused
 
 router = APIRouter(tags=["look-up"], route_class=JsonRoute)
 
@@ -66,15 +64,17 @@ def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
     _check_values([value], "/value")
     lookup = Lookup(node.store, caller.viewer, node.benign_check(caller), exclude=node.exclude())
     user_id = caller.user.id if caller.user else None
-    conn = node.lookup_connection()
+    conn: Connection | None = None
     try:
-        answer = _audited(node, conn, lookup, value, kind, user_id)
+        with node.store.lookup_session(hold=True) as conn:
+            answer = _audited(node, conn, lookup, value, kind, user_id)
     except Exception:
         # The held connection was lost (the database server restarted): once more, on a new
         # one, as a pooled connection's liveness check would have done.
-        if not node.lookup_connection_lost(conn):
+        if conn is None or not node.store.lookup_sessions.lost(conn):
             raise
-        answer = _audited(node, node.lookup_connection(), lookup, value, kind, user_id)
+        with node.store.lookup_session(hold=True) as conn:
+            answer = _audited(node, conn, lookup, value, kind, user_id)
     if answer.error is not None:
         raise Problem(422, answer.error, [{"pointer": "/value", "detail": answer.error}])
     return orjson.dumps(answer.as_json())
@@ -83,17 +83,10 @@ def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
 def _audited(
     node: Node, conn: Connection, lookup: Lookup, value: str, kind: str | None, user: str | None
 ) -> Answer:
-    """The look-up of ``value`` and its audit entry, on ``conn``: left with no transaction
-    open if it is the node's held connection, else closed."""
-    try:
-        answer = lookup.many([value], kind, conn)[0]
-        node.store.audit.record(*lookup.audit_events([answer], user), on=conn)
-        return answer
-    finally:
-        if conn is not node.held:
-            conn.close()
-        elif conn.in_transaction() and not connection_lost(conn):  # a failed look-up
-            conn.rollback()
+    """The look-up of ``value`` and its audit entry, on ``conn``."""
+    answer = lookup.many([value], kind, conn)[0]
+    node.store.audit.record(*lookup.audit_events([answer], user), on=conn)
+    return answer
 
 
 def _many(node: Node, caller: Caller, values: list[str], kind: str | None) -> bytes:
@@ -105,7 +98,7 @@ def _many(node: Node, caller: Caller, values: list[str], kind: str | None) -> by
     lookup = Lookup(node.store, caller.viewer, node.benign_check(caller), exclude=node.exclude())
     half = len(values) // 2
     helper = node.bulk
-    with collector_paused():
+    with node.store.lookup_session(pause_collector=True):
         shared = None
         if helper is not None and len(values) >= lookup_workers.SPLIT_FROM:
             shared = helper.submit(caller.viewer, values[:half], kind)
