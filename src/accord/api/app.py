@@ -27,6 +27,7 @@ from accord.api.routes import (
     sightings,
 )
 from accord.intel.benign import BenignLists
+from accord.intel.lookup.service import LookupService
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.app import create_taxii_app
@@ -50,11 +51,12 @@ def create_app(
     # The settings that change answers are the node's, as the command line reads them; the
     # workers, the bulk helper and TAXII all get these (`accord settings`).
     settings = settings.with_node(node_store.settings.all())
-    if lists is None and settings.warninglists:
-        lists = BenignLists.load(
-            node_store, settings.warninglists_ignore, classes=settings.warninglist_classes
-        )
-    node = Node(node_store, settings, Authenticator(node_store, settings), lists)
+    lookups = (
+        LookupService(node_store, lists)
+        if lists is not None
+        else LookupService.load(node_store, settings)
+    )
+    node = Node(node_store, settings, Authenticator(node_store, settings), lookups)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -10,7 +10,7 @@ from fastapi import Request
 from accord.api.auth import Authenticator, Caller
 from accord.api.lookup_workers import BulkHelper
 from accord.api.problems import Problem
-from accord.intel.benign import BenignCheck, BenignLists
+from accord.intel.lookup.service import LookupService
 from accord.model.tlp import Tlp
 from accord.settings import Settings
 from accord.store.audit import Event
@@ -25,21 +25,17 @@ class Node:
     store: Store
     settings: Settings
     auth: Authenticator
-    lists: BenignLists | None = None
+    lookups: LookupService  # the node's look-ups, with its benign lists
     bulk: BulkHelper | None = None  # started with the server where wanted
     on_close: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
         """Give the held look-up connection back (the server is stopping)."""
-        self.store.lookup_sessions.close()
-
-    def benign_check(self, caller: Caller) -> BenignCheck | None:
-        """Warninglists and the caller organisation's allowlist, for a look-up."""
-        return None if self.lists is None else self.lists.for_viewer(caller.viewer)
+        self.lookups.close()
 
     def exclude(self) -> Exclude | None:
         """The values that do not correlate: those on the node's warninglists."""
-        return None if self.lists is None else self.lists.warninglisted
+        return self.lookups.exclude
 
     def cursor_after(self, caller: Caller, cursor: str | None, listing: bytes) -> int:
         """The sequence a listing's ``cursor`` continues after (0 without one); 400 for a

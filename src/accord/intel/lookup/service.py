@@ -9,17 +9,22 @@ value that only hidden objects know answers exactly like a value nobody knows.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from datetime import UTC, datetime
+from typing import Protocol
 
+import orjson
 from sqlalchemy import Connection
 
-from accord.intel.benign import BenignCheck
-from accord.intel.lookup.answer import Answer, AuditItem, parse_query
+from accord.intel.benign import BenignCheck, BenignLists
+from accord.intel.lookup.answer import Answer, AuditItem, audit_item, parse_query
 from accord.intel.lookup.evidence import EvidenceCache, distinct, fill_answer, strongest
 from accord.intel.lookup.graph import add_over_hubs, read_graph
 from accord.model.observables import Observable, ObservableError
 from accord.model.visibility import Viewer
+from accord.settings import Settings
 from accord.store.audit import Event
 from accord.store.correlation.exclusion import Exclude, excluding
 from accord.store.node import Store
@@ -30,6 +35,8 @@ from accord.store.records import CORRELATED, UNKNOWN
 # than the search costs. A bulk look-up runs each query once for all its values anyway, and
 # among thousands of answers some need each.
 HINTS_UP_TO = 16
+
+log = logging.getLogger(__name__)
 
 
 class Lookup:
@@ -138,3 +145,154 @@ class Lookup:
                 "answered_by": [answered_by for _, _, answered_by in items],
             },
         )
+
+
+Encoded = tuple[bytes, list[AuditItem]]
+"""Answers as a JSON array, and what the look-up's audit entry keeps of each."""
+
+
+class Helper(Protocol):
+    """Another process that answers the first half of a large bulk look-up meanwhile
+    (`accord.api.lookup_workers`)."""
+
+    split_from: int  # values from which a bulk look-up is shared with it
+    wait_seconds: float  # for its half, before answering it here instead
+
+    def submit(
+        self, viewer: Viewer, values: Sequence[str], kind: str | None
+    ) -> Future[Encoded] | None:
+        """Its answers to ``values``, to come; None while it cannot take them."""
+        ...
+
+
+class LookupService:
+    """The node's look-ups: its store and its benign lists (the warninglists it uses, each
+    organisation's allowlist). The one place a `Lookup` is built: callers say who is
+    calling, the service builds that viewer's benign check and runs the look-up in a look-up
+    session of the store (`Store.lookup_session`)."""
+
+    def __init__(
+        self,
+        store: Store,
+        lists: BenignLists | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.lists = lists
+        self.now = now
+
+    @classmethod
+    def load(cls, store: Store, settings: Settings) -> LookupService:
+        """With the lists ``settings`` (the node's) name; a ValueError if they name a
+        warninglist the node does not have."""
+        lists = (
+            BenignLists.load(
+                store, settings.warninglists_ignore, classes=settings.warninglist_classes
+            )
+            if settings.warninglists
+            else None
+        )
+        return cls(store, lists)
+
+    @property
+    def exclude(self) -> Exclude | None:
+        """The values that do not correlate: those on the node's warninglists."""
+        return None if self.lists is None else self.lists.warninglisted
+
+    def lookup(self, viewer: Viewer) -> Lookup:
+        """The look-up of ``viewer``: the warninglists and its organisation's allowlist."""
+        lists = self.lists
+        return Lookup(
+            self.store,
+            viewer,
+            lists.for_viewer(viewer) if lists is not None else None,
+            now=self.now,
+            exclude=lists.warninglisted if lists is not None else None,
+        )
+
+    def answered(
+        self, viewer: Viewer, values: Sequence[str], kind: str | None, user_id: str | None
+    ) -> list[Answer]:
+        """The answers, in order, each audited (an entry per value)."""
+        lookup = self.lookup(viewer)
+        answers = lookup.many(values, kind)
+        self.store.audit.append(*lookup.audit_events(answers, user_id))
+        return answers
+
+    def one(self, viewer: Viewer, value: str, kind: str | None, user_id: str | None) -> Answer:
+        """A single look-up on the API (inline on the event loop's thread), audited, on the
+        store's held connection."""
+        lookup = self.lookup(viewer)
+        conn: Connection | None = None
+        try:
+            with self.store.lookup_session(hold=True) as conn:
+                return self._audited(lookup, conn, value, kind, user_id)
+        except Exception:
+            # The held connection was lost (the database server restarted): once more, on a
+            # new one, as a pooled connection's liveness check would have done.
+            if conn is None or not self.store.lookup_sessions.lost(conn):
+                raise
+        with self.store.lookup_session(hold=True) as conn:
+            return self._audited(lookup, conn, value, kind, user_id)
+
+    def _audited(
+        self, lookup: Lookup, conn: Connection, value: str, kind: str | None, user: str | None
+    ) -> Answer:
+        """The look-up of ``value`` and its audit entry, on ``conn``."""
+        answer = lookup.many([value], kind, conn)[0]
+        self.store.audit.record(*lookup.audit_events([answer], user), on=conn)
+        return answer
+
+    def encoded(self, viewer: Viewer, values: Sequence[str], kind: str | None) -> Encoded:
+        """The answers, not audited (a bulk look-up's helper: the request audits)."""
+        with self.store.lookup_session(pause_collector=True) as conn:
+            return _encoded(self.lookup(viewer).many(values, kind, conn))
+
+    def bulk(
+        self,
+        viewer: Viewer,
+        values: list[str],
+        kind: str | None,
+        user_id: str | None,
+        helper: Helper | None = None,
+    ) -> bytes:
+        """A bulk look-up as the JSON of its answers, audited as one entry that names every
+        value and its answerers. From ``helper.split_from`` values, ``helper`` answers the
+        first half meanwhile."""
+        lookup = self.lookup(viewer)
+        half = len(values) // 2
+        with self.store.lookup_session(pause_collector=True) as conn:
+            shared, wait = None, 0.0
+            if helper is not None and len(values) >= helper.split_from:
+                shared, wait = helper.submit(viewer, values[:half], kind), helper.wait_seconds
+            own = values[half:] if shared is not None else values
+            answers, items = _encoded(lookup.many(own, kind, conn))
+            conn.rollback()  # ends the read: no snapshot kept while the helper answers
+            if shared is not None:
+                try:
+                    first, first_items = shared.result(timeout=wait)
+                except Exception as exc:  # the helper failed: this thread answers its half too
+                    log.warning("bulk look-up helper failed (%s); answering here", exc)
+                    first, first_items = _encoded(lookup.many(values[:half], kind, conn))
+                answers, items = join_arrays(first, answers), first_items + items
+            self.store.audit.append(lookup.audit_event_bulk(items, user_id))
+            return b'{"answers":' + answers + b"}"
+
+    def close(self) -> None:
+        """Give the store's held look-up connection back (the server is stopping)."""
+        self.store.lookup_sessions.close()
+
+
+def _encoded(answers: Sequence[Answer]) -> Encoded:
+    return orjson.dumps([answer.as_json() for answer in answers]), [
+        audit_item(answer) for answer in answers
+    ]
+
+
+def join_arrays(first: bytes, second: bytes) -> bytes:
+    """Two JSON arrays as one, in order."""
+    if first == b"[]":
+        return second
+    if second == b"[]":
+        return first
+    return first[:-1] + b"," + second[1:]
