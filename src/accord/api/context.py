@@ -11,7 +11,7 @@ from accord.api.auth import Authenticator, Caller
 from accord.api.lookup_workers import BulkHelper
 from accord.api.problems import Problem
 from accord.intel.lookup.service import LookupService
-from accord.model.tlp import Tlp
+from accord.intel.read_audit import audit_reads
 from accord.settings import Settings
 from accord.store.audit import Event
 from accord.store.correlation.exclusion import Exclude
@@ -70,17 +70,9 @@ class Node:
         )
 
     def audit_reads(self, caller: Caller, objects: Iterable[StoredObject], via: str) -> None:
-        """Reads of AMBER, AMBER+STRICT and RED content are recorded (TLP 2.0 says who may
-        know; the log says who did)."""
-        sensitive = [o.id for o in objects if o.tlp >= Tlp.AMBER]
-        if sensitive:
-            self.audit(
-                caller,
-                "read",
-                sensitive[0] if len(sensitive) == 1 else None,
-                via=via,
-                ids=sensitive,
-            )
+        """Reads of AMBER and above are recorded (`accord.intel.read_audit`)."""
+        user_id = caller.user.id if caller.user else None
+        audit_reads(self.store, caller.viewer, user_id, objects, via)
 
 
 def node_of(request: Request) -> Node:
