@@ -112,8 +112,8 @@ class Settings:
     at start-up."""
 
     bulk_helper: bool = False
-    """Answer large bulk look-ups on two cores (`accord.api.bulk`). `accord serve` turns it
-    on (``--no-bulk-helper`` to not). Environment: ``ACCORD_BULK_HELPER``."""
+    """Answer large bulk look-ups on two cores (`accord.api.lookup_workers`). `accord serve`
+    turns it on (``--no-bulk-helper`` to not). Environment: ``ACCORD_BULK_HELPER``."""
 
     correlation_cap: int = 100
     """A value that joins more objects than this is over-correlating: its correlations are

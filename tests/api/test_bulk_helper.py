@@ -1,6 +1,7 @@
-"""A large bulk look-up shared with the node's helper process (`accord.api.bulk`) answers
-exactly as the same values looked up in smaller requests in one process: same verdicts, same
-context, same order, the same visibility rule, one audit entry naming every value."""
+"""A large bulk look-up shared with the node's helper process (`accord.api.lookup_workers`)
+answers exactly as the same values looked up in smaller requests in one process: same
+verdicts, same context, same order, the same visibility rule, one audit entry naming every
+value."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from accord.api import bulk
+from accord.api import lookup_workers
 from accord.api.app import create_app
 from accord.client import Client
 from accord.ingest.stix import Ingester, IngestOptions
@@ -57,7 +58,7 @@ def test_a_large_bulk_look_up_shared_with_the_helper_answers_as_one_process(
             f"unknown{n}.example.com",
             "not a value",
         ][n % 6]
-        for n in range(2 * bulk.SPLIT_FROM + 11)
+        for n in range(2 * lookup_workers.SPLIT_FROM + 11)
     ]
     settings = Settings(database_url=store_url, bulk_helper=True, rate_burst=100_000)
     app = create_app(settings, store=store)

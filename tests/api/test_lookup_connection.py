@@ -1,5 +1,5 @@
 """Single look-ups keep one connection checked out on the event loop's thread
-(`Node.lookup_connection`): it must never be left holding a transaction, or the log could
+(`Store.lookup_session`): it must never be left holding a transaction, or the log could
 not be checkpointed and later look-ups would read an old snapshot."""
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def test_the_held_connection_holds_no_transaction_between_look_ups(tmp_path: Pat
     with TestClient(app) as http:
         client = Client("http://testserver", key, http=http)
         assert client.lookup("first.example.org")["verdict"] == "unknown"
-        node = app.state.node
-        held = node.held
+        sessions = store.lookup_sessions
+        held = sessions.held
         assert held is not None and not held.in_transaction()
         # A value that is not one fails inside the look-up: the connection is still clean.
         assert client.http.get("/api/v1/lookup", params={"value": "x" * 20}).status_code == 422
@@ -68,7 +68,7 @@ def test_the_held_connection_holds_no_transaction_between_look_ups(tmp_path: Pat
             [_indicator("first.example.org")], "2.1", "t", IngestOptions(tlp=Tlp.GREEN)
         )
         assert client.lookup("first.example.org")["verdict"] != "unknown"
-        assert node.held is held  # the same connection served both
+        assert sessions.held is held  # the same connection served both
         # ... and nothing keeps the log from being checkpointed and started over.
         with sqlite3.connect(db) as other:
             busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -92,8 +92,8 @@ def test_postgresql_look_ups_survive_a_lost_connection(pg_schema_url: str) -> No
     with TestClient(app) as http:
         client = Client("http://testserver", key, http=http)
         assert client.lookup("kept.example.org")["verdict"] != "unknown"
-        node = app.state.node
-        held = node.held
+        sessions = store.lookup_sessions
+        held = sessions.held
         assert held is not None and not held.in_transaction()
         driver = held.connection.driver_connection
         assert driver.execute("SHOW plan_cache_mode").fetchone()[0] == "force_generic_plan"
@@ -104,7 +104,7 @@ def test_postgresql_look_ups_survive_a_lost_connection(pg_schema_url: str) -> No
         before = len(store.audit.entries(action="lookup"))
         answer = client.lookup("kept.example.org")
         assert answer["verdict"] != "unknown"
-        assert node.held is not held and held.closed
+        assert sessions.held is not held and held.closed
         # Answered once, audited once, on the new connection.
         assert len(store.audit.entries(action="lookup")) == before + 1
         assert store.audit.verify()[1] == []

@@ -191,8 +191,8 @@ def _alive(pids: set[int]) -> set[int]:
 
 @pytest.mark.parametrize("stop", ["terminate", "kill"])
 def test_the_bulk_helper_does_not_outlive_its_server(tmp_path: Path, stop: str) -> None:
-    """Each server process spawns a helper for bulk look-ups (`accord.api.bulk`): stopped
-    with the server, and gone by itself if the server is killed outright."""
+    """Each server process spawns a helper for bulk look-ups (`accord.api.lookup_workers`):
+    stopped with the server, and gone by itself if the server is killed outright."""
     url = f"sqlite:///{tmp_path / 'helper.db'}"
     assert runner.invoke(app, ["--db", url, "init"]).exit_code == 0
     port = _free_port()

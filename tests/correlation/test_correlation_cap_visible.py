@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from correlation_support import ident, ingest, value_indicator
 
-from accord.intel.lookup import Lookup
+from accord.intel.lookup.service import Lookup
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
 from accord.store.correlation.policy import CorrelationPolicy, set_policy

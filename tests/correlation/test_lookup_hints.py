@@ -12,8 +12,9 @@ import orjson
 import pytest
 from correlation_support import ident, ingest, value_indicator
 
-import accord.intel.lookup as lookup_module
-from accord.intel.lookup import Lookup
+import accord.intel.lookup.graph as graph_module
+import accord.intel.lookup.service as service_module
+from accord.intel.lookup.service import Lookup
 from accord.model.extension import ACCORD_EXTENSION_ID
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients, Viewer
@@ -110,7 +111,7 @@ def test_answers_are_the_same_with_and_without_hints(
     for name, viewer in viewers.items():
         hinted = [_answers(store, viewer, [value])[0] for value in VALUES]
         together = _answers(store, viewer, VALUES)
-        monkeypatch.setattr(lookup_module, "HINTS_UP_TO", 0)
+        monkeypatch.setattr(service_module, "HINTS_UP_TO", 0)
         plain = [_answers(store, viewer, [value])[0] for value in VALUES]
         assert _answers(store, viewer, VALUES) == plain, name
         monkeypatch.undo()
@@ -141,12 +142,12 @@ def _queries_run(
 
     with monkeypatch.context() as patch:
         patch.setattr(
-            lookup_module, "sighting_totals", counting("sightings", lookup_module.sighting_totals)
+            graph_module, "sighting_totals", counting("sightings", graph_module.sighting_totals)
         )
         patch.setattr(
-            lookup_module,
+            graph_module,
             "correlated_with",
-            counting("correlations", lookup_module.correlated_with),
+            counting("correlations", graph_module.correlated_with),
         )
         patch.setattr(
             store.objects, "referencing", counting("references", store.objects.referencing)

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from accord.intel.lists import BenignLists
+from accord.intel.benign import BenignLists
 from accord.intel.scoring import list_effect
 from accord.intel.warninglists import WarningLists, classes, table
 from accord.intel.warninglists.source import ListSource

@@ -176,7 +176,7 @@ def test_values_that_do_not_correlate(lists: WarningLists) -> None:
     """`BenignLists.warninglisted`: a value itself on a list this node uses; not one whose
     parent domain alone is listed, nor one on a list the node leaves out; and the same
     answer again from its memory."""
-    from accord.intel.lists import BenignLists
+    from accord.intel.benign import BenignLists
 
     node = BenignLists(None, lists)  # type: ignore[arg-type]  # no allowlist is read here
     assert node.warninglisted("8.8.8.8")

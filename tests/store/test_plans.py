@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import event, text
 
 from accord.ingest.stix import Ingester, IngestOptions
-from accord.intel.lookup import Lookup
+from accord.intel.lookup.service import Lookup
 from accord.intel.search import search_value
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients, Viewer

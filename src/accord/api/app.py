@@ -10,11 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import accord
-from accord.api import bulk, problems
+from accord.api import lookup_workers, problems
 from accord.api.auth import Authenticator
-from accord.api.bulk import BulkHelper
 from accord.api.context import Node
 from accord.api.limits import TAXII_PREFIX, BodyLimit, NulGuard
+from accord.api.lookup_workers import BulkHelper
 from accord.api.responses import JSONResponse
 from accord.api.routes import (
     admin,
@@ -27,7 +27,8 @@ from accord.api.routes import (
     sightings,
 )
 from accord.federation.feed_scheduler import FeedScheduler
-from accord.intel.lists import BenignLists
+from accord.intel.benign import BenignLists
+from accord.intel.lookup.service import LookupService
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.app import create_taxii_app
@@ -50,17 +51,18 @@ def create_app(
     # The settings that change answers are the node's, as the command line reads them; the
     # workers, the bulk helper and TAXII all get these (`accord settings`).
     settings = settings.with_node(node_store.settings.all())
-    if lists is None and settings.warninglists:
-        lists = BenignLists.load(
-            node_store, settings.warninglists_ignore, classes=settings.warninglist_classes
-        )
-    node = Node(node_store, settings, Authenticator(node_store, settings), lists)
+    lookups = (
+        LookupService(node_store, lists)
+        if lists is not None
+        else LookupService.load(node_store, settings)
+    )
+    node = Node(node_store, settings, Authenticator(node_store, settings), lookups)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         node_store.cursors.load()  # the node's cursor key: made once per node, read once here
         scheduler = FeedScheduler(node_store, settings).start()  # scheduled feed pulls
-        if bulk.wanted(settings):
+        if lookup_workers.wanted(settings):
             node.bulk = BulkHelper(settings).start()
         # What start-up loaded (modules, the warninglists index) lives as long as the
         # process: out of the collector's sight, so that its full passes stay short.

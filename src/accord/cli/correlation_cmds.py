@@ -23,7 +23,7 @@ from accord.cli.context import (
 )
 from accord.cli.display import shown
 from accord.ingest.sightings import SightingError, SightingRequest, record_sighting
-from accord.intel.lookup import parse_query
+from accord.intel.lookup.answer import parse_query
 from accord.model.observables import ObservableError
 from accord.model.visibility import Viewer
 from accord.model.wording import with_article
@@ -82,7 +82,7 @@ def _warninglists(store: Store, viewer: Viewer) -> Exclude | None:
     """The node's warninglists, when it uses them (the user's allowlist applies anyway)."""
     if not state.settings.warninglists:
         return None
-    from accord.intel.lists import BenignLists
+    from accord.intel.benign import BenignLists
 
     lists = BenignLists.load(store, node_settings(store).warninglists_ignore)
     return lists.warninglisted

@@ -22,8 +22,8 @@ from rich.table import Table
 from accord.cli.context import audit, console, node_settings, print_json
 from accord.cli.display import shown
 from accord.ingest.stix import Ingester, IngestOptions
-from accord.intel.lists import BenignLists
-from accord.intel.lookup import Answer, Lookup
+from accord.intel.lookup.answer import Answer
+from accord.intel.lookup.service import LookupService
 from accord.intel.search import search_value
 from accord.model.roles import Role
 from accord.model.tlp import Tlp
@@ -382,18 +382,8 @@ def run_demo(store: Store, json: bool = False, attack: bool = True) -> None:
 def demo_lookup(store: Store, user: User, value: str) -> Answer:
     """What ``user`` gets for ``value``: the look-up `accord lookup` and the API answer with
     (the node's warninglists and settings, the user's organisation's allowlist); audited."""
-    settings = node_settings(store)
-    viewer = store.directory.viewer(user)
-    lists = BenignLists.load(store, settings.warninglists_ignore) if settings.warninglists else None
-    engine = Lookup(
-        store,
-        viewer,
-        lists.for_viewer(viewer) if lists else None,
-        exclude=lists.warninglisted if lists else None,
-    )
-    answers = engine.many([value])
-    store.audit.append(*engine.audit_events(answers, user.id))
-    return answers[0]
+    lookups = LookupService.load(store, node_settings(store))
+    return lookups.answered(store.directory.viewer(user), [value], None, user.id)[0]
 
 
 def _levels(answer: Answer) -> list[str]:

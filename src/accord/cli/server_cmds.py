@@ -21,8 +21,9 @@ from accord.cli.context import (
     state,
 )
 from accord.cli.display import shown
-from accord.intel.lists import BenignLists
-from accord.intel.lookup import Answer, ListHit, Lookup
+from accord.intel.benign import ListHit
+from accord.intel.lookup.answer import Answer
+from accord.intel.lookup.service import LookupService
 from accord.intel.scoring import list_effect
 
 
@@ -80,25 +81,11 @@ def lookup(
     with open_store() as store:
         user = acting_user(store, as_)
         viewer = store.directory.viewer(user)
-        settings = node_settings(store)
         try:
-            lists = (
-                BenignLists.load(
-                    store, settings.warninglists_ignore, classes=settings.warninglist_classes
-                )
-                if settings.warninglists
-                else None
-            )
+            lookups = LookupService.load(store, node_settings(store))
         except ValueError as exc:  # a node setting names a list it does not have
             fail(str(exc))
-        engine = Lookup(
-            store,
-            viewer,
-            lists.for_viewer(viewer) if lists else None,
-            exclude=lists.warninglisted if lists else None,
-        )
-        answers = engine.many(values, type_)
-        store.audit.append(*engine.audit_events(answers, user.id))
+        answers = lookups.answered(viewer, values, type_, user.id)
     if json:
         print_json([answer.as_json() for answer in answers])
     else:

@@ -28,7 +28,7 @@ from accord.model.upgrade import bundle_spec_version, upgrade_object
 from accord.model.validation import validate_object
 from accord.model.visibility import Recipients, Viewer, audience_for
 from accord.store.audit import Event
-from accord.store.collector import collector_paused
+from accord.store.gc_pause import collector_paused
 from accord.store.node import Store
 from accord.store.organisations import NotFound, User
 from accord.store.records import NewVersion

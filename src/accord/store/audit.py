@@ -144,7 +144,7 @@ class AuditLog:
         The commit waits for the WAL flush like every other: the audit log is evidence, and
         a look-up that answered must stay recorded if the database server crashes after it
         (synchronous_commit off for this transaction was measured and declined)."""
-        if driver.autocommit:  # a look-up connection (engine.lookup_connection)
+        if driver.autocommit:  # a look-up connection (lookup_session.lookup_connection)
             # Pipelined (psycopg's pipeline mode): BEGIN, the lock and the newest hash go in
             # one round trip, the inserts and COMMIT in a second. Plain statements, not
             # psycopg's transaction(), which waits for each step (measured: 0.39 against

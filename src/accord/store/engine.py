@@ -69,38 +69,6 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     checkpoint.committed(engine)
 
 
-# `Connection.info` key: the connection plans every statement generically (see
-# `lookup_connection`), so a search need not ask for it per transaction.
-GENERIC_PLANS = "accord_generic_plans"
-
-
-def lookup_connection(engine: Engine) -> Connection:
-    """A connection to keep for single look-ups (the API holds one per event loop).
-
-    On PostgreSQL it runs in autocommit, so that a look-up's reads cost no BEGIN and COMMIT
-    round trips (the audit entry opens its own transaction), and plans every statement
-    generically: a look-up's statements take list parameters, for which the generic plan is
-    as good as a custom one and planning anew costs more than running them. Close it with
-    `release_lookup_connection`, which discards it: its session settings must not reach
-    the pool."""
-    conn = engine.connect()
-    if engine.dialect.name == "postgresql":
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        driver.execute("SET plan_cache_mode = force_generic_plan")
-        conn.info[GENERIC_PLANS] = True
-    return conn
-
-
-def release_lookup_connection(conn: Connection) -> None:
-    if conn.closed:
-        return
-    if conn.info.pop(GENERIC_PLANS, False):
-        conn.invalidate()  # closes the database connection instead of pooling it
-    conn.close()
-
-
 def connection_lost(conn: Connection) -> bool:
     """Whether ``conn`` can no longer be used: closed, or its database connection broken (a
     PostgreSQL server restarted, say). Statements run on the driver's cursor bypass

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 import orjson
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from accord.model.extension import (
     ACCORD_IDENTITY_ID,
@@ -19,6 +21,7 @@ from accord.store.correlation.policy import forget_policy
 from accord.store.cursors import Cursors
 from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
+from accord.store.lookup_session import LookupSessions
 from accord.store.node_settings import CORRELATION_CAP, NodeSettings
 from accord.store.objects import ObjectStore
 from accord.store.observables import ObservableIndex
@@ -43,6 +46,7 @@ class Store:
         self.feeds = Feeds(engine)
         self.cursors = Cursors(engine)
         self.settings = NodeSettings(engine, changed=self._setting_changed)
+        self.lookup_sessions = LookupSessions(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -73,5 +77,13 @@ class Store:
         if name == CORRELATION_CAP:
             forget_policy(self.engine)  # read again on next use
 
+    def lookup_session(
+        self, *, hold: bool = False, pause_collector: bool = False
+    ) -> AbstractContextManager[Connection]:
+        """A connection for a look-up (`accord.store.lookup_session`): ``hold`` for a single
+        look-up on the event loop's thread, ``pause_collector`` for a bulk one."""
+        return self.lookup_sessions.session(hold=hold, pause_collector=pause_collector)
+
     def close(self) -> None:
+        self.lookup_sessions.close()
         close_engine(self.engine)

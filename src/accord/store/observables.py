@@ -15,8 +15,8 @@ from sqlalchemy import Connection, Engine, String, literal, select, union_all
 from accord.model.observables import Observable
 from accord.model.visibility import Viewer
 from accord.store.candidates import Relation, candidates, load_prefixes
-from accord.store.engine import GENERIC_PLANS
 from accord.store.hints import context_column
+from accord.store.lookup_session import GENERIC_PLANS
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_tuple
 from accord.store.plans import indexed, ordered, values_of
 from accord.store.prepared import Prepared, encode_list, list_param

@@ -10,10 +10,9 @@ from typing import Protocol
 from starlette.requests import Request
 from starlette.responses import Response
 
-from accord.model.tlp import Tlp
+from accord.intel import read_audit
 from accord.model.visibility import Viewer
 from accord.settings import Settings
-from accord.store.audit import Event
 from accord.store.node import Store
 from accord.store.organisations import User
 from accord.store.taxii import Entry
@@ -96,16 +95,6 @@ def date_added_headers(entries: Sequence[Entry]) -> dict[str, str]:
 
 
 def audit_reads(node: TaxiiNode, caller: Caller, entries: Sequence[Entry], via: str) -> None:
-    """Reads of AMBER, AMBER+STRICT and RED content are recorded, as on the REST API."""
-    sensitive = [e.id for e in entries if e.tlp >= Tlp.AMBER]
-    if not sensitive:
-        return
-    node.store.audit.append(
-        Event(
-            action="read",
-            user_id=caller.user.id if caller.user else None,
-            org_id=caller.viewer.org_id,
-            target=sensitive[0] if len(sensitive) == 1 else None,
-            detail={"via": via, "ids": sensitive},
-        )
-    )
+    """Reads of AMBER and above are recorded, as on the REST API (`accord.intel.read_audit`)."""
+    user_id = caller.user.id if caller.user else None
+    read_audit.audit_reads(node.store, caller.viewer, user_id, entries, via)

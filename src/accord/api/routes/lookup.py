@@ -19,21 +19,16 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Connection
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from accord.api import bulk
 from accord.api.auth import Caller
 from accord.api.context import Node, caller_or_anonymous, node_of
 from accord.api.jsonbody import JsonRoute
 from accord.api.problems import Problem
 from accord.api.routes.objects import ERRORS
 from accord.api.schemas import BulkAnswer, BulkLookup, LookupAnswer
-from accord.intel.lookup import Answer, Lookup
 from accord.model.observables import KINDS
-from accord.store.collector import collector_paused
-from accord.store.engine import connection_lost
 
 router = APIRouter(tags=["look-up"], route_class=JsonRoute)
 
@@ -63,62 +58,21 @@ def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
     """One look-up, audited (an entry for the value), as the JSON of its answer."""
     _check_kind(kind)
     _check_values([value], "/value")
-    lookup = Lookup(node.store, caller.viewer, node.benign_check(caller), exclude=node.exclude())
     user_id = caller.user.id if caller.user else None
-    conn = node.lookup_connection()
-    try:
-        answer = _audited(node, conn, lookup, value, kind, user_id)
-    except Exception:
-        # The held connection was lost (the database server restarted): once more, on a new
-        # one, as a pooled connection's liveness check would have done.
-        if not node.lookup_connection_lost(conn):
-            raise
-        answer = _audited(node, node.lookup_connection(), lookup, value, kind, user_id)
+    answer = node.lookups.one(caller.viewer, value, kind, user_id)
     if answer.error is not None:
         raise Problem(422, answer.error, [{"pointer": "/value", "detail": answer.error}])
     return orjson.dumps(answer.as_json())
 
 
-def _audited(
-    node: Node, conn: Connection, lookup: Lookup, value: str, kind: str | None, user: str | None
-) -> Answer:
-    """The look-up of ``value`` and its audit entry, on ``conn``: left with no transaction
-    open if it is the node's held connection, else closed."""
-    try:
-        answer = lookup.many([value], kind, conn)[0]
-        node.store.audit.record(*lookup.audit_events([answer], user), on=conn)
-        return answer
-    finally:
-        if conn is not node.held:
-            conn.close()
-        elif conn.in_transaction() and not connection_lost(conn):  # a failed look-up
-            conn.rollback()
-
-
 def _many(node: Node, caller: Caller, values: list[str], kind: str | None) -> bytes:
     """A bulk look-up, audited as one entry that names every value and its answerers. From
-    `bulk.SPLIT_FROM` values, the node's helper process answers the first half meanwhile."""
+    `lookup_workers.SPLIT_FROM` values, the node's helper process answers the first half
+    meanwhile."""
     _check_kind(kind)
     _check_values(values, "/values")
-    lookup = Lookup(node.store, caller.viewer, node.benign_check(caller), exclude=node.exclude())
-    half = len(values) // 2
-    helper = node.bulk
-    with collector_paused():
-        shared = None
-        if helper is not None and len(values) >= bulk.SPLIT_FROM:
-            shared = helper.submit(caller.viewer, values[:half], kind)
-        own = values[half:] if shared is not None else values
-        answers, items = bulk.encoded(lookup.many(own, kind))
-        if shared is not None:
-            try:
-                first, first_items = shared.result(timeout=bulk.WAIT_SECONDS)
-            except Exception as exc:  # the helper failed: this thread answers its half too
-                bulk.log.warning("bulk look-up helper failed (%s); answering here", exc)
-                first, first_items = bulk.encoded(lookup.many(values[:half], kind))
-            answers, items = bulk.join_arrays(first, answers), first_items + items
-        user_id = caller.user.id if caller.user else None
-        node.store.audit.append(lookup.audit_event_bulk(items, user_id))
-        return b'{"answers":' + answers + b"}"
+    user_id = caller.user.id if caller.user else None
+    return node.lookups.bulk(caller.viewer, values, kind, user_id, node.bulk)
 
 
 def _invalid_value(detail: str) -> Problem:

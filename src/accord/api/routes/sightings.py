@@ -14,7 +14,7 @@ from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS, _tlp
 from accord.api.schemas import SightingIn, SightingOut
 from accord.ingest.sightings import SightingError, SightingRequest, record_sighting
-from accord.intel.lookup import parse_query
+from accord.intel.lookup.answer import parse_query
 from accord.model.observables import ObservableError
 from accord.model.roles import Role
 

@@ -17,7 +17,7 @@ from accord.ingest.misp.events import Audience, ConvertedEvent, EventConverter
 from accord.ingest.misp.reader import MispDocument, read_bytes, read_path
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport
 from accord.model.tlp import Tlp
-from accord.store.collector import collector_paused
+from accord.store.gc_pause import collector_paused
 from accord.store.node import Store
 from accord.store.organisations import NotFound, User
 

@@ -1,4 +1,4 @@
-"""Large bulk look-ups on two cores.
+"""The helper process that answers half of a large bulk look-up (two cores for one request).
 
 A 10,000-value look-up is Python work (search, scoring, context: about 0.6 s on a 2-core
 machine), and one process runs Python on one core. So the node keeps one helper process
@@ -22,11 +22,9 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
-import orjson
 from sqlalchemy.engine import make_url
 
-from accord.intel.lists import BenignLists
-from accord.intel.lookup import Answer, AuditItem, Lookup, audit_item
+from accord.intel.lookup.service import Encoded, LookupService
 from accord.model.visibility import Viewer
 from accord.settings import Settings
 from accord.store.node import Store
@@ -40,43 +38,19 @@ WAIT_SECONDS = 120.0  # for the helper's half, before answering it here instead
 log = logging.getLogger(__name__)
 
 
-def encoded(answers: Sequence[Answer]) -> tuple[bytes, list[AuditItem]]:
-    """The answers as a JSON array, and what the look-up's audit entry keeps of each."""
-    return orjson.dumps([answer.as_json() for answer in answers]), [
-        audit_item(answer) for answer in answers
-    ]
-
-
-def join_arrays(first: bytes, second: bytes) -> bytes:
-    """Two JSON arrays as one, in order."""
-    if first == b"[]":
-        return second
-    if second == b"[]":
-        return first
-    return first[:-1] + b"," + second[1:]
-
-
 # -- in the helper process -----------------------------------------------------------------
 
-_store: Store | None = None
-_lists: BenignLists | None = None
+_service: LookupService | None = None
 
 
-def _open(
-    server: int,
-    database_url: str,
-    warninglists: bool,
-    ignore: frozenset[str],
-    classes: tuple[tuple[str, str], ...] = (),
-) -> None:
-    global _store, _lists
+def _open(server: int, settings: Settings) -> None:
+    global _service
     # Ctrl+C in a terminal reaches the whole process group: the server stops the helper.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A server killed outright cannot stop it: it stops itself when its server is gone
     # (which may be before it got here).
     threading.Thread(target=_watch, args=(server,), name="accord-bulk-watch", daemon=True).start()
-    _store = Store.open(database_url)
-    _lists = BenignLists.load(_store, ignore, classes=classes) if warninglists else None
+    _service = LookupService.load(Store.open(settings.database_url), settings)
 
 
 def _watch(server: int) -> None:
@@ -86,29 +60,22 @@ def _watch(server: int) -> None:
 
 
 def _ready() -> bool:
-    return _store is not None
+    return _service is not None
 
 
-def _answer(viewer: Viewer, values: list[str], kind: str | None) -> tuple[bytes, list[AuditItem]]:
-    from accord.store.collector import collector_paused
-
-    assert _store is not None
-    lists = _lists
-    lookup = Lookup(
-        _store,
-        viewer,
-        lists.for_viewer(viewer) if lists is not None else None,
-        exclude=lists.warninglisted if lists is not None else None,
-    )
-    with collector_paused():
-        return encoded(lookup.many(values, kind))
+def _answer(viewer: Viewer, values: list[str], kind: str | None) -> Encoded:
+    assert _service is not None
+    return _service.encoded(viewer, values, kind)
 
 
 # -- in the server -------------------------------------------------------------------------
 
 
 class BulkHelper:
-    """The helper process of one server process."""
+    """The helper process of one server process (a `accord.intel.lookup.service.Helper`)."""
+
+    split_from = SPLIT_FROM
+    wait_seconds = WAIT_SECONDS
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -124,13 +91,7 @@ class BulkHelper:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_open,
-            initargs=(
-                os.getpid(),
-                settings.database_url,
-                settings.warninglists,
-                settings.warninglists_ignore,
-                settings.warninglist_classes,
-            ),
+            initargs=(os.getpid(), settings),
         )
         with self._lock:
             self._executor = executor
@@ -144,7 +105,7 @@ class BulkHelper:
 
     def submit(
         self, viewer: Viewer, values: Sequence[str], kind: str | None
-    ) -> Future[tuple[bytes, list[AuditItem]]] | None:
+    ) -> Future[Encoded] | None:
         """The helper's answers to ``values``, to come; None while it is not ready (or
         has failed): the caller answers them itself."""
         with self._lock:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
-from accord.intel.lookup import BenignCheck, ListHit
+from accord.intel.scoring import list_effect
 from accord.intel.warninglists import WarningLists
 from accord.intel.warninglists.classes import LIST_CLASSES, class_of
 from accord.model.observables import Observable, detect
@@ -24,6 +26,47 @@ from accord.store.node import Store
 ALLOWLIST_CACHE_SECONDS = 2.0
 WARNINGLISTED_MEMO = 100_000  # values whose `warninglisted` answer is remembered
 ALLOWLIST_REASON = "your organisation's allowlist"
+
+# A hook for benign-list checks (warninglists, allowlists): given the observable, the names
+# of the lists it is on and whether any of them says "benign".
+BenignCheck = Callable[[Observable], list["ListHit"]]
+
+
+@dataclass(frozen=True, slots=True)
+class ListHit:
+    """The value is on a list: a MISP warninglist, or the organisation's allowlist."""
+
+    source: Literal["warninglist", "allowlist"]
+    name: str
+    benign: bool
+    """The list's class is "benign" (its values are benign by nature, or the organisation's
+    allowlist): it damps the score. False: a "context" list (shared infrastructure), shown
+    and explained, no effect on the score (`accord.intel.scoring.list_effect`)."""
+    via_parent: bool = False  # only a parent domain is on the list (shown, does not damp)
+    reason: str = ""  # why the list has its class (accord.intel.warninglists.classes)
+
+    @property
+    def list_class(self) -> Literal["benign", "context"]:
+        return "benign" if self.benign else "context"
+
+    @property
+    def damps(self) -> bool:
+        """Whether it damps the score: a benign list that names the value itself."""
+        return self.benign and not self.via_parent
+
+    def as_json(self) -> dict[str, Any]:
+        found = list_effect(self.source, self.list_class, self.via_parent)
+        return {
+            "source": self.source,
+            "name": self.name,
+            "benign": self.benign,
+            "class": self.list_class,
+            "reason": self.reason,
+            "effect": found.effect,
+            "score_factor": found.factor,
+            "via_parent": self.via_parent,
+            "note": found.note,
+        }
 
 
 class BenignLists:

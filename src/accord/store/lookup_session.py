@@ -1,0 +1,110 @@
+"""The connections look-ups run on, and what a look-up session does around them.
+
+A single look-up on the API runs inline on the event loop's thread, one at a time: there one
+connection stays checked out between look-ups (the held connection), which saves a pool
+checkout and check-in each time, and on PostgreSQL the liveness ping, the transaction's BEGIN
+and COMMIT and a setting per search: over a quarter of a look-up there. It is left with no
+transaction open after each look-up (a read transaction kept open would keep the SQLite log
+from being checkpointed, and later look-ups would read an old snapshot). From another
+thread, a look-up gets a pooled connection, closed at the end.
+
+A bulk look-up pauses the garbage collector for as long as its answers live
+(`accord.store.gc_pause`).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+from sqlalchemy import Connection, Engine
+
+from accord.store.engine import connection_lost
+from accord.store.gc_pause import collector_paused
+
+# `Connection.info` key: the connection plans every statement generically (see
+# `lookup_connection`), so a search need not ask for it per transaction.
+GENERIC_PLANS = "accord_generic_plans"
+
+
+def lookup_connection(engine: Engine) -> Connection:
+    """A connection to keep for single look-ups (the held connection).
+
+    On PostgreSQL it runs in autocommit, so that a look-up's reads cost no BEGIN and COMMIT
+    round trips (the audit entry opens its own transaction), and plans every statement
+    generically: a look-up's statements take list parameters, for which the generic plan is
+    as good as a custom one and planning anew costs more than running them. Close it with
+    `release_lookup_connection`, which discards it: its session settings must not reach
+    the pool."""
+    conn = engine.connect()
+    if engine.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("SET plan_cache_mode = force_generic_plan")
+        conn.info[GENERIC_PLANS] = True
+    return conn
+
+
+def release_lookup_connection(conn: Connection) -> None:
+    if conn.closed:
+        return
+    if conn.info.pop(GENERIC_PLANS, False):
+        conn.invalidate()  # closes the database connection instead of pooling it
+    conn.close()
+
+
+class LookupSessions:
+    """The look-up sessions of one store: it keeps the held connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._held: tuple[int, Connection] | None = None
+
+    @property
+    def held(self) -> Connection | None:
+        """The connection kept for single look-ups, if one is."""
+        return None if self._held is None else self._held[1]
+
+    @contextmanager
+    def session(self, *, hold: bool = False, pause_collector: bool = False) -> Iterator[Connection]:
+        """A connection for a look-up. ``hold``: a single look-up on the event loop's thread,
+        on the held connection (taken the first time, and anew if it was lost); it is left
+        with no transaction open. ``pause_collector``: a bulk look-up, with the garbage
+        collector paused until the session ends."""
+        with collector_paused() if pause_collector else nullcontext():
+            conn = self._connection() if hold else self._engine.connect()
+            try:
+                yield conn
+            finally:
+                if conn is not self.held:
+                    conn.close()
+                elif conn.in_transaction() and not connection_lost(conn):  # a failed look-up
+                    conn.rollback()
+
+    def lost(self, conn: Connection) -> bool:
+        """After a failed look-up: whether it failed because ``conn``, the held connection,
+        is gone (the next session takes a new one: the look-up may be tried once more)."""
+        return self._held is not None and conn is self._held[1] and connection_lost(conn)
+
+    def close(self) -> None:
+        """Give the held connection back (the server is stopping)."""
+        held, self._held = self._held, None
+        if held is not None:
+            release_lookup_connection(held[1])
+
+    def _connection(self) -> Connection:
+        thread = threading.get_ident()
+        held = self._held
+        if held is not None and held[0] == thread:
+            if not connection_lost(held[1]):
+                return held[1]
+            self.close()  # the database restarted, say: start over with a new one
+        elif held is not None:  # another thread's (a test's second event loop, say)
+            return self._engine.connect()
+        conn = lookup_connection(self._engine)
+        self._held = (thread, conn)
+        weakref.finalize(self, release_lookup_connection, conn)  # even without close()
+        return conn
