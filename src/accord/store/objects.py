@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, Row, Select, bindparam, select, text, update
+from sqlalchemy import Connection, Engine, Integer, Row, Select, bindparam, select, update
 
 from accord.model.extension import ACCORD_IDENTITY_ID
 from accord.model.holdings import Holding
@@ -22,16 +22,10 @@ from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
 from accord.store import statistics
-from accord.store.bulk import (
-    allocate_seqs,
-    bulk_insert,
-    count_stored,
-    insert_missing,
-    stored_versions,
-)
-from accord.store.engine import pg_lock_sql, write_transaction
+from accord.store.dialects import backend_for
+from accord.store.engine import write_transaction
 from accord.store.plans import ordered
-from accord.store.prepared import InList, Prepared, encode_list, list_param
+from accord.store.prepared import InList, Prepared, list_param
 from accord.store.records import NewVersion, Outcome, Reference, StoredObject
 from accord.store.schema import (
     net_prefixes,
@@ -44,7 +38,7 @@ from accord.store.visibility import latest, viewer_params, visible_rule, visible
 from accord.store.writer import ChunkWriter, chunk_writer
 
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
-WRITE_LOCK = 0x0ACC0B1E  # PostgreSQL advisory lock serialising object writes
+WRITE_LOCK = 0x0ACC0B1E  # the write lock (Backend.lock_writes) serialising object writes
 
 OBJECT_COLUMNS = (
     objects.c.seq,
@@ -211,12 +205,14 @@ class ObjectStore:
         owner_org: str,
         owner_user: str | None,
     ) -> list[Outcome]:
-        if conn.dialect.name == "postgresql":
-            # Writers take turns: sequence numbers are handed out inside the lock and the lock
-            # lasts until commit, so versions become visible in sequence order and a TAXII
-            # client paging by sequence never skips one that commits late.
-            conn.execute(text(pg_lock_sql(WRITE_LOCK)))
-        existing = stored_versions(conn, sorted({version.id for version in versions}), owner_org)
+        backend = backend_for(conn)
+        # Writers take turns: sequence numbers are handed out inside the lock and the lock
+        # lasts until commit, so versions become visible in sequence order and a TAXII
+        # client paging by sequence never skips one that commits late.
+        backend.lock_writes(conn, WRITE_LOCK)
+        existing = backend.stored_versions(
+            conn, sorted({version.id for version in versions}), owner_org
+        )
         outcomes: list[Outcome] = []
         fresh: list[NewVersion] = []
         newest: dict[str, str] = {}  # id -> newest modified among fresh versions
@@ -253,8 +249,8 @@ class ObjectStore:
             )
 
         added = now_key()
-        seqs = allocate_seqs(conn, len(fresh))
-        bulk_insert(
+        seqs = backend.allocate_seqs(conn, objects, len(fresh))
+        backend.bulk_insert(
             conn,
             objects,
             _INSERT_COLUMNS,
@@ -277,7 +273,7 @@ class ObjectStore:
                 for seq, v in zip(seqs, fresh, strict=True)
             ],
         )
-        bulk_insert(
+        backend.bulk_insert(
             conn,
             object_audience,
             ("seq", "principal"),
@@ -287,7 +283,7 @@ class ObjectStore:
                 for principal in version.audience
             ],
         )
-        bulk_insert(
+        backend.bulk_insert(
             conn,
             observables,
             _OBSERVABLE_INSERT_COLUMNS,
@@ -314,10 +310,10 @@ class ObjectStore:
             for item in version.observables
             if (prefix := prefix_of(item.observable)) is not None
         }
-        insert_missing(
+        backend.insert_missing(
             conn, net_prefixes, [{"kind": kind, "prefix": prefix} for kind, prefix in prefixes]
         )
-        bulk_insert(
+        backend.bulk_insert(
             conn,
             object_refs,
             ("seq", "role", "ref"),
@@ -340,13 +336,15 @@ class ObjectStore:
         reveals nothing of other organisations' holdings.
         """
         with self.engine.connect() as conn:
-            return stored_versions(conn, sorted(set(ids)), owner_org)
+            return backend_for(conn).stored_versions(conn, sorted(set(ids)), owner_org)
 
     def count_stored(self, keys: Sequence[tuple[str, str]], owner_org: str) -> tuple[int, int]:
         """How many of these ``(id, modified key)`` versions ``owner_org`` holds already, and
         how many stored versions (anyone's) share an id with them (-1, -1: not answered)."""
+        if not keys:
+            return 0, 0
         with self.engine.connect() as conn:
-            return count_stored(conn, keys, owner_org)
+            return backend_for(conn).count_stored(conn, keys, owner_org, ACCORD_IDENTITY_ID)
 
     def holdings(self, viewer: Viewer, ids: Sequence[str]) -> dict[str, Holding]:
         """What is stored of these ids, as the versioning rule (accord.model.holdings) needs
@@ -445,10 +443,8 @@ class ObjectStore:
         if not ids:
             return []
         with _reading(self.engine, connection) as conn:
-            dialect = conn.dialect.name
-            params = viewer_params(dialect, viewer) | {
-                "ids": encode_list(dialect, sorted(set(ids)))
-            }
+            backend = backend_for(conn)
+            params = viewer_params(backend, viewer) | {"ids": backend.encode_list(sorted(set(ids)))}
             return [stored_from_tuple(row) for row in _GET_MANY.rows(conn, params)]
 
     def referencing(
@@ -464,10 +460,10 @@ class ObjectStore:
         if not ids:
             return []
         with _reading(self.engine, connection) as conn:
-            dialect = conn.dialect.name
-            params = viewer_params(dialect, viewer) | {
-                "ids": encode_list(dialect, sorted(set(ids))),
-                "roles": encode_list(dialect, list(roles)),
+            backend = backend_for(conn)
+            params = viewer_params(backend, viewer) | {
+                "ids": backend.encode_list(sorted(set(ids))),
+                "roles": backend.encode_list(list(roles)),
                 "limit": limit,
             }
             return [

@@ -29,9 +29,9 @@ from sqlalchemy import Connection, Table, case, func, or_, select
 from accord.model.extension import ACCORD_EXTENSION_ID
 from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
-from accord.store.bulk import bulk_insert
+from accord.store.dialects import backend_for
 from accord.store.plans import indexed, ordered
-from accord.store.prepared import InList, Prepared, encode_list, list_param
+from accord.store.prepared import InList, Prepared, list_param
 from accord.store.records import NewVersion
 from accord.store.schema import objects, sighting_facts
 from accord.store.visibility import cached_viewer_params, latest, visible_rule
@@ -101,7 +101,7 @@ def record_facts(conn: Connection, rows: Sequence[tuple[int, NewVersion]]) -> No
                     facts.last_seen,
                 )
             )
-    bulk_insert(
+    backend_for(conn).bulk_insert(
         conn,
         sighting_facts,
         ("seq", "sighting_of", "kind", "count", "anonymous", "first_seen", "last_seen"),
@@ -175,10 +175,10 @@ def sighting_totals(
     absent). One query; the sighted object itself must be visible to the viewer."""
     if not ids:
         return {}
-    dialect = conn.dialect.name
+    backend = backend_for(conn)
     params = {
-        **cached_viewer_params(dialect, viewer),
-        "ids": encode_list(dialect, sorted(set(ids))),
+        **cached_viewer_params(backend, viewer),
+        "ids": backend.encode_list(sorted(set(ids))),
     }
     found: dict[str, SightingTotals] = {}
     for row in _TOTALS.rows(conn, params):
