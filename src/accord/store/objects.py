@@ -24,6 +24,7 @@ from accord.model.visibility import Viewer
 from accord.store import statistics
 from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
+from accord.store.layout import Layout
 from accord.store.plans import ordered
 from accord.store.prepared import InList, Prepared, list_param
 from accord.store.records import NewVersion, Outcome, Reference, StoredObject
@@ -51,6 +52,10 @@ OBJECT_COLUMNS = (
     objects.c.revoked,
     objects.c.date_added,
     objects.c.raw,
+)
+OBJECT_ROW = Layout(OBJECT_COLUMNS)
+_SEQ, _ID, _MODIFIED, _TYPE, _TLP, _OWNER_ORG, _IS_LATEST, _REVOKED, _DATE_ADDED, _RAW = (
+    OBJECT_ROW.at(*(column.key for column in OBJECT_COLUMNS))
 )
 
 
@@ -122,9 +127,11 @@ _GET_MANY = Prepared(
         .where(visible_rule(objects))
     )
 )
+_REFERENCE_COLUMNS = (object_refs.c.role, object_refs.c.ref)
+_ROLE, _REF = Layout(OBJECT_COLUMNS, _REFERENCE_COLUMNS).at("role", "ref")
 _REFERENCING = Prepared(
     lambda _dialect: (
-        select(*OBJECT_COLUMNS, object_refs.c.role, object_refs.c.ref)
+        select(*OBJECT_COLUMNS, *_REFERENCE_COLUMNS)
         .select_from(ordered(object_refs, objects, objects.c.seq == object_refs.c.seq))
         .where(InList(object_refs.c.ref, list_param("ids")))
         .where(InList(object_refs.c.role, list_param("roles")))
@@ -140,18 +147,18 @@ _TLPS = tuple(Tlp)  # Tlp(n) is slow; the levels are 0..4 in order
 
 
 def stored_from_tuple(row: Sequence[Any]) -> StoredObject:
-    """A StoredObject from the first ten columns of a prepared row (OBJECT_COLUMNS order)."""
+    """A StoredObject from a prepared row that starts with OBJECT_COLUMNS (`OBJECT_ROW`)."""
     return StoredObject(
-        seq=row[0],
-        id=row[1],
-        modified=row[2],
-        type=row[3],
-        tlp=_TLPS[row[4]],
-        owner_org=row[5],
-        is_latest=bool(row[6]),
-        revoked=bool(row[7]),
-        date_added=row[8],
-        raw=row[9],
+        seq=row[_SEQ],
+        id=row[_ID],
+        modified=row[_MODIFIED],
+        type=row[_TYPE],
+        tlp=_TLPS[row[_TLP]],
+        owner_org=row[_OWNER_ORG],
+        is_latest=bool(row[_IS_LATEST]),
+        revoked=bool(row[_REVOKED]),
+        date_added=row[_DATE_ADDED],
+        raw=row[_RAW],
     )
 
 
@@ -467,7 +474,7 @@ class ObjectStore:
                 "limit": limit,
             }
             return [
-                Reference(row[10], row[11], stored_from_tuple(row))
+                Reference(row[_ROLE], row[_REF], stored_from_tuple(row))
                 for row in _REFERENCING.rows(conn, params)
             ]
 
