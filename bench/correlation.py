@@ -154,7 +154,7 @@ def child(mode: str, url: str, total: int, queries: int) -> dict[str, Any]:
     from accord.ingest.stix import Ingester, IngestOptions
     from accord.model.roles import Role
     from accord.model.tlp import Tlp
-    from accord.store.correlations import CorrelationPolicy, set_policy
+    from accord.store.correlation.policy import CorrelationPolicy, set_policy
     from accord.store.node import Store
 
     store = Store.open(url)
@@ -185,8 +185,8 @@ def child(mode: str, url: str, total: int, queries: int) -> dict[str, Any]:
 def measure(store: Any, user: Any, total: int, queries: int) -> dict[str, Any]:
     from sqlalchemy import text
 
-    from accord.store.correlated import Correlations
-    from accord.store.correlations import policy_for
+    from accord.store.correlation.policy import policy_for
+    from accord.store.correlation.read import Correlations
 
     cap = policy_for(store.engine).cap
     with store.engine.connect() as conn:

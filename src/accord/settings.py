@@ -118,7 +118,7 @@ class Settings:
     correlation_cap: int = 100
     """A value that joins more objects than this is over-correlating: its correlations are
     counted, not listed or stored (docs/correlation.md). Node setting ``correlation.cap``
-    (the store reads it itself, `accord.store.correlations.policy_for`)."""
+    (the store reads it itself, `accord.store.correlation.policy.policy_for`)."""
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:

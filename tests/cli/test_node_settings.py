@@ -136,7 +136,7 @@ def test_the_old_environment_variables_are_refused_not_ignored(
 
 def test_the_correlation_cap_is_the_nodes(store: Store) -> None:
     """The store reads its cap from the node's settings (no environment)."""
-    from accord.store.correlations import policy_for
+    from accord.store.correlation.policy import policy_for
 
     assert policy_for(store.engine).cap == 100
     store.settings.set("correlation.cap", "7")

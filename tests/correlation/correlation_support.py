@@ -8,7 +8,8 @@ from typing import Any
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients, Viewer
-from accord.store.correlated import CorrelationResult, Correlations
+from accord.store.correlation.read import Correlations
+from accord.store.correlation.results import CorrelationResult
 from accord.store.node import Store
 from accord.store.organisations import User
 

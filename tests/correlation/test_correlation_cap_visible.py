@@ -8,7 +8,7 @@ from correlation_support import ident, ingest, value_indicator
 from accord.intel.lookup import Lookup
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
-from accord.store.correlations import CorrelationPolicy, set_policy
+from accord.store.correlation.policy import CorrelationPolicy, set_policy
 from accord.store.node import Store
 from community import Community
 

@@ -14,7 +14,7 @@ from correlation_support import (
 )
 
 from accord.model.tlp import Tlp
-from accord.store.correlations import CorrelationPolicy, set_policy
+from accord.store.correlation.policy import CorrelationPolicy, set_policy
 from accord.store.node import Store
 from community import Community
 

@@ -11,8 +11,8 @@ from correlation_support import ident, ingest, value_indicator
 
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
-from accord.store.correlated import Correlations
-from accord.store.correlations import CorrelationPolicy, set_policy
+from accord.store.correlation.policy import CorrelationPolicy, set_policy
+from accord.store.correlation.read import Correlations
 from accord.store.node import Store
 from accord.store.sightings import sighting_totals
 from community import Community

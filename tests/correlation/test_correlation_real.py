@@ -13,7 +13,7 @@ from accord.ingest.lists_formats import ListEntry, read_list
 from accord.ingest.misp import MispImporter
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.tlp import Tlp
-from accord.store.correlated import Correlations
+from accord.store.correlation.read import Correlations
 from accord.store.node import Store
 from community import Community
 

@@ -28,8 +28,8 @@ from accord.intel.search import search_value
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients, Viewer
 from accord.store import statistics
-from accord.store.correlated import Correlations
-from accord.store.correlations import CorrelationPolicy, set_policy
+from accord.store.correlation.policy import CorrelationPolicy, set_policy
+from accord.store.correlation.read import Correlations
 from accord.store.node import Store
 from accord.store.prepared import Prepared
 from accord.store.taxii import EVERYTHING, Match, Scope

@@ -18,7 +18,7 @@ from accord.intel.lookup import BenignCheck
 from accord.model.tlp import Tlp
 from accord.settings import Settings
 from accord.store.audit import Event
-from accord.store.correlated import Exclude
+from accord.store.correlation.exclusion import Exclude
 from accord.store.cursors import BadCursor
 from accord.store.engine import connection_lost, lookup_connection, release_lookup_connection
 from accord.store.node import Store

@@ -27,7 +27,8 @@ from accord.intel.lookup import parse_query
 from accord.model.observables import ObservableError
 from accord.model.visibility import Viewer
 from accord.model.wording import with_article
-from accord.store.correlated import Correlations, Exclude
+from accord.store.correlation.exclusion import Exclude
+from accord.store.correlation.read import Correlations
 from accord.store.node import Store
 from accord.store.sightings import KINDS
 

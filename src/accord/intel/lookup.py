@@ -21,13 +21,10 @@ from accord.model.observables import Observable, ObservableError, detect, normal
 from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
 from accord.store.audit import Event
-from accord.store.correlated import (
-    Correlation,
-    Exclude,
-    correlated_with,
-    excluding,
-    over_hub_holders,
-)
+from accord.store.correlation.exclusion import Exclude, excluding
+from accord.store.correlation.hubs import over_hub_holders
+from accord.store.correlation.read import correlated_with
+from accord.store.correlation.results import Correlation
 from accord.store.hints import GRAPH_ROLES
 from accord.store.node import Store
 from accord.store.records import (
@@ -374,7 +371,7 @@ class Lookup:
 
     def _over_hubs(self, found: Sequence[list[ValueMatch]], graph: Graph, conn: Connection) -> None:
         """Correlations through looked-up values that correlate too widely to be stored, as
-        far as this viewer may see them (accord.store.correlated.over_hub_holders)."""
+        far as this viewer may see them (accord.store.correlation.hubs.over_hub_holders)."""
         held = {
             (m.obj.id, m.kind, m.value)
             for matches in found

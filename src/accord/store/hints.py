@@ -83,7 +83,7 @@ def _correlated(matched: Table) -> ColumnElement[bool]:
 def _over_held(matched: Table) -> ColumnElement[bool]:
     """The matched object holds an over-correlating value (whose stored rows were dropped)
     that another latest object the viewer may see holds too: what
-    `accord.store.correlated.over_hub_holders` would list. Hidden holders set nothing."""
+    `accord.store.correlation.hubs.over_hub_holders` would list. Hidden holders set nothing."""
     own = indexed(observables, "ix_observables_seq", "own_value")
     theirs = indexed(observables, "ix_observables_value", "their_value")
     other = cast(Table, objects.alias("holder"))

@@ -46,7 +46,7 @@ class NodeSettings:
             if value is not None:
                 conn.execute(insert(node_settings).values(name=name, value=value))
         if name == CORRELATION_CAP:
-            from accord.store.correlations import forget_policy
+            from accord.store.correlation.policy import forget_policy
 
             forget_policy(self.engine)
         return None if old is None else str(old)

@@ -330,7 +330,7 @@ class ObjectStore:
                 for role, ref in version.references
             ],
         )
-        from accord.store.correlations import correlate  # it reads objects through this module
+        from accord.store.correlation.write import correlate  # it reads objects through this module
 
         correlate(conn, seqs, fresh, latest_key)  # sighting facts and correlations (issue 6)
         statistics.wrote(conn, len(fresh))  # PostgreSQL: analysed at commit if they grew much

@@ -284,7 +284,7 @@ node_settings = Table(
     Column("value", Text, nullable=False),
 )
 
-# -- Correlation and sightings (accord.store.correlations, accord.store.sightings) -------------
+# -- Correlation and sightings (accord.store.correlation, accord.store.sightings) --------------
 
 # Pairs of object versions that share an observable, written at ingest, one row per pair (read
 # from either end: `relation` says how `seq`'s value relates to `other_seq`'s, and reads the

@@ -18,7 +18,7 @@ from accord.api.jsonbody import JsonRoute
 from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS
-from accord.store.correlated import Correlations
+from accord.store.correlation.read import Correlations
 
 router = APIRouter(tags=["correlations"], route_class=JsonRoute)
 

@@ -1,0 +1,110 @@
+"""The hubs one write touches and the correlation rows it adds.
+
+Every correlation goes through a *hub*: the shared value, the network, the parent domain, the
+host, the file. A hub that joins more than the policy's ``cap`` objects is over-correlating:
+its rows are deleted, no more are written, and a reader gets a count instead of the list
+(docs/correlation.md). `HubTable` keeps a chunk's hubs, reads and writes ``correlation_hubs``,
+and collects the new rows, one per pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import orjson
+from sqlalchemy import Connection, text
+
+from accord.store.bulk import is_postgres
+from accord.store.correlation.policy import CorrelationPolicy
+from accord.store.schema import correlations
+
+FILE_CHUNK: Final = 500  # values per IN (...) list, well inside SQLite's parameter limit
+
+
+@dataclass(slots=True)
+class Hub:
+    participants: set[int] = field(default_factory=set)
+    fresh: set[int] = field(default_factory=set)
+    full: bool = False  # a reverse search hit its limit
+    edges: list[tuple[int, int, str, str, str]] = field(default_factory=list)
+
+
+class HubTable:
+    """One chunk's hubs and new correlation rows."""
+
+    def __init__(self, conn: Connection, policy: CorrelationPolicy) -> None:
+        self.conn = conn
+        self.policy = policy
+        self.pg = is_postgres(conn)
+        # Most versions are the latest: SQLite must not drive a join from the is_latest index
+        # (accord.store.visibility.latest says why).
+        self._latest = "o.is_latest" if self.pg else "likelihood(o.is_latest = 1, 0.99)"
+        self.hubs: dict[str, Hub] = {}
+        self.rows: dict[tuple[int, int, str, str], tuple[Any, ...]] = {}
+
+    def _list(self, values: Sequence[str]) -> Any:
+        return list(values) if self.pg else orjson.dumps(list(values)).decode()
+
+    def _source(self, name: str = "wanted") -> str:
+        if self.pg:
+            return f"unnest(CAST(:{name} AS text[])) AS wanted(value)"
+        return f"json_each(:{name}) AS wanted"
+
+    def known_hubs(self, hubs: list[str]) -> dict[str, tuple[int, bool]]:
+        if not hubs:
+            return {}
+        sql = (
+            f"SELECT h.hub, h.members, h.over FROM {self._source()} "
+            "JOIN correlation_hubs h ON h.hub = wanted.value"
+        )
+        rows = self.conn.execute(text(sql), {"wanted": self._list(hubs)})
+        return {row[0]: (int(row[1]), bool(row[2])) for row in rows}
+
+    def hub(self, hub: str) -> Hub:
+        found = self.hubs.get(hub)
+        if found is None:
+            found = self.hubs[hub] = Hub()
+        return found
+
+    def edge(
+        self, hub: str, seq: int, other: int, relation: str, value: str, other_value: str
+    ) -> None:
+        entry = self.hub(hub)
+        entry.participants.update((seq, other))
+        entry.edges.append((seq, other, relation, value, other_value))
+
+    def row(
+        self,
+        seq: int,
+        other: int,
+        relation: str,
+        value: str,
+        other_value: str,
+        hub: str,
+        similarity: int | None,
+    ) -> None:
+        # One row per pair, whichever end found it first (a chunk finds pairs from both ends).
+        if (other, seq, other_value, value) not in self.rows:
+            self.rows.setdefault(
+                (seq, other, value, other_value),
+                (seq, other, relation, value, other_value, hub, similarity),
+            )
+
+    def upsert_hubs(self, rows: list[tuple[str, int, bool]]) -> None:
+        if not rows:
+            return
+        sql = (
+            "INSERT INTO correlation_hubs (hub, members, over) VALUES (:hub, :members, :over) "
+            "ON CONFLICT (hub) DO UPDATE SET members = excluded.members, over = excluded.over"
+        )
+        self.conn.execute(
+            text(sql),
+            [{"hub": hub, "members": members, "over": over} for hub, members, over in rows],
+        )
+
+    def delete_hubs(self, hubs: list[str]) -> None:
+        for start in range(0, len(hubs), FILE_CHUNK):
+            chunk = hubs[start : start + FILE_CHUNK]
+            self.conn.execute(correlations.delete().where(correlations.c.hub.in_(chunk)))
