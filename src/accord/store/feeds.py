@@ -208,7 +208,7 @@ class Feeds:
             .order_by(feeds.c.name)
         )
         with self.engine.connect() as conn:
-            return [row[0] for row in conn.execute(stmt)]
+            return [name for (name,) in conn.execute(stmt)]
 
     def count(self, feed_id: str) -> int:
         """How many stored versions came from the feed (for `accord feed list`)."""

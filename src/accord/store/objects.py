@@ -120,27 +120,22 @@ def stored_from_row(row: Row[Any] | Any) -> StoredObject:
 
 # Statements on the look-up path (accord.store.prepared): compiled once, run on the driver.
 _GET_MANY = Prepared(
-    lambda _dialect: (
-        select(*OBJECT_COLUMNS)
-        .where(InList(objects.c.id, list_param("ids")))
-        .where(latest(objects))
-        .where(visible_rule(objects))
-    )
+    select(*OBJECT_COLUMNS)
+    .where(InList(objects.c.id, list_param("ids")))
+    .where(latest(objects))
+    .where(visible_rule(objects))
 )
-_REFERENCE_COLUMNS = (object_refs.c.role, object_refs.c.ref)
-_ROLE, _REF = Layout(OBJECT_COLUMNS, _REFERENCE_COLUMNS).at("role", "ref")
 _REFERENCING = Prepared(
-    lambda _dialect: (
-        select(*OBJECT_COLUMNS, *_REFERENCE_COLUMNS)
-        .select_from(ordered(object_refs, objects, objects.c.seq == object_refs.c.seq))
-        .where(InList(object_refs.c.ref, list_param("ids")))
-        .where(InList(object_refs.c.role, list_param("roles")))
-        .where(latest(objects))
-        .where(visible_rule(objects))
-        .order_by(objects.c.seq)
-        .limit(bindparam("limit", type_=Integer()))
-    )
+    select(*OBJECT_COLUMNS, object_refs.c.role, object_refs.c.ref)
+    .select_from(ordered(object_refs, objects, objects.c.seq == object_refs.c.seq))
+    .where(InList(object_refs.c.ref, list_param("ids")))
+    .where(InList(object_refs.c.role, list_param("roles")))
+    .where(latest(objects))
+    .where(visible_rule(objects))
+    .order_by(objects.c.seq)
+    .limit(bindparam("limit", type_=Integer()))
 )
+_ROLE, _REF = _REFERENCING.layout.at("role", "ref")
 
 
 _TLPS = tuple(Tlp)  # Tlp(n) is slow; the levels are 0..4 in order
@@ -489,4 +484,4 @@ class ObjectStore:
             .group_by(objects.c.type)
         )
         with self.engine.connect() as conn:
-            return {row[0]: int(row[1]) for row in conn.execute(stmt)}
+            return {kind: int(count) for kind, count in conn.execute(stmt)}

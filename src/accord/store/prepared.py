@@ -9,39 +9,35 @@ Lists travel as ONE parameter (`list_param`, read by `InList`, encoded by the co
 backend: `accord.store.dialects.base.Backend.encode_list`). So a statement's text never
 depends on how many values it is given, and can be compiled once.
 
-Rows come back as plain tuples; read them by name through a `accord.store.layout.Layout` of
-the statement's columns.
+Rows come back as plain tuples; read them by name through the statement's `Prepared.layout`
+(`accord.store.layout`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Select, String, bindparam
+from sqlalchemy import BindParameter, CompoundSelect, Connection, Select, String, bindparam
 
-from accord.store.dialects import Backend, backend_for, backend_named
+from accord.store.dialects import Backend, backend_for
 from accord.store.dialects.elements import InIntList, InList
+from accord.store.layout import Layout
 
-__all__ = ["InIntList", "InList", "Prepared", "encode_list", "list_param"]
+__all__ = ["InIntList", "InList", "Prepared", "list_param"]
 
 
 def list_param(name: str) -> BindParameter[Any]:
     return bindparam(name, type_=String())
 
 
-def encode_list(dialect: str, values: Sequence[str]) -> str:
-    """`Backend.encode_list` of the database SQLAlchemy names ``dialect``. For the modules
-    that do not ask their connection's backend yet."""
-    return backend_named(dialect).encode_list(values)
-
-
 class Prepared:
-    """One SELECT, compiled per database on first use."""
+    """One SELECT, compiled per database on first use. `layout`: where its columns are in
+    the rows `rows` answers."""
 
-    def __init__(self, build: Callable[[str], Select[Any]]) -> None:
-        self._build = build
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any]) -> None:
+        self._statement = statement
+        self.layout = Layout(statement.selected_columns)
         self._compiled: dict[Backend, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
@@ -49,7 +45,7 @@ class Prepared:
         backend = backend_for(conn)
         found = self._compiled.get(backend)
         if found is None:
-            compiled = self._build(backend.name).compile(dialect=conn.dialect)
+            compiled = self._statement.compile(dialect=conn.dialect)
             positions = tuple(compiled.positiontup) if compiled.positiontup else None
             sql, positions = backend.placeholders(compiled.string, positions)
             found = (sql, positions, dict(compiled.params))

@@ -30,7 +30,6 @@ from accord.model.extension import ACCORD_EXTENSION_ID
 from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
 from accord.store.dialects import backend_for
-from accord.store.layout import Layout
 from accord.store.plans import indexed, ordered
 from accord.store.prepared import InList, Prepared, list_param
 from accord.store.records import NewVersion
@@ -172,18 +171,17 @@ def _totals_statement() -> Any:
     )
 
 
-_TOTALS_SELECT = _totals_statement()
-_TOTALS = Prepared(lambda _dialect: _TOTALS_SELECT)
-_OF, _SEEN, _FALSE_POSITIVE_ORGS, _EXPIRED_ORGS, _ANONYMOUS, _FIRST_SEEN, _LAST_SEEN = Layout(
-    _TOTALS_SELECT.selected_columns
-).at(
-    "sighting_of",
-    "seen",
-    "false_positive_orgs",
-    "expired_orgs",
-    "anonymous",
-    "first_seen",
-    "last_seen",
+_TOTALS = Prepared(_totals_statement())
+_OF, _SEEN, _FALSE_POSITIVE_ORGS, _EXPIRED_ORGS, _ANONYMOUS, _FIRST_SEEN, _LAST_SEEN = (
+    _TOTALS.layout.at(
+        "sighting_of",
+        "seen",
+        "false_positive_orgs",
+        "expired_orgs",
+        "anonymous",
+        "first_seen",
+        "last_seen",
+    )
 )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
-from accord.store.dialects import Backend, backend_named
+from accord.store.dialects import Backend
 from accord.store.dialects.elements import InList, LikelyTrue
 from accord.store.plans import unindexed
 from accord.store.prepared import list_param
@@ -77,12 +77,8 @@ def visible_rule(objects: Table) -> ColumnElement[bool]:
     )
 
 
-def viewer_params(backend: Backend | str, viewer: Viewer) -> dict[str, Any]:
-    """The bind parameters of :func:`visible_rule` for one viewer, on ``backend`` (or the
-    backend of the dialect so named: for the modules that do not ask their connection's
-    backend yet)."""
-    if isinstance(backend, str):
-        backend = backend_named(backend)
+def viewer_params(backend: Backend, viewer: Viewer) -> dict[str, Any]:
+    """The bind parameters of :func:`visible_rule` for one viewer, on ``backend``."""
     return {
         "v_member": not viewer.is_anonymous,
         "v_principals": backend.encode_list(sorted(viewer.principals)),
@@ -90,7 +86,7 @@ def viewer_params(backend: Backend | str, viewer: Viewer) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1024)
-def cached_viewer_params(backend: Backend | str, viewer: Viewer) -> Mapping[str, Any]:
+def cached_viewer_params(backend: Backend, viewer: Viewer) -> Mapping[str, Any]:
     """`viewer_params`, worked out once per viewer (a look-up runs several statements);
     read-only: merge it into a new dict."""
     return MappingProxyType(viewer_params(backend, viewer))

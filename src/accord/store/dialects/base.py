@@ -96,6 +96,28 @@ class Backend(ABC):
         is to run them (`accord.store.prepared`)."""
         return sql, names
 
+    # -- the same, for statements written as text (accord.store.correlation) --------------
+
+    @abstractmethod
+    def values_sql(self, param: str) -> str:
+        """A FROM item ``wanted(value)``: the text values of parameter ``param`` (bound to
+        `values_param`)."""
+
+    @abstractmethod
+    def values_param(self, values: Sequence[str]) -> Any:
+        """The parameter `values_sql` reads."""
+
+    @abstractmethod
+    def tuples_sql(
+        self, alias: str, columns: Sequence[str], rows: Sequence[Sequence[str]]
+    ) -> tuple[str, dict[str, Any], dict[str, str]]:
+        """``rows`` (text, in ``columns`` order) as a FROM item named ``alias``: its SQL, its
+        parameters, and the SQL that reads each column."""
+
+    @abstractmethod
+    def likely_sql(self, column: str) -> str:
+        """Boolean ``column`` as a condition true for most rows (`elements.LikelyTrue`)."""
+
     # -- writing ---------------------------------------------------------------------------
 
     @abstractmethod

@@ -83,6 +83,23 @@ class PostgreSQL(Backend):
     def encode_ints(self, values: Sequence[int]) -> str:
         return ",".join(str(int(value)) for value in values)
 
+    def values_sql(self, param: str) -> str:
+        return f"unnest(CAST(:{param} AS text[])) AS wanted(value)"
+
+    def values_param(self, values: Sequence[str]) -> Any:
+        return list(values)  # an array: values_sql's list holds any text
+
+    def tuples_sql(
+        self, alias: str, columns: Sequence[str], rows: Sequence[Sequence[str]]
+    ) -> tuple[str, dict[str, Any], dict[str, str]]:
+        arrays = ", ".join(f"CAST(:c{i} AS text[])" for i in range(len(columns)))
+        params: dict[str, Any] = {f"c{i}": [row[i] for row in rows] for i in range(len(columns))}
+        read = {name: f"{alias}.{name}" for name in columns}
+        return f"unnest({arrays}) AS {alias}({', '.join(columns)})", params, read
+
+    def likely_sql(self, column: str) -> str:
+        return column
+
     # -- writing ---------------------------------------------------------------------------
 
     def lock_writes(self, conn: Connection, key: int) -> None:

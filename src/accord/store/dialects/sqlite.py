@@ -119,6 +119,22 @@ class SQLite(Backend):
             return sql, names
         return numbered(sql, names)
 
+    def values_sql(self, param: str) -> str:
+        return f"json_each(:{param}) AS wanted"
+
+    def values_param(self, values: Sequence[str]) -> Any:
+        return self.encode_list(values)
+
+    def tuples_sql(
+        self, alias: str, columns: Sequence[str], rows: Sequence[Sequence[str]]
+    ) -> tuple[str, dict[str, Any], dict[str, str]]:
+        params: dict[str, Any] = {"wanted": orjson.dumps([list(row) for row in rows]).decode()}
+        read = {name: f"json_extract({alias}.value, '$[{i}]')" for i, name in enumerate(columns)}
+        return f"json_each(:wanted) AS {alias}", params, read
+
+    def likely_sql(self, column: str) -> str:
+        return f"likelihood({column} = 1, 0.99)"  # see _likely_true below
+
     # -- writing ---------------------------------------------------------------------------
 
     def lock_writes(self, conn: Connection, key: int) -> None:
