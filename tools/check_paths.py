@@ -11,7 +11,7 @@ Modules move; the prose that names them does not follow by itself. This scans
 and reports, as `file:line: reference: why`, every one of these that does not resolve:
 
 - a path whose first part is a top-level folder of the project (`src/`, `tests/`, `bench/`,
-  `docs/`, `tools/`, `.ci/`), `accord/`, or a package of `src/accord/` (`store/bulk.py`,
+  `docs/`, `tools/`, `.ci/`), `accord/`, or a package of `src/accord/` (`store/dialects/base.py`,
   `ingest/stix.py`: the form this project's comments use), looked up from the project's root,
   `src/`, `src/accord/` and the naming file's own folder. Other slashed words (`text/csv`,
   `IPv4/IPv6`, `var/cache/`), URLs, `../shared/...` (data beside the project) and patterns

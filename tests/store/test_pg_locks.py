@@ -49,7 +49,7 @@ def test_audit_lock_is_per_schema(pg_schemas: Callable[[], str]) -> None:
 def test_write_lock_is_per_schema(pg_schemas: Callable[[], str]) -> None:
     from sqlalchemy import text
 
-    from accord.store.engine import pg_lock_sql
+    from accord.store.dialects.postgresql import lock_sql as pg_lock_sql
     from accord.store.objects import WRITE_LOCK
 
     first, second = Store.open(pg_schemas()), Store.open(pg_schemas())

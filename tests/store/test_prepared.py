@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from accord.store.prepared import numbered
+from accord.store.dialects.sqlite import numbered
 
 
 def test_a_parameter_named_twice_gets_one_number() -> None:

@@ -130,16 +130,17 @@ def test_crash_mid_bundle_stores_nothing(
     store: Store, community: Community, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure after the objects are written but before the index is: all rolled back."""
-    import accord.store.objects as module
+    from accord.store.dialects import backend_for
 
-    real_insert = module.bulk_insert
+    backend = type(backend_for(store.engine))
+    real_insert = backend.bulk_insert
 
-    def failing_insert(conn: Any, table: Any, columns: Any, rows: Any) -> None:
+    def failing_insert(self: Any, conn: Any, table: Any, columns: Any, rows: Any) -> None:
         if table.name == "observables":
             raise RuntimeError("power cut")
-        real_insert(conn, table, columns, rows)
+        real_insert(self, conn, table, columns, rows)
 
-    monkeypatch.setattr(module, "bulk_insert", failing_insert)
+    monkeypatch.setattr(backend, "bulk_insert", failing_insert)
     obj = {
         "type": "indicator",
         "spec_version": "2.1",

@@ -22,11 +22,10 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from sqlalchemy.engine import make_url
-
 from accord.intel.lookup.service import Encoded, LookupService
 from accord.model.visibility import Viewer
 from accord.settings import Settings
+from accord.store.engine import shared_across_processes
 from accord.store.node import Store
 
 SPLIT_FROM = 2_000
@@ -137,8 +136,7 @@ def wanted(settings: Settings) -> bool:
     can be opened by a second process."""
     if not settings.bulk_helper or len(_available_cores()) < 2:
         return False
-    url = make_url(settings.database_url)
-    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+    return shared_across_processes(settings.database_url)
 
 
 def _available_cores() -> set[int]:

@@ -3,7 +3,7 @@ and every admin action.
 
 Each entry carries the SHA-256 of the one before it, over a canonical JSON of its own fields,
 so that :meth:`AuditLog.verify` finds an entry that was changed, deleted or inserted. Appends
-are serialised (SQLite: the IMMEDIATE write lock; PostgreSQL: a transaction advisory lock)
+are serialised (the backend's write lock, `accord.store.dialects.base.Backend.lock_writes`)
 so that two workers never chain onto the same predecessor.
 """
 
@@ -18,23 +18,15 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, select
 
-from accord.store import checkpoint
-from accord.store.bulk import bulk_insert
-from accord.store.engine import pg_lock_sql, write_transaction
+from accord.store.dialects import backend_for
+from accord.store.engine import write_transaction
 from accord.store.schema import audit_log
 
 GENESIS = "0" * 64
 _COLUMNS = ("at", "user_id", "org_id", "action", "target", "detail", "prev_hash", "hash")
-_LOCK_KEY = 0x0ACC0AD1  # arbitrary constant: PostgreSQL advisory lock for audit appends
+_LOCK_KEY = 0x0ACC0AD1  # arbitrary constant: the write lock (Backend.lock_writes) of appends
 _LAST = "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1"
 _FEW = 8  # up to this many events are inserted row by row, in a transaction of their own
-_INSERT_SQLITE = (
-    f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join(['?'] * len(_COLUMNS))})"
-)
-_LOCK_PG = pg_lock_sql(_LOCK_KEY)
-_INSERT_PG = (
-    f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,79 +108,26 @@ class AuditLog:
             return
         if on.in_transaction():
             on.rollback()
-        driver = on.connection.driver_connection
-        assert driver is not None
-        if on.dialect.name == "postgresql":
-            self._record_postgres(driver, events)
-            return
-        cursor = driver.cursor()
-        try:
-            cursor.execute("BEGIN IMMEDIATE")  # the write lock first: see engine.py
-            cursor.execute(_LAST)
-            rows = self._rows(cursor.fetchone(), events)
-            if len(rows) == 1:
-                cursor.execute(_INSERT_SQLITE, rows[0])
-            else:
-                cursor.executemany(_INSERT_SQLITE, rows)
-            cursor.execute("COMMIT")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
-        finally:
-            cursor.close()
-        checkpoint.committed(self.engine, small=True)
-
-    def _record_postgres(self, driver: Any, events: tuple[Event, ...]) -> None:
-        """`record` on PostgreSQL: the advisory lock, the newest hash, the inserts, commit.
-
-        The commit waits for the WAL flush like every other: the audit log is evidence, and
-        a look-up that answered must stay recorded if the database server crashes after it
-        (synchronous_commit off for this transaction was measured and declined)."""
-        if driver.autocommit:  # a look-up connection (lookup_session.lookup_connection)
-            # Pipelined (psycopg's pipeline mode): BEGIN, the lock and the newest hash go in
-            # one round trip, the inserts and COMMIT in a second. Plain statements, not
-            # psycopg's transaction(), which waits for each step (measured: 0.39 against
-            # 0.67 ms an entry).
-            try:
-                with driver.pipeline(), driver.cursor() as cursor:
-                    cursor.execute("BEGIN")
-                    self._chain_postgres(cursor, events)
-                    cursor.execute("COMMIT")
-            except BaseException:
-                if not driver.broken:
-                    driver.execute("ROLLBACK")
-                raise
-            return
-        try:
-            with driver.pipeline(), driver.cursor() as cursor:
-                self._chain_postgres(cursor, events)
-                driver.commit()
-        except BaseException:
-            driver.rollback()
-            raise
-
-    def _chain_postgres(self, cursor: Any, events: tuple[Event, ...]) -> None:
-        cursor.execute(_LOCK_PG)  # held to the end of the transaction
-        cursor.execute(_LAST)
-        for row in self._rows(cursor.fetchone(), events):
-            cursor.execute(_INSERT_PG, row)
+        backend_for(on).append_chained(
+            on, _LOCK_KEY, audit_log.name, _COLUMNS, _LAST, lambda last: self._rows(last, events)
+        )
 
     def _append(self, conn: Connection, events: tuple[Event, ...]) -> None:
         if not events:
             return
         # Every look-up writes here, so this runs on the driver's cursor (see
         # accord.store.prepared for why).
+        backend = backend_for(conn)
+        backend.lock_writes(conn, _LOCK_KEY)
         driver = conn.connection.driver_connection
         assert driver is not None
         cursor = driver.cursor()
         try:
-            if conn.dialect.name == "postgresql":
-                cursor.execute(_LOCK_PG)
             cursor.execute(_LAST)
             last = cursor.fetchone()
         finally:
             cursor.close()
-        bulk_insert(conn, audit_log, _COLUMNS, self._rows(last, events))
+        backend.bulk_insert(conn, audit_log, _COLUMNS, self._rows(last, events))
 
     @staticmethod
     def _rows(last: Any, events: tuple[Event, ...]) -> list[tuple[Any, ...]]:

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, select
 
 from accord.model.visibility import Viewer
-from accord.store.bulk import insert_missing
+from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
 from accord.store.schema import node_secrets
 
@@ -82,7 +82,9 @@ def node_secret(engine: Engine, name: str, size: int = 32) -> bytes:
         value = conn.execute(stmt).scalar()
     if value is None:
         with write_transaction(engine) as conn:
-            insert_missing(conn, node_secrets, [{"name": name, "value": secrets.token_hex(size)}])
+            backend_for(conn).insert_missing(
+                conn, node_secrets, [{"name": name, "value": secrets.token_hex(size)}]
+            )
             value = conn.execute(stmt).scalar_one()
     return bytes.fromhex(value)
 

@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 
 from accord.model.tlp import Tlp
-from accord.store.bulk import insert_missing, is_postgres
+from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
 from accord.store.objects import now_key
 from accord.store.organisations import AlreadyExists, NotFound
@@ -190,28 +190,14 @@ class Feeds:
         wanted = set(keys)
         with write_transaction(self.engine) as conn:
             seqs = self._seqs(conn, sorted({object_id for object_id, _ in keys}), wanted)
-            insert_missing(conn, object_feeds, [{"feed_id": feed_id, "seq": s} for s in seqs])
+            backend_for(conn).insert_missing(
+                conn, object_feeds, [{"feed_id": feed_id, "seq": s} for s in seqs]
+            )
         return len(seqs)
 
     def _seqs(self, conn: Connection, ids: list[str], wanted: set[tuple[str, str]]) -> list[int]:
-        found: list[int] = []
-        if is_postgres(conn):
-            stmt = text(
-                "SELECT o.seq, o.id, o.modified FROM objects o "
-                "JOIN unnest(CAST(:ids AS text[])) AS wanted(id) ON o.id = wanted.id"
-            )
-            batches: list[dict[str, Any]] = [
-                {"ids": ids[i : i + 10_000]} for i in range(0, len(ids), 10_000)
-            ]
-        else:
-            stmt = text(
-                "SELECT o.seq, o.id, o.modified FROM json_each(:ids) AS wanted "
-                "JOIN objects o ON o.id = wanted.value"
-            )
-            batches = [{"ids": orjson.dumps(ids).decode()}]
-        for batch in batches:
-            found.extend(row[0] for row in conn.execute(stmt, batch) if (row[1], row[2]) in wanted)
-        return found
+        rows = backend_for(conn).versions_of(conn, ids)
+        return [seq for seq, object_id, modified in rows if (object_id, modified) in wanted]
 
     def sources(self, seq: int) -> list[str]:
         """Names of the feeds a stored version came from."""
@@ -222,7 +208,7 @@ class Feeds:
             .order_by(feeds.c.name)
         )
         with self.engine.connect() as conn:
-            return [row[0] for row in conn.execute(stmt)]
+            return [name for (name,) in conn.execute(stmt)]
 
     def count(self, feed_id: str) -> int:
         """How many stored versions came from the feed (for `accord feed list`)."""

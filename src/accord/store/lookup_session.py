@@ -21,31 +21,18 @@ from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Connection, Engine
 
+from accord.store.dialects import backend_for
+from accord.store.dialects.base import GENERIC_PLANS
 from accord.store.engine import connection_lost
 from accord.store.gc_pause import collector_paused
 
-# `Connection.info` key: the connection plans every statement generically (see
-# `lookup_connection`), so a search need not ask for it per transaction.
-GENERIC_PLANS = "accord_generic_plans"
-
 
 def lookup_connection(engine: Engine) -> Connection:
-    """A connection to keep for single look-ups (the held connection).
-
-    On PostgreSQL it runs in autocommit, so that a look-up's reads cost no BEGIN and COMMIT
-    round trips (the audit entry opens its own transaction), and plans every statement
-    generically: a look-up's statements take list parameters, for which the generic plan is
-    as good as a custom one and planning anew costs more than running them. Close it with
-    `release_lookup_connection`, which discards it: its session settings must not reach
-    the pool."""
-    conn = engine.connect()
-    if engine.dialect.name == "postgresql":
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        driver.execute("SET plan_cache_mode = force_generic_plan")
-        conn.info[GENERIC_PLANS] = True
-    return conn
+    """A connection to keep for single look-ups (the held connection), set up for them by the
+    backend (`accord.store.dialects.base.Backend.for_lookups`: on PostgreSQL autocommit and
+    generic plans). Close it with `release_lookup_connection`, which discards it: its session
+    settings must not reach the pool."""
+    return backend_for(engine).for_lookups(engine.connect())
 
 
 def release_lookup_connection(conn: Connection) -> None:

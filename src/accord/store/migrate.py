@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from accord.store import checkpoint
-from accord.store.engine import WRITE, write_transaction
+from accord.store.dialects import backend_for
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -25,29 +25,11 @@ def _config() -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to the newest schema, or to ``revision`` (idempotent)."""
     config = _config()
-    if engine.dialect.name != "sqlite":
-        with write_transaction(engine) as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-        return
-    # SQLite changes a table's constraints by copying it into a new table, and the tables
-    # that refer to it would follow the old one's renaming: foreign keys are switched off
-    # for the migration (it can only be done outside a transaction) and checked before the
-    # commit, as https://sqlite.org/lang_altertable.html#otheralter says.
-    with engine.connect() as connection:
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        driver.execute("PRAGMA foreign_keys=OFF")
-        try:
-            connection.execution_options(**{WRITE: True})
-            with connection.begin():
-                config.attributes["connection"] = connection
-                command.upgrade(config, revision)
-                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
-                if broken is not None:
-                    raise RuntimeError(f"a migration broke a foreign key: {tuple(broken)}")
-        finally:
-            driver.execute("PRAGMA foreign_keys=ON")
+    # The backend's transaction for it (SQLite's copies tables: see
+    # accord.store.dialects.sqlite.SQLite.migrating).
+    with backend_for(engine).migrating(engine) as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
     checkpoint.committed(engine)
 
 

@@ -14,23 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, Row, Select, bindparam, select, text, update
+from sqlalchemy import Connection, Engine, Integer, Row, Select, bindparam, select, update
 
 from accord.model.extension import ACCORD_IDENTITY_ID
 from accord.model.holdings import Holding
 from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
-from accord.store.bulk import (
-    allocate_seqs,
-    bulk_insert,
-    count_stored,
-    insert_missing,
-    stored_versions,
-)
-from accord.store.engine import pg_lock_sql
+from accord.store.dialects import backend_for
+from accord.store.layout import Layout
 from accord.store.plans import ordered
-from accord.store.prepared import InList, Prepared, encode_list, list_param
+from accord.store.prepared import InList, Prepared, list_param
 from accord.store.records import NewVersion, Outcome, Reference, StoredObject
 from accord.store.schema import (
     net_prefixes,
@@ -42,7 +36,7 @@ from accord.store.schema import (
 from accord.store.visibility import latest, viewer_params, visible_rule, visible_to
 
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
-WRITE_LOCK = 0x0ACC0B1E  # PostgreSQL advisory lock serialising object writes
+WRITE_LOCK = 0x0ACC0B1E  # the write lock (Backend.lock_writes) serialising object writes
 
 OBJECT_COLUMNS = (
     objects.c.seq,
@@ -55,6 +49,10 @@ OBJECT_COLUMNS = (
     objects.c.revoked,
     objects.c.date_added,
     objects.c.raw,
+)
+OBJECT_ROW = Layout(OBJECT_COLUMNS)
+_SEQ, _ID, _MODIFIED, _TYPE, _TLP, _OWNER_ORG, _IS_LATEST, _REVOKED, _DATE_ADDED, _RAW = (
+    OBJECT_ROW.at(*(column.key for column in OBJECT_COLUMNS))
 )
 
 
@@ -119,43 +117,40 @@ def stored_from_row(row: Row[Any] | Any) -> StoredObject:
 
 # Statements on the look-up path (accord.store.prepared): compiled once, run on the driver.
 _GET_MANY = Prepared(
-    lambda _dialect: (
-        select(*OBJECT_COLUMNS)
-        .where(InList(objects.c.id, list_param("ids")))
-        .where(latest(objects))
-        .where(visible_rule(objects))
-    )
+    select(*OBJECT_COLUMNS)
+    .where(InList(objects.c.id, list_param("ids")))
+    .where(latest(objects))
+    .where(visible_rule(objects))
 )
 _REFERENCING = Prepared(
-    lambda _dialect: (
-        select(*OBJECT_COLUMNS, object_refs.c.role, object_refs.c.ref)
-        .select_from(ordered(object_refs, objects, objects.c.seq == object_refs.c.seq))
-        .where(InList(object_refs.c.ref, list_param("ids")))
-        .where(InList(object_refs.c.role, list_param("roles")))
-        .where(latest(objects))
-        .where(visible_rule(objects))
-        .order_by(objects.c.seq)
-        .limit(bindparam("limit", type_=Integer()))
-    )
+    select(*OBJECT_COLUMNS, object_refs.c.role, object_refs.c.ref)
+    .select_from(ordered(object_refs, objects, objects.c.seq == object_refs.c.seq))
+    .where(InList(object_refs.c.ref, list_param("ids")))
+    .where(InList(object_refs.c.role, list_param("roles")))
+    .where(latest(objects))
+    .where(visible_rule(objects))
+    .order_by(objects.c.seq)
+    .limit(bindparam("limit", type_=Integer()))
 )
+_ROLE, _REF = _REFERENCING.layout.at("role", "ref")
 
 
 _TLPS = tuple(Tlp)  # Tlp(n) is slow; the levels are 0..4 in order
 
 
 def stored_from_tuple(row: Sequence[Any]) -> StoredObject:
-    """A StoredObject from the first ten columns of a prepared row (OBJECT_COLUMNS order)."""
+    """A StoredObject from a prepared row that starts with OBJECT_COLUMNS (`OBJECT_ROW`)."""
     return StoredObject(
-        seq=row[0],
-        id=row[1],
-        modified=row[2],
-        type=row[3],
-        tlp=_TLPS[row[4]],
-        owner_org=row[5],
-        is_latest=bool(row[6]),
-        revoked=bool(row[7]),
-        date_added=row[8],
-        raw=row[9],
+        seq=row[_SEQ],
+        id=row[_ID],
+        modified=row[_MODIFIED],
+        type=row[_TYPE],
+        tlp=_TLPS[row[_TLP]],
+        owner_org=row[_OWNER_ORG],
+        is_latest=bool(row[_IS_LATEST]),
+        revoked=bool(row[_REVOKED]),
+        date_added=row[_DATE_ADDED],
+        raw=row[_RAW],
     )
 
 
@@ -197,12 +192,14 @@ def write_versions(
     An older version arriving after a newer one is stored as history; the newest
     ``modified`` per id stays the latest.
     """
-    if conn.dialect.name == "postgresql":
-        # Writers take turns: sequence numbers are handed out inside the lock and the lock
-        # lasts until commit, so versions become visible in sequence order and a TAXII
-        # client paging by sequence never skips one that commits late.
-        conn.execute(text(pg_lock_sql(WRITE_LOCK)))
-    existing = stored_versions(conn, sorted({version.id for version in versions}), owner_org)
+    backend = backend_for(conn)
+    # Writers take turns: sequence numbers are handed out inside the lock and the lock
+    # lasts until commit, so versions become visible in sequence order and a TAXII
+    # client paging by sequence never skips one that commits late.
+    backend.lock_writes(conn, WRITE_LOCK)
+    existing = backend.stored_versions(
+        conn, sorted({version.id for version in versions}), owner_org
+    )
     outcomes: list[Outcome] = []
     fresh: list[NewVersion] = []
     newest: dict[str, str] = {}  # id -> newest modified among fresh versions
@@ -239,8 +236,8 @@ def write_versions(
         )
 
     added = now_key()
-    seqs = allocate_seqs(conn, len(fresh))
-    bulk_insert(
+    seqs = backend.allocate_seqs(conn, objects, len(fresh))
+    backend.bulk_insert(
         conn,
         objects,
         _INSERT_COLUMNS,
@@ -263,7 +260,7 @@ def write_versions(
             for seq, v in zip(seqs, fresh, strict=True)
         ],
     )
-    bulk_insert(
+    backend.bulk_insert(
         conn,
         object_audience,
         ("seq", "principal"),
@@ -273,7 +270,7 @@ def write_versions(
             for principal in version.audience
         ],
     )
-    bulk_insert(
+    backend.bulk_insert(
         conn,
         observables,
         _OBSERVABLE_INSERT_COLUMNS,
@@ -300,10 +297,10 @@ def write_versions(
         for item in version.observables
         if (prefix := prefix_of(item.observable)) is not None
     }
-    insert_missing(
+    backend.insert_missing(
         conn, net_prefixes, [{"kind": kind, "prefix": prefix} for kind, prefix in prefixes]
     )
-    bulk_insert(
+    backend.bulk_insert(
         conn,
         object_refs,
         ("seq", "role", "ref"),
@@ -330,13 +327,15 @@ class ObjectStore:
         reveals nothing of other organisations' holdings.
         """
         with self.engine.connect() as conn:
-            return stored_versions(conn, sorted(set(ids)), owner_org)
+            return backend_for(conn).stored_versions(conn, sorted(set(ids)), owner_org)
 
     def count_stored(self, keys: Sequence[tuple[str, str]], owner_org: str) -> tuple[int, int]:
         """How many of these ``(id, modified key)`` versions ``owner_org`` holds already, and
         how many stored versions (anyone's) share an id with them (-1, -1: not answered)."""
+        if not keys:
+            return 0, 0
         with self.engine.connect() as conn:
-            return count_stored(conn, keys, owner_org)
+            return backend_for(conn).count_stored(conn, keys, owner_org, ACCORD_IDENTITY_ID)
 
     def holdings(self, viewer: Viewer, ids: Sequence[str]) -> dict[str, Holding]:
         """What is stored of these ids, as the versioning rule (accord.model.holdings) needs
@@ -435,10 +434,8 @@ class ObjectStore:
         if not ids:
             return []
         with _reading(self.engine, connection) as conn:
-            dialect = conn.dialect.name
-            params = viewer_params(dialect, viewer) | {
-                "ids": encode_list(dialect, sorted(set(ids)))
-            }
+            backend = backend_for(conn)
+            params = viewer_params(backend, viewer) | {"ids": backend.encode_list(sorted(set(ids)))}
             return [stored_from_tuple(row) for row in _GET_MANY.rows(conn, params)]
 
     def referencing(
@@ -454,14 +451,14 @@ class ObjectStore:
         if not ids:
             return []
         with _reading(self.engine, connection) as conn:
-            dialect = conn.dialect.name
-            params = viewer_params(dialect, viewer) | {
-                "ids": encode_list(dialect, sorted(set(ids))),
-                "roles": encode_list(dialect, list(roles)),
+            backend = backend_for(conn)
+            params = viewer_params(backend, viewer) | {
+                "ids": backend.encode_list(sorted(set(ids))),
+                "roles": backend.encode_list(list(roles)),
                 "limit": limit,
             }
             return [
-                Reference(row[10], row[11], stored_from_tuple(row))
+                Reference(row[_ROLE], row[_REF], stored_from_tuple(row))
                 for row in _REFERENCING.rows(conn, params)
             ]
 
@@ -476,4 +473,4 @@ class ObjectStore:
             .group_by(objects.c.type)
         )
         with self.engine.connect() as conn:
-            return {row[0]: int(row[1]) for row in conn.execute(stmt)}
+            return {kind: int(count) for kind, count in conn.execute(stmt)}

@@ -15,11 +15,11 @@ from sqlalchemy import Connection, Engine, String, literal, select, union_all
 from accord.model.observables import Observable
 from accord.model.visibility import Viewer
 from accord.store.candidates import Relation, candidates, load_prefixes
+from accord.store.dialects import backend_for
 from accord.store.hints import context_column
-from accord.store.lookup_session import GENERIC_PLANS
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_tuple
 from accord.store.plans import indexed, ordered, values_of
-from accord.store.prepared import Prepared, encode_list, list_param
+from accord.store.prepared import Prepared, list_param
 from accord.store.records import UNKNOWN, StoredObject, ValueMatch
 from accord.store.schema import objects, observables
 from accord.store.visibility import cached_viewer_params, latest, visible_rule
@@ -47,30 +47,31 @@ class ObservableIndex:
         every match says `UNKNOWN`."""
         statement = _SEARCH_WITH_CONTEXT if context else _SEARCH
         with _reading(self.engine, connection) as conn:
-            dialect = conn.dialect.name
+            backend = backend_for(conn)
             prefixes = _prefixes(conn)
             wanted = [candidates(observable, prefixes) for observable in searched]
             values = sorted({value for c in wanted for value in c.values})
             hosts = sorted({c.host for c in wanted if c.host is not None})
             params = {
-                **cached_viewer_params(dialect, viewer),
-                "values": encode_list(dialect, values),
-                "hosts": encode_list(dialect, hosts),
+                **cached_viewer_params(backend, viewer),
+                "values": backend.encode_list(values),
+                "hosts": backend.encode_list(hosts),
             }
             if not (values or hosts):
                 rows = []
-            elif dialect == "postgresql":
-                rows = _with_generic_plans(conn, statement, params)
             else:
+                # These statements (unions under the visibility rule) cost ten times their
+                # execution to plan anew each time; their generic plans are good for one
+                # value and for ten thousand (list parameters, index probes).
+                backend.plan_generically(conn)
                 rows = statement.rows(conn, params)
         by_value: dict[str, list[tuple[Any, ...]]] = {}
         by_host: dict[str, list[tuple[Any, ...]]] = {}
         for row in rows:
-            # row: OBJECT_COLUMNS, then kind, value, host, path, simple, matched-by
-            if row[15] == "value":
-                by_value.setdefault(row[11], []).append(row)
+            if row[_MATCHED_BY] == "value":
+                by_value.setdefault(row[_VALUE], []).append(row)
             else:
-                by_host.setdefault(row[12], []).append(row)
+                by_host.setdefault(row[_HOST], []).append(row)
         stored: dict[int, StoredObject] = {}  # one per version, however many values it answers
         answers: list[list[ValueMatch]] = []
         value_rows, host_rows = by_value.get, by_host.get
@@ -91,45 +92,28 @@ class ObservableIndex:
             seen: set[tuple[int, str]] = set()
             matches: list[ValueMatch] = []
             for row, relation in pairs:
-                key = (row[0], row[11])
+                key = (row[_SEQ], row[_VALUE])
                 if key in seen:
                     continue
                 seen.add(key)
-                obj = stored.get(row[0])
+                obj = stored.get(row[_SEQ])
                 if obj is None:
-                    obj = stored[row[0]] = stored_from_tuple(row)
+                    obj = stored[row[_SEQ]] = stored_from_tuple(row)
                 matches.append(
                     ValueMatch(
                         relation,
-                        row[10],
-                        row[11],
-                        row[13],
-                        bool(row[14]),
+                        row[_KIND],
+                        row[_VALUE],
+                        row[_PATH],
+                        bool(row[_SIMPLE]),
                         obj,
-                        row[16] if context else UNKNOWN,
+                        row[_CONTEXT] if context else UNKNOWN,
                     )
                 )
             if len(matches) > 1:
                 matches.sort(key=_by_seq)
             answers.append(matches)
         return answers
-
-
-def _with_generic_plans(
-    conn: Connection, statement: Prepared, params: dict[str, Any]
-) -> list[tuple[Any, ...]]:
-    """The search on PostgreSQL, with generic plans for the rest of the look-up's transaction.
-
-    psycopg prepares a statement run five times; PostgreSQL then still plans each execution
-    anew while a custom plan looks cheaper, which for these statements (unions under the
-    visibility rule) costs ten times their execution. Their generic plans are good for one
-    value and for ten thousand (list parameters, index probes). ``set_config(..., true)`` is
-    ``SET LOCAL``: it ends with the transaction."""
-    if not conn.info.get(GENERIC_PLANS):  # a look-up connection plans so already
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        driver.execute("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
-    return statement.rows(conn, params)
 
 
 def _by_seq(match: ValueMatch) -> int:
@@ -155,7 +139,7 @@ def _prefixes(conn: Connection) -> dict[str, list[int]]:
     return found
 
 
-def _search_statement(dialect: str, context: bool = False) -> Any:
+def _search_statement(context: bool = False) -> Any:
     """Index rows whose value is one of ``:values`` or whose host is one of ``:hosts``,
     joined to their latest visible object; one statement, two list parameters. With
     ``context``, each row ends with the object's hint bits (`accord.store.hints`).
@@ -194,5 +178,19 @@ def _search_statement(dialect: str, context: bool = False) -> Any:
     return union_all(part("value", "values"), part("host", "hosts"))
 
 
-_SEARCH = Prepared(_search_statement)
-_SEARCH_WITH_CONTEXT = Prepared(lambda dialect: _search_statement(dialect, context=True))
+_SEARCH = Prepared(_search_statement())
+_SEARCH_WITH_CONTEXT = Prepared(_search_statement(context=True))
+# The rows: OBJECT_COLUMNS, then the index row's columns, how it matched, and (with context)
+# the object's hint bits.
+_SEQ, _KIND, _VALUE, _HOST, _PATH, _SIMPLE, _MATCHED_BY, _CONTEXT = _SEARCH_WITH_CONTEXT.layout.at(
+    "seq", "kind", "value", "host", "path", "simple", "matched_by", "context"
+)
+assert _SEARCH.layout.at("seq", "kind", "value", "host", "path", "simple", "matched_by") == (
+    _SEQ,
+    _KIND,
+    _VALUE,
+    _HOST,
+    _PATH,
+    _SIMPLE,
+    _MATCHED_BY,
+)

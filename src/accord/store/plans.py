@@ -23,134 +23,43 @@ planner no choice that statistics could change, so a store analysed by an operat
 plans them exactly as one never analysed. (Fixed ``sqlite_stat1`` rows would be the other
 way, and the weaker one: the next ``ANALYZE`` replaces them.)
 
-PostgreSQL has no such devices; it plans from statistics that autovacuum keeps, and a node
-with autovacuum off (or before it comes round: right after a bulk load) plans a large table
-as if it were empty. `accord.store.statistics` analyses the tables a large write grew, in
-that write's transaction. On PostgreSQL these helpers render plain SQL.
+`accord.store.dialects.sqlite` renders the devices. PostgreSQL has no such devices; it plans
+from statistics that autovacuum keeps, and a node with autovacuum off (or before it comes
+round: right after a bulk load) plans a large table as if it were empty.
+`accord.store.statistics` analyses the tables a large write grew, in that write's
+transaction. On PostgreSQL these helpers render plain SQL (`accord.store.dialects.postgresql`).
 """
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, Table, column
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.selectable import Alias, FromClause, Join, TableClause
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.selectable import FromClause, Join, TableClause
 
-
-class _Ordered(Join):
-    """A join whose left side is the outer loop on SQLite (``CROSS JOIN ... ON``)."""
-
-    inherit_cache = True
-
-
-@compiles(_Ordered, "sqlite")
-def _ordered_sqlite(
-    join: _Ordered, compiler: SQLCompiler, asfrom: bool = False, from_linter: Any = None, **kw: Any
-) -> str:
-    if from_linter:
-        from_linter.edges.update(
-            itertools.product(join.left._from_objects, join.right._from_objects)
-        )
-    left = join.left._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
-    right = join.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
-    assert join.onclause is not None
-    onclause = join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw)
-    return f"{left} CROSS JOIN {right} ON {onclause}"
+from accord.store.dialects.elements import Indexed, Ordered, Unindexed, Values
 
 
 def ordered(left: FromClause, right: FromClause, onclause: ColumnElement[bool]) -> Join:
     """``left JOIN right ON onclause``, with ``left`` read first whatever the statistics."""
-    return _Ordered(left, right, onclause)
-
-
-class _Indexed(Alias):
-    """A table read through one named index on SQLite (``INDEXED BY``)."""
-
-    inherit_cache = True
-    _traverse_internals = [  # noqa: RUF012
-        *Alias._traverse_internals,
-        ("index", InternalTraversal.dp_string),
-    ]
-    index: str
-
-
-@compiles(_Indexed, "sqlite")
-def _indexed_sqlite(element: _Indexed, compiler: SQLCompiler, **kw: Any) -> str:
-    found = str(compiler.visit_alias(element, **kw))  # type: ignore[no-untyped-call]
-    if kw.get("asfrom"):
-        found += f" INDEXED BY {element.index}"
-    return found
+    return Ordered(left, right, onclause)
 
 
 def indexed(table: Table, index: str, name: str | None = None) -> Table:
     """``table`` (as ``name``, by default its own name) read through ``index`` on SQLite.
     Use its columns (``.c``) in the statement, not the table's."""
-    found = _Indexed._construct(table, name=name or table.name)
+    found = Indexed._construct(table, name=name or table.name)
     found.index = index
     return cast(Table, found)
 
 
-class _Unindexed(ColumnElement[Any]):
-    """A column that no index may serve in this term, on SQLite (unary ``+``)."""
-
-    inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
-
-    def __init__(self, wrapped: ColumnElement[Any]) -> None:
-        self.column = wrapped
-        self.type = wrapped.type
-
-
-@compiles(_Unindexed, "sqlite")
-def _unindexed_sqlite(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"+{compiler.process(element.column, **kw)}"
-
-
-@compiles(_Unindexed)
-def _unindexed_default(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.process(element.column, **kw))
-
-
 def unindexed(wrapped: ColumnElement[Any]) -> ColumnElement[Any]:
     """``wrapped``, which on SQLite no index may serve in the term it is used in."""
-    return _Unindexed(wrapped)
-
-
-class _Values(TableClause):
-    """The values of one list parameter (`accord.store.prepared.encode_list`) as a table with
-    one column, ``value``: ``json_each`` on SQLite, ``unnest`` on PostgreSQL."""
-
-    inherit_cache = True
-    _traverse_internals = [  # noqa: RUF012
-        *TableClause._traverse_internals,
-        ("param", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, name: str, param: BindParameter[Any]) -> None:
-        super().__init__(name, column("value", String()))
-        self.param = param
-
-
-@compiles(_Values, "sqlite")
-def _values_sqlite(element: _Values, compiler: SQLCompiler, **kw: Any) -> str:
-    if not kw.get("asfrom"):
-        return element.name
-    return f"json_each({compiler.process(element.param, **kw)}) AS {element.name}"
-
-
-@compiles(_Values, "postgresql")
-def _values_postgresql(element: _Values, compiler: SQLCompiler, **kw: Any) -> str:
-    if not kw.get("asfrom"):
-        return element.name
-    param = compiler.process(element.param, **kw)
-    return f"unnest(string_to_array({param}, E'\\x1f')) AS {element.name}(value)"
+    return Unindexed(wrapped)
 
 
 def values_of(name: str, param: BindParameter[Any]) -> TableClause:
-    """A list parameter as a table ``name(value)``, to join from (`ordered`)."""
-    return _Values(name, param)
+    """A list parameter (`accord.store.dialects.base.Backend.encode_list`) as a table
+    ``name(value)``, to join from (`ordered`)."""
+    return Values(name, param)

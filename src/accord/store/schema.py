@@ -7,7 +7,6 @@ correctly as text on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -21,10 +20,13 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from accord.store.dialects import seq_type
+
 metadata = MetaData()
 
-# BigInteger on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite.
-SeqType = BigInteger().with_variant(Integer(), "sqlite")
+# Each backend's (accord.store.dialects): BigInteger on PostgreSQL, INTEGER PRIMARY KEY (the
+# rowid) on SQLite.
+SeqType = seq_type()
 
 organisations = Table(
     "organisations",

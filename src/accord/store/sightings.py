@@ -29,9 +29,9 @@ from sqlalchemy import Connection, Table, case, func, or_, select
 from accord.model.extension import ACCORD_EXTENSION_ID
 from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
-from accord.store.bulk import bulk_insert
+from accord.store.dialects import backend_for
 from accord.store.plans import indexed, ordered
-from accord.store.prepared import InList, Prepared, encode_list, list_param
+from accord.store.prepared import InList, Prepared, list_param
 from accord.store.records import NewVersion
 from accord.store.schema import objects, sighting_facts
 from accord.store.visibility import cached_viewer_params, latest, visible_rule
@@ -102,7 +102,7 @@ def record_facts(conn: Connection, rows: Sequence[tuple[int, NewVersion]]) -> No
                     facts.last_seen,
                 )
             )
-    bulk_insert(
+    backend_for(conn).bulk_insert(
         conn,
         sighting_facts,
         ("seq", "sighting_of", "kind", "count", "anonymous", "first_seen", "last_seen"),
@@ -132,7 +132,7 @@ class SightingTotals:
         }
 
 
-def _totals_statement(_dialect: str) -> Any:
+def _totals_statement() -> Any:
     sighting = cast(Table, objects.alias("s"))
     sighted = cast(Table, objects.alias("t"))
     # The plan, written out (accord.store.plans): the facts of the ids, their sightings, the
@@ -143,12 +143,18 @@ def _totals_statement(_dialect: str) -> Any:
     return (
         select(
             facts.c.sighting_of,
-            func.sum(case((seen, facts.c.count), else_=0)),
-            func.count(func.distinct(case((facts.c.kind == FALSE_POSITIVE, sighting.c.owner_org)))),
-            func.count(func.distinct(case((facts.c.kind == EXPIRED, sighting.c.owner_org)))),
-            func.sum(case((facts.c.anonymous == True, 1), else_=0)),  # noqa: E712
-            func.min(case((seen, facts.c.first_seen))),
-            func.max(case((seen, func.coalesce(facts.c.last_seen, facts.c.first_seen)))),
+            func.sum(case((seen, facts.c.count), else_=0)).label("seen"),
+            func.count(
+                func.distinct(case((facts.c.kind == FALSE_POSITIVE, sighting.c.owner_org)))
+            ).label("false_positive_orgs"),
+            func.count(func.distinct(case((facts.c.kind == EXPIRED, sighting.c.owner_org)))).label(
+                "expired_orgs"
+            ),
+            func.sum(case((facts.c.anonymous == True, 1), else_=0)).label("anonymous"),  # noqa: E712
+            func.min(case((seen, facts.c.first_seen))).label("first_seen"),
+            func.max(case((seen, func.coalesce(facts.c.last_seen, facts.c.first_seen)))).label(
+                "last_seen"
+            ),
         )
         .select_from(
             ordered(
@@ -166,7 +172,18 @@ def _totals_statement(_dialect: str) -> Any:
     )
 
 
-_TOTALS = Prepared(_totals_statement)
+_TOTALS = Prepared(_totals_statement())
+_OF, _SEEN, _FALSE_POSITIVE_ORGS, _EXPIRED_ORGS, _ANONYMOUS, _FIRST_SEEN, _LAST_SEEN = (
+    _TOTALS.layout.at(
+        "sighting_of",
+        "seen",
+        "false_positive_orgs",
+        "expired_orgs",
+        "anonymous",
+        "first_seen",
+        "last_seen",
+    )
+)
 
 
 def sighting_totals(
@@ -176,19 +193,19 @@ def sighting_totals(
     absent). One query; the sighted object itself must be visible to the viewer."""
     if not ids:
         return {}
-    dialect = conn.dialect.name
+    backend = backend_for(conn)
     params = {
-        **cached_viewer_params(dialect, viewer),
-        "ids": encode_list(dialect, sorted(set(ids))),
+        **cached_viewer_params(backend, viewer),
+        "ids": backend.encode_list(sorted(set(ids))),
     }
     found: dict[str, SightingTotals] = {}
     for row in _TOTALS.rows(conn, params):
-        found[row[0]] = SightingTotals(
-            seen=int(row[1] or 0),
-            false_positive_orgs=int(row[2] or 0),
-            expired_orgs=int(row[3] or 0),
-            anonymous=int(row[4] or 0),
-            first_seen=row[5],
-            last_seen=row[6],
+        found[row[_OF]] = SightingTotals(
+            seen=int(row[_SEEN] or 0),
+            false_positive_orgs=int(row[_FALSE_POSITIVE_ORGS] or 0),
+            expired_orgs=int(row[_EXPIRED_ORGS] or 0),
+            anonymous=int(row[_ANONYMOUS] or 0),
+            first_seen=row[_FIRST_SEEN],
+            last_seen=row[_LAST_SEEN],
         )
     return found

@@ -20,14 +20,13 @@ from sqlalchemy import (
     literal_column,
     or_,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
+from accord.store.dialects import Backend
+from accord.store.dialects.elements import InList, LikelyTrue
 from accord.store.plans import unindexed
-from accord.store.prepared import InList, encode_list, list_param
+from accord.store.prepared import list_param
 from accord.store.schema import object_audience
 
 
@@ -69,7 +68,7 @@ def visible_to(viewer: Viewer, objects: Table) -> ColumnElement[bool]:
 
 
 def visible_rule(objects: Table) -> ColumnElement[bool]:
-    """The same rule with the viewer as two bind parameters (pass ``viewer_params(dialect,
+    """The same rule with the viewer as two bind parameters (pass ``viewer_params(backend,
     viewer)`` when executing), so that a hot statement is compiled once for any viewer."""
     return _rule(
         objects,
@@ -78,47 +77,26 @@ def visible_rule(objects: Table) -> ColumnElement[bool]:
     )
 
 
-def viewer_params(dialect: str, viewer: Viewer) -> dict[str, Any]:
-    """The bind parameters of :func:`visible_rule` for one viewer."""
+def viewer_params(backend: Backend, viewer: Viewer) -> dict[str, Any]:
+    """The bind parameters of :func:`visible_rule` for one viewer, on ``backend``."""
     return {
         "v_member": not viewer.is_anonymous,
-        "v_principals": encode_list(dialect, sorted(viewer.principals)),
+        "v_principals": backend.encode_list(sorted(viewer.principals)),
     }
 
 
 @lru_cache(maxsize=1024)
-def cached_viewer_params(dialect: str, viewer: Viewer) -> Mapping[str, Any]:
+def cached_viewer_params(backend: Backend, viewer: Viewer) -> Mapping[str, Any]:
     """`viewer_params`, worked out once per viewer (a look-up runs several statements);
     read-only: merge it into a new dict."""
-    return MappingProxyType(viewer_params(dialect, viewer))
-
-
-class _Common(ColumnElement[bool]):
-    """A condition true for most rows (such as ``is_latest``): SQLite must not pick its index
-    over a selective one. SQLite's query planner has no statistics until ANALYZE runs, and
-    then reads ``is_latest = 1`` as selective; ``likelihood(..., 0.99)`` tells it otherwise
-    (https://sqlite.org/lang_corefunc.html#likelihood). Other databases see the condition."""
-
-    inherit_cache = True
-    _traverse_internals = [("condition", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
-
-    def __init__(self, condition: ColumnElement[bool]) -> None:
-        self.condition = condition
-        self.type = Boolean()
-
-
-@compiles(_Common, "sqlite")
-def _common_sqlite(element: _Common, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"likelihood({compiler.process(element.condition, **kw)}, 0.99)"
-
-
-@compiles(_Common)
-def _common_default(element: _Common, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.process(element.condition, **kw))
+    return MappingProxyType(viewer_params(backend, viewer))
 
 
 def latest(objects: Table) -> ColumnElement[bool]:
-    """Only the latest version of each object, as a hint-safe condition (see `_Common`) that
-    no index serves on SQLite (`accord.store.plans.unindexed`): with statistics, SQLite could
-    otherwise read the few distinct values of ``is_latest`` through a skip-scan."""
-    return _Common(unindexed(objects.c.is_latest) == True)  # noqa: E712 (SQL, not Python)
+    """Only the latest version of each object: a condition true for most rows, which the
+    planner is told is so (`LikelyTrue`: SQLite's planner has no statistics until ANALYZE
+    runs, and then reads ``is_latest = 1`` as selective, and would pick its index over a
+    selective one), and which no index serves on SQLite (`accord.store.plans.unindexed`):
+    with statistics, SQLite could otherwise read the few distinct values of ``is_latest``
+    through a skip-scan."""
+    return LikelyTrue(unindexed(objects.c.is_latest) == True)  # noqa: E712 (SQL, not Python)

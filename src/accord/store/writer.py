@@ -26,6 +26,7 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine, RootTransaction
 
 from accord.store import checkpoint
+from accord.store.dialects import backend_for
 from accord.store.engine import WRITE
 from accord.store.records import NewVersion, Outcome
 
@@ -54,9 +55,9 @@ class ChunkWriter(Protocol):
 
 def chunk_writer(engine: Engine, put: PutFn) -> ChunkWriter:
     """The writer that suits the database (see the module's docstring)."""
-    if engine.dialect.name == "sqlite":
-        return InlineWriter(engine, put)
-    return BatchWriter(engine, put)
+    if backend_for(engine).writes_in_thread:
+        return BatchWriter(engine, put)
+    return InlineWriter(engine, put)
 
 
 class InlineWriter:

@@ -41,7 +41,7 @@ def excluding(check: Callable[[Observable], Sequence[Any]] | None) -> Exclude | 
 
 # The organisation's allowlist, read on every look-up that finds correlations.
 _ALLOWLIST = Prepared(
-    lambda _dialect: select(
+    select(
         allowlist_entries.c.kind,
         allowlist_entries.c.value,
         allowlist_entries.c.suffix,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from accord.model.observable_types import Observable
-from accord.store.bulk import bulk_insert
 from accord.store.correlation.hub_table import HubTable
 from accord.store.correlation.policy import CorrelationPolicy
 from accord.store.schema import fuzzy_hashes, objects
@@ -47,7 +46,7 @@ def correlate_fuzzy(table: HubTable, found: list[tuple[int, Observable]]) -> Non
         scored.sort(key=lambda s: (-s[0], s[1]))
         for similarity, other, other_value in scored[: table.policy.cap]:
             table.row(seq, other, "similar", value, other_value, value, similarity)
-    bulk_insert(table.conn, fuzzy_hashes, ("seq", "kind", "bucket", "value"), rows)
+    table.backend.bulk_insert(table.conn, fuzzy_hashes, ("seq", "kind", "bucket", "value"), rows)
 
 
 def _similarity(policy: CorrelationPolicy, kind: str, one: str, other: str) -> int | None:

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import orjson
 from sqlalchemy import Connection, text
 
-from accord.store.bulk import is_postgres
 from accord.store.correlation.policy import CorrelationPolicy
+from accord.store.dialects import backend_for
 from accord.store.schema import correlations
 
 FILE_CHUNK: Final = 500  # values per IN (...) list, well inside SQLite's parameter limit
@@ -37,20 +36,18 @@ class HubTable:
     def __init__(self, conn: Connection, policy: CorrelationPolicy) -> None:
         self.conn = conn
         self.policy = policy
-        self.pg = is_postgres(conn)
+        self.backend = backend_for(conn)
         # Most versions are the latest: SQLite must not drive a join from the is_latest index
         # (accord.store.visibility.latest says why).
-        self._latest = "o.is_latest" if self.pg else "likelihood(o.is_latest = 1, 0.99)"
+        self._latest = self.backend.likely_sql("o.is_latest")
         self.hubs: dict[str, Hub] = {}
         self.rows: dict[tuple[int, int, str, str], tuple[Any, ...]] = {}
 
     def _list(self, values: Sequence[str]) -> Any:
-        return list(values) if self.pg else orjson.dumps(list(values)).decode()
+        return self.backend.values_param(values)
 
     def _source(self, name: str = "wanted") -> str:
-        if self.pg:
-            return f"unnest(CAST(:{name} AS text[])) AS wanted(value)"
-        return f"json_each(:{name}) AS wanted"
+        return self.backend.values_sql(name)
 
     def known_hubs(self, hubs: list[str]) -> dict[str, tuple[int, bool]]:
         if not hubs:
@@ -60,7 +57,7 @@ class HubTable:
             "JOIN correlation_hubs h ON h.hub = wanted.value"
         )
         rows = self.conn.execute(text(sql), {"wanted": self._list(hubs)})
-        return {row[0]: (int(row[1]), bool(row[2])) for row in rows}
+        return {hub: (int(members), bool(over)) for hub, members, over in rows}
 
     def hub(self, hub: str) -> Hub:
         found = self.hubs.get(hub)

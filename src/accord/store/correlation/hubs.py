@@ -20,19 +20,18 @@ from accord.store.correlation.exclusion import Exclude, Exclusions
 from accord.store.correlation.policy import policy_for
 from accord.store.correlation.relations import NETWORK_FAMILY, relation_of
 from accord.store.correlation.results import Correlation, CorrelationResult, OverCorrelation
+from accord.store.dialects import backend_for
 from accord.store.objects import OBJECT_COLUMNS, stored_from_row
 from accord.store.plans import indexed, ordered
-from accord.store.prepared import InList, Prepared, encode_list, list_param
+from accord.store.prepared import InList, Prepared, list_param
 from accord.store.schema import correlation_hubs, objects, observables
 from accord.store.visibility import latest, visible_to
 
 # On every look-up that finds something: prepared, so that it costs one index probe.
 _OVER_HUBS = Prepared(
-    lambda _dialect: (
-        select(correlation_hubs.c.hub)
-        .where(InList(correlation_hubs.c.hub, list_param("values")))
-        .where(correlation_hubs.c.over)
-    )
+    select(correlation_hubs.c.hub)
+    .where(InList(correlation_hubs.c.hub, list_param("values")))
+    .where(correlation_hubs.c.over)
 )
 
 
@@ -53,8 +52,8 @@ def over_hub_holders(
     values = sorted({observable.value for _, observable in held})
     if not values:
         return []
-    params = {"values": encode_list(conn.dialect.name, values)}
-    over = {row[0] for row in _OVER_HUBS.rows(conn, params)}
+    params = {"values": backend_for(conn).encode_list(values)}
+    over = {hub for (hub,) in _OVER_HUBS.rows(conn, params)}
     if not over:
         return []
     cap = policy_for(conn.engine).cap
@@ -98,8 +97,8 @@ def add_over_hubs(
         for target, found in candidates(observable, prefixes).values.items():
             hubs.setdefault(target, (observable, relation_of(found, observable.kind)))
     over = [
-        row[0]
-        for row in conn.execute(
+        hub
+        for (hub,) in conn.execute(
             select(correlation_hubs.c.hub)
             .where(correlation_hubs.c.hub.in_(sorted(hubs)))
             .where(correlation_hubs.c.over)

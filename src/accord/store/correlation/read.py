@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-import orjson
 from sqlalchemy import (
     Connection,
     Engine,
@@ -33,17 +32,16 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from accord.model.visibility import Viewer
 from accord.store.correlation.exclusion import Exclude, Exclusions
 from accord.store.correlation.hubs import add_over_hubs
 from accord.store.correlation.relations import REVERSE
 from accord.store.correlation.results import Correlation, CorrelationResult
+from accord.store.dialects import backend_for
 from accord.store.objects import OBJECT_COLUMNS, _reading, stored_from_row, stored_from_tuple
 from accord.store.plans import indexed, ordered
-from accord.store.prepared import InList, Prepared, encode_list, list_param
+from accord.store.prepared import InIntList, InList, Prepared, list_param
 from accord.store.schema import correlations, objects
 from accord.store.visibility import (
     cached_viewer_params,
@@ -53,39 +51,11 @@ from accord.store.visibility import (
     visible_to,
 )
 
-
-class SeqList(InList):
-    """``column IN (the integers of one list parameter)``: object sequence numbers."""
-
-    inherit_cache = True
-
-
-@compiles(SeqList, "sqlite")
-def _seq_list_sqlite(element: SeqList, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.column, **kw)
-    return f"{column} IN (SELECT value FROM json_each({compiler.process(element.param, **kw)}))"
-
-
-@compiles(SeqList, "postgresql")
-def _seq_list_postgresql(element: SeqList, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.column, **kw)
-    param = compiler.process(element.param, **kw)
-    return f"{column} = ANY(CAST(string_to_array({param}, ',') AS bigint[]))"
-
-
-def _encode_seqs(dialect: str, seqs: Sequence[int]) -> str:
-    if dialect == "postgresql":
-        return ",".join(str(int(seq)) for seq in seqs)
-    return orjson.dumps([int(seq) for seq in seqs]).decode()
-
-
 _SEQS = Prepared(
-    lambda _dialect: (
-        select(objects.c.seq)
-        .where(InList(objects.c.id, list_param("ids")))
-        .where(latest(objects))
-        .where(visible_rule(objects))
-    )
+    select(objects.c.seq)
+    .where(InList(objects.c.id, list_param("ids")))
+    .where(latest(objects))
+    .where(visible_rule(objects))
 )
 
 
@@ -127,7 +97,7 @@ def _edges_select(own_end: bool) -> Select[Any]:
                 *columns,
             )
             .select_from(source)
-            .where(SeqList(drive, list_param("seqs")))
+            .where(InIntList(drive, list_param("seqs")))
         )
         if own_end:
             stmt = stmt.where(latest(one)).where(visible_rule(one))
@@ -141,7 +111,15 @@ def _edges_select(own_end: bool) -> Select[Any]:
     )
 
 
-_EDGES = Prepared(lambda _dialect: _edges_select(own_end=True))
+_EDGES = Prepared(_edges_select(own_end=True))
+_EDGES_FROM = Prepared(_edges_select(own_end=False))
+# Both statements' rows: their own end (the object's id, or the sequence number), then these,
+# then the other end's OBJECT_COLUMNS from its ``seq`` on.
+_EDGE = ("relation", "value", "other_value", "hub", "similarity", "flipped", "seq")
+_RELATION, _VALUE, _OTHER_VALUE, _HUB, _SIMILARITY, _FLIPPED, _OTHER = _EDGES.layout.at(*_EDGE)
+assert _EDGES_FROM.layout.at(*_EDGE[:-1]) == _EDGES.layout.at(*_EDGE[:-1])
+(_SOURCE_ID,) = _EDGES.layout.at("id")
+_FROM_SEQ, _FROM_OTHER = _EDGES_FROM.layout.at("from_seq", "seq")
 
 
 def correlated(
@@ -155,15 +133,14 @@ def correlated(
     those through excluded values and the viewer's allowlist (one query; the look-up's)."""
     if not ids:
         return []
-    dialect = conn.dialect.name
-    params = viewer_params(dialect, viewer) | {"ids": encode_list(dialect, sorted(set(ids)))}
-    seqs = [row[0] for row in _SEQS.rows(conn, params)]
+    backend = backend_for(conn)
+    params = viewer_params(backend, viewer) | {"ids": backend.encode_list(sorted(set(ids)))}
+    seqs = [seq for (seq,) in _SEQS.rows(conn, params)]
     if not seqs:
         return []
-    params |= {"seqs": _encode_seqs(dialect, seqs), "limit": limit}
-    # row: source id, relation, value, other value, hub, similarity, flipped, from_seq, other
+    params |= {"seqs": backend.encode_ints(seqs), "limit": limit}
     rows = _EDGES.rows(conn, params)
-    return _kept(conn, viewer, exclude, rows, lambda row: str(row[0]), 8)
+    return _kept(conn, viewer, exclude, rows, lambda row: str(row[_SOURCE_ID]), _OTHER)
 
 
 def correlated_with(
@@ -182,15 +159,14 @@ def correlated_with(
     listed is still latest and visible to the viewer, checked in this query."""
     if not sources:
         return []
-    dialect = conn.dialect.name
+    backend = backend_for(conn)
     params = {
-        **cached_viewer_params(dialect, viewer),
-        "seqs": _encode_seqs(dialect, sorted(sources)),
+        **cached_viewer_params(backend, viewer),
+        "seqs": backend.encode_ints(sorted(sources)),
         "limit": limit,
     }
-    # row: from_seq, relation, value, other value, hub, similarity, flipped, the other end
     rows = _EDGES_FROM.rows(conn, params)
-    return _kept(conn, viewer, exclude, rows, lambda row: sources[row[0]], 7)
+    return _kept(conn, viewer, exclude, rows, lambda row: sources[row[_FROM_SEQ]], _FROM_OTHER)
 
 
 def _kept(
@@ -208,24 +184,22 @@ def _kept(
     keep = Exclusions(conn, viewer, exclude)
     found = []
     for row in rows:
-        if keep.excluded(row[2]) or keep.excluded(row[3]) or keep.excluded(row[4]):
+        value, other_value, hub = row[_VALUE], row[_OTHER_VALUE], row[_HUB]
+        if keep.excluded(value) or keep.excluded(other_value) or keep.excluded(hub):
             continue
-        relation = REVERSE[row[1]] if row[6] else row[1]
+        relation = REVERSE[row[_RELATION]] if row[_FLIPPED] else row[_RELATION]
         found.append(
             Correlation(
                 source(row),
                 relation,
-                row[2],
-                row[3],
-                row[4],
-                row[5],
+                value,
+                other_value,
+                hub,
+                row[_SIMILARITY],
                 stored_from_tuple(row[other_at:]),
             )
         )
     return found
-
-
-_EDGES_FROM = Prepared(lambda _dialect: _edges_select(own_end=False))
 
 
 class Correlations:

@@ -28,13 +28,11 @@ Reading, through the visibility rule, is ``accord.store.correlation.read``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
-import orjson
 from sqlalchemy import Connection, text
 
 from accord.model.observable_types import Observable
-from accord.store.bulk import bulk_insert
 from accord.store.candidates import candidates, load_prefixes
 from accord.store.correlation.files import correlate_files
 from accord.store.correlation.fuzzy import correlate_fuzzy
@@ -104,7 +102,7 @@ class _Writer(HubTable):
         self._settle(known, {seq for seq, _ in items})
         correlate_files(self, items)
         correlate_fuzzy(self, fuzzy)
-        bulk_insert(
+        self.backend.bulk_insert(
             self.conn,
             correlations,
             ("seq", "other_seq", "relation", "value", "other_value", "hub", "similarity"),
@@ -128,8 +126,8 @@ class _Writer(HubTable):
                 found.setdefault(value, set()).add(seq)
         targets = sorted({f[2] for f in forward})
         params = {"wanted": self._list(targets), "first": first, "last": last}
-        for row in self.conn.execute(text(sql), params):
-            found.setdefault(row[0], set()).add(int(row[1]))
+        for value, seq in self.conn.execute(text(sql), params):
+            found.setdefault(value, set()).add(int(seq))
         for seq, value, target, relation in forward:
             holders = found.get(target)
             if holders is None:
@@ -179,15 +177,7 @@ class _Writer(HubTable):
             "domain": ("hub", "lo", "hi"),
             "host": ("hub",),
         }[what]
-        if self.pg:
-            arrays = ", ".join(f"CAST(:c{i} AS text[])" for i in range(len(columns)))
-            source = f"unnest({arrays}) AS w({', '.join(columns)})"
-            params: dict[str, Any] = {f"c{i}": [w[i] for w in wanted] for i in range(len(columns))}
-            col = {name: f"w.{name}" for name in columns}
-        else:
-            source = "json_each(:wanted) AS w"
-            params = {"wanted": orjson.dumps([list(w) for w in wanted]).decode()}
-            col = {name: f"json_extract(w.value, '$[{i}]')" for i, name in enumerate(columns)}
+        source, params, col = self.backend.tuples_sql("w", columns, wanted)
         if what == "net":
             condition = (
                 f"ob.kind = {col['kind']} AND ob.lo >= {col['lo']} AND ob.lo <= {col['hi']} "
@@ -209,8 +199,8 @@ class _Writer(HubTable):
         )
         params["limit"] = limit
         return [
-            (str(r[0]), int(r[1]), str(r[2]), str(r[3]))
-            for r in self.conn.execute(text(sql), params)
+            (str(hub), int(seq), str(value), str(kind))
+            for hub, seq, value, kind in self.conn.execute(text(sql), params)
         ]
 
     def _settle(self, known: dict[str, tuple[int, bool]], fresh: set[int]) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from alembic import context
 
+from accord.store.dialects import backend_for
 from accord.store.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
     target_metadata=metadata,
-    render_as_batch=connection.dialect.name == "sqlite",
+    render_as_batch=backend_for(connection).migrates_by_copy,
 )
 with context.begin_transaction():
     context.run_migrations()
