@@ -1,13 +1,12 @@
 """Where each named column sits in the rows of a statement run on the driver's cursor
 (`accord.store.prepared`), which come back as plain tuples.
 
-A `Layout` is built from the same column lists the statement selects, once, at import; the
-positions it gives (`Layout.at`) are kept in module constants, so that a hot loop still
-indexes its tuples by int (a module constant costs what a literal does) and a statement that
-selects its columns in another order moves them with it::
+A `Layout` is built from the columns a statement selects (`Prepared.layout`), once, at
+import; the positions it gives (`Layout.at`) are kept in module constants, so that a hot loop
+still indexes its tuples by int (a module constant costs what a literal does) and a
+statement that selects its columns in another order moves them with it::
 
-    SEARCH_ROW = Layout(OBJECT_COLUMNS, (observables.c.kind, observables.c.value))
-    KIND, VALUE = SEARCH_ROW.at("kind", "value")
+    _KIND, _VALUE = _SEARCH.layout.at("kind", "value")
 """
 
 from __future__ import annotations
@@ -19,15 +18,10 @@ from sqlalchemy import ColumnElement
 
 
 class Layout:
-    """The positions of the columns of one row shape: ``parts`` of columns (or their names),
-    one after the other."""
+    """The positions of named columns in one row shape."""
 
-    def __init__(self, *parts: Iterable[ColumnElement[Any] | str]) -> None:
-        self._starts: list[int] = []
-        self._names: list[str] = []
-        for part in parts:
-            self._starts.append(len(self._names))
-            self._names.extend(item if isinstance(item, str) else _name(item) for item in part)
+    def __init__(self, columns: Iterable[ColumnElement[Any]]) -> None:
+        self._names = [_name(column) for column in columns]
 
     def at(self, *names: str) -> tuple[int, ...]:
         """The position of each of ``names``; a name missing or held twice is an error."""
@@ -38,13 +32,6 @@ class Layout:
                 raise KeyError(f"{name!r} is in {len(where)} columns of {self._names}")
             found.append(where[0])
         return tuple(found)
-
-    def start(self, part: int) -> int:
-        """The position of the first column of part number ``part`` (from 0)."""
-        return self._starts[part]
-
-    def __len__(self) -> int:
-        return len(self._names)
 
 
 def _name(column: ColumnElement[Any]) -> str:
