@@ -50,9 +50,7 @@ def test_the_held_connection_holds_no_transaction_between_look_ups(tmp_path: Pat
         assert not held.in_transaction()
         # A look-up that fails after reading (here: its audit entry) leaves none open either
         # (the network prefixes are read through SQLAlchemy, which opens a transaction).
-        from accord.store import observables
-
-        observables._prefix_cache.clear()
+        store.index.prefixes.clear()
         failing = store.audit.record
 
         def broken(*events: object, on: object) -> None:

@@ -16,6 +16,7 @@ from accord.model.roles import Role
 from accord.model.tlp import Tlp
 from accord.store import checkpoint
 from accord.store.audit import Event
+from accord.store.engine_state import engine_state
 from accord.store.node import Store
 from accord.store.organisations import User
 
@@ -101,7 +102,7 @@ def test_small_commits_after_a_checkpoint_do_not_each_wake_it(
         Ingester(store, user).ingest_objects(
             _bundle(2000), "2.1", "test", IngestOptions(tlp=Tlp.GREEN)
         )
-        checkpointer = checkpoint.checkpointer_of(store.engine)
+        checkpointer = engine_state(store.engine).checkpointer
         assert checkpointer is not None
         deadline = time.monotonic() + 10
         while checkpointer.runs == 0:
@@ -135,7 +136,7 @@ def test_a_steady_stream_of_commits_has_the_log_started_over(
     db = tmp_path / "accord.db"
     store, _ = _store_with_analyst(db)
     try:
-        checkpointer = checkpoint.checkpointer_of(store.engine)
+        checkpointer = engine_state(store.engine).checkpointer
         assert checkpointer is not None
         largest = 0
         for number in range(1000):  # 12 MB of log if it were never started over
@@ -157,7 +158,7 @@ def test_small_commits_look_at_the_log_once_in_a_while(
     db = tmp_path / "accord.db"
     store, _ = _store_with_analyst(db)
     try:
-        checkpointer = checkpoint.checkpointer_of(store.engine)
+        checkpointer = engine_state(store.engine).checkpointer
         assert checkpointer is not None
         time.sleep(0.2)  # the set-up's own commits woke it: let those runs end
         runs = checkpointer.runs

@@ -6,9 +6,10 @@ file and syncs it, a serial tail of a third of a second for ATT&CK Enterprise on
 machine's disk. SQLite's documentation suggests the alternative used here
 (https://www.sqlite.org/wal.html#application_initiated_checkpoints): the store's own
 connections only checkpoint as a backstop for a very large log, and a daemon thread per
-engine runs a PASSIVE checkpoint on its own connection after a commit has grown the log. A
-PASSIVE checkpoint never blocks readers or writers, and the checkpoint call releases the GIL,
-so the thread runs beside the next request or bundle.
+engine (its `accord.store.engine_state.EngineState` holds the `WalCheckpointer`) runs a
+PASSIVE checkpoint on its own connection after a commit has grown the log. A PASSIVE
+checkpoint never blocks readers or writers, and the checkpoint call releases the GIL, so the
+thread runs beside the next request or bundle.
 
 Under a steady stream of commits (every audited look-up commits) a passive checkpoint never
 catches up with the newest frame, so SQLite never starts the log over: it grew without end,
@@ -31,9 +32,6 @@ import contextlib
 import os
 import sqlite3
 import threading
-import weakref
-
-from sqlalchemy import Engine
 
 BACKSTOP_BYTES = 1 << 30  # wal_autocheckpoint on the store's connections, in bytes of log
 WAKE_BYTES = 4 << 20  # checkpoint once the log holds this much
@@ -139,28 +137,3 @@ def _size(path: str) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0
-
-
-_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
-
-
-def attach(engine: Engine, path: str) -> None:
-    _CHECKPOINTERS[engine] = WalCheckpointer(path)
-
-
-def checkpointer_of(engine: Engine) -> WalCheckpointer | None:
-    return _CHECKPOINTERS.get(engine)
-
-
-def committed(engine: Engine, small: bool = False) -> None:
-    """Tell the engine's checkpointer, if it has one, that a write transaction committed;
-    ``small``: one of a few pages."""
-    checkpointer = checkpointer_of(engine)
-    if checkpointer is not None:
-        checkpointer.poke(small)
-
-
-def detach(engine: Engine) -> None:
-    checkpointer = _CHECKPOINTERS.pop(engine, None)
-    if checkpointer is not None:
-        checkpointer.close()

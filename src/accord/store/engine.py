@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
-from accord.store import checkpoint
 from accord.store.dialects import backend_for_url
 from accord.store.dialects.base import GENERIC_PLANS, WRITE
+from accord.store.engine_state import attach, committed, engine_state
 
 __all__ = [
     "DEFAULT_URL",
@@ -28,9 +28,13 @@ DEFAULT_URL = "sqlite:///var/accord.db"
 
 
 def open_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL and their parent folder is created."""
+    """An engine for ``url``; SQLite files get WAL and their parent folder is created. The
+    engine carries its background work (`accord.store.engine_state`), set here only."""
     parsed = make_url(url)
-    return backend_for_url(parsed).open_engine(parsed)
+    backend = backend_for_url(parsed)
+    engine = backend.open_engine(parsed)
+    attach(engine, backend.engine_state(engine, parsed))
+    return engine
 
 
 def shared_across_processes(url: str) -> bool:
@@ -48,7 +52,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         conn.execution_options(**{WRITE: True})
         with conn.begin():
             yield conn
-    checkpoint.committed(engine)
+    committed(engine)
 
 
 def connection_lost(conn: Connection) -> bool:
@@ -63,5 +67,5 @@ def connection_lost(conn: Connection) -> bool:
 
 def close_engine(engine: Engine) -> None:
     """Stop the engine's background work and close its connections."""
-    checkpoint.detach(engine)
+    engine_state(engine).close()
     engine.dispose()

@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from accord.store import checkpoint
 from accord.store.dialects import backend_for
+from accord.store.engine_state import committed
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -30,7 +30,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with backend_for(engine).migrating(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-    checkpoint.committed(engine)
+    committed(engine)
 
 
 def current_revision(engine: Engine) -> str | None:

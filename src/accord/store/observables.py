@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, String, literal, select, union_all
 
@@ -30,6 +29,7 @@ class ObservableIndex:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.prefixes = PrefixCache()  # one index per engine (`accord.store.node.Store`)
 
     def search(self, viewer: Viewer, observable: Observable) -> list[ValueMatch]:
         return self.search_many(viewer, [observable])[0]
@@ -48,7 +48,7 @@ class ObservableIndex:
         statement = _SEARCH_WITH_CONTEXT if context else _SEARCH
         with _reading(self.engine, connection) as conn:
             backend = backend_for(conn)
-            prefixes = _prefixes(conn)
+            prefixes = self.prefixes.get(conn)
             wanted = [candidates(observable, prefixes) for observable in searched]
             values = sorted({value for c in wanted for value in c.values})
             hosts = sorted({c.host for c in wanted if c.host is not None})
@@ -123,20 +123,30 @@ def _by_seq(match: ValueMatch) -> int:
 # How often to re-read the network prefix lengths present: they change only when a network
 # of a length never seen before is first stored, so a worker may trust them for a moment.
 PREFIX_CACHE_SECONDS = 2.0
-# Per engine (rendering its URL as a key would cost more than the rest of a look-up's
-# Python); weak, so that a closed store's engine is not kept alive.
-_prefix_cache: WeakKeyDictionary[Engine, tuple[float, dict[str, list[int]]]] = WeakKeyDictionary()
 
 
-def _prefixes(conn: Connection) -> dict[str, list[int]]:
-    key = conn.engine
-    cached = _prefix_cache.get(key)
-    now = time.monotonic()
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    found = load_prefixes(conn)
-    _prefix_cache[key] = (now + PREFIX_CACHE_SECONDS, found)
-    return found
+class PrefixCache:
+    """The network prefix lengths present in one database, re-read at most every
+    ``PREFIX_CACHE_SECONDS``. Held by its engine's `ObservableIndex`, so a look-up reaches it
+    through an attribute (no look-up by engine) and a closed store's cache goes with it."""
+
+    __slots__ = ("_expires", "_found")
+
+    def __init__(self) -> None:
+        self._expires = 0.0
+        self._found: dict[str, list[int]] = {}
+
+    def get(self, conn: Connection) -> dict[str, list[int]]:
+        now = time.monotonic()
+        if self._expires > now:
+            return self._found
+        found = self._found = load_prefixes(conn)
+        self._expires = now + PREFIX_CACHE_SECONDS
+        return found
+
+    def clear(self) -> None:
+        """Read the prefixes again at the next look-up."""
+        self._expires = 0.0
 
 
 def _search_statement(context: bool = False) -> Any:

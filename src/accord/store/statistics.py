@@ -11,12 +11,12 @@ second instead of 1,494 at 250,000), until someone ran ``ANALYZE``.
 
 So the store analyses the tables an object write grows, at one seam:
 `accord.store.version_writer` (every write path stores object versions through it) counts
-the versions a transaction writes (`wrote`), and when the transaction commits (an engine
-``commit`` event, so every commit of a write, whichever writer holds it), the tables are
-analysed if the versions written since the last analysis are at least ``MIN_ROWS`` and more
-than ``FRACTION`` of the objects table as the planner last saw it (``pg_class.reltuples``;
--1: never analysed) -- the rule autovacuum follows (``autovacuum_analyze_scale_factor``,
-0.1), with a larger floor.
+the versions a transaction writes (`StatisticsTracker.wrote`), and when the transaction
+commits (an engine ``commit`` event, so every commit of a write, whichever writer holds it),
+the tables are analysed if the versions written since the last analysis are at least
+``MIN_ROWS`` and more than ``FRACTION`` of the objects table as the planner last saw it
+(``pg_class.reltuples``; -1: never analysed) -- the rule autovacuum follows
+(``autovacuum_analyze_scale_factor``, 0.1), with a larger floor.
 
 The ``ANALYZE`` runs inside the committing transaction, just before its commit: it samples the
 rows the transaction wrote (PostgreSQL counts its own transaction's rows as live), and the
@@ -33,7 +33,6 @@ SQLite needs none of this: its statements say their plans themselves (`accord.st
 from __future__ import annotations
 
 import threading
-import weakref
 
 from sqlalchemy import Connection, Engine, event
 
@@ -60,59 +59,41 @@ TABLES = (
 _WRITTEN = "accord_versions_written"  # Connection.info: versions this transaction wrote
 
 
-class _Pending:
-    """Versions committed on one engine since its last analysis."""
+class StatisticsTracker:
+    """Versions committed on one (PostgreSQL) engine since its last analysis; analyses the
+    tables when they are enough. Built by the backend when the engine is opened, and kept in
+    its `accord.store.engine_state.EngineState`."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.rows = 0
         self.lock = threading.Lock()
         self.analyses = 0  # analyses run (tests and diagnostics)
+        event.listen(engine, "commit", self._before_commit)
+        event.listen(engine, "rollback", _forget)
 
-
-_PENDING: weakref.WeakKeyDictionary[Engine, _Pending] = weakref.WeakKeyDictionary()
-
-
-def attach(engine: Engine) -> None:
-    """Analyse after large writes on this (PostgreSQL) engine."""
-    _PENDING[engine] = _Pending()
-    event.listen(engine, "commit", _before_commit)
-    event.listen(engine, "rollback", _forget)
-
-
-def analyses(engine: Engine) -> int:
-    """How many times the store analysed this engine's tables."""
-    pending = _PENDING.get(engine)
-    return 0 if pending is None else pending.analyses
-
-
-def wrote(conn: Connection, versions: int) -> None:
-    """``versions`` object versions were written in ``conn``'s transaction."""
-    if conn.engine in _PENDING:
+    def wrote(self, conn: Connection, versions: int) -> None:
+        """``versions`` object versions were written in ``conn``'s transaction."""
         conn.info[_WRITTEN] = conn.info.get(_WRITTEN, 0) + versions
+
+    def _before_commit(self, conn: Connection) -> None:
+        written = conn.info.pop(_WRITTEN, 0)
+        if not written:
+            return
+        with self.lock:
+            self.rows += written
+            if self.rows < MIN_ROWS:
+                return
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            row = driver.execute("SELECT reltuples FROM pg_class WHERE oid = 'objects'::regclass")
+            found = row.fetchone()
+            known = float(found[0]) if found is not None else -1.0
+            if known >= 0 and self.rows <= FRACTION * known:
+                return
+            driver.execute(f"ANALYZE {', '.join(TABLES)}")
+            self.rows = 0
+            self.analyses += 1
 
 
 def _forget(conn: Connection) -> None:
     conn.info.pop(_WRITTEN, None)
-
-
-def _before_commit(conn: Connection) -> None:
-    written = conn.info.pop(_WRITTEN, 0)
-    if not written:
-        return
-    pending = _PENDING.get(conn.engine)
-    if pending is None:
-        return
-    with pending.lock:
-        pending.rows += written
-        if pending.rows < MIN_ROWS:
-            return
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        row = driver.execute("SELECT reltuples FROM pg_class WHERE oid = 'objects'::regclass")
-        found = row.fetchone()
-        known = float(found[0]) if found is not None else -1.0
-        if known >= 0 and pending.rows <= FRACTION * known:
-            return
-        driver.execute(f"ANALYZE {', '.join(TABLES)}")
-        pending.rows = 0
-        pending.analyses += 1

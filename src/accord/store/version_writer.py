@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine
 
-from accord.store import statistics
 from accord.store.correlation.policy import policy_for
 from accord.store.correlation.write import correlate
 from accord.store.engine import write_transaction
+from accord.store.engine_state import engine_state
 from accord.store.objects import write_versions
 from accord.store.records import NewVersion, Outcome
 from accord.store.sightings import record_facts
@@ -29,6 +29,8 @@ class VersionWriter:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # PostgreSQL: the tables are analysed at commit if the writes grew them.
+        self._statistics = engine_state(engine).statistics
 
     def put(
         self,
@@ -67,5 +69,6 @@ class VersionWriter:
         rows = list(zip(written.seqs, written.fresh, strict=True))
         record_facts(conn, rows)
         correlate(conn, policy_for(conn.engine), rows, written.latest)  # issue 6
-        statistics.wrote(conn, len(written.fresh))  # PostgreSQL: analysed at commit if grown
+        if self._statistics is not None:
+            self._statistics.wrote(conn, len(written.fresh))
         return written.outcomes

@@ -25,9 +25,9 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
-from accord.store import checkpoint
 from accord.store.dialects import backend_for
 from accord.store.engine import WRITE
+from accord.store.engine_state import committed
 from accord.store.records import NewVersion, Outcome
 
 _DONE = object()
@@ -85,7 +85,7 @@ class InlineWriter:
     def commit(self) -> list[Outcome]:
         assert self._transaction is not None, "use the writer as a context manager"
         self._transaction.commit()
-        checkpoint.committed(self._engine)
+        committed(self._engine)
         return self._outcomes
 
     def __exit__(
@@ -160,7 +160,7 @@ class BatchWriter:
                     raise
                 if self._commit:
                     transaction.commit()
-                    checkpoint.committed(self._engine)
+                    committed(self._engine)
                 else:
                     transaction.rollback()
         except BaseException as exc:  # handed to the producer's thread

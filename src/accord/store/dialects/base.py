@@ -28,6 +28,8 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.engine import URL
 from sqlalchemy.types import TypeEngine
 
+from accord.store.engine_state import EngineState
+
 # Execution option of a connection whose transaction will write (`engine.write_transaction`):
 # SQLite then takes its write lock at BEGIN.
 WRITE = "accord_write"
@@ -56,7 +58,12 @@ class Backend(ABC):
 
     @abstractmethod
     def open_engine(self, url: URL) -> Engine:
-        """An engine for ``url``, with this database's session set-up and upkeep attached."""
+        """An engine for ``url``, with this database's session set-up attached."""
+
+    @abstractmethod
+    def engine_state(self, engine: Engine, url: URL) -> EngineState:
+        """The background work ``engine`` (opened for ``url``) keeps while it is open:
+        `accord.store.engine.open_engine` attaches it (`accord.store.engine_state`)."""
 
     def shared_across_processes(self, url: URL) -> bool:
         """Whether another process opening ``url`` reaches the same database."""

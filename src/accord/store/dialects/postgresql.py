@@ -20,9 +20,10 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from accord.store import statistics
 from accord.store.dialects.base import GENERIC_PLANS, Backend, Row, RowsAfter
 from accord.store.dialects.elements import InIntList, InList, Values
+from accord.store.engine_state import EngineState
+from accord.store.statistics import StatisticsTracker
 
 SEPARATOR = "\x1f"  # ASCII unit separator: never in a STIX id, a principal or a value
 CHUNK = 10_000  # ids per list parameter
@@ -50,9 +51,11 @@ class PostgreSQL(Backend):
     def open_engine(self, url: URL) -> Engine:
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        engine = create_engine(url, pool_pre_ping=True)
-        statistics.attach(engine)  # fresh planner statistics after large writes
-        return engine
+        return create_engine(url, pool_pre_ping=True)
+
+    def engine_state(self, engine: Engine, url: URL) -> EngineState:
+        # Fresh planner statistics after large writes.
+        return EngineState(statistics=StatisticsTracker(engine))
 
     def for_lookups(self, conn: Connection) -> Connection:
         # Autocommit, so that a look-up's reads cost no BEGIN and COMMIT round trips (the

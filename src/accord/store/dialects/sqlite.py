@@ -25,6 +25,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from accord.store import checkpoint
+from accord.store.checkpoint import WalCheckpointer
 from accord.store.dialects.base import WRITE, Backend, Row, RowsAfter
 from accord.store.dialects.elements import (
     Indexed,
@@ -35,6 +36,7 @@ from accord.store.dialects.elements import (
     Unindexed,
     Values,
 )
+from accord.store.engine_state import EngineState, committed
 
 # SQLite's page size for new stores. Every look-up commits its audit entry, which dirties one
 # page of the audit table and one of each of its two indexes: with 4 KiB pages that commit
@@ -73,10 +75,13 @@ class SQLite(Backend):
         # Writers take the write lock up front (IMMEDIATE), so that two writers queue on
         # busy_timeout instead of failing when a read lock cannot be upgraded.
         event.listen(engine, "begin", _begin)
-        if not _in_memory(url):
-            assert database is not None
-            checkpoint.attach(engine, database)
         return engine
+
+    def engine_state(self, engine: Engine, url: URL) -> EngineState:
+        if _in_memory(url):
+            return EngineState()
+        assert url.database is not None
+        return EngineState(checkpointer=WalCheckpointer(url.database))
 
     def shared_across_processes(self, url: URL) -> bool:
         return not _in_memory(url)
@@ -167,7 +172,7 @@ class SQLite(Backend):
             raise
         finally:
             cursor.close()
-        checkpoint.committed(conn.engine, small=True)
+        committed(conn.engine, small=True)
 
     def allocate_seqs(self, conn: Connection, table: Table, count: int) -> list[int]:
         # One writer at a time (the transaction began IMMEDIATE): the next numbers after the

@@ -1,0 +1,63 @@
+"""What the store keeps per open database: the background work installed with its engine.
+
+A SQLite file has a `accord.store.checkpoint.WalCheckpointer` (WAL checkpoints off the
+writer's commit), a PostgreSQL database a `accord.store.statistics.StatisticsTracker`
+(ANALYZE after large writes). `accord.store.engine.open_engine` builds one `EngineState` for
+each engine it opens (its parts are the backend's, `Backend.engine_state`) and sets it as an
+attribute of the engine, once: no module keeps a registry of engines. Stores that need a part
+take it from here when they are built; the modules that know only a connection or an engine
+(a write transaction, the audit append that commits through the driver, a migration) reach
+it with `engine_state` or `committed`, which read that one attribute: cheaper than the
+weak-keyed dictionary look-up it replaces, so a look-up's audited commit costs no more.
+
+An engine that `open_engine` did not open (a test's own) has no background work: it reads
+as `NO_STATE`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from accord.store.checkpoint import WalCheckpointer
+from accord.store.statistics import StatisticsTracker
+
+_ATTRIBUTE = "accord_state"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineState:
+    """One engine's background work."""
+
+    checkpointer: WalCheckpointer | None = None
+    """SQLite file: checkpoints the write-ahead log after commits that grew it."""
+    statistics: StatisticsTracker | None = None
+    """PostgreSQL: analyses the tables that large writes grew."""
+
+    def close(self) -> None:
+        """Stop the background work (the engine is being closed)."""
+        if self.checkpointer is not None:
+            self.checkpointer.close()
+
+
+NO_STATE = EngineState()
+
+
+def attach(engine: Engine, state: EngineState) -> None:
+    """Give ``engine`` its state; called once, by `accord.store.engine.open_engine`."""
+    setattr(engine, _ATTRIBUTE, state)
+
+
+def engine_state(engine: Engine) -> EngineState:
+    """The state ``engine`` was opened with."""
+    state: EngineState = getattr(engine, _ATTRIBUTE, NO_STATE)
+    return state
+
+
+def committed(engine: Engine, small: bool = False) -> None:
+    """A write transaction committed on ``engine``: tell its checkpointer, if it has one;
+    ``small``: one of a few pages."""
+    checkpointer: WalCheckpointer | None = getattr(engine, _ATTRIBUTE, NO_STATE).checkpointer
+    if checkpointer is not None:
+        checkpointer.poke(small)
