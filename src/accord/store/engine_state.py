@@ -11,12 +11,12 @@ it with `engine_state` or `committed`, which read that one attribute: cheaper th
 weak-keyed dictionary look-up it replaces, so a look-up's audited commit costs no more.
 
 An engine that `open_engine` did not open (a test's own) has no background work: it reads
-as `NO_STATE`.
+as `NO_STATE`, and `own_state` gives it a state of its own where one is needed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -34,6 +34,10 @@ class EngineState:
     """SQLite file: checkpoints the write-ahead log after commits that grew it."""
     statistics: StatisticsTracker | None = None
     """PostgreSQL: analyses the tables that large writes grew."""
+    derived: dict[str, object] = field(default_factory=dict)
+    """Values derived from the node's settings, read once per engine and dropped when the
+    setting changes (`accord.store.correlation.policy.policy_for`). Typed `object` here so
+    that this module, which the engine needs, imports nothing of the stores above it."""
 
     def close(self) -> None:
         """Stop the background work (the engine is being closed)."""
@@ -52,6 +56,16 @@ def attach(engine: Engine, state: EngineState) -> None:
 def engine_state(engine: Engine) -> EngineState:
     """The state ``engine`` was opened with."""
     state: EngineState = getattr(engine, _ATTRIBUTE, NO_STATE)
+    return state
+
+
+def own_state(engine: Engine) -> EngineState:
+    """``engine``'s state, given a fresh (empty) one if `open_engine` did not open it, so that
+    what is kept for it is not kept in the shared `NO_STATE`."""
+    state = engine_state(engine)
+    if state is NO_STATE:
+        state = EngineState()
+        attach(engine, state)
     return state
 
 

@@ -3,12 +3,12 @@ settings."""
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from accord.store.engine_state import own_state
 from accord.store.node_settings import CORRELATION_CAP, NodeSettings
 
 DEFAULT_CAP = 100
@@ -32,28 +32,31 @@ class CorrelationPolicy:
     """At most this many stored hashes of the same bucket are compared with a new one."""
 
 
-_policies: weakref.WeakKeyDictionary[Engine, CorrelationPolicy] = weakref.WeakKeyDictionary()
+_KEY = "correlation.policy"
 
 
 def set_policy(engine: Engine, policy: CorrelationPolicy) -> None:
     """Use ``policy`` for everything written and read through ``engine``."""
-    _policies[engine] = policy
+    own_state(engine).derived[_KEY] = policy
 
 
 def policy_for(engine: Engine) -> CorrelationPolicy:
     """The engine's policy; by default with the cap stored in the node's settings
-    (``accord settings set correlation.cap N``), the same for every process of the node."""
-    found = _policies.get(engine)
+    (``accord settings set correlation.cap N``), the same for every process of the node.
+    Kept with the engine's state (`accord.store.engine_state`), read once."""
+    derived = own_state(engine).derived
+    found = derived.get(_KEY)
     if found is None:
         try:
             stored = NodeSettings(engine).get(CORRELATION_CAP)
         except DBAPIError:  # a database not migrated to 0009 yet (a migration's test)
             stored = None
         cap = int(stored) if stored is not None else DEFAULT_CAP
-        found = _policies[engine] = CorrelationPolicy(cap=cap)
+        found = derived[_KEY] = CorrelationPolicy(cap=cap)
+    assert isinstance(found, CorrelationPolicy)
     return found
 
 
 def forget_policy(engine: Engine) -> None:
     """Read the policy again from the node's settings next time (the cap was changed)."""
-    _policies.pop(engine, None)
+    own_state(engine).derived.pop(_KEY, None)
