@@ -1,7 +1,9 @@
-"""One allowlist rule for the look-up's benign check (`Allowlists.matches`) and for reading
-correlations (`Exclusions`): both give, for the same entries and values, the answer of a
-reference written with the model's normaliser alone (design principle 3: entries and values
-are normalised alike, so that two spellings of one value meet)."""
+"""One allowlist rule (`accord.store.allowlist_matching.AllowlistMatcher`) for the look-up's
+benign check (`Allowlists.matches`) and for reading correlations (`Exclusions`): both give,
+for the same entries and values, the answer of a reference written with the model's
+normaliser alone (design principle 3: entries and values are normalised alike, so that two
+spellings of one value meet). Written first against the two matchers this one replaced,
+which agreed on every case here."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from accord.model.domains import parent_domains
 from accord.model.observables import Observable, detect, normalise, supernets
 from accord.model.visibility import Viewer
+from accord.store.allowlist_matching import AllowlistMatcher
 from accord.store.allowlists import parse_entry
 from accord.store.correlation.exclusion import Exclusions
 from accord.store.node import Store
@@ -172,3 +175,22 @@ def test_a_value_of_a_given_kind_is_allowlisted_as_detected(
     expected = reference([entry], observable)
     assert expected
     assert {e.display for e in store.allowlists.matches(org, observable)} == expected
+
+
+def test_same_value_entries_come_first_then_networks_in_entry_order() -> None:
+    """The benign check lists the hits in this order (the look-up's ``lists``)."""
+    rows = [
+        ((entry.kind, entry.value, False, entry.lo, entry.hi), entry.value)
+        for entry in (normalise("ipv4-net", "0.0.0.0/0"), normalise("ipv4-net", "10.0.0.0/8"))
+    ]
+    matcher = AllowlistMatcher(rows)
+    assert matcher.matches(normalise("ipv4-net", "10.0.0.0/8")) == ["10.0.0.0/8", "0.0.0.0/0"]
+    assert matcher.matches(normalise("ipv4", "10.9.9.9")) == ["0.0.0.0/0", "10.0.0.0/8"]
+    assert matcher.covers(normalise("ipv4", "10.9.9.9"))
+    assert not matcher.covers(normalise("ipv6", "2001:db8::1"))
+
+
+def test_a_network_stored_without_bounds_is_normalised_again() -> None:
+    matcher = AllowlistMatcher([(("ipv6-net", "2001:db8::/32", False, None, None), "net")])
+    assert matcher.matches(normalise("ipv6", "2001:db8::5")) == ["net"]
+    assert not AllowlistMatcher([])
