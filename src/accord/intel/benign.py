@@ -20,7 +20,8 @@ from accord.intel.warninglists import WarningLists
 from accord.intel.warninglists.classes import LIST_CLASSES, class_of
 from accord.model.observables import Observable, detect
 from accord.model.visibility import Viewer
-from accord.store.allowlists import AllowlistMatcher
+from accord.store.allowlist_matching import AllowlistMatcher
+from accord.store.allowlists import AllowlistEntry
 from accord.store.node import Store
 
 ALLOWLIST_CACHE_SECONDS = 2.0
@@ -106,7 +107,7 @@ class BenignLists:
                 f"{list_class} by this node's setting (the reviewed table says "
                 f"{table_class}: {table_reason})",
             )
-        self._allowlists: dict[str, tuple[float, AllowlistMatcher]] = {}
+        self._allowlists: dict[str, tuple[float, AllowlistMatcher[AllowlistEntry]]] = {}
         self._lock = threading.Lock()
         self._warninglisted: dict[str, bool] = {}
 
@@ -121,7 +122,7 @@ class BenignLists:
         """With the compiled warninglists (compiled first, once, if they are not yet)."""
         return cls(store, WarningLists.load(cache_dir), ignore, classes)
 
-    def _allowlist(self, org_id: str) -> AllowlistMatcher:
+    def _allowlist(self, org_id: str) -> AllowlistMatcher[AllowlistEntry]:
         now = time.monotonic()
         with self._lock:
             cached = self._allowlists.get(org_id)

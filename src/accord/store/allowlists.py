@@ -16,13 +16,12 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, Select, delete, insert, select
 
-from accord.model.observables import Observable, ObservableError, detect, normalise, parent_domains
+from accord.model.observables import Observable, ObservableError, detect, normalise
+from accord.store.allowlist_matching import AllowlistMatcher
 from accord.store.engine import write_transaction
 from accord.store.objects import now_key
 from accord.store.organisations import AlreadyExists, NotFound
 from accord.store.schema import allowlist_entries
-
-_NETWORK_KINDS = {"ipv4": "ipv4-net", "ipv6": "ipv6-net"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,22 +130,28 @@ class Allowlists:
         return found[0]
 
     def entries(self, org_id: str) -> list[AllowlistEntry]:
+        return [_entry(row) for row in self._rows(org_id)]
+
+    def matches(self, org_id: str, observable: Observable) -> list[AllowlistEntry]:
+        """The organisation's entries that cover `observable` (see `AllowlistMatcher`)."""
+        return self.matcher(org_id).matches(observable)
+
+    def matcher(self, org_id: str) -> AllowlistMatcher[AllowlistEntry]:
+        """The organisation's whole allowlist, ready to check many values in memory (an
+        allowlist is tens to thousands of entries; a bulk look-up checks ten thousand)."""
+        return AllowlistMatcher(
+            ((row.kind, row.value, row.suffix, row.lo, row.hi), _entry(row))
+            for row in self._rows(org_id)
+        )
+
+    def _rows(self, org_id: str) -> list[Row[Any]]:
         stmt = (
             select(allowlist_entries)
             .where(allowlist_entries.c.org_id == org_id)
             .order_by(allowlist_entries.c.kind, allowlist_entries.c.value)
         )
         with self.engine.connect() as conn:
-            return [_entry(row) for row in conn.execute(stmt)]
-
-    def matches(self, org_id: str, observable: Observable) -> list[AllowlistEntry]:
-        """The organisation's entries that cover `observable` (see `AllowlistMatcher`)."""
-        return self.matcher(org_id).matches(observable)
-
-    def matcher(self, org_id: str) -> AllowlistMatcher:
-        """The organisation's whole allowlist, ready to check many values in memory (an
-        allowlist is tens to thousands of entries; a bulk look-up checks ten thousand)."""
-        return AllowlistMatcher(self.entries(org_id))
+            return list(conn.execute(stmt))
 
     def _same(self, org_id: str, observable: Observable, suffix: bool) -> Select[tuple[str]]:
         table = allowlist_entries
@@ -157,51 +162,6 @@ class Allowlists:
             .where(table.c.value == observable.value)
             .where(table.c.suffix == suffix)
         )
-
-
-class AllowlistMatcher:
-    """Which entries cover a value: the same value; a network that contains it; the domain
-    itself or a suffix entry for it or a parent; for a URL or an e-mail address, the same for
-    its host."""
-
-    def __init__(self, entries: list[AllowlistEntry]) -> None:
-        self._exact: dict[tuple[str, str], list[AllowlistEntry]] = {}
-        self._suffixes: dict[str, list[AllowlistEntry]] = {}
-        self._networks: list[tuple[str, str, str, AllowlistEntry]] = []  # kind, lo, hi
-        for entry in entries:
-            if entry.suffix:
-                self._suffixes.setdefault(entry.value, []).append(entry)
-                continue
-            self._exact.setdefault((entry.kind, entry.value), []).append(entry)
-            if entry.kind in ("ipv4-net", "ipv6-net"):
-                network = normalise(entry.kind, entry.value)
-                assert network.lo is not None and network.hi is not None
-                self._networks.append((entry.kind, network.lo, network.hi, entry))
-
-    def __bool__(self) -> bool:
-        return bool(self._exact or self._suffixes)
-
-    def matches(self, observable: Observable) -> list[AllowlistEntry]:
-        found: list[AllowlistEntry] = []
-        self._collect(observable, found)
-        if observable.kind in ("url", "email") and observable.host:
-            host = detect(observable.host)
-            if host is not None and host.kind != observable.kind:
-                self._collect(host, found)
-        return list(dict.fromkeys(found))
-
-    def _collect(self, observable: Observable, found: list[AllowlistEntry]) -> None:
-        found.extend(self._exact.get((observable.kind, observable.value), ()))
-        if observable.lo is not None and observable.hi is not None:
-            family = _NETWORK_KINDS.get(observable.kind.removesuffix("-net"))
-            found.extend(
-                entry
-                for kind, lo, hi, entry in self._networks
-                if kind == family and lo <= observable.lo and hi >= observable.hi
-            )
-        if observable.kind == "domain" and self._suffixes:
-            for name in (observable.value, *parent_domains(observable.value)):
-                found.extend(self._suffixes.get(name, ()))
 
 
 def _entry(row: Row[Any]) -> AllowlistEntry:

@@ -6,16 +6,17 @@ They are applied when reading, not when writing (`accord.store.correlation.read`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Connection, String, bindparam, select
 
-from accord.model.domains import parent_domains
 from accord.model.observable_types import Observable
 from accord.model.observables import detect
 from accord.model.visibility import Viewer
-from accord.store.correlation.relations import FILE_HUB, NETWORK_FAMILY
+from accord.store.allowlist_matching import AllowlistMatcher
+from accord.store.correlation.relations import FILE_HUB
 from accord.store.prepared import Prepared
 from accord.store.schema import allowlist_entries
 
@@ -50,26 +51,24 @@ _ALLOWLIST = Prepared(
     ).where(allowlist_entries.c.org_id == bindparam("org_id", type_=String()))
 )
 
+_NO_ENTRIES: AllowlistMatcher[None] = AllowlistMatcher(())
+
 
 class Exclusions:
     """Values that must not correlate for this viewer: the caller's ``exclude`` (the node's
-    warninglists) and the viewer organisation's allowlist."""
+    warninglists) and the viewer organisation's allowlist (`AllowlistMatcher`, the benign
+    check's rule)."""
 
     def __init__(self, conn: Connection, viewer: Viewer, exclude: Exclude | None) -> None:
         self.exclude = exclude
-        self.exact: set[tuple[str, str]] = set()
-        self.suffixes: set[str] = set()
-        self.networks: list[tuple[str, str, str]] = []
         self.memo: dict[str, bool] = {}
-        if viewer.org_id is not None:
-            rows = _ALLOWLIST.rows(conn, {"org_id": viewer.org_id})
-            for kind, value, suffix, lo, hi in rows:
-                if suffix:
-                    self.suffixes.add(value)
-                elif kind in NETWORK_FAMILY and lo and hi:
-                    self.networks.append((kind, lo, hi))
-                else:
-                    self.exact.add((kind, value))
+        rows = _ALLOWLIST.rows(conn, {"org_id": viewer.org_id}) if viewer.org_id is not None else []
+        # Most viewers have no allowlist: they share one empty matcher. The reader needs no
+        # more than yes or no, so no entry is built for a row.
+        self.allowlist: AllowlistMatcher[None] = (
+            AllowlistMatcher(zip(rows, repeat(None))) if rows else _NO_ENTRIES
+        )
+        self._any_entries = bool(rows)
 
     def excluded(self, value: str) -> bool:
         if value.startswith(FILE_HUB) or (self.exclude is None and not self._any_entries):
@@ -82,31 +81,6 @@ class Exclusions:
             self.memo[value] = found
         return found
 
-    @property
-    def _any_entries(self) -> bool:
-        return bool(self.exact or self.suffixes or self.networks)
-
     def _allowlisted(self, value: str) -> bool:
         observable = detect(value)
-        if observable is None:
-            return False
-        checks = [observable]
-        if observable.kind in ("url", "email") and observable.host:
-            host = detect(observable.host)
-            if host is not None:
-                checks.append(host)
-        for item in checks:
-            if (item.kind, item.value) in self.exact:
-                return True
-            if item.kind == "domain" and any(name in self.suffixes for name in _names(item.value)):
-                return True
-            if item.lo and item.hi:
-                for _kind, lo, hi in self.networks:
-                    if len(lo) == len(item.lo) and lo <= item.lo and item.hi <= hi:
-                        return True
-        return False
-
-
-def _names(domain: str) -> Iterable[str]:
-    yield domain
-    yield from parent_domains(domain)
+        return observable is not None and self.allowlist.covers(observable)
