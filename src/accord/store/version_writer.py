@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine
 
+from accord.store.chunk_writer import ChunkWriter, chunk_writer
 from accord.store.correlation.policy import policy_for
 from accord.store.correlation.write import correlate
 from accord.store.engine import write_transaction
@@ -21,7 +22,6 @@ from accord.store.engine_state import engine_state
 from accord.store.objects import write_versions
 from accord.store.records import NewVersion, Outcome
 from accord.store.sightings import record_facts
-from accord.store.writer import ChunkWriter, chunk_writer
 
 
 class VersionWriter:

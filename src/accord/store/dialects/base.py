@@ -49,7 +49,7 @@ class Backend(ABC):
     # The type of the sequence-number primary keys, on this database.
     seq_type: ClassVar[TypeEngine[int]]
     # Whether a bundle's chunks are written by a thread of their own while the next ones are
-    # validated (`accord.store.writer`): only where the database works outside this process.
+    # validated (`accord.store.chunk_writer`): only where the database works outside this process.
     writes_in_thread: ClassVar[bool]
     # Whether Alembic changes a table by copying it (`render_as_batch`).
     migrates_by_copy: ClassVar[bool]

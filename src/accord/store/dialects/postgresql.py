@@ -42,7 +42,7 @@ class PostgreSQL(Backend):
     name = "postgresql"
     seq_type = BigInteger()
     # The server inserts in its own process while psycopg waits on the socket with the GIL
-    # released: a writer thread overlaps with validation (accord.store.writer).
+    # released: a writer thread overlaps with validation (accord.store.chunk_writer).
     writes_in_thread = True
     migrates_by_copy = False
 

@@ -55,7 +55,7 @@ class SQLite(Backend):
     name = "sqlite"
     seq_type = Integer()  # INTEGER PRIMARY KEY: the rowid
     # Python's sqlite3 module releases the GIL for each row's step only: a writer thread
-    # then waits for the GIL after every row, and nothing overlaps (accord.store.writer).
+    # then waits for the GIL after every row, and nothing overlaps (accord.store.chunk_writer).
     writes_in_thread = False
     migrates_by_copy = True
 
