@@ -1,5 +1,5 @@
-"""Reading a bundle: the key pass (accord.ingest.keys) answers what the full parser answers or
-leaves it to it; JSON the fast decoder refuses is reported with its place."""
+"""Reading a bundle: the key pass (accord.ingest.version_keys) answers what the full parser
+answers or leaves it to it; JSON the fast decoder refuses is reported with its place."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from accord.ingest.keys import bundle_keys
 from accord.ingest.stix import Ingester, IngestOptions, parse_document
+from accord.ingest.version_keys import bundle_keys
 from accord.model.errors import StixError
 from accord.model.roles import Role
 from accord.model.upgrade import bundle_spec_version

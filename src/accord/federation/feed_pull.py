@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from accord.federation.taxii_client import Page, TaxiiClient, TaxiiClientError
-from accord.ingest.keys import version_key
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport
+from accord.ingest.version_keys import version_key
 from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients

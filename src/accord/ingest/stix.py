@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import orjson
 
-from accord.ingest.keys import bundle_keys, version_key
+from accord.ingest.version_keys import bundle_keys, version_key
 from accord.model.errors import Problem, StixError
 from accord.model.extension import NamedRecipients, recipients_in
 from accord.model.holdings import Holding, decide
@@ -112,7 +112,7 @@ def parse_document(
     """The objects of a bundle and its spec version. Leniently (files): a bare list of
     objects, a single object, or a bundle without its ``type`` are taken as bundles.
     Strictly (the API, whose document promises a bundle): only a bundle of JSON objects.
-    ``version``: the bundle's version already read from its keys (accord.ingest.keys)."""
+    ``version``: the bundle's version already read from its keys (accord.ingest.version_keys)."""
     try:
         document = json_loads(data)
     except JsonDocumentError as exc:

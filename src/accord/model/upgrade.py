@@ -67,7 +67,7 @@ NOT_AN_OBJECT: Final = object()  # in place of the type of a bundle entry that i
 def spec_version_of(bundle_version: object, objects: Iterable[tuple[object, object]]) -> str:
     """:func:`bundle_spec_version` from the bundle's ``spec_version`` and each object's
     ``(spec_version, type)``, either one ``ABSENT`` where the property is not given; shared
-    with the reader that decodes only these keys (accord.ingest.keys)."""
+    with the reader that decodes only these keys (accord.ingest.version_keys)."""
     if bundle_version is not ABSENT:
         return _version_of(bundle_version, "the bundle")
     seen: set[str] = set()
