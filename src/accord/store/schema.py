@@ -36,6 +36,9 @@ organisations = Table(
     Column("sector", String(100)),
     Column("country", String(2)),
     Column("created", String(27), nullable=False),
+    # Members of an organisation that sets this must sign in to the portal with a second
+    # factor (TOTP); accord.store.credentials.
+    Column("require_totp", Boolean, nullable=False, default=False, server_default="0"),
 )
 
 users = Table(
@@ -47,6 +50,32 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("created", String(27), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    # The portal's sign-in (accord.store.credentials): an Argon2id hash (argon2-cffi's
+    # encoded form, parameters included), and the base32 TOTP secret once a second factor
+    # is confirmed. An API key is never a password and a password never opens the API.
+    Column("password_hash", Text),
+    Column("totp_secret", String(64)),
+    Column("locale", String(16), comment="the portal's language (en, es); null: the browser's"),
+    Column("time_zone", String(64), comment="IANA name; null: UTC"),
+)
+
+# The portal's sessions (accord.store.web_sessions): server-side rows, so that a session can
+# be revoked and times out when idle and absolutely. The cookie holds a random token; only its
+# SHA-256 is stored (a copy of this table opens no session).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column(
+        "csrf", String(64), nullable=False, comment="the token every form and htmx request sends"
+    ),
+    Column("created", String(27), nullable=False),
+    Column("last_seen", String(27), nullable=False),
+    Column("expires", String(27), nullable=False, comment="absolute end, whatever the activity"),
+    Column("second_factor", Boolean, nullable=False, default=False, comment="TOTP checked"),
+    Column("address", String(64)),
+    Column("user_agent", String(300)),
 )
 
 api_keys = Table(
