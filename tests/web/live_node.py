@@ -1,0 +1,135 @@
+"""The whole node (`accord.api.app.create_app`: API, TAXII and the portal) served by uvicorn
+on a free loopback port, in a thread of the test process, over a SQLite store seeded with the
+leak matrix's cast and data: so that a browser can be pointed at it and a test can still
+reach into the store."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+
+from accord.api.app import create_app
+from accord.model.roles import Role
+from accord.model.visibility import Viewer
+from accord.settings import Settings
+from accord.store.node import Store
+from accord.store.organisations import User
+from community import Community, make_community
+from leakdata import load_matrix
+
+# The tests' made-up values are documentation addresses, which these lists (rightly) flag.
+DOCUMENTATION_LISTS = frozenset({"List of RFC 5735 CIDR blocks", "List of RFC 3849 CIDR blocks"})
+
+START_SECONDS = 30.0  # loading the warninglists index dominates a cold start
+
+
+@dataclass
+class Cast:
+    """Who is on the live node: the leak matrix's community and one user of each other role."""
+
+    community: Community
+    admin: User  # node admin, CERT-EX
+    org_admin: User  # Water Utility's admin
+    reader: User  # Police Cyber Unit, reads and looks up
+    viewers: dict[str, Viewer]  # the leak matrix's viewers by name (creator, outsider, ...)
+    keys: dict[str, str] = field(default_factory=dict)  # e-mail -> API key
+
+    def users(self) -> list[User]:
+        c = self.community
+        return [
+            c.analyst,
+            c.colleague,
+            c.investigator,
+            c.operator,
+            self.admin,
+            self.org_admin,
+            self.reader,
+        ]
+
+
+def seed(store: Store) -> Cast:
+    """Three organisations, a user of every role, and one indicator at each TLP level in two
+    versions (tests/leakdata.py: who must see each is its EXPECTED)."""
+    community = make_community(store)
+    viewers = load_matrix(store, community)
+    d = store.directory
+    admin, _ = d.add_user("admin@node.example", "CERT-EX", Role.ADMIN)
+    org_admin, _ = d.add_user("boss@water.example", "Water Utility", Role.ORG_ADMIN)
+    reader, _ = d.add_user("reader@police.example", "Police Cyber Unit", Role.READER)
+    cast = Cast(community, admin, org_admin, reader, viewers)
+    cast.keys = {user.email: d.new_key(user.email) for user in cast.users()}
+    return cast
+
+
+def _loopback_socket() -> socket.socket:
+    """A listening socket on a free port of 127.0.0.1, handed to uvicorn as it is: no window
+    between choosing the port and binding it, in which another xdist worker could take it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+class LiveNode:
+    """The node's application under uvicorn in a daemon thread. `start` returns once it
+    answers; `stop` lets uvicorn finish its requests and run the application's shutdown."""
+
+    def __init__(self, store: Store, settings: Settings, cast: Cast) -> None:
+        self.store = store
+        self.settings = settings
+        self.cast = cast
+        self._socket = _loopback_socket()
+        port = int(self._socket.getsockname()[1])
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(
+            create_app(settings, store=store),
+            log_level="warning",
+            access_log=False,
+            ws="none",  # the node serves no WebSocket; and the websockets import warns
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name="accord-live-node",
+            daemon=True,
+        )
+
+    def start(self) -> LiveNode:
+        self._thread.start()
+        deadline = time.monotonic() + START_SECONDS
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the live node stopped while starting (see the log above)")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the live node did not start in {START_SECONDS:.0f} s")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+        self._socket.close()
+
+
+def start_live_node(directory: Path) -> LiveNode:
+    """A fresh SQLite store in ``directory``, seeded, and the node serving it."""
+    url = f"sqlite:///{directory / 'accord.db'}"
+    store = Store.open(url)
+    store.init()
+    try:
+        cast = seed(store)
+        settings = Settings(
+            database_url=url, public_lookups=True, warninglists_ignore=DOCUMENTATION_LISTS
+        )
+        return LiveNode(store, settings, cast).start()
+    except BaseException:
+        store.close()
+        raise
