@@ -20,23 +20,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    Page,
-    Route,
-    ViewportSize,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, BrowserContext, Page, StorageState, sync_playwright
 
-from live_node import LiveNode, start_live_node
-
-VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+from accord.store.organisations import User
+from browsing import open_context, sign_in
+from live_node import LiveNode, password_of, started
 
 
 def chromium_path() -> str | None:
@@ -45,12 +36,11 @@ def chromium_path() -> str | None:
 
 @pytest.fixture(scope="session")
 def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
-    node = start_live_node(tmp_path_factory.mktemp("live-node"))
-    try:
+    # Every test signs in from 127.0.0.1: the allowance of failed sign-ins per address is
+    # loosened here so that the wrong passwords of some tests do not lock out the others;
+    # the lock-out has its own node (tests/web/test_sign_in.py).
+    with started(tmp_path_factory.mktemp("live-node"), signin_failure_burst=1000) as node:
         yield node
-    finally:
-        node.stop()
-        node.store.close()
 
 
 @pytest.fixture(scope="module")
@@ -79,17 +69,7 @@ def outside_requests() -> list[str]:
 def context(
     browser: Browser, live_node: LiveNode, outside_requests: list[str]
 ) -> Iterator[BrowserContext]:
-    made = browser.new_context(base_url=live_node.url, viewport=VIEWPORT, locale="en-GB")
-    made.set_default_timeout(10_000)
-
-    def loopback_only(route: Route) -> None:
-        if urlsplit(route.request.url).hostname in LOOPBACK:
-            route.continue_()
-        else:
-            outside_requests.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    made.route("**/*", loopback_only)
+    made = open_context(browser, live_node.url, outside_requests)
     try:
         yield made
     finally:
@@ -99,3 +79,45 @@ def context(
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Browser, live_node: LiveNode) -> Callable[[User], StorageState]:
+    """The browser state (the session cookie) of a user signed in through the form, once per
+    module: a test that only needs someone signed in opens its context with it and saves the
+    sign-in's page loads (tests/web/test_sign_in.py tests the form itself). Tests that end
+    sessions use users of their own (the colleague, the investigator)."""
+    made: dict[str, StorageState] = {}
+
+    def state(user: User) -> StorageState:
+        if user.email not in made:
+            context = open_context(browser, live_node.url, [])
+            try:
+                sign_in(context.new_page(), user.email, password_of(user))
+                made[user.email] = context.storage_state()
+            finally:
+                context.close()
+        return made[user.email]
+
+    return state
+
+
+@pytest.fixture
+def analyst_page(
+    browser: Browser,
+    live_node: LiveNode,
+    outside_requests: list[str],
+    signed_in: Callable[[User], StorageState],
+) -> Iterator[Page]:
+    """A page of a fresh context on the look-up page, signed in as the CERT analyst (the
+    creator of the leak matrix's objects)."""
+    analyst = live_node.cast.community.analyst
+    context = open_context(
+        browser, live_node.url, outside_requests, storage_state=signed_in(analyst)
+    )
+    try:
+        page = context.new_page()
+        page.goto("/")
+        yield page
+    finally:
+        context.close()
