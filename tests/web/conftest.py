@@ -1,4 +1,9 @@
-"""Browser fixtures: the whole node served on loopback (tests/web/live_node.py) and Debian's
+"""The portal's fixtures.
+
+In-process: `portal` (Starlette's TestClient over the parametrised store,
+tests/web/portal_support.py).
+
+In a real browser: the whole node served on loopback (tests/web/live_node.py) and Debian's
 Chromium driven by Playwright, headless.
 
 - `live_node`: one per xdist worker (session scope), over its own SQLite store. Tests that
@@ -28,6 +33,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, StorageState, syn
 from accord.store.organisations import User
 from browsing import open_context, sign_in
 from live_node import LiveNode, password_of, started
+from portal_support import portal  # noqa: F401  (a fixture)
 
 
 def chromium_path() -> str | None:

@@ -16,7 +16,6 @@ from typing import Any
 
 import pyotp
 import uvicorn
-from argon2 import PasswordHasher
 
 from accord.api.app import create_app
 from accord.model.roles import Role
@@ -26,9 +25,7 @@ from accord.store.node import Store
 from accord.store.organisations import User
 from community import Community, make_community
 from leakdata import load_matrix
-
-# The tests' made-up values are documentation addresses, which these lists (rightly) flag.
-DOCUMENTATION_LISTS = frozenset({"List of RFC 5735 CIDR blocks", "List of RFC 3849 CIDR blocks"})
+from portal_support import DOCUMENTATION_LISTS, cheap_hashes
 
 START_SECONDS = 30.0  # loading the warninglists index dominates a cold start
 
@@ -64,16 +61,10 @@ class Cast:
         ]
 
 
-# Argon2id at the cost of a test, not of a node: the node's own (64 MiB, 3 passes) takes half a
-# second a sign-in on a busy 2-core machine, and every browser test signs in. What is tested
-# here is the flow; the hashing and its parameters are tests/store/test_credentials.py's.
-TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
-
-
 def seed(store: Store) -> Cast:
     """Three organisations, a user of every role, and one indicator at each TLP level in two
     versions (tests/leakdata.py: who must see each is its EXPECTED)."""
-    store.credentials.hasher = TEST_HASHER
+    cheap_hashes(store)  # every browser test signs in: a node's Argon2id costs ~0.5 s each
     community = make_community(store)
     viewers = load_matrix(store, community)
     d = store.directory

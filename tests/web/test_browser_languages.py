@@ -3,9 +3,9 @@ on the page switches it and the choice is remembered."""
 
 from __future__ import annotations
 
-from accord.web.i18n import translations
 from playwright.sync_api import Browser, Page, expect
 
+from accord.web.i18n import translations
 from browsing import open_context
 from live_node import LiveNode
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from accord.intel.lookup.answer import parse_query
-from accord.model.observables import Observable
+from accord.model.observables import Observable, parse_query
 from accord.model.visibility import Viewer
 from accord.store.node import Store
 from accord.store.records import ValueMatch
