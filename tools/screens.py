@@ -2,10 +2,11 @@
 browser (`make screens`).
 
 Builds a fresh demo node (`accord demo`, as `make run` does), serves it on a free loopback
-port, signs in through the portal's sign-in form as the demo's first user when the node has
-that form, and writes a PNG of each page of PAGES at each size of SIZES into var/screens/,
-named PAGE-WIDTHxHEIGHT.png. Chromium is Debian's (/usr/bin/chromium, `make install` puts it
-there), driven by Playwright; nothing is downloaded.
+port, signs in through the portal's sign-in form as the demo's first user (with the password
+the demo prints, or one set for the screenshots when it prints none), and writes a PNG of each
+page of PAGES at each size of SIZES into var/screens/, named PAGE-WIDTHxHEIGHT.png. Chromium
+is Debian's (/usr/bin/chromium, `make install` puts it there), driven by Playwright; nothing
+is downloaded.
 
 Usage: `python tools/screens.py [--out var/screens] [--db sqlite:///var/screens.db]
 [--reuse] [--no-attack]`.
@@ -25,10 +26,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Route, sync_playwright
+
+from accord.cli.demo import FEATURED, ORGS, SEARCHES
+from accord.store.node import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,19 +42,31 @@ class Screen:
     name: str  # the PNG's name
     path: str  # on the node, with its query
     signed_in: bool = True  # False: taken before signing in (the sign-in page itself)
+    language: str = "en-GB"  # the browser's language (its Accept-Language)
+    status: int = 200  # the answer expected (the error page's is 404); others are skipped
 
 
 # The pages to photograph, in order. Add a page here: its name and path are enough.
 PAGES: tuple[Screen, ...] = (
     Screen("sign-in", "/sign-in", signed_in=False),
+    Screen("sign-in-es", "/sign-in", signed_in=False, language="es-ES"),
     Screen("lookup", "/"),
+    Screen("lookup-answer", "/?" + urlencode({"q": FEATURED})),
+    Screen("lookup-defanged", "/?" + urlencode({"q": SEARCHES[2][0]})),
+    Screen("lookup-bulk", "/?" + urlencode({"q": "\n".join(v for v, _ in SEARCHES)})),
+    Screen("lookup-unknown", "/?" + urlencode({"q": "192.0.2.254"})),
+    Screen("account", "/account"),
+    Screen("account-totp", "/account/totp"),
+    Screen("lookup-es", "/?" + urlencode({"q": FEATURED}), language="es-ES"),
+    Screen("not-found", "/no-such-page", status=404),
     Screen("api-docs", "/api/docs"),
 )
 
 # (width, height): a laptop and a phone.
 SIZES: tuple[tuple[int, int], ...] = ((1280, 800), (390, 844))
 
-DEMO_USER = "analyst@cert.nordland.example"  # the demo's first user (src/accord/cli/demo.py)
+DEMO_USER = ORGS[0][3]  # the demo's first user, the CERT's analyst (src/accord/cli/demo.py)
+SCREENS_PASSWORD = "screens only, not a demo password"  # set when the demo prints none
 SIGN_IN = "/sign-in"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -69,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  apt-get install chromium)", file=sys.stderr)
         return 1
     passwords = {} if args.reuse else build_demo(args.db, attack=not args.no_attack)
+    password = passwords.get(DEMO_USER) or set_password(args.db, DEMO_USER, SCREENS_PASSWORD)
     args.out.mkdir(parents=True, exist_ok=True)
     with serve(args.db) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True)
@@ -76,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             written = [
                 shot
                 for size in SIZES
-                for shot in photograph(browser, base, size, passwords.get(DEMO_USER), args.out)
+                for shot in photograph(browser, base, size, password, args.out)
             ]
         finally:
             browser.close()
@@ -99,6 +116,16 @@ def build_demo(db: str, attack: bool) -> dict[str, str]:
     printed = json.loads(made.stdout)
     passwords = printed.get("passwords", {})
     return {str(email): str(password) for email, password in passwords.items()}
+
+
+def set_password(db: str, email: str, password: str) -> str:
+    """Give ``email`` a password on the node (for a demo that prints none); answers it."""
+    store = Store.open(db)
+    try:
+        store.credentials.set_password(store.directory.user(email).id, password)
+    finally:
+        store.close()
+    return password
 
 
 def accord(db: str) -> list[str]:
@@ -137,9 +164,26 @@ def wait_for(base: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def photograph(
-    browser: Browser, base: str, size: tuple[int, int], password: str | None, out: Path
+    browser: Browser, base: str, size: tuple[int, int], password: str, out: Path
 ) -> list[Path]:
-    """The PAGES at one size, in one browser context (one sign-in)."""
+    """The PAGES at one size: one browser context (and one sign-in) per language, since the
+    browser's language (Accept-Language) is a setting of the context."""
+    written = []
+    for language in dict.fromkeys(screen.language for screen in PAGES):
+        screens = [screen for screen in PAGES if screen.language == language]
+        written += photograph_in(browser, base, size, language, password, screens, out)
+    return written
+
+
+def photograph_in(
+    browser: Browser,
+    base: str,
+    size: tuple[int, int],
+    language: str,
+    password: str,
+    screens: list[Screen],
+    out: Path,
+) -> list[Path]:
     width, height = size
     phone = width < 600
     context = browser.new_context(
@@ -147,13 +191,13 @@ def photograph(
         viewport={"width": width, "height": height},
         is_mobile=phone,
         has_touch=phone,
-        locale="en-GB",
+        locale=language,
     )
     context.route("**/*", loopback_only)
     written = []
     signed_in = False
     try:
-        for screen in sorted(PAGES, key=lambda s: s.signed_in):  # signed out ones first
+        for screen in sorted(screens, key=lambda s: s.signed_in):  # signed out ones first
             if screen.signed_in and not signed_in:
                 sign_in(context, password)
                 signed_in = True  # or tried: the rest are taken as the node shows them
@@ -175,17 +219,14 @@ def loopback_only(route: Route) -> None:
         route.abort("blockedbyclient")
 
 
-def sign_in(context: BrowserContext, password: str | None) -> None:
-    """Through the portal's form, when the node has one and the demo gave a password; a
-    node without it is photographed signed out."""
+def sign_in(context: BrowserContext, password: str) -> None:
+    """Through the portal's form, when the node has one; a node without it is photographed
+    signed out."""
     page = context.new_page()
     try:
         response = page.goto(SIGN_IN)
         form = page.locator("form:has(input[name=password])")
         if response is None or not response.ok or form.count() == 0:
-            return
-        if password is None:
-            print(f"screens: no demo password for {DEMO_USER}; signed out", file=sys.stderr)
             return
         form.locator("input[name=email]").fill(DEMO_USER)
         form.locator("input[name=password]").fill(password)
@@ -201,8 +242,9 @@ def take(context: BrowserContext, screen: Screen, path: Path) -> Path | None:
     page = context.new_page()
     try:
         response = page.goto(screen.path, wait_until="networkidle")
-        if response is None or response.status == 404:
-            print(f"screens: {screen.path} is not on this node; skipped", file=sys.stderr)
+        if response is None or response.status != screen.status:
+            status = "no answer" if response is None else response.status
+            print(f"screens: {screen.path} answered {status}; skipped", file=sys.stderr)
             return None
         page.screenshot(path=path, full_page=True)
         return path

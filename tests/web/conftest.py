@@ -44,7 +44,7 @@ def chromium_path() -> str | None:
 def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     # Every test signs in from 127.0.0.1: the allowance of failed sign-ins per address is
     # loosened here so that the wrong passwords of some tests do not lock out the others;
-    # the lock-out has its own node (tests/web/test_sign_in.py).
+    # the lock-out has its own node (tests/web/test_browser_sign_in.py).
     with started(tmp_path_factory.mktemp("live-node"), signin_failure_burst=1000) as node:
         yield node
 
@@ -91,7 +91,7 @@ def page(context: BrowserContext) -> Page:
 def signed_in(browser: Browser, live_node: LiveNode) -> Callable[[User], StorageState]:
     """The browser state (the session cookie) of a user signed in through the form, once per
     module: a test that only needs someone signed in opens its context with it and saves the
-    sign-in's page loads (tests/web/test_sign_in.py tests the form itself). Tests that end
+    sign-in's page loads (tests/web/test_browser_sign_in.py tests the form itself). Tests that end
     sessions use users of their own (the colleague, the investigator)."""
     made: dict[str, StorageState] = {}
 
