@@ -10,7 +10,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSi
 
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-TIMEOUT_MS = 10_000
+# How long an action or an expectation waits for the page: generous, since CI runs these
+# beside the rest of the suite on two busy cores; a passing test does not wait for it.
+TIMEOUT_MS = 20_000
 
 
 def open_context(

@@ -28,12 +28,21 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, StorageState, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    StorageState,
+    expect,
+    sync_playwright,
+)
 
 from accord.store.organisations import User
-from browsing import open_context, sign_in
+from browsing import TIMEOUT_MS, open_context, sign_in
 from live_node import LiveNode, password_of, started
 from portal_support import portal  # noqa: F401  (a fixture)
+
+expect.set_options(timeout=TIMEOUT_MS)  # expectations wait as long as actions do
 
 
 def chromium_path() -> str | None:
@@ -44,8 +53,12 @@ def chromium_path() -> str | None:
 def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     # Every test signs in from 127.0.0.1: the allowance of failed sign-ins per address is
     # loosened here so that the wrong passwords of some tests do not lock out the others;
-    # the lock-out has its own node (tests/web/test_browser_sign_in.py).
-    with started(tmp_path_factory.mktemp("live-node"), signin_failure_burst=1000) as node:
+    # the lock-out has its own node (tests/web/test_browser_sign_in.py). A worker remembers a
+    # checked session for key_cache_seconds: short here, so that a test of a revocation made
+    # outside the portal waits only this long.
+    with started(
+        tmp_path_factory.mktemp("live-node"), signin_failure_burst=1000, key_cache_seconds=0.3
+    ) as node:
         yield node
 
 

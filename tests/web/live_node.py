@@ -111,6 +111,7 @@ class LiveNode:
         self.url = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(
             create_app(settings, store=store),
+            log_config=None,  # the test process's logging stays as pytest set it
             log_level="warning",
             access_log=False,
             ws="none",  # the node serves no WebSocket; and the websockets import warns

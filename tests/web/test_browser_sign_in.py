@@ -3,6 +3,8 @@ cookie, a session that ends (revoked, signed out) and the lock-out after failed 
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,13 +71,46 @@ def test_a_revoked_session_goes_back_to_sign_in(page: Page, live_node: LiveNode)
     colleague = live_node.cast.community.colleague
     sign_in(page, colleague.email, password_of(colleague))
     assert path_of(page) == "/"
+    # Revoked outside the portal, as another worker or the command line would: the worker
+    # that served the page remembers a checked session for key_cache_seconds.
     assert live_node.store.web_sessions.revoke_user(colleague.id) >= 1
+    time.sleep(live_node.settings.key_cache_seconds + 0.05)
     page.goto("/?q=198.51.100.11")
     assert path_of(page) == "/sign-in?next=%2F%3Fq%3D198.51.100.11"
     expect(page.locator("form[action='/sign-in']")).to_be_visible()
     # Signing in again works, and leads where the person was going.
     sign_in(page, colleague.email, password_of(colleague), next_path="/?q=198.51.100.11")
     assert path_of(page) == "/?q=198.51.100.11"
+
+
+def test_a_session_ended_from_another_device_goes_back_to_sign_in(
+    browser: Browser, live_node: LiveNode, outside_requests: list[str]
+) -> None:
+    # The org admin is signed in on a laptop and a phone, and ends the laptop's session from
+    # the phone's account page.
+    boss = live_node.cast.org_admin
+    laptop = open_context(browser, live_node.url, outside_requests)
+    phone = open_context(browser, live_node.url, outside_requests)
+    try:
+        on_laptop, on_phone = laptop.new_page(), phone.new_page()
+        sign_in(on_laptop, boss.email, password_of(boss))
+        sign_in(on_phone, boss.email, password_of(boss), next_path="/account")
+        assert path_of(on_phone) == "/account"
+        # The account page names a session by the start of its token's SHA-256.
+        token = next(c["value"] for c in laptop.cookies() if c["name"] == "accord_session")
+        shown = hashlib.sha256(token.encode()).hexdigest()[:12]
+        end = on_phone.locator(f"form:has(input[name=session][value='{shown}']) button")
+        with on_phone.expect_navigation():
+            end.click()
+        expect(on_phone.get_by_role("status")).to_have_text("The session is ended.")
+        # Only the other device was signed out.
+        on_laptop.goto("/?q=198.51.100.10")
+        assert path_of(on_laptop) == "/sign-in?next=%2F%3Fq%3D198.51.100.10"
+        on_phone.goto("/")
+        assert path_of(on_phone) == "/"
+    finally:
+        laptop.close()
+        phone.close()
 
 
 def test_signing_out_ends_the_session_on_the_server(page: Page, live_node: LiveNode) -> None:
