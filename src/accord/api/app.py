@@ -1,5 +1,6 @@
 """The node's ASGI application: REST under /api/v1, OpenAPI at /api/v1/openapi.json,
-interactive docs at /api/docs. ``accord serve`` runs it under uvicorn."""
+interactive docs at /api/docs (offline: `accord.api.docs`), the portal's static files under
+/static. ``accord serve`` runs it under uvicorn."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import accord
-from accord.api import lookup_workers, problems
+from accord.api import docs, lookup_workers, problems
 from accord.api.auth import Authenticator
 from accord.api.context import Node
 from accord.api.limits import TAXII_PREFIX, BodyLimit, NulGuard
@@ -32,6 +33,7 @@ from accord.intel.lookup.service import LookupService
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.app import create_taxii_app
+from accord.web.static_files import StaticAssets
 
 API = "/api/v1"
 
@@ -84,7 +86,7 @@ def create_app(
             "for the organisation of the calling API key."
         ),
         openapi_url=f"{API}/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is vendored
         redoc_url=None,
         default_response_class=JSONResponse,
         lifespan=lifespan,
@@ -101,4 +103,7 @@ def create_app(
     # the same paths still describe them in the OpenAPI document.
     app.router.routes[0:0] = lookup.fast_routes(API)
     app.mount(TAXII_PREFIX, create_taxii_app(node_store, settings, node.auth))
+    assets = StaticAssets.packaged()
+    app.router.routes.append(assets.route())  # /static/: the portal's files and Swagger UI
+    docs.install(app, "/api/docs", assets, public_lookups=settings.public_lookups)
     return app
