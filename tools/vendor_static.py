@@ -1,7 +1,7 @@
 """Vendor the portal's JavaScript and CSS from the npm registry into
-src/accord/web/static/vendor/ (one folder per package), with each package's licence files,
-and write its manifest, src/accord/web/static/vendor/VENDORED.md (what came from where, and
-each file's SHA-256).
+src/accord/web/static/vendor/ (one folder per package, `Package.directory`), with each
+package's licence files, and write its manifest, src/accord/web/static/vendor/VENDORED.md
+(what came from where, and each file's SHA-256).
 
 The portal has no build chain and loads nothing from a CDN (issue 17): these files are the
 packages' own published builds, copied byte for byte from the tarball `npm pack` fetches, and
@@ -50,16 +50,24 @@ class Package:
     # The licence and notice files, copied beside them.
     licences: tuple[str, ...]
     why: str
+    # The folder under vendor/, when it is not the package's name: templates name the files
+    # by it (``vendor/htmx/htmx.min.js``).
+    folder: str = ""
+
+    @property
+    def directory(self) -> str:
+        return self.folder or self.name
 
 
 PACKAGES: tuple[Package, ...] = (
     Package(
         "htmx.org",
         "2.0.11",
-        "2.",
+        "2.0.",  # htmx 2.0 is the stable line; 4.x (npm's "latest") is another library
         ("dist/htmx.min.js",),
         ("LICENSE",),
         "partial page updates",
+        folder="htmx",
     ),
     Package(
         "cytoscape",
@@ -130,7 +138,7 @@ def recorded_versions(vendor: Path) -> dict[str, str]:
 
 
 def recorded_digests(vendor: Path) -> dict[str, str]:
-    """`package/file` -> SHA-256, from the manifest's "Files" table."""
+    """Each file's path under vendor/ -> SHA-256, from the manifest's "Files" table."""
     manifest = vendor / MANIFEST
     if not manifest.is_file():
         raise VendorError(f"{manifest} is missing")
@@ -138,7 +146,7 @@ def recorded_digests(vendor: Path) -> dict[str, str]:
     for line in manifest.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
         if len(cells) == 5 and re.fullmatch(r"[0-9a-f]{64}", cells[4]):
-            digests[f"{cells[0]}/{cells[2]}"] = cells[4]
+            digests[cells[2]] = cells[4]
     return digests
 
 
@@ -212,7 +220,7 @@ def fetch(package: Package, version: str, work: Path) -> Fetched:
 
 def write(fetched: Fetched, vendor: Path) -> None:
     """Replace the package's folder under ``vendor`` with what was fetched."""
-    folder = vendor / fetched.package.name
+    folder = vendor / fetched.package.directory
     if folder.exists():
         shutil.rmtree(folder)  # files an older version had and this one has not go too
     folder.mkdir(parents=True)
@@ -243,7 +251,7 @@ def manifest_text(vendored: list[Fetched]) -> str:
         "",
         "## Files",
         "",
-        "| package | version | file | licence | sha256 |",
+        "| package | version | file (under vendor/) | licence | sha256 |",
         "| --- | --- | --- | --- | --- |",
     ]
     for item in vendored:
@@ -251,7 +259,8 @@ def manifest_text(vendored: list[Fetched]) -> str:
             digest = hashlib.sha256(data).hexdigest()
             licence = "(licence text)" if is_licence else item.licence
             lines.append(
-                f"| `{item.package.name}` | {item.version} | `{name}` | {licence} | `{digest}` |"
+                f"| `{item.package.name}` | {item.version} | `{item.package.directory}/{name}` "
+                f"| {licence} | `{digest}` |"
             )
     return "\n".join(lines) + "\n"
 
@@ -290,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
             vendored = [fetch(p, versions[p.name], Path(work)) for p in PACKAGES]
         for item in vendored:
             write(item, vendor)
+        # vendor/ is this tool's: a folder no package uses any more (renamed, dropped) goes.
+        for stale in sorted(set(vendor.iterdir()) - {vendor / p.directory for p in PACKAGES}):
+            if stale.is_dir():
+                shutil.rmtree(stale)
+                print(f"removed {stale.relative_to(vendor)}/ (no package uses it)")
         (vendor / MANIFEST).write_text(manifest_text(vendored), encoding="utf-8")
     except VendorError as error:
         print(f"vendor_static: {error}", file=sys.stderr)

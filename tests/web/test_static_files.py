@@ -230,7 +230,7 @@ def test_the_packaged_files_are_all_served() -> None:
     assert StaticAssets.packaged() is assets  # once per process
     client = TestClient(Starlette(routes=[assets.route()]))
     for logical, media_type in (
-        ("vendor/htmx.org/htmx.min.js", "text/javascript; charset=utf-8"),
+        ("vendor/htmx/htmx.min.js", "text/javascript; charset=utf-8"),
         ("vendor/cytoscape/cytoscape.min.js", "text/javascript; charset=utf-8"),
         ("vendor/uplot/uPlot.iife.min.js", "text/javascript; charset=utf-8"),
         ("vendor/uplot/uPlot.min.css", "text/css; charset=utf-8"),

@@ -41,7 +41,7 @@ def test_each_package_is_vendored_with_its_licence() -> None:
     assert set(versions) == {package.name for package in vendor_static.PACKAGES}
     assert versions["htmx.org"].startswith("2.0.")  # htmx 4 is another library
     for package in vendor_static.PACKAGES:
-        folder = vendor_static.VENDOR / package.name
+        folder = vendor_static.VENDOR / package.directory
         assert (folder / "LICENSE").is_file(), package.name
         names = {path.name for path in folder.iterdir()}
         assert names == {Path(f).name for f in package.files + package.licences}
@@ -58,7 +58,7 @@ def _tarball(path: Path, name: str, version: str, files: dict[str, bytes]) -> No
 
 def test_the_tool_vendors_from_a_tarball(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = vendor_static.Package(
-        "example-lib", "1.2.3", "1.", ("dist/lib.min.js",), ("LICENSE",), "a test"
+        "example-lib", "1.2.3", "1.", ("dist/lib.min.js",), ("LICENSE",), "a test", "example"
     )
     monkeypatch.setattr(vendor_static, "PACKAGES", (package,))
     asked: list[str] = []
@@ -76,12 +76,14 @@ def test_the_tool_vendors_from_a_tarball(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(vendor_static, "npm_pack", npm_pack)
     vendor = tmp_path / "vendor"
-    (vendor / "example-lib").mkdir(parents=True)
-    (vendor / "example-lib" / "old.js").write_bytes(b"gone")
+    (vendor / "example").mkdir(parents=True)
+    (vendor / "example" / "old.js").write_bytes(b"gone")
+    (vendor / "example-lib").mkdir()  # a folder no package uses (a former name)
 
     assert vendor_static.main(["--vendor", str(vendor)]) == 0
     assert asked == ["example-lib@1.2.3"]
-    assert sorted(p.name for p in (vendor / "example-lib").iterdir()) == ["LICENSE", "lib.min.js"]
+    assert sorted(p.name for p in vendor.iterdir()) == ["VENDORED.md", "example"]
+    assert sorted(p.name for p in (vendor / "example").iterdir()) == ["LICENSE", "lib.min.js"]
     manifest = (vendor / "VENDORED.md").read_text()
     assert hashlib.sha256(b"lib();\n").hexdigest() in manifest
     assert "sha512-made-up" in manifest
@@ -99,9 +101,11 @@ def test_the_tool_vendors_from_a_tarball(tmp_path: Path, monkeypatch: pytest.Mon
     assert vendor_static.main(["other@1.0.0", "--vendor", str(vendor)]) == 1
     assert (vendor / "VENDORED.md").read_text() == before
 
-    (vendor / "example-lib" / "lib.min.js").write_bytes(b"tampered();\n")
-    (vendor / "example-lib" / "extra.js").write_bytes(b"")
+    (vendor / "example" / "lib.min.js").write_bytes(b"tampered();\n")
+    (vendor / "example" / "extra.js").write_bytes(b"")
+    (vendor / "example" / "LICENSE").unlink()
     assert vendor_static.check(vendor) == [
-        "example-lib/lib.min.js: SHA-256 differs from VENDORED.md",
-        "example-lib/extra.js: not in VENDORED.md",
+        "example/LICENSE: missing",
+        "example/lib.min.js: SHA-256 differs from VENDORED.md",
+        "example/extra.js: not in VENDORED.md",
     ]

@@ -4,7 +4,7 @@ names that carry a hash of their content, so that a browser may keep each one fo
 - At start-up every file under the root (``src/accord/web/static/``) is read, hashed (SHA-256)
   and, when it is text and compresses, gzipped once; all of it is kept in memory (the files
   are a few megabytes). `StaticAssets.url` names a file by its path under the root
-  (``vendor/htmx.org/htmx.min.js``) and answers ``/static/vendor/htmx.org/htmx.min.<hash8>.js``:
+  (``vendor/htmx/htmx.min.js``) and answers ``/static/vendor/htmx/htmx.min.<hash8>.js``:
   a new release of a file gets a new name, so the long cache never serves a stale one.
 - `StaticAssets.route` serves exactly those hashed names: ``Cache-Control: public,
   max-age=31536000, immutable``, a strong ``ETag`` per encoding (``If-None-Match`` answered
@@ -127,7 +127,7 @@ class StaticAssets:
         self._urls[str(logical)] = f"{self.prefix}/{hashed}"
 
     def url(self, logical: str) -> str:
-        """The URL of the file at ``logical`` under the root (``vendor/htmx.org/htmx.min.js``).
+        """The URL of the file at ``logical`` under the root (``vendor/htmx/htmx.min.js``).
         A name that is not there raises `LookupError`: a typo in a template fails loudly."""
         try:
             return self._urls[logical.lstrip("/")]
