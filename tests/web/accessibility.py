@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page
 
 import accord.web
@@ -33,8 +32,7 @@ class Violation:
 
 
 def _axe_source() -> str:
-    if not AXE_JS.is_file():
-        pytest.skip(f"axe-core is not vendored at {AXE_JS} (tools/vendor_static.py vendors it)")
+    assert AXE_JS.is_file(), f"axe-core is not at {AXE_JS} (tools/vendor_static.py vendors it)"
     return AXE_JS.read_text(encoding="utf-8")
 
 

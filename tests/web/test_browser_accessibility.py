@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, StorageState
@@ -25,6 +26,7 @@ class Visit:
     who: str | None = "analyst"  # signed in as (None: signed out; "admin" stops at TOTP)
     locale: str = "en-GB"
     status: int = 200
+    ready: str = "main, body"  # what to wait for before axe looks (a script may draw the page)
 
     def __str__(self) -> str:
         return f"{self.path} as {self.who or 'nobody'} ({self.locale})"
@@ -32,7 +34,7 @@ class Visit:
 
 BULK = "%0A".join([ADDRESS[Tlp.CLEAR], DOMAIN[Tlp.GREEN], ADDRESS[Tlp.RED], "%25%25%25"])
 
-PAGES = [
+PAGES: list[Visit | Any] = [  # Any: a pytest.param
     Visit("/sign-in", who=None),
     Visit("/sign-in", who=None, locale="es-ES"),
     Visit("/no-such-page", who=None, status=404),
@@ -47,6 +49,14 @@ PAGES = [
     Visit("/account/totp"),
     Visit("/no-such-page", status=404),
     Visit("/sign-in/totp", who="admin"),
+    pytest.param(
+        Visit("/api/docs", who=None, ready=".swagger-ui .opblock"),
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="Swagger UI's own colours (color-contrast) and its operation headers "
+            "(nested-interactive); the vendored copy would need a style sheet over it",
+        ),
+    ),
 ]
 
 
@@ -76,6 +86,7 @@ def test_every_page_has_no_serious_accessibility_violation(
         page = context.new_page()
         response = page.goto(visit.path)
         assert response is not None and response.status == visit.status, page.url
+        page.locator(visit.ready).first.wait_for()
         assert_accessible(page)
     finally:
         context.close()

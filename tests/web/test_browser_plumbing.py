@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from accessibility import describe, serious_violations
 from live_node import LiveNode
@@ -19,10 +19,17 @@ def test_the_browser_reaches_the_live_node(page: Page, live_node: LiveNode) -> N
     assert orjson.loads(response.body())["status"] == "ok"
 
 
-def test_api_docs_answer_and_can_be_photographed(page: Page, tmp_path: Path) -> None:
+def test_api_docs_work_offline_and_can_be_photographed(
+    page: Page, tmp_path: Path, outside_requests: list[str]
+) -> None:
     response = page.goto("/api/docs")
     assert response is not None and response.ok
     assert "text/html" in response.headers["content-type"]
+    # Swagger UI, vendored, draws the node's API from its OpenAPI document, with nothing
+    # fetched from the internet.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Accord")
+    expect(page.locator(".swagger-ui .btn.authorize")).to_be_visible()
+    assert outside_requests == []
     shot = tmp_path / "api-docs.png"
     page.screenshot(path=shot, full_page=True)
     assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
