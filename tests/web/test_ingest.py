@@ -16,6 +16,8 @@ from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients
 from accord.store.objects import ObjectQuery
+from leakdata import DOMAIN, EXPECTED, load_matrix
+from leakdata import indicator as leak_indicator
 
 NOTE = """\
 2024-02-08: TA577 PUSHES PIKABOT (a made-up note)
@@ -234,3 +236,48 @@ def test_a_real_eset_write_up(portal: Portal, shared_data: Path) -> None:
     in_text = {item["value"].lower() for item in expected if item["in_adoc_text"]}
     values = {row.value.lower() for row in rows.values()}
     assert in_text and len(in_text & values) >= 0.9 * len(in_text)
+
+
+LEAK_VIEWERS = {
+    "creator": "analyst",
+    "colleague": "colleague",
+    "recipient": "investigator",
+    "outsider": "orgadmin",  # the water utility's org-admin: may ingest, sees GREEN and below
+}
+
+
+def _masked(page: str, value: str) -> str:
+    """The review page with the value, the carried state and the CSRF token taken out."""
+    page = page.replace(value, "VALUE")
+    page = re.sub(r'name="state" value="[^"]*"', 'name="state" value="STATE"', page)
+    page = re.sub(r'value="[A-Za-z0-9_\-]{30,}"', 'value="TOKEN"', page)
+    return re.sub(r'"X-CSRF-Token": "[^"]+"', '"X-CSRF-Token": "TOKEN"', page)
+
+
+@pytest.mark.parametrize("viewer", list(LEAK_VIEWERS))
+def test_review_pages_show_only_what_the_viewer_may_see(portal: Portal, viewer: str) -> None:
+    """The leak matrix over the review page: a value is "known" to those who may see an
+    object that knows it, and a value only hidden objects know reviews exactly like a value
+    nobody knows."""
+    load_matrix(portal.store, portal.community)
+    me = portal.sign_in(portal.emails[LEAK_VIEWERS[viewer]])
+    unknown = "c2-nobody-knows.example.net"
+    for level in Tlp:
+        visible = viewer in EXPECTED[level]
+        page = _review(me, f"Indicators\n- {DOMAIN[level]}\n")
+        row = review_rows(page)[f"domain:{DOMAIN[level]}"]
+        assert ("known · look up" in row.html) == visible, (viewer, level)
+        made = leak_indicator(level)  # the review names no object, visible or not
+        assert str(made["id"]) not in page and str(made["name"]) not in page
+        if not visible:
+            other = _review(me, f"Indicators\n- {unknown}\n")
+            assert _masked(page, DOMAIN[level]) == _masked(other, unknown)
+
+
+def test_the_pages_in_spanish(portal: Portal) -> None:
+    analyst = portal.sign_in(portal.emails["analyst"])
+    start = analyst.http.get("/ingest?lang=es")
+    assert start.status_code == 200 and '<html lang="es">' in start.text
+    review = analyst.http.post("/ingest/review", data={"csrf": analyst.csrf, "text": NOTE})
+    assert review.status_code == 200 and '<html lang="es">' in review.text
+    assert review_rows(review.text)[f"sha256:{SHA256}"].checked

@@ -271,7 +271,7 @@ def _row(
         "raw": finding.raw if finding.defanged else None,
         "port": finding.port,
         "count": finding.count,
-        "flags": [_flag(flag.code, flag.reason) for flag in finding.flags],
+        "flags": _flags(finding),
         "indicator": indicator,
         "keep": indicator and (key in keep if keep is not None else not finding.flagged),
         "known": known,
@@ -296,12 +296,18 @@ def _context_lists(answer: dict[str, Any] | None) -> list[str]:
     ]
 
 
-def _flag(code: str, reason: str) -> dict[str, str]:
-    # The flagger's reasons all come as "warninglist" (`accord.ingest.extract.flags`); the
-    # organisation's allowlist is told apart for the label (`extraction_flagger`'s words).
-    if code == "warninglist" and reason.startswith(ALLOWLIST_FLAG):
-        code = "allowlist"
-    return {"code": code, "reason": reason}
+def _flags(finding: Finding) -> list[dict[str, Any]]:
+    """A finding's flags, one per kind with its reasons: a value on ten warninglists is one
+    flag that names them."""
+    by_code: dict[str, list[str]] = {}
+    for flag in finding.flags:
+        code = flag.code
+        # The flagger's reasons all come as "warninglist" (`accord.ingest.extract.flags`);
+        # the organisation's allowlist is told apart (`extraction_flagger`'s words).
+        if code == "warninglist" and flag.reason.startswith(ALLOWLIST_FLAG):
+            code = "allowlist"
+        by_code.setdefault(code, []).append(flag.reason)
+    return [{"code": code, "reasons": reasons} for code, reasons in by_code.items()]
 
 
 # --- step 2: store ------------------------------------------------------------------------
