@@ -39,8 +39,8 @@ from accord.ingest.stix import (
     ingest_totals,
     recipients_from_names,
 )
+from accord.intel.benign import list_flagger
 from accord.intel.warninglists import WarningLists
-from accord.model.observables import Observable
 
 
 class DefaultToStix(TyperGroup):
@@ -199,11 +199,7 @@ def ingest_list(
         fail(str(exc))
     if type_ not in KIND_CHOICES:
         fail(f"unknown --type {type_!r}: use one of {', '.join(KIND_CHOICES)}")
-    lists = WarningLists.load()
-
-    def flag(observable: Observable) -> list[str]:
-        return [hit.list_name for hit in lists.check(observable)]
-
+    flag = list_flagger(WarningLists.load())
     with open_store() as store:
         user = acting_user(store, as_)
         if not user.role.may_ingest:

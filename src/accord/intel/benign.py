@@ -199,6 +199,17 @@ class BenignLists:
         return check
 
 
+def list_flagger(warninglists: WarningLists) -> Callable[[Observable], list[str]]:
+    """The flagger of an IOC list import (`accord.ingest.ioc_lists.Flagger`): the names of
+    the warninglists a value is on, its parent domains' included. ``accord ingest list`` and
+    the portal's list upload label (or skip) such values."""
+
+    def names(observable: Observable) -> list[str]:
+        return [hit.list_name for hit in warninglists.check(observable)]
+
+    return names
+
+
 def extraction_flagger(check: BenignCheck) -> Callable[[Observable], list[str]]:
     """A flagger for report extraction (`accord.ingest.extract.Flagger`) from a viewer's
     benign check: why a value found in a report may not be an indicator, for each list of

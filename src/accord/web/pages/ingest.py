@@ -336,7 +336,10 @@ async def store_report(request: Request, visitor: Annotated[Visitor, Depends(mem
     stored = await run_in_threadpool(store_kept, portal, visitor, state, chose)
     if stored.error is None and stored.report_id is not None:
         return RedirectResponse(f"/objects/{stored.report_id}", status_code=303)
-    context = await run_in_threadpool(review_context, portal, visitor, state, chose)
+    try:
+        context = await run_in_threadpool(review_context, portal, visitor, state, chose)
+    except ReviewRefused:  # a text the review step would have refused: not from this page
+        raise PageError(422, "bad-form") from None
     context.update(error=stored.error, detail=stored.detail, rejections=stored.rejections)
     return page(request, visitor, "ingest_review.html", context, 422)
 

@@ -23,7 +23,7 @@ from accord.ingest.extract.text import binary_kind
 from accord.ingest.ioc_lists import ListIngester, ListOptions, ListReport, list_totals
 from accord.ingest.misp import MispImporter, MispReport, read_bytes
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport, ingest_totals
-from accord.model.observables import Observable
+from accord.intel.benign import list_flagger
 from accord.web.pages.common import page
 from accord.web.pages.ingest import INGESTERS, limits, start_page, status_of
 from accord.web.portal import Portal, portal_of
@@ -123,14 +123,8 @@ def ingest_upload(
     else:
         lists = portal.lookups.lists
         warninglists = lists.warninglists if lists is not None else None
-
-        def flag(observable: Observable) -> list[str]:  # as `accord ingest list` flags
-            assert warninglists is not None
-            return [hit.list_name for hit in warninglists.check(observable)]
-
-        ingester = ListIngester(
-            portal.store, user, default, flagger=flag if warninglists is not None else None
-        )
+        flagger = list_flagger(warninglists) if warninglists is not None else None
+        ingester = ListIngester(portal.store, user, default, flagger=flagger)
         wanted = ListOptions(ingest=IngestOptions(tlp=sharing.tlp, recipients=recipients))
         listed = ingester.ingest_data(upload.data, upload.name, wanted)
         outcome.listed = _listed(listed)
