@@ -60,7 +60,7 @@ def test_only_those_who_may_ingest_see_the_pages(portal: Portal) -> None:
         home = who.http.get("/")
         assert 'href="/ingest"' not in home.text
         missing = who.http.get("/no-such-page")
-        for path in ("/ingest",):
+        for path in ("/ingest", "/ingest/review", "/ingest/report", "/ingest/file"):
             answer = who.http.get(path)
             assert answer.status_code == 404
             assert answer.text == missing.text

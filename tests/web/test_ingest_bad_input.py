@@ -59,7 +59,21 @@ def test_ten_megabytes_pasted(portal: Portal, analyst: Browsing, baseline: int) 
     assert answer.status_code == 413  # type: ignore[attr-defined]
     assert "more text than one report here may hold" in answer.text  # type: ignore[attr-defined]
     assert "2,000,000" in answer.text  # type: ignore[attr-defined]
+    # As a browser posts the form: multipart, with the file field left empty.
+    answer = analyst.http.post(
+        "/ingest/review",
+        data={"csrf": analyst.csrf, "text": text},
+        files={"file": ("", b"", "application/octet-stream")},
+    )
+    assert answer.status_code == 413
+    assert "more text than one report here may hold" in answer.text
     _still_up(analyst, portal, baseline)
+
+
+def test_a_page_reloaded_goes_back_to_the_form(portal: Portal, analyst: Browsing) -> None:
+    for path in ("/ingest/review", "/ingest/report", "/ingest/file"):
+        answer = analyst.http.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/ingest"
 
 
 def test_an_upload_over_the_limit(portal: Portal, analyst: Browsing, baseline: int) -> None:

@@ -132,6 +132,18 @@ async def start_page(
     return page(request, visitor, "ingest.html", context, status)
 
 
+@router.get("/ingest/review")
+@router.get("/ingest/report")
+@router.get("/ingest/file")
+async def back_to_the_form(
+    request: Request, visitor: Annotated[Visitor, Depends(member)]
+) -> Response:
+    """A result page reloaded, or its address followed: the forms again (a review is never
+    kept, so there is nothing to show at these addresses)."""
+    require(visitor, *INGESTERS)
+    return RedirectResponse("/ingest", status_code=303)
+
+
 def limits(portal: Portal) -> dict[str, Any]:
     return {
         "upload_mb": portal.settings.web_upload_bytes // (1024 * 1024),
