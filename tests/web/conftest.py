@@ -28,6 +28,8 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
+from browsing import TIMEOUT_MS, open_context, sign_in
+from live_node import LiveNode, password_of, started
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -36,11 +38,9 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from portal_support import portal  # noqa: F401  (a fixture)
 
 from accord.store.organisations import User
-from browsing import TIMEOUT_MS, open_context, sign_in
-from live_node import LiveNode, password_of, started
-from portal_support import portal  # noqa: F401  (a fixture)
 
 expect.set_options(timeout=TIMEOUT_MS)  # expectations wait as long as actions do
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pyotp
 import uvicorn
+from portal_support import DOCUMENTATION_LISTS, cheap_hashes
 
 from accord.api.app import create_app
 from accord.model.roles import Role
@@ -25,7 +26,6 @@ from accord.store.node import Store
 from accord.store.organisations import User
 from community import Community, make_community
 from leakdata import load_matrix
-from portal_support import DOCUMENTATION_LISTS, cheap_hashes
 
 START_SECONDS = 30.0  # loading the warninglists index dominates a cold start
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from accessibility import assert_accessible
+from browsing import open_context, sign_in
+from live_node import LiveNode
 from playwright.sync_api import Browser, Page, StorageState
 
-from accessibility import assert_accessible
 from accord.model.tlp import Tlp
 from accord.store.organisations import User
-from browsing import open_context, sign_in
 from leakdata import ADDRESS, DOMAIN
-from live_node import LiveNode
 
 
 @dataclass(frozen=True)

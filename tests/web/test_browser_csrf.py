@@ -5,10 +5,10 @@ the refusal is a page that says what to do."""
 from __future__ import annotations
 
 import pytest
+from browsing import path_of
 from playwright.sync_api import Page, Response, Route, expect
 
 from accord.model.tlp import Tlp
-from browsing import path_of
 from leakdata import ADDRESS
 
 HTMX_DROPS_ERRORS = pytest.mark.xfail(

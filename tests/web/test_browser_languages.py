@@ -3,11 +3,11 @@ on the page switches it and the choice is remembered."""
 
 from __future__ import annotations
 
+from browsing import open_context
+from live_node import LiveNode
 from playwright.sync_api import Browser, Page, expect
 
 from accord.web.i18n import translations
-from browsing import open_context
-from live_node import LiveNode
 
 SPANISH = translations("es")
 

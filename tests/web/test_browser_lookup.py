@@ -5,12 +5,12 @@ JavaScript too."""
 from __future__ import annotations
 
 import pytest
+from browsing import open_context, path_of, sign_in
+from live_node import LiveNode, password_of
 from playwright.sync_api import Browser, Page, expect
 
 from accord.model.tlp import Tlp
-from browsing import open_context, path_of, sign_in
 from leakdata import ADDRESS, DOMAIN
-from live_node import LiveNode, password_of
 
 HTMX_DROPS_ERRORS = pytest.mark.xfail(
     strict=True,

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from playwright.sync_api import Page, expect
-
 from accessibility import describe, serious_violations
 from live_node import LiveNode
+from playwright.sync_api import Page, expect
 
 
 def test_the_browser_reaches_the_live_node(page: Page, live_node: LiveNode) -> None:

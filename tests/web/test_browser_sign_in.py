@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
-
 from browsing import open_context, path_of, sign_in
 from live_node import LiveNode, next_totp_code, password_of, started
+from playwright.sync_api import Browser, Page, expect
 
 WRONG = "The e-mail address or the password is not right."
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from portal_support import Browsing, Portal
 
 from accord.model.tlp import Tlp
 from leakdata import ADDRESS, DOMAIN, EXPECTED, indicator, load_matrix
-from portal_support import Browsing, Portal
 
 EMAILS = {
     "creator": "analyst",

@@ -8,7 +8,6 @@ import time
 
 import pyotp
 import pytest
-
 from portal_support import PASSWORD, Portal
 
 
