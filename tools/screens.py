@@ -114,7 +114,7 @@ def build_demo(db: str, attack: bool) -> dict[str, str]:
     print(f"screens: building the demo node at {db}", file=sys.stderr)
     made = subprocess.run(command, check=True, capture_output=True, text=True)
     printed = json.loads(made.stdout)
-    passwords = printed.get("passwords", {})
+    passwords = printed.get("portal_passwords", {})
     return {str(email): str(password) for email, password in passwords.items()}
 
 
