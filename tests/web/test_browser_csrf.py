@@ -4,18 +4,11 @@ the refusal is a page that says what to do."""
 
 from __future__ import annotations
 
-import pytest
 from browsing import path_of
 from playwright.sync_api import Page, Response, Route, expect
 
 from accord.model.tlp import Tlp
 from leakdata import ADDRESS
-
-HTMX_DROPS_ERRORS = pytest.mark.xfail(
-    strict=True,
-    reason="htmx 2 does not swap 4xx answers (htmx.config.responseHandling): the person sees "
-    "nothing happen. Remove this mark when the portal shows them.",
-)
 
 ATTACKER = "http://attacker.invalid"  # answered inside the browser; nothing leaves the machine
 EXPIRED = "This form has expired"
@@ -41,7 +34,6 @@ def test_a_form_sent_without_its_token_is_refused(analyst_page: Page) -> None:
     expect(analyst_page.locator(".verdict")).to_have_count(0)
 
 
-@HTMX_DROPS_ERRORS
 def test_the_refusal_says_what_to_do(analyst_page: Page) -> None:
     send_without_token(analyst_page)
     expect(analyst_page.get_by_text(EXPIRED)).to_be_visible(timeout=5_000)

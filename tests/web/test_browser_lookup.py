@@ -4,19 +4,12 @@ JavaScript too."""
 
 from __future__ import annotations
 
-import pytest
 from browsing import open_context, path_of, sign_in
 from live_node import LiveNode, password_of
 from playwright.sync_api import Browser, Page, expect
 
 from accord.model.tlp import Tlp
 from leakdata import ADDRESS, DOMAIN
-
-HTMX_DROPS_ERRORS = pytest.mark.xfail(
-    strict=True,
-    reason="htmx 2 does not swap 4xx answers (htmx.config.responseHandling): the person sees "
-    "nothing happen. Remove this mark when the portal shows them.",
-)
 
 
 def look_up(page: Page, text: str) -> None:
@@ -97,7 +90,6 @@ def test_an_empty_box_says_what_to_do(analyst_page: Page) -> None:
     expect(page.get_by_role("alert")).to_have_text("Type or paste a value to look up.")
 
 
-@HTMX_DROPS_ERRORS
 def test_too_many_values_say_how_many_are_taken(analyst_page: Page) -> None:
     page = analyst_page
     look_up(page, "\n".join(f"198.51.{i // 250}.{i % 250}" for i in range(1001)))

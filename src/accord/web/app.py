@@ -74,10 +74,11 @@ def error_page(request: Request, status: int, code: str | None = None) -> Respon
         429: "too-many",
         500: "crash",
     }
+    template = "error_card.html" if is_htmx(request) else "error.html"
     return page(
         request,
         None,
-        "error.html",
+        template,
         {"code": code or known.get(status, "crash"), "status": status},
         status,
     )
