@@ -67,5 +67,7 @@ def statement(
             stmt = stmt.where(key < query.after_seq)
         stmt = stmt.order_by(key.desc())
     else:
-        stmt = stmt.where(key > query.after_seq).order_by(key)
+        if query.after_seq:  # (no "seq > 0" on a first page: PostgreSQL could take that
+            stmt = stmt.where(key > query.after_seq)  # for a reason to read the key's index)
+        stmt = stmt.order_by(key)
     return stmt.limit(query.limit)
