@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench install clean
+.PHONY: run demo test lint bench install clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,3 +54,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf var/demo.db* .pytest_cache .mypy_cache .ruff_cache
+
+# The portal's strings: extract them from src/accord/web into the template catalogue and
+# update each language's .po (translate the new entries, then commit the .po files).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 --no-location --sort-output \
+	  --project Accord -o src/accord/web/locale/messages.pot .
+	$(BIN)/pybabel update -i src/accord/web/locale/messages.pot -d src/accord/web/locale \
+	  --no-fuzzy-matching

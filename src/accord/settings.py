@@ -94,6 +94,23 @@ class Settings:
     """How long a worker trusts an API key it has checked, before asking the database again
     (so a revoked key stops working within this time). ``ACCORD_KEY_CACHE_SECONDS``."""
 
+    web_session_idle_minutes: float = 30.0
+    """A portal session that has not been used for this long ends (the user signs in
+    again). ``ACCORD_WEB_SESSION_IDLE_MINUTES``."""
+
+    web_session_hours: float = 12.0
+    """A portal session ends this long after sign-in, however active.
+    ``ACCORD_WEB_SESSION_HOURS``."""
+
+    signin_failure_burst: int = 5
+    """Failed portal sign-ins (a wrong password or TOTP code) allowed in a row, per account
+    and per client address, before the sign-in form refuses that account or address for a
+    while (a message says how long). ``ACCORD_SIGNIN_FAILURE_BURST``."""
+
+    signin_failures_per_minute: float = 0.5
+    """How fast that allowance recovers, per account and per address.
+    ``ACCORD_SIGNIN_FAILURES_PER_MINUTE``."""
+
     warninglists: bool = True
     """Check look-ups against the MISP warninglists (compiled once into a cache under
     ``var/cache``, or ``ACCORD_CACHE_DIR``). ``ACCORD_WARNINGLISTS=0`` turns it off."""
@@ -148,6 +165,10 @@ class Settings:
             max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES", str(128 * 1024 * 1024))),
             key_cache_seconds=float(env.get("ACCORD_KEY_CACHE_SECONDS", "5")),
             bulk_helper=env.get("ACCORD_BULK_HELPER", "0").lower() in ("1", "true", "yes"),
+            web_session_idle_minutes=float(env.get("ACCORD_WEB_SESSION_IDLE_MINUTES", "30")),
+            web_session_hours=float(env.get("ACCORD_WEB_SESSION_HOURS", "12")),
+            signin_failure_burst=int(env.get("ACCORD_SIGNIN_FAILURE_BURST", "5")),
+            signin_failures_per_minute=float(env.get("ACCORD_SIGNIN_FAILURES_PER_MINUTE", "0.5")),
             warninglists=env.get("ACCORD_WARNINGLISTS", "1").lower() not in ("0", "false", "no"),
         )
 

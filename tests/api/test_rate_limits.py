@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from accord.api.limits import RateLimiter, client_address
+from accord.ratelimit import RateLimiter, client_address
 
 ANALYST = "analyst@cert.example"
 INVESTIGATOR = "investigator@police.example"

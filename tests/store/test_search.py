@@ -20,7 +20,7 @@ from accord.store.node import Store
 from accord.store.records import NewVersion, ObjectQuery, StoredObject
 from accord.store.schema import object_labels
 from accord.store.taxii import Match, Scope
-from conftest import Community
+from community import Community
 
 UUID = "00000000-0000-4000-8000-{:012d}"
 

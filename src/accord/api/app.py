@@ -7,7 +7,8 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from starlette.responses import Response
 
 import accord
 from accord.api import lookup_workers, problems
@@ -32,6 +33,8 @@ from accord.intel.lookup.service import LookupService
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.app import create_taxii_app
+from accord.web import app as portal_app
+from accord.web.portal import Portal
 
 API = "/api/v1"
 
@@ -90,7 +93,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.node = node
-    problems.install(app)
+    problems.install(app, _portal_errors)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(NulGuard)
     app.include_router(health.router)
@@ -101,4 +104,13 @@ def create_app(
     # the same paths still describe them in the OpenAPI document.
     app.router.routes[0:0] = lookup.fast_routes(API)
     app.mount(TAXII_PREFIX, create_taxii_app(node_store, settings, node.auth))
+    # The portal last: its pages at / (the look-up is the home page), beside the API.
+    portal_app.install(app, Portal(node_store, settings, lookups))
     return app
+
+
+def _portal_errors(request: Request, status: int) -> Response | None:
+    """Errors on the portal's paths are pages, elsewhere problem documents."""
+    if not portal_app.is_portal_path(request.url.path):
+        return None
+    return portal_app.error_page(request, status)

@@ -5,7 +5,7 @@ the hashed keys in the store.
 A worker remembers a checked key for a few seconds (``Settings.key_cache_seconds``) so that a
 look-up costs one query, not three; revocation takes effect within that time.
 
-Limits (each a token bucket per worker, `accord.api.limits.RateLimiter`; 429 with
+Limits (each a token bucket per worker, `accord.ratelimit.RateLimiter`; 429 with
 ``Retry-After``):
 
 - each key: ``Settings.rate_per_second`` and ``rate_burst``;
@@ -32,10 +32,11 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from accord.api.limits import RateLimiter, client_address, retry_after
+from accord.api.limits import retry_after
 from accord.api.problems import Problem
 from accord.model.roles import Role
 from accord.model.visibility import Viewer
+from accord.ratelimit import RateLimiter, client_address
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.store.organisations import User
@@ -91,7 +92,7 @@ class Authenticator:
         return self.authenticate(header, anonymous_ok, self.address(request))
 
     def address(self, request: Request) -> str:
-        """The client address the limits count (`accord.api.limits.client_address`)."""
+        """The client address the limits count (`accord.ratelimit.client_address`)."""
         client = request.scope.get("client")
         if not self.settings.trusted_proxies:
             return client[0] if client else "-"

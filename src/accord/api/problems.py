@@ -4,11 +4,13 @@ the offending field where there is one. No stack trace ever reaches a caller."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.routing import Match
 
 from accord.api.responses import JSONResponse
@@ -97,7 +99,16 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     ]
 
 
-def install(app: FastAPI) -> None:
+HtmlErrors = Callable[[Request, int], Response | None]
+
+
+def install(app: FastAPI, html: HtmlErrors | None = None) -> None:
+    """Problem documents for every error; ``html`` answers instead where it answers (the
+    portal's pages, `accord.web.app.error_page`)."""
+
+    def _page(request: Request, status: int) -> Response | None:
+        return html(request, status) if html is not None else None
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(
@@ -105,7 +116,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if (shown := _page(request, 422)) is not None:
+            return shown
         errors = [
             {"pointer": pointer(error.get("loc", ())), "detail": str(error.get("msg", ""))}
             for error in exc.errors()
@@ -115,7 +128,9 @@ def install(app: FastAPI) -> None:
         return problem_response(422, detail, request.url.path, errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if (shown := _page(request, exc.status_code)) is not None:
+            return shown
         headers = dict(exc.headers) if exc.headers else {}
         if exc.status_code == 405:
             # Starlette names only the methods of the first route with this path.
@@ -123,6 +138,8 @@ def install(app: FastAPI) -> None:
         return problem_response(exc.status_code, str(exc.detail), request.url.path, None, headers)
 
     @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+    async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if (shown := _page(request, 500)) is not None:
+            return shown
         return problem_response(500, "the server failed; the error was logged", request.url.path)

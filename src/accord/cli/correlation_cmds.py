@@ -23,8 +23,7 @@ from accord.cli.context import (
 )
 from accord.cli.display import shown
 from accord.ingest.sightings import SightingError, SightingRequest, record_sighting
-from accord.intel.lookup.answer import parse_query
-from accord.model.observables import ObservableError
+from accord.model.observables import ObservableError, parse_query
 from accord.model.visibility import Viewer
 from accord.model.wording import with_article
 from accord.store.correlation.exclusion import Exclude

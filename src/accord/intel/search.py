@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from accord.intel.lookup.answer import parse_query
-from accord.model.observables import Observable
+from accord.model.observables import Observable, parse_query
 from accord.model.search_text import BadSearch, parse_search
 from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp

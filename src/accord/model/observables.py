@@ -134,3 +134,17 @@ def _from_indicator(obj: Mapping[str, Any]) -> Iterator[IndexedObservable]:
         return
     for path, observable in found.observables:
         yield IndexedObservable(observable, "pattern", found.simple, path)
+
+
+def parse_query(text: str, kind: str | None = None) -> Observable:
+    """A value as the observable index reads it; ``kind`` overrides detection."""
+    if kind is not None:
+        return normalise(kind, text)
+    found = detect(text)
+    if found is None:
+        raise ObservableError(
+            f"cannot tell what {text!r} is: give an IP address, CIDR, domain, URL, "
+            "e-mail address or hash, or say which kind it is (the API's `type`, the command "
+            "line's `--type`)"
+        )
+    return found

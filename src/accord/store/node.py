@@ -19,6 +19,7 @@ from accord.store import migrate
 from accord.store.allowlists import Allowlists
 from accord.store.audit import AuditLog
 from accord.store.correlation.policy import forget_policy
+from accord.store.credentials import Credentials
 from accord.store.cursors import Cursors
 from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
@@ -30,6 +31,7 @@ from accord.store.organisations import Directory
 from accord.store.records import NewVersion
 from accord.store.taxii import TaxiiStore
 from accord.store.version_writer import VersionWriter
+from accord.store.web_sessions import WebSessions
 
 
 class Store:
@@ -48,6 +50,8 @@ class Store:
         self.cursors = Cursors(engine)
         self.settings = NodeSettings(engine, changed=self._setting_changed)
         self.lookup_sessions = LookupSessions(engine)
+        self.credentials = Credentials(engine)  # the portal's passwords and second factor
+        self.web_sessions = WebSessions(engine)  # the portal's signed-in sessions
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -55,6 +55,7 @@ users = Table(
     # is confirmed. An API key is never a password and a password never opens the API.
     Column("password_hash", Text),
     Column("totp_secret", String(64)),
+    Column("totp_last_step", Integer, comment="the last TOTP time step used (no replay)"),
     Column("locale", String(16), comment="the portal's language (en, es); null: the browser's"),
     Column("time_zone", String(64), comment="IANA name; null: UTC"),
 )

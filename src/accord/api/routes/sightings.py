@@ -13,9 +13,8 @@ from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.routes.objects import ERRORS, _tlp
 from accord.api.schemas import SightingIn, SightingOut
-from accord.ingest.sightings import SightingError, SightingRequest, record_sighting
-from accord.intel.lookup.answer import parse_query
-from accord.model.observables import ObservableError
+from accord.ingest.sighting_reports import ReportRefused, report_sighting
+from accord.ingest.sightings import SightingRequest
 from accord.model.roles import Role
 
 router = APIRouter(tags=["sightings"], route_class=JsonRoute)
@@ -33,33 +32,6 @@ def post_sighting(
 ) -> JSONResponse:
     user = caller.require(Role.ADMIN, Role.ORG_ADMIN, Role.ANALYST, Role.SENSOR)
     node = node_of(request)
-    if (body.value is None) == (body.indicator is None):
-        raise Problem(
-            422,
-            "give either value or indicator",
-            [{"pointer": "/value", "detail": "give either value or indicator"}],
-        )
-    observable = None
-    indicators: list[str] = []
-    if body.indicator is not None:
-        found = node.store.objects.get(caller.viewer, body.indicator)
-        if found is None or found.type != "indicator":
-            raise Problem(
-                404,
-                f"no indicator {body.indicator} that you may see",
-                [{"pointer": "/indicator", "detail": "not found"}],
-            )
-        indicators = [found.id]
-    else:
-        assert body.value is not None
-        try:
-            observable = parse_query(body.value)
-        except ObservableError as exc:
-            raise Problem(422, str(exc), [{"pointer": "/value", "detail": str(exc)}]) from None
-        matches = node.store.index.search(caller.viewer, observable)
-        indicators = sorted(
-            {m.obj.id for m in matches if m.relation == "exact" and m.obj.type == "indicator"}
-        )
     sighting = SightingRequest(
         body.count,
         body.first_seen,
@@ -69,13 +41,17 @@ def post_sighting(
         anonymous=body.anonymous,
     )
     try:
-        report, created, sighted = record_sighting(
-            node.store, user, sighting, indicators, observable, node.settings.default_tlp
+        done = report_sighting(
+            node.store,
+            user,
+            caller.viewer,
+            sighting,
+            node.settings.default_tlp,
+            value=body.value,
+            indicator=body.indicator,
         )
-    except SightingError as exc:
-        raise Problem(422, str(exc), [{"pointer": "/first_seen", "detail": str(exc)}]) from None
-    if not report.ok:
-        reasons = "; ".join(o.describe() for o in report.objects if o.status == "rejected")
-        raise Problem(422, f"the sighting could not be stored: {reasons}")
-    node.audit(caller, "write", sighted[0] if sighted else None, sighting=created)
-    return JSONResponse({"created": created, "sighted": sighted}, status_code=201)
+    except ReportRefused as exc:
+        status = 404 if exc.missing else 422
+        errors = [{"pointer": "/" + exc.field, "detail": "not found" if exc.missing else str(exc)}]
+        raise Problem(status, str(exc), errors if exc.field else None) from None
+    return JSONResponse({"created": done.created, "sighted": done.sighted}, status_code=201)

@@ -8,7 +8,6 @@ from typing import Any
 
 from accord.intel.benign import ListHit
 from accord.intel.scoring import Verdict
-from accord.model.observables import Observable, ObservableError, detect, normalise
 from accord.store.correlation.results import Correlation
 
 
@@ -123,17 +122,3 @@ def audit_item(answer: Answer) -> AuditItem:
     """What a bulk look-up's audit entry keeps of one answer: the value (or the query as
     given), the verdict, the objects that answered."""
     return (answer.value or answer.query, answer.verdict, answer.answered_by)
-
-
-def parse_query(text: str, kind: str | None = None) -> Observable:
-    """A value as the observable index reads it; ``kind`` overrides detection."""
-    if kind is not None:
-        return normalise(kind, text)
-    found = detect(text)
-    if found is None:
-        raise ObservableError(
-            f"cannot tell what {text!r} is: give an IP address, CIDR, domain, URL, "
-            "e-mail address or hash, or say which kind it is (the API's `type`, the command "
-            "line's `--type`)"
-        )
-    return found

@@ -19,10 +19,10 @@ import orjson
 from sqlalchemy import Connection
 
 from accord.intel.benign import BenignCheck, BenignLists
-from accord.intel.lookup.answer import Answer, AuditItem, audit_item, parse_query
+from accord.intel.lookup.answer import Answer, AuditItem, audit_item
 from accord.intel.lookup.evidence import EvidenceCache, distinct, fill_answer, strongest
 from accord.intel.lookup.graph import add_over_hubs, read_graph
-from accord.model.observables import Observable, ObservableError
+from accord.model.observables import Observable, ObservableError, parse_query
 from accord.model.visibility import Viewer
 from accord.settings import Settings
 from accord.store.audit import Event

@@ -30,6 +30,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
         batch.add_column(
             sa.Column(
+                "totp_last_step",
+                sa.Integer(),
+                nullable=True,
+                comment="the last TOTP time step used (no replay)",
+            )
+        )
+        batch.add_column(
+            sa.Column(
                 "locale",
                 sa.String(length=16),
                 nullable=True,
@@ -72,7 +80,7 @@ def downgrade() -> None:
     op.drop_index("ix_web_sessions_user_id", table_name="web_sessions")
     op.drop_table("web_sessions")
     with op.batch_alter_table("users") as batch:
-        for name in ("time_zone", "locale", "totp_secret", "password_hash"):
+        for name in ("time_zone", "locale", "totp_last_step", "totp_secret", "password_hash"):
             batch.drop_column(name)
     with op.batch_alter_table("organisations") as batch:
         batch.drop_column("require_totp")
