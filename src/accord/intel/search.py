@@ -190,3 +190,47 @@ def _when(parameter: str, value: str | None, end_of_day: bool) -> str | None:
         return timestamp_key(value)
     except ValueError as exc:
         raise BadFilter(parameter, f"{exc} (or a day: YYYY-MM-DD)") from None
+
+
+SUMMARY_CHARS = 240  # of a description, in a list
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One object of a browsed page as a list shows it (the portal's search page)."""
+
+    id: str
+    type: str
+    name: str | None
+    tlp: str  # its TLP 2.0 label, "TLP:AMBER"
+    modified: str | None
+    revoked: bool
+    owner_org: str  # the organisation that stored it
+    labels: tuple[str, ...]
+    summary: str  # the start of its description ("" for none)
+
+
+def listed(obj: StoredObject) -> Listed:
+    data = obj.json()
+    name = data.get("name")
+    modified = data.get("modified")
+    description = data.get("description")
+    summary = ""
+    if isinstance(description, str):
+        summary = " ".join(description.split())
+        if len(summary) > SUMMARY_CHARS:
+            summary = summary[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
+    labels = data.get("labels")
+    return Listed(
+        id=obj.id,
+        type=obj.type,
+        name=name if isinstance(name, str) else None,
+        tlp=obj.tlp.label,
+        modified=modified if isinstance(modified, str) else None,
+        revoked=obj.revoked,
+        owner_org=obj.owner_org,
+        labels=tuple(label for label in labels if isinstance(label, str))
+        if isinstance(labels, list)
+        else (),
+        summary=summary,
+    )

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from accord.web.pages import account, lookup
+from accord.web.pages import account, lookup, search
 from accord.web.pages.common import is_htmx, page
 from accord.web.portal import Portal
 from accord.web.visitors import PageError, Redirect
@@ -24,7 +24,7 @@ def is_portal_path(path: str) -> bool:
 
 def install(app: FastAPI, portal: Portal) -> None:
     app.state.portal = portal
-    for module in (account, lookup):
+    for module in (account, lookup, search):
         app.include_router(module.router)
     app.router.routes.append(
         Route("/static/{path:path}", portal.assets.endpoint, methods=["GET", "HEAD"])
