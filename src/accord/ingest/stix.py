@@ -23,6 +23,7 @@ from accord.model.jsondoc import JsonDocumentError
 from accord.model.jsondoc import loads as json_loads
 from accord.model.observables import observables_from_object
 from accord.model.references import references_of
+from accord.model.search_text import labels_of, searchable_text
 from accord.model.tlp import Tlp, tlp_of
 from accord.model.upgrade import bundle_spec_version, upgrade_object
 from accord.model.validation import validate_object
@@ -428,6 +429,8 @@ class Ingester:
             raw=raw,
             observables=observables_from_object(obj),
             references=references_of(obj),
+            text=searchable_text(obj),
+            labels=labels_of(obj),
         )
         return ObjectReport(index, object_id, object_type, "stored", [], changes), version
 
