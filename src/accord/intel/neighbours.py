@@ -33,7 +33,7 @@ ROLE_PROPERTY = {
 }
 # TLP markings are the page's banner, not neighbours.
 NOT_FOLLOWED = frozenset({"object_marking_refs"})
-NEIGHBOUR_LIMIT = 250  # objects naming it, and objects it names, each read at most
+NEIGHBOUR_LIMIT = 500  # objects naming it, and objects it names, each read at most
 
 
 @dataclass(frozen=True, slots=True)
