@@ -41,34 +41,58 @@
     return { group: "edges", data: Object.assign({}, edge.data) };
   }
 
-  function styles() {
+  // Past SMALL nodes, only the objects opened so far and the one under the pointer are
+  // named, and the edges lose their labels and curves: at that size the words cannot be read
+  // anyway, and measuring and drawing them is most of the cost. The list below the graph
+  // names every one.
+  function styles(big) {
+    var label = {
+      label: "data(short)", "font-size": 10, color: "#1b1f24", "text-valign": "bottom",
+      "text-margin-y": 3, "min-zoomed-font-size": 7
+    };
+    var node = {
+      "background-color": "#0d1b2a", "border-width": 3, "border-color": "data(colour)",
+      shape: "data(shape)", width: 22, height: 22
+    };
+    var edge = {
+      width: 1.2, "line-color": "#8c959f", "target-arrow-color": "#8c959f",
+      "target-arrow-shape": "triangle", "curve-style": big ? "straight" : "bezier"
+    };
+    if (!big) {
+      Object.assign(node, label);
+      Object.assign(edge, {
+        label: "data(label)", "font-size": 8, color: "#57606a", "text-rotation": "autorotate",
+        "min-zoomed-font-size": 8
+      });
+    }
     return [
-      { selector: "node", style: {
-        "background-color": "#0d1b2a", "border-width": 3, "border-color": "data(colour)",
-        shape: "data(shape)", width: 22, height: 22, label: "data(short)", "font-size": 10,
-        color: "#1b1f24", "text-valign": "bottom", "text-margin-y": 3,
-        "text-background-color": "#ffffff", "text-background-opacity": 0.8,
-        "text-background-padding": 1, "min-zoomed-font-size": 6
-      } },
+      { selector: "node", style: node },
+      { selector: "node[?center], node.expanded, node.pointed", style: label },
       { selector: "node[?center]", style: { width: 34, height: 34, "border-width": 5, "font-weight": "bold" } },
       { selector: "node.expanded", style: { "border-style": "double", "border-width": 6 } },
       { selector: "node:selected", style: { "overlay-color": "#0b5cad", "overlay-opacity": 0.2, "overlay-padding": 6 } },
-      { selector: "edge", style: {
-        width: 1.2, "line-color": "#8c959f", "target-arrow-color": "#8c959f",
-        "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)",
-        "font-size": 8, color: "#57606a", "text-rotation": "autorotate",
-        "min-zoomed-font-size": 8
-      } }
+      { selector: "edge", style: edge }
     ];
   }
 
-  // The layout: force-directed (cose, built into cytoscape) for a readable picture, without
-  // animation; bench/web_graph.py times it on 500 nodes in headless Chromium.
-  function layoutOptions(count) {
+  // The layout. A force-directed one (cose, built into cytoscape) reads best, but its cost
+  // grows with the square of the nodes: seconds past a hundred. Beyond SMALL nodes, the
+  // objects go in rings by their distance from the page's object (breadthfirst, in
+  // circles), which takes well under a second for 500 (bench/web.py measures it).
+  var SMALL = 40;
+
+  function layoutOptions(cy, root) {
+    var count = cy.nodes().length;
+    if (count <= SMALL) {
+      return {
+        name: "cose", animate: false, randomize: false, fit: true, padding: 24,
+        nodeRepulsion: function () { return 8000; }, idealEdgeLength: function () { return 60; },
+        numIter: 1000
+      };
+    }
     return {
-      name: "cose", animate: false, randomize: false, fit: true, padding: 24,
-      nodeRepulsion: function () { return 8000; }, idealEdgeLength: function () { return 60; },
-      numIter: count > 300 ? 400 : 1000, nodeDimensionsIncludeLabels: false
+      name: "breadthfirst", circle: true, roots: cy.getElementById(root), animate: false,
+      fit: true, padding: 24, spacingFactor: 0.8
     };
   }
 
@@ -105,21 +129,26 @@
   function mount(container, graph) {
     var started = performance.now();
     var count = graph.nodes.length;
+    var elements = graph.nodes.map(nodeElement).concat(graph.edges.map(edgeElement));
+    if (count <= SMALL) {
+      // cose starts from where the nodes are (randomize: false): a ring around the object.
+      elements.forEach(function (element, index) {
+        if (element.group !== "nodes") return;
+        var angle = (2 * Math.PI * index) / count;
+        var radius = element.data.center ? 0 : 120;
+        element.position = { x: radius * Math.cos(angle), y: radius * Math.sin(angle) };
+      });
+    }
     var cy = cytoscape({
       container: container,
-      elements: [],
-      style: styles(),
+      elements: elements,
+      style: styles(count > SMALL),
       minZoom: 0.1,
       maxZoom: 4
     });
-    addElements(cy, graph, null);
-    cy.nodes().forEach(function (node, index) {
-      var angle = (2 * Math.PI * index) / Math.max(count, 1);
-      var radius = node.data("center") ? 0 : 40 + 6 * Math.sqrt(count) * 10;
-      node.position({ x: radius * Math.cos(angle), y: radius * Math.sin(angle) });
-    });
     cy.getElementById(graph.center).addClass("expanded");
-    cy.layout(layoutOptions(count)).run();
+    cy.scratch("accordRoot", graph.center);
+    cy.layout(layoutOptions(cy, graph.center)).run();
     settle(cy);
     container.setAttribute("data-layout-ms", String(Math.round(performance.now() - started)));
     return cy;
@@ -136,7 +165,8 @@
       .then(function (graph) {
         node.addClass("expanded");
         if (addElements(cy, graph, node)) {
-          cy.layout(layoutOptions(cy.nodes().length)).run();
+          if (cy.nodes().length > SMALL) cy.style(styles(true));
+          cy.layout(layoutOptions(cy, cy.scratch("accordRoot"))).run();
           settle(cy);
         }
         container.setAttribute("data-nodes", String(cy.nodes().length));
@@ -154,7 +184,10 @@
     var help = document.getElementById("graph-help");
     if (help) help.hidden = false;
     var cy = mount(container, graph);
+    window.AccordGraph.instance = cy; // for the browser tests and the console
     container.setAttribute("data-nodes", String(cy.nodes().length));
+    cy.on("mouseover", "node", function (event) { event.target.addClass("pointed"); });
+    cy.on("mouseout", "node", function (event) { event.target.removeClass("pointed"); });
     cy.on("tap", "node", function (event) {
       var node = event.target;
       if (node.hasClass("expanded")) {
