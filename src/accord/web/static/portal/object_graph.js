@@ -92,7 +92,7 @@
     }
     return {
       name: "breadthfirst", circle: true, roots: cy.getElementById(root), animate: false,
-      fit: true, padding: 24, spacingFactor: 0.8
+      fit: true, padding: 24, spacingFactor: 1.1
     };
   }
 
@@ -216,6 +216,11 @@
       );
     });
   }
+
+  // On paper the graph is left out (object.css): the whole list of neighbours is printed.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details.neighbour-list").forEach(function (d) { d.open = true; });
+  });
 
   window.AccordGraph = { mount: mount, layoutOptions: layoutOptions };
   if (document.readyState === "loading") {
