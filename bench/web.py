@@ -27,6 +27,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accord.store.node import Store
+from accord.web.static_files import StaticAssets
 from lookup import line, percentile, serve
 
 PASSWORD = "bench password 1"
@@ -190,8 +191,9 @@ def graph_layout(base: str, runs: int = 5) -> list[dict[str, Any]]:
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(base + "/sign-in")  # a page of the node: its CSP lets its scripts in
-            page.add_script_tag(url=base + "/static/vendor/cytoscape/cytoscape.min.js")
-            page.add_script_tag(url=base + "/static/portal/object_graph.js")
+            assets = StaticAssets.packaged()  # the hashed names the node serves
+            page.add_script_tag(url=base + assets.url("vendor/cytoscape/cytoscape.min.js"))
+            page.add_script_tag(url=base + assets.url("portal/object_graph.js"))
             for shape in ("star", "expanded"):
                 times = {
                     floor: statistics.median(
