@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import orjson
-from sqlalchemy import Connection, Table, case, func, or_, select
+from sqlalchemy import Connection, Table, case, exists, func, or_, select
 
 from accord.model.extension import ACCORD_EXTENSION_ID
 from accord.model.timestamps import timestamp_key
@@ -34,7 +34,7 @@ from accord.store.plans import indexed, ordered
 from accord.store.prepared import InList, Prepared, list_param
 from accord.store.records import NewVersion
 from accord.store.schema import objects, sighting_facts
-from accord.store.visibility import cached_viewer_params, latest, visible_rule
+from accord.store.visibility import cached_viewer_params, latest, visible_rule, visible_to
 
 SEEN: Final = "seen"
 FALSE_POSITIVE: Final = "false-positive"
@@ -209,3 +209,54 @@ def sighting_totals(
             last_seen=row[_LAST_SEEN],
         )
     return found
+
+
+def sightings_per_day(
+    conn: Connection, viewer: Viewer, since: str | None = None, ids: Sequence[str] | None = None
+) -> dict[str, int]:
+    """Per UTC day, how often "seen" sightings that ``viewer`` may count say something was
+    seen (the sum of their ``count``), by the day of their ``first_seen`` (else the day the
+    sighting was stored); days without any are absent. Counted as `sighting_totals` counts:
+    a sighting the viewer may see, or an anonymous one, of an object the viewer may see.
+
+    ``ids``: only sightings of these objects (a look-up's), driven by their index; else every
+    sighting stored since ``since`` (a stored timestamp), driven by the ``date_added`` index:
+    a sighting is stored after it was first seen, so those seen since ``since`` are among
+    them."""
+    if ids is not None and not ids:
+        return {}
+    sighting = cast(Table, objects.alias("s"))
+    sighted = cast(Table, objects.alias("t"))
+    if ids is not None:
+        facts = indexed(sighting_facts, "ix_sighting_facts_of")
+        source = ordered(facts, sighting, sighting.c.seq == facts.c.seq)
+    else:
+        facts = sighting_facts
+        sighting = indexed(objects, "ix_objects_date_added", "s")
+        source = ordered(sighting, facts, facts.c.seq == sighting.c.seq)
+    when = func.coalesce(facts.c.first_seen, sighting.c.date_added)
+    # Characters 1-10 of a stored timestamp (fixed-width UTC text) are its day.
+    day = func.substr(when, 1, 10)
+    # EXISTS, not a join: where organisations hold the sighted object each, it counts once.
+    sighted_visible = (
+        exists()
+        .where(sighted.c.id == facts.c.sighting_of)
+        .where(latest(sighted))
+        .where(visible_to(viewer, sighted))
+    )
+    stmt = (
+        select(day.label("day"), func.sum(facts.c.count))
+        .select_from(source)
+        .where(facts.c.kind == SEEN)
+        .where(latest(sighting))
+        .where(or_(visible_to(viewer, sighting), facts.c.anonymous == True))  # noqa: E712 (SQL)
+        .where(sighted_visible)
+        .group_by(day)
+    )
+    if ids is not None:
+        stmt = stmt.where(facts.c.sighting_of.in_(sorted(set(ids))))
+    if since is not None:
+        stmt = stmt.where(when >= since)
+        if ids is None:
+            stmt = stmt.where(sighting.c.date_added >= since)
+    return {str(found): int(count or 0) for found, count in conn.execute(stmt)}

@@ -1,0 +1,165 @@
+"""What one viewer may see of the node at a glance (the portal's dashboard): how many objects
+by type and by TLP level, how many were added or changed each day, and the values most
+objects share. Every number counts only what the viewer may see: each query applies the
+visibility rule (`accord.store.visibility`) to every row it counts, so that a count over
+hidden objects, which would tell of them, is never made.
+
+Objects are counted by id: where organisations hold the same object (each holding is its own
+row, `accord.store.objects`), it counts once, as it is one object to its reader. The node's
+own definitions (the TLP 2.0 marking definitions, its identity and extension definition:
+`accord.store.node.Store.init`) are not intelligence, and are not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import Connection, func, select
+
+from accord.model.extension import ACCORD_IDENTITY_ID
+from accord.model.tlp import Tlp
+from accord.model.visibility import Viewer
+from accord.store.correlation.exclusion import Exclude, Exclusions
+from accord.store.plans import indexed, ordered
+from accord.store.schema import objects, observables
+from accord.store.visibility import latest, visible_to
+
+DAY: Final = 10  # characters of a stored timestamp that name its day (YYYY-MM-DD, UTC)
+SHARED_SCAN: Final = 200  # most shared values read, before the excluded ones are dropped
+
+
+def day_of(column: Any) -> Any:
+    """The UTC day of a stored timestamp (fixed-width text: `accord.store.schema`)."""
+    return func.substr(column, 1, DAY)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectCounts:
+    """Objects the viewer may see (their latest versions), by type and by TLP level."""
+
+    total: int
+    by_type: dict[str, int]
+    by_tlp: dict[Tlp, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SharedValue:
+    """A value that several objects the viewer may see hold (the same-value correlation)."""
+
+    kind: str
+    value: str
+    objects: int  # objects the viewer may see that hold it
+    tlp: Tlp  # the highest level among them
+
+
+def object_counts(conn: Connection, viewer: Viewer) -> ObjectCounts:
+    """Three counts over the latest versions the viewer may see."""
+    rule = visible_to(viewer, objects)
+    distinct = func.count(func.distinct(objects.c.id))
+    visible = (
+        select()
+        .select_from(objects)
+        .where(latest(objects))
+        .where(objects.c.owner_org != ACCORD_IDENTITY_ID)
+        .where(rule)
+    )
+    total = conn.execute(visible.add_columns(distinct)).scalar_one()
+    by_type = {
+        str(kind): int(count)
+        for kind, count in conn.execute(
+            visible.add_columns(objects.c.type, distinct).group_by(objects.c.type)
+        )
+    }
+    by_tlp = {
+        Tlp(level): int(count)
+        for level, count in conn.execute(
+            visible.add_columns(objects.c.tlp, distinct).group_by(objects.c.tlp)
+        )
+    }
+    return ObjectCounts(int(total or 0), by_type, by_tlp)
+
+
+def added_per_day(conn: Connection, viewer: Viewer, since: str) -> dict[str, int]:
+    """Per UTC day from ``since`` (a stored timestamp), the objects of which a version the
+    viewer may see was added that day (a new object, or a new version of one); days without
+    any are absent. Driven by the ``date_added`` index."""
+    source = indexed(objects, "ix_objects_date_added")
+    day = day_of(source.c.date_added)
+    stmt = (
+        select(day.label("day"), func.count(func.distinct(source.c.id)))
+        .where(source.c.date_added >= since)
+        .where(source.c.owner_org != ACCORD_IDENTITY_ID)
+        .where(visible_to(viewer, source))
+        .group_by(day)
+    )
+    return {str(found): int(count) for found, count in conn.execute(stmt)}
+
+
+def shared_values(
+    conn: Connection, viewer: Viewer, limit: int, exclude: Exclude | None = None
+) -> list[SharedValue]:
+    """The ``limit`` values held by the most objects the viewer may see (at least two), most
+    first; values on the node's lists (``exclude``) or the viewer organisation's allowlist are
+    left out, as the correlation readers leave them out (`accord.store.correlation.read`).
+
+    Counted from the observable index through the rule, not from ``correlation_hubs``, whose
+    counts are of everyone's objects: which values make the list, and their counts, depend
+    only on what the viewer may see."""
+    # The plan, written out (accord.store.plans): the visible latest objects, then their
+    # index rows by sequence number.
+    rows = indexed(observables, "ix_observables_seq")
+    holders = func.count(func.distinct(objects.c.id))
+    stmt = (
+        select(rows.c.kind, rows.c.value, holders.label("holders"), func.max(objects.c.tlp))
+        .select_from(ordered(objects, rows, rows.c.seq == objects.c.seq))
+        .where(latest(objects))
+        .where(visible_to(viewer, objects))
+        .group_by(rows.c.kind, rows.c.value)
+        .having(holders >= 2)
+        .order_by(holders.desc(), rows.c.kind, rows.c.value)
+        .limit(SHARED_SCAN)
+    )
+    keep = Exclusions(conn, viewer, exclude)
+    found: list[SharedValue] = []
+    for kind, value, count, level in conn.execute(stmt):
+        if keep.excluded(value):
+            continue
+        found.append(SharedValue(kind, value, int(count), Tlp(level)))
+        if len(found) >= limit:
+            break
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """An object that holds a value, and its TLP level (what `accord.intel.read_audit`
+    records a read of)."""
+
+    id: str
+    tlp: Tlp
+
+
+def holders_at_least(
+    conn: Connection, viewer: Viewer, values: Sequence[SharedValue], level: Tlp, limit: int
+) -> list[Holder]:
+    """Ids and levels of the latest objects the viewer may see, at ``level`` or above, that
+    hold one of ``values`` (at most ``limit``): the objects whose content a list of shared
+    values shows, for the audit of reads (`accord.intel.read_audit`)."""
+    if not values:
+        return []
+    rows = indexed(observables, "ix_observables_value")
+    wanted = sorted({value.value for value in values})
+    stmt = (
+        select(objects.c.id, func.max(objects.c.tlp))
+        .select_from(ordered(rows, objects, objects.c.seq == rows.c.seq))
+        .where(rows.c.value.in_(wanted))
+        .where(latest(objects))
+        .where(objects.c.tlp >= int(level))
+        .where(visible_to(viewer, objects))
+        .group_by(objects.c.id)
+        .order_by(objects.c.id)
+        .limit(limit)
+    )
+    return [Holder(str(object_id), Tlp(found)) for object_id, found in conn.execute(stmt)]
