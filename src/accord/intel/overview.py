@@ -25,7 +25,7 @@ from accord.store.node import Store
 from accord.store.overview import (
     ObjectCounts,
     SharedValue,
-    added_per_day,
+    aggregating,
     holders_at_least,
     object_counts,
     shared_values,
@@ -42,7 +42,7 @@ AUDITED_HOLDERS: Final = 1000  # objects recorded as read behind the shared valu
 class Overview:
     counts: ObjectCounts
     days: list[str]  # UTC days, oldest first, WINDOW_DAYS of them
-    added: list[int]  # objects added or changed, per day
+    added: list[int]  # objects, by the day their latest version was added
     seen: list[int]  # sightings ("seen"), per day
     shared: list[SharedValue]
     looked_up: list[tuple[str, int]]  # value, times
@@ -89,9 +89,8 @@ def overview(
     first = today - timedelta(days=WINDOW_DAYS - 1)
     since = start_of(first)
     days = day_range(first, today)
-    with store.engine.connect() as conn:
-        counts = object_counts(conn, viewer)
-        added = added_per_day(conn, viewer, since)
+    with aggregating(store.engine) as conn:
+        counts = object_counts(conn, viewer, since)
         seen = sightings_per_day(conn, viewer, since)
         shared = shared_values(conn, viewer, TOP, exclude)
         shown = holders_at_least(conn, viewer, shared, Tlp.AMBER, AUDITED_HOLDERS)
@@ -105,7 +104,7 @@ def overview(
     return Overview(
         counts,
         days,
-        dense(added, days),
+        dense(counts.added, days),
         dense(seen, days),
         shared,
         looked_up,

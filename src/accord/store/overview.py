@@ -4,30 +4,42 @@ objects share. Every number counts only what the viewer may see: each query appl
 visibility rule (`accord.store.visibility`) to every row it counts, so that a count over
 hidden objects, which would tell of them, is never made.
 
-Objects are counted by id: where organisations hold the same object (each holding is its own
-row, `accord.store.objects`), it counts once, as it is one object to its reader. The node's
+Objects are counted as the store lists them (`accord.store.objects.ObjectStore.query`, TAXII):
+each organisation's holding of an object is its own, so an object two organisations hold
+and the viewer may see in both counts twice. The node's
 own definitions (the TLP 2.0 marking definitions, its identity and extension definition:
 `accord.store.node.Store.init`) are not intelligence, and are not counted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, case, func, select
 
 from accord.model.extension import ACCORD_IDENTITY_ID
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
 from accord.store.correlation.exclusion import Exclude, Exclusions
+from accord.store.dialects import backend_for
 from accord.store.plans import indexed, ordered
 from accord.store.schema import objects, observables
 from accord.store.visibility import latest, visible_to
 
 DAY: Final = 10  # characters of a stored timestamp that name its day (YYYY-MM-DD, UTC)
 SHARED_SCAN: Final = 200  # most shared values read, before the excluded ones are dropped
+
+
+@contextmanager
+def aggregating(engine: Engine) -> Iterator[Connection]:
+    """A connection for the queries below, set up by its backend for aggregates that read
+    many rows once (`accord.store.dialects.base.Backend.for_aggregates`)."""
+    with engine.connect() as conn:
+        backend_for(conn).for_aggregates(conn)
+        yield conn
 
 
 def day_of(column: Any) -> Any:
@@ -37,11 +49,13 @@ def day_of(column: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class ObjectCounts:
-    """Objects the viewer may see (their latest versions), by type and by TLP level."""
+    """Objects the viewer may see (their latest versions), by type, by TLP level, and by
+    the UTC day their latest version was added (the days asked for)."""
 
     total: int
     by_type: dict[str, int]
     by_tlp: dict[Tlp, int]
+    added: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,47 +68,29 @@ class SharedValue:
     tlp: Tlp  # the highest level among them
 
 
-def object_counts(conn: Connection, viewer: Viewer) -> ObjectCounts:
-    """Three counts over the latest versions the viewer may see."""
-    rule = visible_to(viewer, objects)
-    distinct = func.count(func.distinct(objects.c.id))
-    visible = (
-        select()
-        .select_from(objects)
+def object_counts(conn: Connection, viewer: Viewer, since: str) -> ObjectCounts:
+    """The latest versions the viewer may see, by type and TLP level, and by the day their
+    version was added from ``since`` (a stored timestamp) on: one scan, one group per type,
+    level and day."""
+    day = case((objects.c.date_added >= since, day_of(objects.c.date_added)), else_=None)
+    stmt = (
+        select(objects.c.type, objects.c.tlp, day.label("day"), func.count())
         .where(latest(objects))
         .where(objects.c.owner_org != ACCORD_IDENTITY_ID)
-        .where(rule)
+        .where(visible_to(viewer, objects))
+        .group_by(objects.c.type, objects.c.tlp, day)
     )
-    total = conn.execute(visible.add_columns(distinct)).scalar_one()
-    by_type = {
-        str(kind): int(count)
-        for kind, count in conn.execute(
-            visible.add_columns(objects.c.type, distinct).group_by(objects.c.type)
-        )
-    }
-    by_tlp = {
-        Tlp(level): int(count)
-        for level, count in conn.execute(
-            visible.add_columns(objects.c.tlp, distinct).group_by(objects.c.tlp)
-        )
-    }
-    return ObjectCounts(int(total or 0), by_type, by_tlp)
-
-
-def added_per_day(conn: Connection, viewer: Viewer, since: str) -> dict[str, int]:
-    """Per UTC day from ``since`` (a stored timestamp), the objects of which a version the
-    viewer may see was added that day (a new object, or a new version of one); days without
-    any are absent. Driven by the ``date_added`` index."""
-    source = indexed(objects, "ix_objects_date_added")
-    day = day_of(source.c.date_added)
-    stmt = (
-        select(day.label("day"), func.count(func.distinct(source.c.id)))
-        .where(source.c.date_added >= since)
-        .where(source.c.owner_org != ACCORD_IDENTITY_ID)
-        .where(visible_to(viewer, source))
-        .group_by(day)
-    )
-    return {str(found): int(count) for found, count in conn.execute(stmt)}
+    total = 0
+    by_type: dict[str, int] = {}
+    by_tlp: dict[Tlp, int] = {}
+    by_day: dict[str, int] = {}
+    for kind, level, added, count in conn.execute(stmt):
+        total += count
+        by_type[kind] = by_type.get(kind, 0) + count
+        by_tlp[Tlp(level)] = by_tlp.get(Tlp(level), 0) + count
+        if added is not None:
+            by_day[added] = by_day.get(added, 0) + count
+    return ObjectCounts(total, by_type, by_tlp, by_day)
 
 
 def shared_values(
