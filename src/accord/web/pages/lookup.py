@@ -81,9 +81,13 @@ async def _look_up(request: Request, visitor: Visitor, text: str) -> Response:
             error = "value-too-long"
     answers: list[dict[str, Any]] = []
     history = None
-    if error is None:
+    if error is None and len(values) == 1:
+        # Inline, as the API's GET /lookup: one look-up is a few indexed queries, cheaper
+        # than the hand-over to a thread and back (and so is the card's history).
+        answers = _answers(portal_of(request), visitor, values)
+        history = _history(portal_of(request), visitor, answers)
+    elif error is None:
         answers = await run_in_threadpool(_answers, portal_of(request), visitor, values)
-        history = await run_in_threadpool(_history, portal_of(request), visitor, answers)
     context = {
         "query": text if len(text) <= 20_000 else "",
         "answers": answers,
