@@ -1,6 +1,8 @@
-// Accord portal: charts of counts per day, drawn with uPlot (vendor/uplot) from a page's
-// JSON block: <div data-chart="ID-OF-JSON-BLOCK" data-series="NAME">, where the block holds
-// {"days": ["YYYY-MM-DD", ...], "NAME": [counts...]}. The same numbers are on the page as a
+// Accord portal: charts of counts per day, drawn with uPlot (vendor/uplot) from
+// {"days": ["YYYY-MM-DD", ...], "NAME": [counts...]}: in a page's JSON block
+// (<div data-chart="ID-OF-JSON-BLOCK" data-series="NAME">), or in the element itself
+// (data-chart-json='{...}'), as a fragment swapped in by htmx must carry it: htmx removes
+// a fragment's <script> elements (allowScriptTags is off). The same numbers are on the page as a
 // table (in a <details> that is open without JavaScript, and closed once a chart is drawn).
 // No inline code anywhere: the page's CSP allows only this node's scripts.
 (function () {
@@ -8,6 +10,12 @@
 
   var HEIGHT = 160;
   var drawn = [];
+  // Counts are whole numbers: the y axis steps by 1, 2, 5, 10, 20, 50, ...
+  var STEPS = [];
+  for (var power = 1; power <= 1e9; power *= 10) STEPS.push(power, 2 * power, 5 * power);
+  var numbers = new Intl.NumberFormat(document.documentElement.lang || undefined, {
+    notation: "compact", maximumFractionDigits: 1
+  });
 
   function colour(name, fallback) {
     var found = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -15,9 +23,10 @@
   }
 
   function draw(box) {
-    var source = document.getElementById(box.getAttribute("data-chart"));
-    if (!source) return;
-    var data = JSON.parse(source.textContent);
+    var inline = box.getAttribute("data-chart-json");
+    var source = inline === null ? document.getElementById(box.getAttribute("data-chart")) : null;
+    if (inline === null && !source) return;
+    var data = JSON.parse(inline === null ? source.textContent : inline);
     var counts = data[box.getAttribute("data-series")];
     if (!data.days || !data.days.length || !counts) return;
     // Days are UTC days: at midnight UTC, and labelled in UTC whatever the reader's zone.
@@ -35,7 +44,11 @@
         x: { time: true },
         y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } }
       },
-      axes: [{}, { size: 50 }],
+      axes: [{}, {
+        size: 56,
+        incrs: STEPS,
+        values: function (u, splits) { return splits.map(function (v) { return numbers.format(v); }); }
+      }],
       series: [
         {},
         {
@@ -54,20 +67,22 @@
 
   function drawAll(root) {
     if (typeof window.uPlot !== "function") return; // no library: the tables stay open
-    var boxes = root.querySelectorAll ? root.querySelectorAll("[data-chart]:not([data-drawn])") : [];
+    var boxes = root.querySelectorAll("[data-chart]:not([data-drawn]), [data-chart-json]:not([data-drawn])");
     Array.prototype.forEach.call(boxes, function (box) {
       try { draw(box); } catch (error) { /* a chart that cannot be drawn leaves its table */ }
     });
-    Array.prototype.forEach.call(root.querySelectorAll ? root.querySelectorAll("details.chart-table") : [], function (details) {
-      if (details.parentNode.querySelector("[data-chart][data-drawn]")) details.open = false;
+    Array.prototype.forEach.call(root.querySelectorAll("details.chart-table:not([data-closed])"), function (details) {
+      if (details.parentNode.querySelector("[data-drawn]")) {
+        details.open = false;
+        details.setAttribute("data-closed", "true"); // once: a reader may open it again
+      }
     });
   }
 
   function resize() {
+    drawn = drawn.filter(function (item) { return document.body.contains(item.box); });
     drawn.forEach(function (item) {
-      if (document.body.contains(item.box)) {
-        item.chart.setSize({ width: Math.max(item.box.clientWidth, 240), height: HEIGHT });
-      }
+      item.chart.setSize({ width: Math.max(item.box.clientWidth, 240), height: HEIGHT });
     });
   }
 
@@ -78,5 +93,5 @@
   });
   document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
   // Content swapped in by htmx (a look-up's answer card) brings its own charts.
-  document.addEventListener("htmx:load", function (event) { drawAll(event.target); });
+  document.addEventListener("htmx:load", function () { drawAll(document); });
 })();
