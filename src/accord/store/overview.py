@@ -53,7 +53,7 @@ class ObjectCounts:
     the UTC day their latest version was added (the days asked for)."""
 
     total: int
-    by_type: dict[str, int]
+    by_type: dict[str, int]  # most first
     by_tlp: dict[Tlp, int]
     added: dict[str, int]
 
@@ -90,7 +90,9 @@ def object_counts(conn: Connection, viewer: Viewer, since: str) -> ObjectCounts:
         by_tlp[Tlp(level)] = by_tlp.get(Tlp(level), 0) + count
         if added is not None:
             by_day[added] = by_day.get(added, 0) + count
-    return ObjectCounts(total, by_type, by_tlp, by_day)
+    # Most first, then by name: an order that depends on nothing the viewer may not see.
+    ranked = dict(sorted(by_type.items(), key=lambda item: (-item[1], item[0])))
+    return ObjectCounts(total, ranked, by_tlp, by_day)
 
 
 def shared_values(
