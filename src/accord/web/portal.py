@@ -8,7 +8,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -20,8 +19,6 @@ from accord.store.audit import Event
 from accord.store.node import Store
 from accord.web.rendering import Pages
 from accord.web.static_files import StaticAssets
-
-STATIC = Path(__file__).parent / "static"
 
 
 class RecentVisitors:
@@ -58,7 +55,7 @@ class Portal:
     store: Store
     settings: Settings
     lookups: LookupService
-    assets: StaticAssets = field(default_factory=lambda: StaticAssets(STATIC))
+    assets: StaticAssets = field(default_factory=StaticAssets.packaged)
     pages: Pages = field(init=False)
     signin_failures: RateLimiter = field(init=False)
     recent_visitors: RecentVisitors = field(init=False)
