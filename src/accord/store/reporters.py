@@ -24,9 +24,11 @@ import orjson
 from sqlalchemy import Connection, Table, select
 
 from accord.model.visibility import Viewer
+from accord.store.dialects import backend_for
 from accord.store.plans import indexed, ordered
+from accord.store.prepared import InList, Prepared, list_param
 from accord.store.schema import objects, organisations, sighting_facts
-from accord.store.visibility import latest, visible_to
+from accord.store.visibility import cached_viewer_params, latest, visible_rule
 
 SIGHTINGS_READ: Final = 1000  # sightings read for the names they give, per look-up
 
@@ -37,43 +39,52 @@ class Reporter:
     name: str
 
 
+# On every look-up that finds something (the card): prepared, each one indexed query.
+_CREATORS = Prepared(
+    select(objects.c.owner_org)
+    .where(InList(objects.c.id, list_param("ids")))
+    .where(latest(objects))
+    .where(objects.c.created_by_ref == objects.c.owner_org)
+    .where(visible_rule(objects))
+    .distinct()
+)
+_facts = indexed(sighting_facts, "ix_sighting_facts_of")
+_sighting = cast(Table, objects.alias("s"))
+_SIGHTINGS = Prepared(
+    select(_sighting.c.raw)
+    .select_from(ordered(_facts, _sighting, _sighting.c.seq == _facts.c.seq))
+    .where(InList(_facts.c.sighting_of, list_param("ids")))
+    .where(_facts.c.anonymous == False)  # noqa: E712 (SQL)
+    .where(latest(_sighting))
+    .where(visible_rule(_sighting))
+    .limit(SIGHTINGS_READ)
+)
+_NAMES = Prepared(
+    select(organisations.c.id, organisations.c.name).where(
+        InList(organisations.c.id, list_param("orgs"))
+    )
+)
+
+
 def named_reporters(conn: Connection, viewer: Viewer, ids: Sequence[str]) -> list[Reporter]:
     """The organisations ``viewer`` may know reported on the objects ``ids`` (see the
     module's rule), by name."""
     if not ids:
         return []
-    wanted = sorted(set(ids))
-    found: set[str] = set()
-    creators = (
-        select(objects.c.owner_org)
-        .where(objects.c.id.in_(wanted))
-        .where(latest(objects))
-        .where(objects.c.created_by_ref == objects.c.owner_org)
-        .where(visible_to(viewer, objects))
-        .distinct()
-    )
-    found.update(str(org) for (org,) in conn.execute(creators))
-    facts = indexed(sighting_facts, "ix_sighting_facts_of")
-    sighting = cast(Table, objects.alias("s"))
-    sightings = (
-        select(sighting.c.raw)
-        .select_from(ordered(facts, sighting, sighting.c.seq == facts.c.seq))
-        .where(facts.c.sighting_of.in_(wanted))
-        .where(facts.c.anonymous == False)  # noqa: E712 (SQL)
-        .where(latest(sighting))
-        .where(visible_to(viewer, sighting))
-        .limit(SIGHTINGS_READ)
-    )
-    for (raw,) in conn.execute(sightings):
+    backend = backend_for(conn)
+    params = {
+        **cached_viewer_params(backend, viewer),
+        "ids": backend.encode_list(sorted(set(ids))),
+    }
+    found = {str(org) for (org,) in _CREATORS.rows(conn, params)}
+    for (raw,) in _SIGHTINGS.rows(conn, params):
         refs = orjson.loads(raw).get("where_sighted_refs")
         if isinstance(refs, list):
             found.update(ref for ref in refs if isinstance(ref, str))
     if not found:
         return []
-    named = select(organisations.c.id, organisations.c.name).where(
-        organisations.c.id.in_(sorted(found))
-    )
+    named = _NAMES.rows(conn, {"orgs": backend.encode_list(sorted(found))})
     return sorted(
-        (Reporter(str(org), str(name)) for org, name in conn.execute(named)),
+        (Reporter(str(org), str(name)) for org, name in named),
         key=lambda reporter: reporter.name.casefold(),
     )
