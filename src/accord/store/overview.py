@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Engine, Integer, String, bindparam, case, func, select
 
 from accord.model.extension import ACCORD_IDENTITY_ID
 from accord.model.tlp import Tlp
@@ -26,8 +26,9 @@ from accord.model.visibility import Viewer
 from accord.store.correlation.exclusion import Exclude, Exclusions
 from accord.store.dialects import backend_for
 from accord.store.plans import indexed, ordered
+from accord.store.prepared import Prepared
 from accord.store.schema import objects, observables
-from accord.store.visibility import latest, visible_to
+from accord.store.visibility import cached_viewer_params, latest, visible_rule, visible_to
 
 DAY: Final = 10  # characters of a stored timestamp that name its day (YYYY-MM-DD, UTC)
 SHARED_SCAN: Final = 200  # most shared values read, before the excluded ones are dropped
@@ -68,23 +69,50 @@ class SharedValue:
     tlp: Tlp  # the highest level among them
 
 
+def _counts_statement() -> Any:
+    since = bindparam("since", type_=String())
+    day = case((objects.c.date_added >= since, day_of(objects.c.date_added)), else_=None)
+    return (
+        select(objects.c.type, objects.c.tlp, day.label("day"), func.count().label("n"))
+        .where(latest(objects))
+        .where(objects.c.owner_org != ACCORD_IDENTITY_ID)
+        .where(visible_rule(objects))
+        .group_by(objects.c.type, objects.c.tlp, day)
+    )
+
+
+def _shared_statement() -> Any:
+    # The plan, written out (accord.store.plans): the visible latest objects, then their
+    # index rows by sequence number.
+    rows = indexed(observables, "ix_observables_seq")
+    holders = func.count(func.distinct(objects.c.id))
+    return (
+        select(rows.c.kind, rows.c.value, holders.label("holders"), func.max(objects.c.tlp))
+        .select_from(ordered(objects, rows, rows.c.seq == objects.c.seq))
+        .where(latest(objects))
+        .where(visible_rule(objects))
+        .group_by(rows.c.kind, rows.c.value)
+        .having(holders >= 2)
+        .order_by(holders.desc(), rows.c.kind, rows.c.value)
+        .limit(bindparam("scan", type_=Integer()))
+    )
+
+
+# Built once: a statement made through the rule costs milliseconds to build, every time.
+_COUNTS = Prepared(_counts_statement())
+_SHARED = Prepared(_shared_statement())
+
+
 def object_counts(conn: Connection, viewer: Viewer, since: str) -> ObjectCounts:
     """The latest versions the viewer may see, by type and TLP level, and by the day their
     version was added from ``since`` (a stored timestamp) on: one scan, one group per type,
     level and day."""
-    day = case((objects.c.date_added >= since, day_of(objects.c.date_added)), else_=None)
-    stmt = (
-        select(objects.c.type, objects.c.tlp, day.label("day"), func.count())
-        .where(latest(objects))
-        .where(objects.c.owner_org != ACCORD_IDENTITY_ID)
-        .where(visible_to(viewer, objects))
-        .group_by(objects.c.type, objects.c.tlp, day)
-    )
+    params = {**cached_viewer_params(backend_for(conn), viewer), "since": since}
     total = 0
     by_type: dict[str, int] = {}
     by_tlp: dict[Tlp, int] = {}
     by_day: dict[str, int] = {}
-    for kind, level, added, count in conn.execute(stmt):
+    for kind, level, added, count in _COUNTS.rows(conn, params):
         total += count
         by_type[kind] = by_type.get(kind, 0) + count
         by_tlp[Tlp(level)] = by_tlp.get(Tlp(level), 0) + count
@@ -105,23 +133,10 @@ def shared_values(
     Counted from the observable index through the rule, not from ``correlation_hubs``, whose
     counts are of everyone's objects: which values make the list, and their counts, depend
     only on what the viewer may see."""
-    # The plan, written out (accord.store.plans): the visible latest objects, then their
-    # index rows by sequence number.
-    rows = indexed(observables, "ix_observables_seq")
-    holders = func.count(func.distinct(objects.c.id))
-    stmt = (
-        select(rows.c.kind, rows.c.value, holders.label("holders"), func.max(objects.c.tlp))
-        .select_from(ordered(objects, rows, rows.c.seq == objects.c.seq))
-        .where(latest(objects))
-        .where(visible_to(viewer, objects))
-        .group_by(rows.c.kind, rows.c.value)
-        .having(holders >= 2)
-        .order_by(holders.desc(), rows.c.kind, rows.c.value)
-        .limit(SHARED_SCAN)
-    )
+    params = {**cached_viewer_params(backend_for(conn), viewer), "scan": SHARED_SCAN}
     keep = Exclusions(conn, viewer, exclude)
     found: list[SharedValue] = []
-    for kind, value, count, level in conn.execute(stmt):
+    for kind, value, count, level in _SHARED.rows(conn, params):
         if keep.excluded(value):
             continue
         found.append(SharedValue(kind, value, int(count), Tlp(level)))
