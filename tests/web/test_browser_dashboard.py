@@ -6,8 +6,6 @@ What the numbers are is tests/web/test_dashboard.py's."""
 
 from __future__ import annotations
 
-# The live node and its fixtures come with the browser plumbing (branch i17-browser); until it
-# is merged, this module skips. (Drop this guard once both are on main.)
 from accessibility import describe, serious_violations
 from live_node import LiveNode
 from playwright.sync_api import ConsoleMessage, Page, expect
