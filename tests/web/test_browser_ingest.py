@@ -8,9 +8,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-pytest.importorskip("live_node", reason="the browser tests' live node is not in this checkout")
-
 from accessibility import assert_accessible
 from browsing import open_context, path_of, sign_in
 from live_node import LiveNode, password_of

@@ -4,6 +4,9 @@ JavaScript too."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from browsing import open_context, path_of, sign_in
 from live_node import LiveNode, password_of
 from playwright.sync_api import Browser, Page, expect
@@ -49,6 +52,18 @@ def test_many_values_answer_with_a_table_of_verdicts(analyst_page: Page) -> None
     expect(rows.nth(0)).to_contain_text(ADDRESS[Tlp.CLEAR])
     expect(rows.nth(0).locator(".verdict-chip")).to_be_visible()
     expect(rows.nth(3)).to_contain_text("not a value")
+    # The table sorts by a column, and downloads as CSV and JSON (after an htmx swap too).
+    page.locator("#bulk th[data-sort=number]").first.click()
+    expect(page.locator("#bulk th[aria-sort]")).to_have_count(1)
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download CSV").click()
+    csv_text = Path(got.value.path()).read_text()
+    assert csv_text.startswith("query,type,value,verdict,score")
+    assert ADDRESS[Tlp.CLEAR] in csv_text and "%%%" in csv_text
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download JSON").click()
+    answers = json.loads(Path(got.value.path()).read_text())["answers"]
+    assert [a["query"] for a in answers] == values
 
 
 def test_the_card_shows_only_what_the_reader_may_see(page: Page, live_node: LiveNode) -> None:

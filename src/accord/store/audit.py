@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
@@ -177,6 +177,26 @@ class AuditLog:
                 )
                 for r in conn.execute(stmt)
             ]
+
+    def most_looked_up(self, org_id: str, since: str, limit: int) -> list[tuple[str, int]]:
+        """The values members of ``org_id`` looked up most often one at a time since
+        ``since`` (a stored timestamp), with how often, most first: that organisation's own
+        entries only (the ``org_id, at`` index). A bulk look-up's entry keeps its values in
+        its detail, not as its target, and is not counted: a list swept by a sensor would
+        crowd out what people asked."""
+        count = func.count()
+        stmt = (
+            select(audit_log.c.target, count)
+            .where(audit_log.c.org_id == org_id)
+            .where(audit_log.c.at >= since)
+            .where(audit_log.c.action == "lookup")
+            .where(audit_log.c.target.is_not(None))
+            .group_by(audit_log.c.target)
+            .order_by(count.desc(), audit_log.c.target)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(str(target), int(times)) for target, times in conn.execute(stmt)]
 
     def _all_rows(self) -> Iterator[Any]:
         last = 0

@@ -25,7 +25,7 @@ from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
 from accord.store.objects import now_key
 from accord.store.organisations import AlreadyExists, NotFound
-from accord.store.schema import feeds, object_feeds, objects
+from accord.store.schema import feeds, object_feeds, objects, users
 
 CHUNK = 500
 
@@ -50,6 +50,30 @@ class Feed:
     last_pull: str | None = None
     last_error: str | None = None
     created: str = field(default="")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """How a feed's pulls go, without how to pull it (no address, account or secret)."""
+
+    name: str
+    kind: str  # "taxii" or "import"
+    last_pull: str | None  # when the last pull ended
+    last_error: str | None  # why it failed (None: it succeeded)
+    next_pull: str | None  # when the scheduler pulls next (None: only by hand)
+    pulling: bool  # a pull is running now
+
+    def due(self, now: str) -> bool:
+        """Whether the scheduler would pull it at ``now`` (a stored timestamp)."""
+        return not self.pulling and self.next_pull is not None and self.next_pull <= now
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def _feed(row: Any) -> Feed:
@@ -131,6 +155,32 @@ class Feeds:
     def all(self) -> list[Feed]:
         with self.engine.connect() as conn:
             return [_feed(row) for row in conn.execute(select(feeds).order_by(feeds.c.name))]
+
+    def statuses(self, org_id: str | None = None) -> list[FeedStatus]:
+        """Every feed's pull status, by name; with ``org_id``, only the feeds that store
+        what they pull as a user of that organisation (its own feeds)."""
+        stmt = select(feeds).order_by(feeds.c.name)
+        if org_id is not None:
+            stmt = stmt.join(users, users.c.id == feeds.c.as_user).where(users.c.org_id == org_id)
+        now = _stamp(datetime.now(UTC))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        found = []
+        for row in rows:
+            following = None
+            if row.kind == "taxii" and row.interval is not None:
+                # The scheduler's rule (`claim_due`): due once the interval has passed since
+                # the last pull; a feed never pulled is due since it was added.
+                following = (
+                    _stamp(_parse(row.last_pull) + timedelta(seconds=row.interval))
+                    if row.last_pull is not None
+                    else row.created
+                )
+            pulling = row.claimed_until is not None and row.claimed_until > now
+            found.append(
+                FeedStatus(row.name, row.kind, row.last_pull, row.last_error, following, pulling)
+            )
+        return found
 
     # -- pulling --------------------------------------------------------------------------
 
