@@ -63,6 +63,14 @@ SEARCH = [
     "Objects you may see that match",
 ]
 OBJECT = ["Details", "Valid from", "Relationships and references", "Versions", "Copy JSON"]
+DASHBOARD = [
+    "Objects you may see",
+    "Objects by type",
+    "The numbers",
+    "Most correlated values",
+    "most looked-up values",
+    "No feeds.",
+]
 INGEST = ["A report", "Paste the report's text", "Find the indicators", "What the file is"]
 
 
@@ -153,6 +161,13 @@ def test_object_page(portal: Portal) -> None:
     assert page.status_code == 200
     names = ("Visible community indicator", "Hidden Amber Malware", "Hidden Identity Org")
     _assert_spanish(page.text, OBJECT, "Detalles", names)
+
+
+def test_dashboard_page(analyst: Browsing) -> None:
+    analyst.http.get("/", params={"q": VALUE})  # a look-up to list
+    page = analyst.http.get("/dashboard")
+    assert page.status_code == 200
+    _assert_spanish(page.text, DASHBOARD, "Objetos que puedes ver")
 
 
 def test_ingest_page(analyst: Browsing) -> None:

@@ -16,6 +16,12 @@
   var numbers = new Intl.NumberFormat(document.documentElement.lang || undefined, {
     notation: "compact", maximumFractionDigits: 1
   });
+  // The days under the chart in the page's language (uPlot's own names are English).
+  var DAY = 86400;
+  var DAY_STEPS = [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY, 91 * DAY, 365 * DAY];
+  var days = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    day: "numeric", month: "short", timeZone: "UTC"
+  });
 
   function colour(name, fallback) {
     var found = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -44,7 +50,10 @@
         x: { time: true },
         y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } }
       },
-      axes: [{}, {
+      axes: [{
+        incrs: DAY_STEPS,
+        values: function (u, splits) { return splits.map(function (v) { return days.format(new Date(v * 1000)); }); }
+      }, {
         size: 56,
         incrs: STEPS,
         values: function (u, splits) { return splits.map(function (v) { return numbers.format(v); }); }
