@@ -20,6 +20,7 @@ import argparse
 import re
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,20 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accord.cli.demo import NAMESPACE as DEMO_NAMESPACE
 from accord.store.node import Store
 from accord.web.static_files import StaticAssets
 from lookup import line, percentile, serve
 
 PASSWORD = "bench password 1"
+# Object pages of the demo node: the featured C2 indicator (made by `accord demo` with an id
+# from its name), and ATT&CK's T1071 and T1105, the technique with the most relationships
+# (about 450: the longest page, its neighbours listed whole).
+OBJECT_PAGES = [
+    f"/objects/indicator--{uuid.uuid5(DEMO_NAMESPACE, 'GhostPump C2 address')}",
+    "/objects/attack-pattern--355be19c-ffc9-46d5-8d50-d6a036c675b6",
+    "/objects/attack-pattern--e6919abc-99f9-4c6c-95a5-14761e7b2add",
+]
 GRAPH_NODES = 500
 GRAPH_LIMIT = 1.0  # seconds
 VALUES = ["198.51.100.23", "203.0.113.77", "cdn.login-update.example.com", "192.0.2.45"]
@@ -105,7 +115,15 @@ def lookup_ratio(base: str, email: str, key: str, requests: int) -> dict[str, An
 def page_weights(base: str, email: str) -> list[dict[str, Any]]:
     web = httpx.Client(base_url=base, headers={"Accept-Encoding": "gzip"})
     sign_in(web, email)
-    pages = ["/", "/?q=198.51.100.23", "/account", "/search", "/dashboard", "/ingest"]
+    pages = [
+        "/",
+        "/?q=198.51.100.23",
+        "/account",
+        "/search",
+        "/dashboard",
+        "/ingest",
+        *OBJECT_PAGES,
+    ]
     results = []
     for path in pages:
         response = web.get(path)
