@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from accord.web.pages import account, lookup, objects
+from accord.web.pages import account, ingest, ingest_files, lookup, objects, search
 from accord.web.pages.common import is_htmx, page
 from accord.web.portal import Portal
 from accord.web.visitors import PageError, Redirect
@@ -23,7 +23,7 @@ def is_portal_path(path: str) -> bool:
 
 def install(app: FastAPI, portal: Portal) -> None:
     app.state.portal = portal
-    for module in (account, lookup, objects):
+    for module in (account, lookup, objects, search, ingest, ingest_files):
         app.include_router(module.router)
     app.router.routes.append(portal.assets.route())
 
@@ -74,10 +74,11 @@ def error_page(request: Request, status: int, code: str | None = None) -> Respon
         429: "too-many",
         500: "crash",
     }
+    template = "error_card.html" if is_htmx(request) else "error.html"
     return page(
         request,
         None,
-        "error.html",
+        template,
         {"code": code or known.get(status, "crash"), "status": status},
         status,
     )
