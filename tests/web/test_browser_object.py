@@ -8,10 +8,6 @@ import uuid
 from typing import Any
 
 import orjson
-import pytest
-
-pytest.importorskip("live_node", reason="the browser fixtures (tests/web/live_node.py)")
-
 from accessibility import assert_accessible
 from live_node import LiveNode
 from playwright.sync_api import Page, expect
