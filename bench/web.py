@@ -7,7 +7,8 @@ same audited look-up plus rendering); every page under 300 KB transferred (HTML 
 scripts and styles it loads, gzip as browsers ask, cytoscape.js excepted: it loads only on an
 object page's graph); a 500-node graph laid out by the object page's own script
 (static/portal/object_graph.js) in under 1 s in headless Chromium, until its first frame is
-drawn, beside the same graph drawn with cytoscape's grid layout (no layout work: the floor).
+drawn (the renderer's CPU time; the wall time beside it), beside the same graph drawn with
+cytoscape's grid layout (no layout work: the floor).
 Prints one JSON line per measure; exit status 1 when a target is missed.
 
     .venv/bin/python bench/web.py [--requests N] [--graph-only]
@@ -19,6 +20,7 @@ import argparse
 import re
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +28,20 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accord.cli.demo import NAMESPACE as DEMO_NAMESPACE
 from accord.store.node import Store
 from accord.web.static_files import StaticAssets
 from lookup import line, percentile, serve
 
 PASSWORD = "bench password 1"
+# Object pages of the demo node: the featured C2 indicator (made by `accord demo` with an id
+# from its name), and ATT&CK's T1071 and T1105, the technique with the most relationships
+# (about 450: the longest page, its neighbours listed whole).
+OBJECT_PAGES = [
+    f"/objects/indicator--{uuid.uuid5(DEMO_NAMESPACE, 'GhostPump C2 address')}",
+    "/objects/attack-pattern--355be19c-ffc9-46d5-8d50-d6a036c675b6",
+    "/objects/attack-pattern--e6919abc-99f9-4c6c-95a5-14761e7b2add",
+]
 GRAPH_NODES = 500
 GRAPH_LIMIT = 1.0  # seconds
 VALUES = ["198.51.100.23", "203.0.113.77", "cdn.login-update.example.com", "192.0.2.45"]
@@ -104,7 +115,15 @@ def lookup_ratio(base: str, email: str, key: str, requests: int) -> dict[str, An
 def page_weights(base: str, email: str) -> list[dict[str, Any]]:
     web = httpx.Client(base_url=base, headers={"Accept-Encoding": "gzip"})
     sign_in(web, email)
-    pages = ["/", "/?q=198.51.100.23", "/account", "/search", "/dashboard", "/ingest"]
+    pages = [
+        "/",
+        "/?q=198.51.100.23",
+        "/account",
+        "/search",
+        "/dashboard",
+        "/ingest",
+        *OBJECT_PAGES,
+    ]
     results = []
     for path in pages:
         response = web.get(path)
@@ -135,8 +154,8 @@ def page_weights(base: str, email: str) -> list[dict[str, Any]]:
 _GRAPH_JS = """
 async ([shape, n, floor]) => {
   const kinds = ["indicator", "malware", "attack-pattern", "intrusion-set", "report"];
-  const node = (id, center) => ({data: {id, label: "object " + id, type: kinds[id.length % 5],
-    tlp: "TLP:GREEN", tlp_class: "green", center}});
+  const node = (id, center) => ({data: {id, name: "object " + id, type: kinds[id.length % 5],
+    tlp: "TLP:GREEN", center}});
   const nodes = [node("n0", true)], edges = [];
   const edge = (id, source, target) => edges.push({data: {id, source, target, label: "uses"}});
   const first = [];
@@ -171,45 +190,68 @@ async ([shape, n, floor]) => {
 
 def graph_layout(base: str, runs: int = 5) -> list[dict[str, Any]]:
     """The object page's graph script laying out GRAPH_NODES objects, median of ``runs``,
-    in headless Chromium (Debian's, as the browser tests use)."""
+    in headless Chromium (Debian's, as the browser tests use). Each run in a fresh page, as a
+    reader opens one: the scripts' first run (not yet compiled hot) is what a reader waits
+    for. Judged on the CPU time of the page's renderer process (all its threads: script,
+    style, raster), which the machine's other work does not inflate; the wall time is
+    printed beside it (on an idle machine it is about the CPU time)."""
     import os
     import shutil
     import statistics
 
     chromium = os.environ.get("ACCORD_CHROMIUM") or shutil.which("chromium")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import Browser, sync_playwright
     except ImportError:
         chromium = None
     if chromium is None:
         skipped = {"bench": "graph layout", "skipped": "needs Playwright and Chromium"}
         print(orjson.dumps(skipped).decode(), flush=True)
         return []
+    assets = StaticAssets.packaged()  # the hashed names the node serves
+
+    def once(browser: Browser, shape: str, floor: bool) -> tuple[float, float]:
+        """(wall seconds, renderer CPU seconds) of one graph in a fresh page."""
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            page.goto(base + "/sign-in")  # a page of the node: its CSP lets its scripts in
+            page.add_script_tag(url=base + assets.url("vendor/cytoscape/cytoscape.min.js"))
+            page.add_script_tag(url=base + assets.url("portal/object_graph.js"))
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+
+            def cpu() -> float:
+                metrics = cdp.send("Performance.getMetrics")["metrics"]
+                return float(next(m["value"] for m in metrics if m["name"] == "ProcessTime"))
+
+            before = cpu()
+            wall = float(page.evaluate(_GRAPH_JS, [shape, GRAPH_NODES, floor])) / 1000
+            return wall, cpu() - before
+        finally:
+            page.close()
+
     results = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(base + "/sign-in")  # a page of the node: its CSP lets its scripts in
-            assets = StaticAssets.packaged()  # the hashed names the node serves
-            page.add_script_tag(url=base + assets.url("vendor/cytoscape/cytoscape.min.js"))
-            page.add_script_tag(url=base + assets.url("portal/object_graph.js"))
             for shape in ("star", "expanded"):
-                times = {
-                    floor: statistics.median(
-                        page.evaluate(_GRAPH_JS, [shape, GRAPH_NODES, floor]) / 1000
-                        for _ in range(runs)
+                times = {}
+                for floor in (True, False):
+                    found = [once(browser, shape, floor) for _ in range(runs)]
+                    times[floor] = (
+                        statistics.median(wall for wall, _cpu in found),
+                        statistics.median(cpu for _wall, cpu in found),
                     )
-                    for floor in (True, False)
-                }
                 result = {
-                    "bench": f"{GRAPH_NODES}-node graph ({shape}) laid out and drawn",
-                    "accord": round(times[False], 4),
-                    "anchor": round(times[True], 4),
+                    "bench": f"{GRAPH_NODES}-node graph ({shape}) laid out and drawn, CPU",
+                    "accord": round(times[False][1], 4),
+                    "anchor": round(times[True][1], 4),
                     "anchor_is": "the same graph drawn with cytoscape's grid layout",
+                    "wall": round(times[False][0], 4),
+                    "anchor_wall": round(times[True][0], 4),
                     "unit": "s",
                     "target": GRAPH_LIMIT,
-                    "pass": times[False] <= GRAPH_LIMIT,
+                    "pass": times[False][1] <= GRAPH_LIMIT,
                 }
                 print(orjson.dumps(result).decode(), flush=True)
                 results.append(result)

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, StorageState
 
 from accord.model.tlp import Tlp
 from accord.store.organisations import User
-from leakdata import ADDRESS, DOMAIN
+from leakdata import ADDRESS, DOMAIN, indicator
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Visit:
         return f"{self.path} as {self.who or 'nobody'} ({self.locale})"
 
 
+AMBER_OBJECT = f"/objects/{indicator(Tlp.AMBER)['id']}"  # two versions, at AMBER
 BULK = "%0A".join([ADDRESS[Tlp.CLEAR], DOMAIN[Tlp.GREEN], ADDRESS[Tlp.RED], "%25%25%25"])
 
 PAGES: list[Visit | Any] = [  # Any: a pytest.param
@@ -49,6 +50,10 @@ PAGES: list[Visit | Any] = [  # Any: a pytest.param
     Visit("/account/totp"),
     Visit("/no-such-page", status=404),
     Visit("/sign-in/totp", who="admin"),
+    Visit(AMBER_OBJECT),
+    Visit(AMBER_OBJECT, locale="es-ES"),
+    Visit(f"{AMBER_OBJECT}/diff"),
+    Visit(AMBER_OBJECT, who="operator", status=404),  # hidden from the water utility
     pytest.param(
         Visit("/api/docs", who=None, ready=".swagger-ui .opblock"),
         marks=pytest.mark.xfail(

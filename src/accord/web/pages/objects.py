@@ -44,7 +44,6 @@ from accord.web.object_display import (
 from accord.web.pages.common import page
 from accord.web.pattern_tokens import pattern_pieces
 from accord.web.portal import Portal, portal_of
-from accord.web.rendering import TLP_CLASSES
 from accord.web.version_diff import diff_versions
 from accord.web.visitors import PageError, Visitor, member
 
@@ -83,16 +82,10 @@ def graph_elements(found: Neighbourhood) -> dict[str, Any]:
     element); only visible objects are in it (`accord.intel.neighbours`)."""
     shown = summaries([found.center, *found.objects.values()])
     nodes = [
-        {
-            "data": {
-                **item.as_json(),
-                "label": item.name or item.type,
-                "tlp_class": TLP_CLASSES.get(item.tlp, "unknown"),
-                "center": item.id == found.center.id,
-            }
-        }
+        {"data": {**item.as_json(), "center": item.id == found.center.id}}
         for item in shown.values()
     ]
+    # An edge drawn from a relationship object carries its id: one relationship, one edge.
     edges = [
         {
             "data": {
@@ -100,7 +93,6 @@ def graph_elements(found: Neighbourhood) -> dict[str, Any]:
                 "source": edge.source,
                 "target": edge.target,
                 "label": edge.kind,
-                "relationship": edge.via,
             }
         }
         for edge in found.edges
@@ -234,7 +226,6 @@ def _page_context(view: ObjectView, now: datetime) -> dict[str, Any]:
         **_correlation_context(view),
         "neighbours": _neighbour_rows(view.neighbours),
         "neighbours_truncated": view.neighbours.truncated,
-        "graph": graph_elements(view.neighbours),
         "where_sighted": [
             view.organisations[ref]
             for ref in body.get("where_sighted_refs") or ()

@@ -2,17 +2,18 @@
 // button. The page reads fully without them: the graph's nodes are listed in the table
 // below it, and the JSON has its own links.
 //
-// The graph starts from the page's own neighbourhood (<script id="graph-data">, what
-// /objects/{id}/graph.json answers); clicking a node asks for that node's graph.json and
-// adds what is new, clicking it again opens its page. Only what the server sent is drawn:
-// it answers only objects the reader may see.
+// The graph starts from the page's own object (its /objects/{id}/graph.json, named by the
+// container's data-source); clicking a node asks for that node's graph.json and adds what
+// is new, clicking it again opens its page. Only what the server sent is drawn: it answers
+// only objects the reader may see.
 (function () {
   "use strict";
 
   // TLP 2.0 colours (https://www.first.org/tlp/), as the badges: the colour on black.
-  var TLP_COLOURS = {
-    clear: "#ffffff", green: "#33ff00", amber: "#ffc000", "amber-strict": "#ffc000",
-    red: "#ff2b2b", unknown: "#ffffff"
+  var TLP_COLOURS = { clear: "#ffffff", green: "#33ff00", amber: "#ffc000", red: "#ff2b2b" };
+  var TLP_CLASSES = {
+    "TLP:CLEAR": "clear", "TLP:GREEN": "green", "TLP:AMBER": "amber",
+    "TLP:AMBER+STRICT": "amber", "TLP:RED": "red"
   };
   // A shape per kind of object, so that colour is not the only thing that tells them apart.
   var SHAPES = {
@@ -29,12 +30,13 @@
     return text.length > MAX_LABEL ? text.slice(0, MAX_LABEL - 1) + "…" : text;
   }
 
+  // Colour and shape by class, not by data mappers: cytoscape styles plain values for a
+  // class much faster than it maps each element's data (a third of a 500-node graph's time).
   function nodeElement(node) {
     var data = Object.assign({}, node.data);
-    data.colour = TLP_COLOURS[data.tlp_class] || TLP_COLOURS.unknown;
-    data.shape = SHAPES[data.type] || "ellipse";
-    data.short = shortLabel(data.label);
-    return { group: "nodes", data: data };
+    data.short = shortLabel(data.name || data.type);
+    var classes = "tlp-" + (TLP_CLASSES[data.tlp] || "clear") + " shape-" + (SHAPES[data.type] || "ellipse");
+    return { group: "nodes", data: data, classes: classes };
   }
 
   function edgeElement(edge) {
@@ -42,21 +44,21 @@
   }
 
   // Past SMALL nodes, only the objects opened so far and the one under the pointer are
-  // named, and the edges lose their labels and curves: at that size the words cannot be read
-  // anyway, and measuring and drawing them is most of the cost. The list below the graph
-  // names every one.
+  // named, and the edges lose their labels, arrows and curves: at that size none can be
+  // read anyway, and measuring and drawing them is most of the cost. The list below the
+  // graph names every one, and says which way each relationship goes.
   function styles(big) {
     var label = {
       label: "data(short)", "font-size": 10, color: "#1b1f24", "text-valign": "bottom",
       "text-margin-y": 3, "min-zoomed-font-size": 7
     };
     var node = {
-      "background-color": "#0d1b2a", "border-width": 3, "border-color": "data(colour)",
-      shape: "data(shape)", width: 22, height: 22
+      "background-color": "#0d1b2a", "border-width": 3, "border-color": TLP_COLOURS.clear,
+      shape: "ellipse", width: 22, height: 22
     };
     var edge = {
       width: 1.2, "line-color": "#8c959f", "target-arrow-color": "#8c959f",
-      "target-arrow-shape": "triangle", "curve-style": big ? "straight" : "bezier"
+      "target-arrow-shape": big ? "none" : "triangle", "curve-style": big ? "straight" : "bezier"
     };
     if (!big) {
       Object.assign(node, label);
@@ -65,34 +67,82 @@
         "min-zoomed-font-size": 8
       });
     }
-    return [
-      { selector: "node", style: node },
+    var found = [{ selector: "node", style: node }];
+    Object.keys(TLP_COLOURS).forEach(function (name) {
+      found.push({ selector: "node.tlp-" + name, style: { "border-color": TLP_COLOURS[name] } });
+    });
+    var shapes = {};
+    Object.keys(SHAPES).forEach(function (kind) { shapes[SHAPES[kind]] = true; });
+    Object.keys(shapes).forEach(function (shape) {
+      found.push({ selector: "node.shape-" + shape, style: { shape: shape } });
+    });
+    return found.concat([
       { selector: "node[?center], node.expanded, node.pointed", style: label },
       { selector: "node[?center]", style: { width: 34, height: 34, "border-width": 5, "font-weight": "bold" } },
       { selector: "node.expanded", style: { "border-style": "double", "border-width": 6 } },
       { selector: "node:selected", style: { "overlay-color": "#0b5cad", "overlay-opacity": 0.2, "overlay-padding": 6 } },
       { selector: "edge", style: edge }
-    ];
+    ]);
   }
 
   // The layout. A force-directed one (cose, built into cytoscape) reads best, but its cost
-  // grows with the square of the nodes: seconds past a hundred. Beyond SMALL nodes, the
-  // objects go in rings by their distance from the page's object (breadthfirst, in
-  // circles), which takes well under a second for 500 (bench/web.py measures it).
+  // grows with the square of the nodes: seconds past a hundred, and cytoscape's rings
+  // (breadthfirst, concentric) spend most of a second on 500 nodes or draw one huge circle.
+  // Beyond SMALL nodes the objects are placed here, in linear time: the page's object in
+  // the middle, then one band per hop from it, each object at the angle of the object it
+  // was reached from (so an expanded object's neighbours sit beside it), spread over as
+  // many rings within the band as keep them apart.
   var SMALL = 40;
+  var SPACING = 30; // pixels between two objects, at zoom 1
+
+  function ringPositions(cy, root) {
+    var depthOf = {};
+    var parentOf = {};
+    var levels = [];
+    cy.elements().bfs({
+      roots: cy.getElementById(root),
+      directed: false,
+      visit: function (node, edge, previous, index, depth) {
+        depthOf[node.id()] = depth;
+        parentOf[node.id()] = previous ? previous.id() : null;
+        (levels[depth] = levels[depth] || []).push(node.id());
+      }
+    });
+    var apart = cy.nodes().filter(function (node) { return depthOf[node.id()] === undefined; });
+    if (apart.length) levels.push(apart.map(function (node) { return node.id(); }));
+    var angleOf = {};
+    var positions = {};
+    var radius = 4 * SPACING;
+    levels.forEach(function (ids, depth) {
+      if (depth === 0) {
+        ids.forEach(function (id) { angleOf[id] = 0; positions[id] = { x: 0, y: 0 }; });
+        return;
+      }
+      ids.sort(function (a, b) { return (angleOf[parentOf[a]] || 0) - (angleOf[parentOf[b]] || 0); });
+      var rings = Math.max(1, Math.ceil((ids.length * SPACING) / (2 * Math.PI * radius)));
+      ids.forEach(function (id, index) {
+        var angle = (2 * Math.PI * index) / ids.length;
+        var r = radius + (index % rings) * SPACING;
+        angleOf[id] = angle;
+        positions[id] = { x: r * Math.cos(angle), y: r * Math.sin(angle) };
+      });
+      radius += (rings + 3) * SPACING;
+    });
+    return positions;
+  }
 
   function layoutOptions(cy, root) {
-    var count = cy.nodes().length;
-    if (count <= SMALL) {
+    if (cy.nodes().length <= SMALL) {
       return {
         name: "cose", animate: false, randomize: false, fit: true, padding: 24,
         nodeRepulsion: function () { return 8000; }, idealEdgeLength: function () { return 60; },
         numIter: 1000
       };
     }
+    var positions = ringPositions(cy, root);
     return {
-      name: "breadthfirst", circle: true, roots: cy.getElementById(root), animate: false,
-      fit: true, padding: 24, spacingFactor: 1.1
+      name: "preset", animate: false, fit: true, padding: 24,
+      positions: function (node) { return positions[node.id()]; }
     };
   }
 
@@ -177,9 +227,19 @@
 
   function start() {
     var container = document.getElementById("graph");
-    var source = document.getElementById("graph-data");
-    if (!container || !source || typeof cytoscape !== "function") return;
-    var graph = JSON.parse(source.textContent);
+    if (!container || typeof cytoscape !== "function") return;
+    fetch(container.getAttribute("data-source"), {
+      credentials: "same-origin", headers: { Accept: "application/json" }
+    })
+      .then(function (answer) {
+        if (!answer.ok) throw new Error(String(answer.status));
+        return answer.json();
+      })
+      .then(function (graph) { show(container, graph); })
+      .catch(function () { /* the list below the graph says it all */ });
+  }
+
+  function show(container, graph) {
     container.hidden = false;
     var help = document.getElementById("graph-help");
     if (help) help.hidden = false;
