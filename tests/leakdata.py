@@ -10,7 +10,7 @@ from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients, Viewer
 from accord.store.node import Store
-from conftest import Community
+from community import Community
 
 VIEWERS = ["creator", "colleague", "recipient", "outsider", "anonymous"]
 

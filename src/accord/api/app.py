@@ -105,7 +105,7 @@ def create_app(
     app.router.routes[0:0] = lookup.fast_routes(API)
     app.mount(TAXII_PREFIX, create_taxii_app(node_store, settings, node.auth))
     # The portal last: its pages at / (the look-up is the home page), beside the API.
-    portal_app.install(app, Portal(node_store, settings, lookups))
+    portal_app.install(app, Portal(node_store, settings, lookups, node.auth.forget))
     return app
 
 

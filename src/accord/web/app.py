@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from accord.web.pages import account, lookup
+from accord.web.pages import account, admin_accounts, admin_node, audit_log, lookup
 from accord.web.pages.common import is_htmx, page
 from accord.web.portal import Portal
 from accord.web.visitors import PageError, Redirect
@@ -23,7 +23,7 @@ def is_portal_path(path: str) -> bool:
 
 def install(app: FastAPI, portal: Portal) -> None:
     app.state.portal = portal
-    for module in (account, lookup):
+    for module in (account, lookup, admin_accounts, admin_node, audit_log):
         app.include_router(module.router)
     app.router.routes.append(
         Route("/static/{path:path}", portal.assets.endpoint, methods=["GET", "HEAD"])

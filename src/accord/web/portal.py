@@ -4,6 +4,7 @@ templates and static files, and the sign-in limits. One per application
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +27,10 @@ class Portal:
     store: Store
     settings: Settings
     lookups: LookupService
+    # Drops the API's remembered keys (`accord.api.auth.Authenticator.forget`), so that a key
+    # revoked in the portal stops opening the API at once in this worker, as one revoked
+    # over the API does. The API wires it; the portal does not import the API.
+    forget_keys: Callable[[], None] = lambda: None
     assets: StaticAssets = field(default_factory=lambda: StaticAssets(STATIC))
     pages: Pages = field(init=False)
     signin_failures: RateLimiter = field(init=False)
