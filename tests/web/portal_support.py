@@ -91,7 +91,11 @@ def build_portal(store: Store, settings: Settings) -> Portal:
 
 @pytest.fixture
 def portal(store: Store, store_url: str) -> Iterator[Portal]:
-    settings = Settings(database_url=store_url, warninglists_ignore=DOCUMENTATION_LISTS)
+    # Sessions are remembered for a moment per worker, as API keys are; short here, so that a
+    # test of a revocation made outside the portal waits only this long.
+    settings = Settings(
+        database_url=store_url, warninglists_ignore=DOCUMENTATION_LISTS, key_cache_seconds=0.3
+    )
     built = build_portal(store, settings)
     with built.client():  # runs the application's start-up and shut-down once
         yield built

@@ -18,6 +18,7 @@ from accord.api.limits import TAXII_PREFIX, BodyLimit, NulGuard
 from accord.api.lookup_workers import BulkHelper
 from accord.api.responses import JSONResponse
 from accord.api.routes import (
+    accounts,
     admin,
     audit,
     correlations,
@@ -97,7 +98,7 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(NulGuard)
     app.include_router(health.router)
-    for module in (objects, lookup, sightings, admin, audit, correlations):
+    for module in (objects, lookup, sightings, admin, accounts, audit, correlations):
         app.include_router(module.router, prefix=API)
     app.include_router(misp_feed.router)  # /misp-feed/: a MISP instance subscribes here
     # Hot routes served without FastAPI's per-request machinery; the FastAPI routes with

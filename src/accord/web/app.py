@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.web.pages import account, admin_accounts, admin_node, audit_log, lookup
 from accord.web.pages.common import is_htmx, page
@@ -29,6 +30,8 @@ def install(app: FastAPI, portal: Portal) -> None:
         Route("/static/{path:path}", portal.assets.endpoint, methods=["GET", "HEAD"])
     )
 
+    app.add_middleware(ForgetAfterChanges, portal=portal)
+
     @app.exception_handler(Redirect)
     async def _redirect(request: Request, exc: Redirect) -> Response:
         if is_htmx(request):  # htmx follows this header with a full page load
@@ -38,6 +41,26 @@ def install(app: FastAPI, portal: Portal) -> None:
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError) -> Response:
         return error_page(request, exc.status, exc.message)
+
+
+class ForgetAfterChanges:
+    """ASGI middleware: a form post to the portal may change a session or an account (signing
+    out, a password, a role), so this worker's remembered sessions are dropped once it is
+    answered (`accord.web.portal.RecentVisitors`). Plain ASGI: it costs other requests one
+    comparison."""
+
+    def __init__(self, app: ASGIApp, portal: Portal) -> None:
+        self.app = app
+        self.portal = portal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        if (
+            scope["type"] == "http"
+            and scope["method"] not in ("GET", "HEAD")
+            and is_portal_path(scope["path"])
+        ):
+            self.portal.recent_visitors.forget()
 
 
 def error_page(request: Request, status: int, code: str | None = None) -> Response:

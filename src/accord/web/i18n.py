@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -92,6 +92,11 @@ def format_when(text: str | None, language: str, time_zone: str | None) -> str:
     """A timestamp for people: in their locale and time zone (e.g. "7 Dec 2026, 10:31:02")."""
     if not text:
         return ""
+    return _format_when(text, language, time_zone)
+
+
+@lru_cache(maxsize=4096)  # Babel's formatting costs ~0.2 ms; pages repeat timestamps
+def _format_when(text: str, language: str, time_zone: str | None) -> str:
     moment = parse_timestamp(text)
     if moment is None:
         return text

@@ -4,10 +4,13 @@ templates and static files, and the sign-in limits. One per application
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 
@@ -22,6 +25,35 @@ from accord.web.static_files import StaticAssets
 STATIC = Path(__file__).parent / "static"
 
 
+class RecentVisitors:
+    """Sessions this worker checked a moment ago (``Settings.key_cache_seconds``, as the API
+    remembers checked keys): a page then costs no session query. Signing out, a password
+    change and a revocation made in this worker forget at once; one made elsewhere (another
+    worker, the command line) takes effect within that time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._found: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> Any:
+        with self._lock:
+            found = self._found.get(token)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, token: str, visitor: Any) -> None:
+        with self._lock:
+            if len(self._found) > 10_000:
+                self._found.clear()
+            self._found[token] = (time.monotonic() + self.seconds, visitor)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._found.clear()
+
+
 @dataclass
 class Portal:
     store: Store
@@ -34,9 +66,11 @@ class Portal:
     assets: StaticAssets = field(default_factory=lambda: StaticAssets(STATIC))
     pages: Pages = field(init=False)
     signin_failures: RateLimiter = field(init=False)
+    recent_visitors: RecentVisitors = field(init=False)
 
     def __post_init__(self) -> None:
         self.pages = Pages(self.assets)
+        self.recent_visitors = RecentVisitors(self.settings.key_cache_seconds)
         self.signin_failures = RateLimiter(
             self.settings.signin_failures_per_minute / 60.0, self.settings.signin_failure_burst
         )

@@ -117,11 +117,12 @@ async def visitor_or_none(request: Request) -> Visitor | None:
     token = request.cookies.get(session_cookie(request))
     if not token:
         return None
-    cached = request.scope.get("accord.visitor")
-    if isinstance(cached, Visitor):
-        return cached
-    found = await run_in_threadpool(_resolve, portal_of(request), token)
-    request.scope["accord.visitor"] = found
+    portal = portal_of(request)
+    found: Visitor | None = portal.recent_visitors.get(token)
+    if found is None:
+        found = await run_in_threadpool(_resolve, portal, token)
+        if found is not None:
+            portal.recent_visitors.put(token, found)
     return found
 
 

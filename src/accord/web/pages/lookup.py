@@ -67,7 +67,11 @@ async def _look_up(request: Request, visitor: Visitor, text: str) -> Response:
         elif any(len(value) > MAX_VALUE or "\x00" in value for value in values):
             error = "value-too-long"
     answers: list[dict[str, Any]] = []
-    if error is None:
+    if error is None and len(values) == 1:
+        # Inline, as the API's GET /lookup: one look-up is a few indexed queries, cheaper
+        # than the hand-over to a thread and back.
+        answers = _answers(portal_of(request), visitor, values)
+    elif error is None:
         answers = await run_in_threadpool(_answers, portal_of(request), visitor, values)
     context = {
         "query": text if len(text) <= 20_000 else "",
