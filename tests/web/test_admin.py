@@ -566,3 +566,25 @@ def test_admin_forms_need_the_csrf_token(portal: Portal) -> None:
         page = client.http.get(path).text
         forms = page.count('method="post"')
         assert page.count('name="csrf"') >= forms, path
+
+
+def test_ending_a_users_sessions(portal: Portal, peer: User) -> None:
+    sensor = _user(portal, "operator")
+    their = portal.sign_in(sensor.email)
+    client = portal.sign_in(portal.emails["orgadmin"])
+    assert "1 portal session open." in client.http.get(f"/admin/users/{sensor.id}").text
+    done = client.post(f"/admin/users/{sensor.id}/sessions/end", {}, follow_redirects=False)
+    assert done.status_code == 303
+    assert their.http.get("/account", follow_redirects=False).status_code == 303
+    (entry,) = _admin_entries(portal, "end sessions")
+    assert entry["target"] == sensor.id and entry["sessions_ended"] == 1
+    missing = client.post(f"/admin/users/{MISSING_USER}/sessions/end", {})
+    peers = portal.sign_in(peer.email)
+    answer = client.post(f"/admin/users/{peer.id}/sessions/end", {})
+    assert answer.status_code == 404
+    assert answer.text.replace(peer.id, MISSING_USER) == missing.text
+    assert peers.http.get("/account").status_code == 200
+    me = _user(portal, "orgadmin")
+    own = client.post(f"/admin/users/{me.id}/sessions/end", {}, follow_redirects=False)
+    assert own.headers["location"] == "/account"
+    assert client.http.get("/admin").status_code == 200

@@ -2,12 +2,12 @@
 portal passwords and second factors.
 
 Who may act on whom is `accord.model.roles`, the rule the API and the command line ask:
-`may_manage` to add a user with a role to an organisation, `may_act_on` to open a user's
-page, list, mint and revoke their keys and set their password, `may_reset_second_factor`
-to forget their TOTP. A user or key the administrator may not act on answers exactly like
-one that does not exist (the 404 page): an org-admin learns nothing of other organisations'
-accounts. Lists are the API's too: a node admin sees every user, an org-admin their
-organisation's (``GET /api/v1/users``).
+`may_manage` to add a user with a role to an organisation; `may_act_on` to open a user's
+page, list, mint and revoke their keys, set their password and end their portal sessions;
+`may_reset_second_factor` to forget their TOTP. A user or key the administrator may not act
+on answers exactly like one that does not exist (the 404 page): an org-admin learns nothing
+of other organisations' accounts. Lists are the API's too: a node admin sees every user, an
+org-admin their organisation's (``GET /api/v1/users``).
 
 A new key is shown once, on the page that answers the form that made it (never in an
 address, never again). A password set here ends every portal session of its user. Every
@@ -142,6 +142,7 @@ def _user_context(store: Store, actor: User, target: User) -> dict[str, Any]:
         "org": store.directory.org(target.org_id),
         "account": store.credentials.account(target.id),
         "keys": store.directory.keys(target.id),
+        "sessions": len(store.web_sessions.of_user(target.id)),
         "is_self": target.id == actor.id,
         "may_reset": may_reset_second_factor(actor, target),
         "new_key": None,
@@ -244,3 +245,20 @@ async def reset_totp(
         sessions_ended=ended,
     )
     return RedirectResponse(f"/admin/users/{target.id}?done=totp", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/sessions/end")
+async def end_sessions(
+    request: Request, user_id: str, visitor: Annotated[Visitor, Depends(member)]
+) -> Response:
+    """End every portal session of a user (``DELETE /api/v1/users/{email}/sessions``); their
+    API keys are not touched. One's own are ended on the account page."""
+    actor = admin(visitor)
+    await posted(request, visitor)
+    store = portal_of(request).store
+    target = await run_in_threadpool(_target, store, actor, user_id, may_act_on)
+    if target.id == actor.id:
+        raise Redirect("/account")
+    ended = await run_in_threadpool(store.web_sessions.revoke_user, target.id)
+    await record(request, visitor, target.id, "end sessions", sessions_ended=ended)
+    return RedirectResponse(f"/admin/users/{target.id}?done=sessions", status_code=303)
