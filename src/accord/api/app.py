@@ -1,5 +1,6 @@
 """The node's ASGI application: REST under /api/v1, OpenAPI at /api/v1/openapi.json,
-interactive docs at /api/docs. ``accord serve`` runs it under uvicorn."""
+interactive docs at /api/docs (offline: `accord.api.docs`), the portal's static files under
+/static. ``accord serve`` runs it under uvicorn."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 import accord
-from accord.api import lookup_workers, problems
+from accord.api import docs, lookup_workers, problems
 from accord.api.auth import Authenticator
 from accord.api.context import Node
 from accord.api.limits import TAXII_PREFIX, BodyLimit, NulGuard
@@ -88,7 +89,7 @@ def create_app(
             "for the organisation of the calling API key."
         ),
         openapi_url=f"{API}/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is vendored
         redoc_url=None,
         default_response_class=JSONResponse,
         lifespan=lifespan,
@@ -105,8 +106,11 @@ def create_app(
     # the same paths still describe them in the OpenAPI document.
     app.router.routes[0:0] = lookup.fast_routes(API)
     app.mount(TAXII_PREFIX, create_taxii_app(node_store, settings, node.auth))
-    # The portal last: its pages at / (the look-up is the home page), beside the API.
-    portal_app.install(app, Portal(node_store, settings, lookups, node.auth.forget))
+    # The portal last: its pages at / (the look-up is the home page), beside the API, and
+    # its static files at /static/ (Swagger UI of /api/docs among them).
+    portal = Portal(node_store, settings, lookups, node.auth.forget)
+    portal_app.install(app, portal)
+    docs.install(app, "/api/docs", portal.assets, public_lookups=settings.public_lookups)
     return app
 
 

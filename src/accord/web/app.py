@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.web.pages import account, admin_accounts, admin_node, audit_log, lookup
@@ -26,9 +25,7 @@ def install(app: FastAPI, portal: Portal) -> None:
     app.state.portal = portal
     for module in (account, lookup, admin_accounts, admin_node, audit_log):
         app.include_router(module.router)
-    app.router.routes.append(
-        Route("/static/{path:path}", portal.assets.endpoint, methods=["GET", "HEAD"])
-    )
+    app.router.routes.append(portal.assets.route())
 
     app.add_middleware(ForgetAfterChanges, portal=portal)
 
