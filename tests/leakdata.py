@@ -37,6 +37,7 @@ def indicator(level: Tlp) -> dict[str, object]:
         "created": "2026-01-01T00:00:00.000Z",
         "modified": "2026-01-01T00:00:00.000Z",
         "name": f"{level.label} test indicator",
+        "labels": [f"leak-{level.slug}"],
         "pattern": (
             f"[ipv4-addr:value = '{ADDRESS[level]}'] OR [ipv4-addr:value = '{NETWORK[level]}']"
             f" OR [domain-name:value = '{DOMAIN[level]}']"

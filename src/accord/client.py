@@ -112,12 +112,28 @@ class Client:
         tlp: str | None = None,
         modified_since: str | None = None,
         page_size: int = 1000,
+        *,
+        q: str | None = None,
+        label: str | None = None,
+        modified_until: str | None = None,
+        newest_first: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Every latest version you may see that matches, following the cursor."""
+        """Every latest version you may see that matches, following the cursor (``q``: words
+        of names and descriptions, full text)."""
         params: dict[str, Any] = {"limit": page_size}
         if types:
             params["type"] = list(types)
-        for name, value in (("creator", creator), ("tlp", tlp), ("modified_since", modified_since)):
+        if newest_first:
+            params["order"] = "newest"
+        named = {
+            "creator": creator,
+            "tlp": tlp,
+            "modified_since": modified_since,
+            "modified_until": modified_until,
+            "label": label,
+            "q": q,
+        }
+        for name, value in named.items():
             if value is not None:
                 params[name] = value
         while True:

@@ -36,6 +36,11 @@ def _visible(client: Client, name: str, read: str, level: Tlp) -> bool:
             return object_id in {o["id"] for o in client.objects(types=["indicator"])}
         if read == "list-by-tlp":
             return any(o["id"] == object_id for o in client.objects(tlp=level.slug))
+        if read == "search-words":
+            return object_id in {o["id"] for o in client.objects(q=f'"{level.label} test"')}
+        if read == "search-label":
+            found = client.objects(label=f"leak-{level.slug}", q="indicator", newest_first=True)
+            return object_id in {o["id"] for o in found}
         if read == "lookup":
             return client.lookup(ADDRESS[level])["verdict"] != "unknown"
         if read == "lookup-cidr":
@@ -57,6 +62,8 @@ READS = [
     "versions",
     "list",
     "list-by-tlp",
+    "search-words",
+    "search-label",
     "lookup",
     "lookup-cidr",
     "lookup-parent",

@@ -14,6 +14,7 @@ import pytest
 from accord.export.stix import export_bundle
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.intel.search import search_value
+from accord.model.search_text import parse_search
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients, Viewer, may_see
 from accord.store.node import Store
@@ -31,6 +32,10 @@ def _ids(store: Store, viewer: Viewer) -> set[str]:
     return {o.id for o in store.objects.query(viewer, ObjectQuery(types=["indicator"]))}
 
 
+def _found(store: Store, viewer: Viewer, query: ObjectQuery) -> bool:
+    return bool(store.objects.query(viewer, query))
+
+
 READS: dict[str, Callable[[Store, Viewer, Tlp], bool]] = {
     "get": lambda s, v, t: s.objects.get(v, indicator(t)["id"]) is not None,  # type: ignore[arg-type]
     "get-version": lambda s, v, t: (
@@ -39,6 +44,17 @@ READS: dict[str, Callable[[Store, Viewer, Tlp], bool]] = {
     "versions": lambda s, v, t: len(s.objects.versions(v, str(indicator(t)["id"]))) == 2,
     "query": lambda s, v, t: str(indicator(t)["id"]) in _ids(s, v),
     "query-by-tlp": lambda s, v, t: bool(s.objects.query(v, ObjectQuery(tlp=t))),
+    # Browsing by words and labels (accord.store.browse): the phrase is one level's name only.
+    "search-words": lambda s, v, t: _found(
+        s, v, ObjectQuery(text=parse_search(f'"{t.label} test"'))
+    ),
+    "search-words-prefix": lambda s, v, t: _found(
+        s, v, ObjectQuery(text=parse_search(f'"{t.label} te"*'), newest_first=True)
+    ),
+    "search-label": lambda s, v, t: _found(s, v, ObjectQuery(label=f"leak-{t.slug}")),
+    "search-words-and-label": lambda s, v, t: _found(
+        s, v, ObjectQuery(text=parse_search("indicator"), label=f"leak-{t.slug}")
+    ),
     "search-exact": lambda s, v, t: bool(search_value(s, v, ADDRESS[t]).matches),
     "search-cidr": lambda s, v, t: bool(
         search_value(s, v, NETWORK[t].replace(".0/24", ".77")).matches

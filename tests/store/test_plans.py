@@ -25,6 +25,7 @@ from sqlalchemy import event, text
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.intel.lookup.service import Lookup
 from accord.intel.search import search_value
+from accord.model.search_text import parse_search
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients, Viewer
 from accord.store.correlation.policy import CorrelationPolicy, set_policy
@@ -32,6 +33,7 @@ from accord.store.correlation.read import Correlations
 from accord.store.engine_state import engine_state
 from accord.store.node import Store
 from accord.store.prepared import Prepared
+from accord.store.records import ObjectQuery
 from accord.store.taxii import EVERYTHING, Match, Scope
 from community import Community, make_community
 
@@ -49,6 +51,8 @@ GUARDED = {
     "sighting_facts",
     "correlation_hubs",
     "allowlist_entries",
+    "object_labels",
+    "object_text",
 }
 
 # The names those tables go by in the statements (scans of subqueries are not table scans).
@@ -117,6 +121,7 @@ def build(store: Store, community: Community) -> None:
                 "modified": T0,
                 "name": f"malware {n}",
                 "is_family": True,
+                "labels": [f"family-{n % 5}"],
             }
         )
     for n in range(600):
@@ -244,6 +249,33 @@ def _reads(store: Store, viewer: Viewer, community: Community) -> dict[str, Call
         ),
         "correlations of an address (URLs on it)": lambda: Correlations(store.engine).of_object(
             viewer, sid("indicator", INDICATORS + 2)
+        ),
+        "browse by words": lambda: store.objects.query(
+            viewer, ObjectQuery(text=parse_search("indicator"), limit=50)
+        ),
+        "browse by words, a rare one, after a cursor": lambda: store.objects.query(
+            viewer, ObjectQuery(text=parse_search("malware 7*"), after_seq=100, limit=50)
+        ),
+        "browse by words, newest first, of a type": lambda: store.objects.query(
+            viewer,
+            ObjectQuery(
+                text=parse_search("report"), types=("report",), newest_first=True, limit=50
+            ),
+        ),
+        "browse by label": lambda: store.objects.query(
+            viewer, ObjectQuery(label="family-3", after_seq=10, limit=50)
+        ),
+        "browse by words and label": lambda: store.objects.query(
+            viewer, ObjectQuery(text=parse_search("malware"), label="family-3", limit=50)
+        ),
+        "browse by type and dates": lambda: store.objects.query(
+            viewer,
+            ObjectQuery(
+                types=("malware",),
+                modified_since="2026-01-01T00:00:00.000000Z",
+                modified_until="2026-01-31T00:00:00.000000Z",
+                limit=50,
+            ),
         ),
         "TAXII page": lambda: store.taxii.page(viewer, EVERYTHING, Match(), limit=50),
         "TAXII page after a position": lambda: store.taxii.page(

@@ -46,13 +46,16 @@ class Node:
         try:
             return self.store.cursors.open(cursor, caller.viewer, listing)
         except BadCursor:
-            detail = (
-                "not a cursor this node gave out to you for this listing "
-                "(the filters must stay the same from page to page)"
-            )
-            raise Problem(
-                400, f"the cursor is {detail}", [{"pointer": "/cursor", "detail": detail}]
-            ) from None
+            raise self.bad_cursor() from None
+
+    @staticmethod
+    def bad_cursor() -> Problem:
+        """The answer to a cursor this node did not give this caller for this listing."""
+        detail = (
+            "not a cursor this node gave out to you for this listing "
+            "(the filters must stay the same from page to page)"
+        )
+        return Problem(400, f"the cursor is {detail}", [{"pointer": "/cursor", "detail": detail}])
 
     def next_cursor(self, caller: Caller, seq: int, listing: bytes) -> str:
         """The opaque cursor for the page after ``seq`` (`accord.store.cursors`)."""

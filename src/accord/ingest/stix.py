@@ -23,6 +23,7 @@ from accord.model.jsondoc import JsonDocumentError
 from accord.model.jsondoc import loads as json_loads
 from accord.model.observables import observables_from_object
 from accord.model.references import references_of
+from accord.model.search_text import labels_of, searchable_text
 from accord.model.tlp import Tlp, tlp_of
 from accord.model.upgrade import bundle_spec_version, upgrade_object
 from accord.model.validation import validate_object
@@ -94,6 +95,18 @@ class IngestReport:
                 if report.status == "rejected"
             ],
         }
+
+
+def ingest_totals(reports: Sequence[IngestReport]) -> dict[str, object]:
+    """What the audit entry of an ingest (a command, a portal upload) says: the sources and
+    how many objects were stored, already there and rejected (as the API's entry for a
+    bundle)."""
+    return {
+        "files": [report.source for report in reports],
+        "stored": sum(report.count("stored") for report in reports),
+        "duplicates": sum(report.count("duplicate") for report in reports),
+        "rejected": sum(report.count("rejected") for report in reports),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +429,8 @@ class Ingester:
             raw=raw,
             observables=observables_from_object(obj),
             references=references_of(obj),
+            text=searchable_text(obj),
+            labels=labels_of(obj),
         )
         return ObjectReport(index, object_id, object_type, "stored", [], changes), version
 

@@ -12,6 +12,7 @@ from accord.model.extension import (
     accord_identity,
     extension_definition,
 )
+from accord.model.search_text import labels_of, searchable_text
 from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp, tlp2_marking_definitions
 from accord.store import migrate
@@ -72,6 +73,8 @@ class Store:
                 tlp=Tlp.CLEAR,
                 audience=frozenset(),
                 raw=orjson.dumps(obj).decode(),
+                text=searchable_text(obj),
+                labels=labels_of(obj),
             )
             for index, obj in enumerate(published)
         ]

@@ -21,11 +21,12 @@ from accord.model.holdings import Holding
 from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
+from accord.store.browse import statement
 from accord.store.dialects import backend_for
 from accord.store.layout import Layout
 from accord.store.plans import ordered
 from accord.store.prepared import InList, Prepared, list_param
-from accord.store.records import NewVersion, Outcome, Reference, StoredObject
+from accord.store.records import NewVersion, ObjectQuery, Outcome, Reference, StoredObject
 from accord.store.schema import (
     net_prefixes,
     object_audience,
@@ -33,7 +34,10 @@ from accord.store.schema import (
     objects,
     observables,
 )
+from accord.store.search_index import index_versions
 from accord.store.visibility import latest, viewer_params, visible_rule, visible_to
+
+__all__ = ["ObjectQuery", "ObjectStore", "Written", "write_versions"]
 
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
 WRITE_LOCK = 0x0ACC0B1E  # the write lock (Backend.lock_writes) serialising object writes
@@ -152,18 +156,6 @@ def stored_from_tuple(row: Sequence[Any]) -> StoredObject:
         date_added=row[_DATE_ADDED],
         raw=row[_RAW],
     )
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectQuery:
-    """Filters for :meth:`ObjectStore.query`; all optional, combined with AND."""
-
-    types: Sequence[str] = ()
-    owner_org: str | None = None
-    tlp: Tlp | None = None
-    modified_since: str | None = None  # timestamp_key form
-    after_seq: int = 0  # cursor: return versions with a larger seq
-    limit: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +302,7 @@ def write_versions(
             for role, ref in version.references
         ],
     )
+    index_versions(conn, list(zip(seqs, fresh, strict=True)))
     return Written(outcomes, seqs, fresh, latest_key)
 
 
@@ -400,19 +393,11 @@ class ObjectStore:
             return [stored_from_row(row) for row in conn.execute(stmt)]
 
     def query(self, viewer: Viewer, query: ObjectQuery) -> list[StoredObject]:
-        """Latest versions matching the filters, in storage order, after the cursor."""
-        stmt = self._select(viewer).where(objects.c.is_latest)
-        if query.types:
-            stmt = stmt.where(objects.c.type.in_(list(query.types)))
-        if query.owner_org is not None:
-            stmt = stmt.where(objects.c.owner_org == query.owner_org)
-        if query.tlp is not None:
-            stmt = stmt.where(objects.c.tlp == int(query.tlp))
-        if query.modified_since is not None:
-            stmt = stmt.where(objects.c.modified >= query.modified_since)
-        stmt = stmt.where(objects.c.seq > query.after_seq).order_by(objects.c.seq)
-        stmt = stmt.limit(query.limit)
+        """Latest versions the viewer may see that match the filters (words, labels,
+        dates...: `ObjectQuery`), in storage order or its reverse, after the cursor: at most
+        ``query.limit`` of them (`accord.store.browse`)."""
         with self.engine.connect() as conn:
+            stmt = statement(backend_for(conn), viewer, query, OBJECT_COLUMNS)
             return [stored_from_row(row) for row in conn.execute(stmt)]
 
     def iterate(

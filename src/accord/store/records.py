@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
 
 from accord.model.observables import IndexedObservable
+from accord.model.search_text import TextSearch
 from accord.model.tlp import Tlp
 
 
@@ -27,9 +29,30 @@ class NewVersion:
     raw: str  # the JSON text stored and served back
     observables: list[IndexedObservable] = field(default_factory=list)
     references: list[tuple[str, str]] = field(default_factory=list)  # (role, id)
+    # What search finds it by: accord.model.search_text.searchable_text and labels_of.
+    text: str = ""
+    labels: tuple[str, ...] = ()
 
 
 Outcome = Literal["stored", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """Filters for `accord.store.objects.ObjectStore.query` (`accord.store.browse` builds the
+    statement); all optional, combined with AND. Only latest versions the viewer may see are
+    ever answered."""
+
+    types: Sequence[str] = ()
+    owner_org: str | None = None  # the organisation that stored it (its creator)
+    tlp: Tlp | None = None
+    label: str | None = None  # one of its labels, exactly
+    modified_since: str | None = None  # timestamp_key form, inclusive
+    modified_until: str | None = None  # timestamp_key form, inclusive
+    text: TextSearch | None = None  # words of its name, description... (accord.model.search_text)
+    after_seq: int = 0  # cursor: the versions after this one, in the listing's order
+    newest_first: bool = False  # the listing's order: storage order, or the reverse
+    limit: int = 1000
 
 
 # Not frozen, for speed: see accord.model.observable_types.Observable.

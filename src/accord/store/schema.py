@@ -196,6 +196,39 @@ object_refs = Table(
     sqlite_with_rowid=False,
 )
 
+# The labels of each version, for the label filter of browsing (accord.store.browse): read by
+# label, in sequence order. Derived from the raw JSON like object_refs (no foreign key to
+# check per row; a deleted version's rows are found again from its JSON, accord.store.taxii).
+object_labels = Table(
+    "object_labels",
+    metadata,
+    Column("label", String(200), primary_key=True),
+    Column(
+        "seq",
+        SeqType,
+        primary_key=True,
+        autoincrement=False,
+        comment="objects.seq (derived rows: no FK check)",
+    ),
+    sqlite_with_rowid=False,
+)
+
+# The full-text index of the versions' names and descriptions (accord.store.search_index) is
+# not in `metadata`: each backend makes its own (`Backend.create_text_index`), an FTS5 virtual
+# table on SQLite (with the shadow tables FTS5 keeps beside it, named after it) and a table of
+# tsvectors with a GIN index on PostgreSQL, neither of which SQLAlchemy can describe.
+# Alembic's comparison of the database with `metadata` leaves them out (`in_metadata`).
+TEXT_INDEX = "object_text"
+
+
+def in_metadata(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's ``include_name`` hook: whether a table found in the database is one that
+    `metadata` describes (not the full-text index or its shadow tables)."""
+    if type_ == "table" and name is not None:
+        return name != TEXT_INDEX and not name.startswith(TEXT_INDEX + "_")
+    return True
+
+
 # The network prefix lengths present in the observable index, so that "which networks
 # contain this address" asks for those few lengths only (accord.model.networks).
 net_prefixes = Table(

@@ -54,6 +54,8 @@ TABLES = (
     "fuzzy_hashes",
     "sighting_facts",
     "object_feeds",
+    "object_labels",
+    "object_text",  # the full-text index (accord.store.dialects.postgresql)
 )
 
 _WRITTEN = "accord_versions_written"  # Connection.info: versions this transaction wrote

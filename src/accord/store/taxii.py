@@ -57,6 +57,7 @@ from accord.store.schema import (
     taxii_collections,
     taxii_status,
 )
+from accord.store.search_index import unindex_versions
 from accord.store.visibility import latest, visible_to
 
 
@@ -310,13 +311,16 @@ class TaxiiStore:
             chunk = seqs[start : start + CHUNK]
             # object_refs is keyed by what is referenced: its rows are found again from the
             # versions' own JSON, the way they were written.
-            raws = conn.execute(
-                select(objects.c.seq, objects.c.raw).where(objects.c.seq.in_(chunk))
-            )
+            parsed = [
+                (seq, orjson.loads(raw))
+                for seq, raw in conn.execute(
+                    select(objects.c.seq, objects.c.raw).where(objects.c.seq.in_(chunk))
+                )
+            ]
             keys = [
                 {"ref": ref, "role": role, "seq": seq}
-                for seq, raw in raws
-                for role, ref in references_of(orjson.loads(raw))
+                for seq, obj in parsed
+                for role, ref in references_of(obj)
             ]
             if keys:
                 conn.execute(
@@ -334,6 +338,7 @@ class TaxiiStore:
                     or_(correlations.c.seq.in_(chunk), correlations.c.other_seq.in_(chunk))
                 )
             )
+            unindex_versions(conn, parsed)  # its words and labels
             for table in (observables, object_audience, object_feeds, sighting_facts, fuzzy_hashes):
                 conn.execute(delete(table).where(table.c.seq.in_(chunk)))
             conn.execute(delete(objects).where(objects.c.seq.in_(chunk)))

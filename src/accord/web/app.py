@@ -8,7 +8,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from accord.web.pages import account, admin_accounts, admin_node, audit_log, lookup
+from accord.web.pages import (
+    account,
+    admin_accounts,
+    admin_node,
+    audit_log,
+    ingest,
+    ingest_files,
+    lookup,
+    search,
+)
 from accord.web.pages.common import is_htmx, page
 from accord.web.portal import Portal
 from accord.web.visitors import PageError, Redirect
@@ -23,7 +32,16 @@ def is_portal_path(path: str) -> bool:
 
 def install(app: FastAPI, portal: Portal) -> None:
     app.state.portal = portal
-    for module in (account, lookup, admin_accounts, admin_node, audit_log):
+    for module in (
+        account,
+        lookup,
+        search,
+        ingest,
+        ingest_files,
+        admin_accounts,
+        admin_node,
+        audit_log,
+    ):
         app.include_router(module.router)
     app.router.routes.append(portal.assets.route())
 
@@ -74,10 +92,11 @@ def error_page(request: Request, status: int, code: str | None = None) -> Respon
         429: "too-many",
         500: "crash",
     }
+    template = "error_card.html" if is_htmx(request) else "error.html"
     return page(
         request,
         None,
-        "error.html",
+        template,
         {"code": code or known.get(status, "crash"), "status": status},
         status,
     )

@@ -1,4 +1,5 @@
-"""Objects: POST /bundles (ingest), GET /objects, /objects/{id}, /objects/{id}/versions."""
+"""Objects: POST /bundles (ingest), GET /objects (browse and search), /objects/{id},
+/objects/{id}/versions."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from accord.api.problems import Problem
 from accord.api.responses import JSONResponse
 from accord.api.schemas import IngestResult, ObjectPage, ProblemDoc
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport, recipients_from_names
+from accord.intel.search import BadFilter, BrowseFilters, browse
 from accord.model.errors import Problem as ObjectProblem
 from accord.model.roles import Role
-from accord.model.timestamps import timestamp_key
+from accord.model.search_text import MAX_SEARCH_CHARS
 from accord.model.tlp import Tlp
-from accord.store.cursors import listing
-from accord.store.objects import ObjectQuery
+from accord.store.cursors import BadCursor
 from accord.store.organisations import NotFound
 from accord.store.records import StoredObject
 
@@ -170,7 +171,14 @@ def _raw_list(objects: list[StoredObject]) -> bytes:
     "/objects",
     response_model=ObjectPage,
     responses=ERRORS,
-    summary="Latest versions of the objects you may see",
+    summary="Latest versions of the objects you may see: browse and full-text search",
+    description=(
+        "Filters combine with AND. `q` finds words of names, descriptions, aliases, labels "
+        "and external ids (`T1059.001`): every term must be found; a quoted phrase finds its "
+        'words in a row, a trailing `*` words that begin so (`"credential dumping" cobalt*`); '
+        "other punctuation only separates words. Pages follow `next` (a cursor for the same "
+        "filters); there is no total."
+    ),
 )
 def list_objects(
     request: Request,
@@ -178,40 +186,43 @@ def list_objects(
     type: Annotated[list[str] | None, Query(description="STIX type; repeatable")] = None,
     creator: Annotated[str | None, Query(description="organisation name or id")] = None,
     tlp: TlpParam = None,
-    modified_since: Annotated[str | None, Query(description="RFC 3339 timestamp")] = None,
+    label: Annotated[str | None, Query(description="one of its labels, exactly")] = None,
+    modified_since: Annotated[
+        str | None, Query(description="RFC 3339 timestamp or day (YYYY-MM-DD), inclusive")
+    ] = None,
+    modified_until: Annotated[
+        str | None, Query(description="RFC 3339 timestamp or day (YYYY-MM-DD), inclusive")
+    ] = None,
+    q: Annotated[
+        str | None, Query(description="words to find (full text)", max_length=MAX_SEARCH_CHARS)
+    ] = None,
+    order: Annotated[
+        Literal["oldest", "newest"], Query(description="storage order, or newest first")
+    ] = "oldest",
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     node = node_of(request)
-    owner = None
-    if creator is not None:
-        try:
-            owner = node.store.directory.org(creator).id
-        except NotFound as exc:
-            raise Problem(422, str(exc), [{"pointer": "/creator", "detail": str(exc)}]) from None
-    since = None
-    if modified_since is not None:
-        try:
-            since = timestamp_key(modified_since)
-        except ValueError as exc:
-            raise Problem(
-                422, f"modified_since: {exc}", [{"pointer": "/modified_since", "detail": str(exc)}]
-            ) from None
-    level = _tlp(tlp)
-    asked = listing("GET /objects", type or (), owner, level.slug if level else None, since)
-    query = ObjectQuery(
+    filters = BrowseFilters(
         types=type or (),
-        owner_org=owner,
-        tlp=level,
-        modified_since=since,
-        after_seq=node.cursor_after(caller, cursor, asked),
-        limit=limit + 1,
+        tlp=tlp,
+        creator=creator,
+        label=label,
+        modified_since=modified_since,
+        modified_until=modified_until,
+        q=q,
+        order=order,
     )
-    found = node.store.objects.query(caller.viewer, query)
-    page, more = found[:limit], len(found) > limit
-    node.audit_reads(caller, page, "GET /objects")
-    next_cursor = f'"{node.next_cursor(caller, page[-1].seq, asked)}"' if more and page else "null"
-    body = b'{"objects":' + _raw_list(page) + b',"next":' + next_cursor.encode() + b"}"
+    try:
+        found = browse(node.store, caller.viewer, filters, cursor, limit)
+    except BadFilter as exc:
+        pointer = [{"pointer": f"/{exc.parameter}", "detail": exc.detail}]
+        raise Problem(422, str(exc), pointer) from None
+    except BadCursor:
+        raise node.bad_cursor() from None
+    node.audit_reads(caller, found.objects, "GET /objects")
+    next_cursor = f'"{found.next}"' if found.next else "null"
+    body = b'{"objects":' + _raw_list(found.objects) + b',"next":' + next_cursor.encode() + b"}"
     return Response(body, media_type="application/json")
 
 

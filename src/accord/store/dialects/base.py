@@ -14,6 +14,9 @@ The differences, by concern:
 - writing: the write lock, sequence numbers handed out up front, bulk inserts, inserts that
   skip rows already there, the audit log's short chained append;
 - version look-ups by ids, for ingest and provenance;
+- the full-text index (`accord.store.search_index`): an FTS5 table on SQLite, a tsvector
+  table on PostgreSQL, how its rows are written and deleted, and how a search reads in each
+  database's query language;
 - planner hints (`accord.store.plans`): rendered by the backend modules' compile hooks.
 """
 
@@ -22,12 +25,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import BindParameter, ColumnElement, Connection, Engine, Table
 from sqlalchemy.engine import URL
+from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.types import TypeEngine
 
+from accord.model.search_text import TextSearch
 from accord.store.engine_state import EngineState
 
 # Execution option of a connection whose transaction will write (`engine.write_transaction`):
@@ -40,6 +46,16 @@ GENERIC_PLANS = "accord_generic_plans"
 Row = Sequence[Any]
 # Makes the rows to append from the newest row already there (None in an empty table).
 RowsAfter = Callable[[Any], list[tuple[Any, ...]]]
+
+
+@dataclass(frozen=True, slots=True)
+class TextIndex:
+    """The full-text index as a statement reads it: the table to join from, its column of
+    object sequence numbers, and the condition that a row matches a search."""
+
+    table: FromClause
+    seq: ColumnElement[int]
+    match: Callable[[BindParameter[str]], ColumnElement[bool]]
 
 
 class Backend(ABC):
@@ -188,3 +204,31 @@ class Backend(ABC):
     @abstractmethod
     def versions_of(self, conn: Connection, ids: Sequence[str]) -> Iterable[Row]:
         """``(seq, id, modified)`` of every stored version of ``ids``, anyone's."""
+
+    # -- the full-text index (accord.store.search_index) -----------------------------------
+
+    @abstractmethod
+    def create_text_index(self, conn: Connection) -> None:
+        """Make the full-text index, empty (migration 0011)."""
+
+    @abstractmethod
+    def drop_text_index(self, conn: Connection) -> None:
+        """Drop the full-text index (migration 0011's downgrade)."""
+
+    @abstractmethod
+    def index_text(self, conn: Connection, rows: Sequence[tuple[int, str]]) -> None:
+        """Add ``(seq, text)`` rows (`accord.model.search_text.searchable_text`) to the
+        index."""
+
+    @abstractmethod
+    def unindex_text(self, conn: Connection, seqs: Sequence[int]) -> None:
+        """Take these versions' rows out of the index."""
+
+    @abstractmethod
+    def text_index(self) -> TextIndex:
+        """The index as a statement reads it (`TextIndex`)."""
+
+    @abstractmethod
+    def text_query(self, search: TextSearch) -> str:
+        """``search`` in this database's query language, the parameter `TextIndex.match`
+        reads. Only words (letters and digits) reach it, so no input is an expression."""

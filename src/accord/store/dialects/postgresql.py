@@ -10,23 +10,49 @@ grew, in that write's transaction.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Engine, Table, create_engine, text
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    column,
+    create_engine,
+    func,
+    literal_column,
+    table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from accord.store.dialects.base import GENERIC_PLANS, Backend, Row, RowsAfter
+from accord.model.search_text import TextSearch
+from accord.store.dialects.base import GENERIC_PLANS, Backend, Row, RowsAfter, TextIndex
 from accord.store.dialects.elements import InIntList, InList, Values
 from accord.store.engine_state import EngineState
 from accord.store.statistics import StatisticsTracker
 
 SEPARATOR = "\x1f"  # ASCII unit separator: never in a STIX id, a principal or a value
 CHUNK = 10_000  # ids per list parameter
+
+# The full-text index: each version's words as a tsvector, found through a GIN index
+# (https://www.postgresql.org/docs/current/textsearch-tables.html). Only the tsvector is kept,
+# not the text: a deleted version's row goes by its key. The ``simple`` configuration stems
+# nothing (``APT28`` and a hash stay whole) and drops no stop words. Its parser would read
+# ``c2.example.net`` or ``T1059.001`` as one host or version token; ASCII punctuation becomes
+# spaces first, so that words are runs of letters and digits as SQLite's ``unicode61`` (and
+# `accord.model.search_text.tokens`) see them.
+TEXT_INDEX = "object_text"
+_PUNCTUATION = string.punctuation  # ASCII's: locale settings cannot change what it holds
+_TEXT_TABLE = table(TEXT_INDEX, column("seq", BigInteger()), column("doc"))
 
 
 def lock_sql(key: int) -> str:
@@ -238,6 +264,61 @@ class PostgreSQL(Backend):
             for i in range(0, len(ids), CHUNK)
             for row in conn.execute(stmt, {"ids": list(ids[i : i + CHUNK])})
         )
+
+    # -- the full-text index -----------------------------------------------------------------
+
+    def create_text_index(self, conn: Connection) -> None:
+        conn.exec_driver_sql(
+            f"CREATE TABLE {TEXT_INDEX} (seq bigint PRIMARY KEY, doc tsvector NOT NULL)"
+        )
+        conn.exec_driver_sql(f"CREATE INDEX ix_{TEXT_INDEX}_doc ON {TEXT_INDEX} USING gin (doc)")
+
+    def drop_text_index(self, conn: Connection) -> None:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TEXT_INDEX}")
+
+    def index_text(self, conn: Connection, rows: Sequence[tuple[int, str]]) -> None:
+        # The server makes the tsvectors, from two array parameters, in one statement per
+        # chunk: on a writer thread (accord.store.chunk_writer) that overlaps validation.
+        stmt = text(
+            f"INSERT INTO {TEXT_INDEX} (seq, doc) SELECT s, to_tsvector('simple', "
+            "translate(b, :punct, repeat(' ', length(:punct)))) "
+            "FROM unnest(CAST(:seqs AS bigint[]), CAST(:bodies AS text[])) AS t(s, b)"
+        )
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            conn.execute(
+                stmt,
+                {
+                    "seqs": [seq for seq, _ in chunk],
+                    "bodies": [body for _, body in chunk],
+                    "punct": _PUNCTUATION,
+                },
+            )
+
+    def unindex_text(self, conn: Connection, seqs: Sequence[int]) -> None:
+        if seqs:
+            conn.execute(
+                text(f"DELETE FROM {TEXT_INDEX} WHERE seq = ANY(CAST(:seqs AS bigint[]))"),
+                {"seqs": list(seqs)},
+            )
+
+    def text_index(self) -> TextIndex:
+        return TextIndex(_TEXT_TABLE, _TEXT_TABLE.c.seq, _ts_match)
+
+    def text_query(self, search: TextSearch) -> str:
+        # A tsquery (https://www.postgresql.org/docs/current/datatype-textsearch.html): each
+        # word a quoted lexeme, the words of a term in a row (<->), the last with :* for a
+        # prefix, terms joined by &. Words hold letters and digits only: no quote, backslash
+        # or operator can reach the server.
+        return " & ".join(
+            " <-> ".join(f"'{word}'" for word in term.words) + (":*" if term.prefix else "")
+            for term in search.terms
+        )
+
+
+def _ts_match(param: BindParameter[str]) -> ColumnElement[bool]:
+    query = func.to_tsquery(literal_column("'simple'"), param)
+    return _TEXT_TABLE.c.doc.op("@@")(query)
 
 
 @lru_cache(maxsize=64)
