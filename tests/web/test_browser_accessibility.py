@@ -49,6 +49,13 @@ PAGES: list[Visit | Any] = [  # Any: a pytest.param
     Visit("/account/totp"),
     Visit("/no-such-page", status=404),
     Visit("/sign-in/totp", who="admin"),
+    Visit("/admin", who="org_admin"),
+    Visit("/admin/organisations", who="org_admin"),
+    Visit("/admin/allowlist", who="org_admin"),
+    Visit("/admin/allowlist?org=identity--nope", who="org_admin", status=404),
+    Visit("/audit", who="org_admin"),
+    Visit("/audit?action=nothing", who="org_admin"),  # no entries
+    Visit("/audit/chain", who="org_admin"),
     pytest.param(
         Visit("/api/docs", who=None, ready=".swagger-ui .opblock"),
         marks=pytest.mark.xfail(
