@@ -54,6 +54,13 @@ PAGES: list[Visit | Any] = [  # Any: a pytest.param
     Visit(AMBER_OBJECT, locale="es-ES"),
     Visit(f"{AMBER_OBJECT}/diff"),
     Visit(AMBER_OBJECT, who="operator", status=404),  # hidden from the water utility
+    Visit("/admin", who="org_admin"),
+    Visit("/admin/organisations", who="org_admin"),
+    Visit("/admin/allowlist", who="org_admin"),
+    Visit("/admin/allowlist?org=identity--nope", who="org_admin", status=404),
+    Visit("/audit", who="org_admin"),
+    Visit("/audit?action=nothing", who="org_admin"),  # no entries
+    Visit("/audit/chain", who="org_admin"),
     pytest.param(
         Visit("/api/docs", who=None, ready=".swagger-ui .opblock"),
         marks=pytest.mark.xfail(

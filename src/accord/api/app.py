@@ -108,7 +108,7 @@ def create_app(
     app.mount(TAXII_PREFIX, create_taxii_app(node_store, settings, node.auth))
     # The portal last: its pages at / (the look-up is the home page), beside the API, and
     # its static files at /static/ (Swagger UI of /api/docs among them).
-    portal = Portal(node_store, settings, lookups)
+    portal = Portal(node_store, settings, lookups, node.auth.forget)
     portal_app.install(app, portal)
     docs.install(app, "/api/docs", portal.assets, public_lookups=settings.public_lookups)
     return app

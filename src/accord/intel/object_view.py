@@ -18,6 +18,7 @@ from typing import Any
 from accord.intel.neighbours import Neighbourhood, neighbourhood
 from accord.intel.scoring import IndicatorScore, indicator_score
 from accord.model.extension import ACCORD_IDENTITY_ID
+from accord.model.holdings import holder_disclosed
 from accord.model.patterns import PatternError, observables_from_pattern
 from accord.model.visibility import Viewer
 from accord.store.correlation.exclusion import Exclude
@@ -58,15 +59,12 @@ class ObjectView:
 
 def sharer_disclosed(obj: StoredObject, body: Mapping[str, Any], viewer: Viewer) -> bool:
     """May the page say which organisation shared ``obj``? Yes, unless the object was
-    reported anonymously: an anonymous sighting, or a sighting or observed-data that names no
-    creator (how `accord.ingest.sightings` writes an anonymous report). Its own organisation
-    always knows."""
-    if obj.owner_org == viewer.org_id:
-        return True
+    reported anonymously: an anonymous sighting, or an object that may be part of an anonymous
+    report (`accord.model.holdings.holder_disclosed`). Its own organisation always knows."""
     facts = facts_of(body)
-    if facts is not None and facts.anonymous:
+    if facts is not None and facts.anonymous and obj.owner_org != viewer.org_id:
         return False
-    return not (obj.type in ("sighting", "observed-data") and "created_by_ref" not in body)
+    return holder_disclosed(obj.type, "created_by_ref" in body, obj.owner_org == viewer.org_id)
 
 
 def indicator_scores(

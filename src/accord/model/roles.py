@@ -108,3 +108,11 @@ def may_set_org_policy(actor: Account, org_id: str) -> bool:
     """Whether ``actor`` may change a sign-in policy (requiring TOTP) of organisation
     ``org_id``: the node admin for every organisation, an org-admin for their own."""
     return actor.role is Role.ADMIN or (actor.role is Role.ORG_ADMIN and actor.org_id == org_id)
+
+
+def may_keep_allowlist(actor: Account, org_id: str) -> bool:
+    """Whether ``actor`` may read and change organisation ``org_id``'s allowlist (on every
+    path: the command line under ``--as``, the portal): whoever sets its policies
+    (:func:`may_set_org_policy`), the node admin for every organisation and an org-admin for
+    their own."""
+    return may_set_org_policy(actor, org_id)

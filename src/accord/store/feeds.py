@@ -198,6 +198,26 @@ class Feeds:
                 .values(last_pull=now_key(), last_error=error, claimed_until=None)
             )
 
+    def claim(self, feed_id: str, lease_seconds: float = 600) -> Feed | None:
+        """Claim one TAXII feed for a pull now (by hand), unless a worker is pulling it: the
+        same lease as `claim_due`, so that a pull by hand and a scheduled one never run
+        together. None when it is taken (or not a TAXII feed)."""
+        now = datetime.now(UTC)
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        until = (now + timedelta(seconds=lease_seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with write_transaction(self.engine) as conn:
+            done = conn.execute(
+                update(feeds)
+                .where(feeds.c.id == feed_id)
+                .where(feeds.c.kind == "taxii")
+                .where(or_(feeds.c.claimed_until.is_(None), feeds.c.claimed_until < stamp))
+                .values(claimed_until=until)
+            )
+            if done.rowcount != 1:
+                return None
+            row = conn.execute(select(feeds).where(feeds.c.id == feed_id)).first()
+        return None if row is None else _feed(row)
+
     def claim_due(self, lease_seconds: float = 600) -> list[Feed]:
         """Scheduled feeds whose interval has passed and that no worker is pulling; each is
         claimed (for ``lease_seconds``) in the same transaction, so that of several server

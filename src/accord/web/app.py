@@ -8,7 +8,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from accord.web.pages import account, dashboard, ingest, ingest_files, lookup, objects, search
+from accord.web.pages import (
+    account,
+    admin_accounts,
+    admin_node,
+    audit_log,
+    dashboard,
+    ingest,
+    ingest_files,
+    lookup,
+    objects,
+    search,
+)
 from accord.web.pages.common import is_htmx, page
 from accord.web.portal import Portal
 from accord.web.visitors import PageError, Redirect
@@ -23,7 +34,18 @@ def is_portal_path(path: str) -> bool:
 
 def install(app: FastAPI, portal: Portal) -> None:
     app.state.portal = portal
-    for module in (account, lookup, objects, search, ingest, ingest_files, dashboard):
+    for module in (
+        account,
+        lookup,
+        objects,
+        search,
+        ingest,
+        ingest_files,
+        dashboard,
+        admin_accounts,
+        admin_node,
+        audit_log,
+    ):
         app.include_router(module.router)
     app.router.routes.append(portal.assets.route())
 

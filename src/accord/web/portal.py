@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -55,6 +56,10 @@ class Portal:
     store: Store
     settings: Settings
     lookups: LookupService
+    # Drops the API's remembered keys (`accord.api.auth.Authenticator.forget`), so that a key
+    # revoked in the portal stops opening the API at once in this worker, as one revoked
+    # over the API does. The API wires it; the portal does not import the API.
+    forget_keys: Callable[[], None] = lambda: None
     assets: StaticAssets = field(default_factory=StaticAssets.packaged)
     pages: Pages = field(init=False)
     signin_failures: RateLimiter = field(init=False)
