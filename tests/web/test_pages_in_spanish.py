@@ -71,6 +71,14 @@ DASHBOARD = [
     "most looked-up values",
     "No feeds.",
 ]
+ADMINISTRATION = {
+    "/admin": ["Users and keys", "Add a user", "Portal password", "node admin"],
+    "/admin/organisations": ["Add an organisation", "Second factor required"],
+    "/admin/groups": ["Add a sharing group", "No sharing groups yet."],
+    "/admin/feeds": ["Add a TAXII 2.1 feed", "Collection id", "Pull every"],
+    "/audit": ["Filters", "Entries, newest first", "failed sign-in", "Verify the chain"],
+    "/audit/chain": ["Hash chain"],
+}
 INGEST = ["A report", "Paste the report's text", "Find the indicators", "What the file is"]
 
 
@@ -168,6 +176,15 @@ def test_dashboard_page(analyst: Browsing) -> None:
     page = analyst.http.get("/dashboard")
     assert page.status_code == 200
     _assert_spanish(page.text, DASHBOARD, "Objetos que puedes ver")
+
+
+@pytest.mark.parametrize("path", list(ADMINISTRATION))
+def test_administration_pages(portal: Portal, path: str) -> None:
+    admin = portal.sign_in(portal.emails["admin"])
+    page = admin.http.get(path, headers=SPANISH)
+    assert page.status_code == 200
+    names = tuple(portal.emails.values())
+    _assert_spanish(page.text, ADMINISTRATION[path], "Administración", names)
 
 
 def test_ingest_page(analyst: Browsing) -> None:
