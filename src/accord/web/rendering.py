@@ -64,6 +64,7 @@ class Pages:
         env.filters["when"] = _when
         env.filters["number"] = lambda value: i18n.format_number(value, language)
         env.filters["tlp_class"] = lambda label: TLP_CLASSES.get(str(label), "unknown")
+        env.globals["tlp"] = tlp_badge
         return env
 
     def render(
@@ -79,6 +80,13 @@ class Pages:
 
     def fragment(self, language: str, template: str, context: dict[str, Any]) -> Markup:
         return Markup(self.environment(language).get_template(template).render(context))
+
+
+def tlp_badge(label: object) -> Markup:
+    """A TLP 2.0 badge: the label in its colour on black (static/portal/portal.css)."""
+    return Markup('<span class="tlp tlp-{}">{}</span>').format(
+        TLP_CLASSES.get(str(label), "unknown"), label
+    )
 
 
 @pass_context

@@ -102,8 +102,10 @@ async def _look_up(request: Request, visitor: Visitor, text: str) -> Response:
     return page(request, visitor, template, context, status)
 
 
-@router.get("/")
-async def home(request: Request, visitor: Annotated[Visitor, Depends(member)]) -> Response:
+async def home(request: Request) -> Response:
+    """The home page, and a look-up of ``?q=``. A plain Starlette endpoint, as the API's
+    GET /lookup is: FastAPI's dependency solving costs more than rendering the card."""
+    visitor = await member(request)
     text = request.query_params.get("q")
     if text is None:
         return page(
@@ -120,6 +122,9 @@ async def home(request: Request, visitor: Annotated[Visitor, Depends(member)]) -
             },
         )
     return await _look_up(request, visitor, text)
+
+
+router.add_route("/", home, methods=["GET"], include_in_schema=False)
 
 
 @router.post("/lookup")
