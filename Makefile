@@ -4,13 +4,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench install clean messages
+.PHONY: run demo test lint bench install chromium screens clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(MAKE) --no-print-directory chromium
 	touch $(STAMP)
+
+# The portal's browser tests (tests/web) and `make screens` drive Debian's Chromium through
+# Playwright, which launches /usr/bin/chromium and never downloads a browser of its own (no
+# `playwright install`). Installed here when missing; when that fails the browser tests skip
+# and say why, the rest of the suite runs.
+chromium:
+	@command -v chromium >/dev/null || { \
+	    sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    { $$sudo apt-get update -q && \
+	      $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+	    || echo "make: could not install Debian's chromium (apt-get failed); the browser" \
+	        "tests (tests/web) will be skipped. Install it with: apt-get install chromium" >&2; }
 
 install: $(STAMP)
 
@@ -52,8 +66,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/correlation.py
 	$(BIN)/python bench/taxii.py
 
+# A PNG of each page of the portal, at a desktop and a phone size, from a fresh demo node:
+# var/screens/ (tools/screens.py, its PAGES list says which pages).
+screens: $(STAMP)
+	$(BIN)/python tools/screens.py
+
 clean:
-	rm -rf var/demo.db* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var/demo.db* var/screens.db* var/screens .pytest_cache .mypy_cache .ruff_cache
 
 # The portal's strings: extract them from src/accord/web into the template catalogue and
 # update each language's .po (translate the new entries, then commit the .po files).

@@ -102,6 +102,10 @@ class Settings:
     """A portal session ends this long after sign-in, however active.
     ``ACCORD_WEB_SESSION_HOURS``."""
 
+    web_upload_bytes: int = 20 * 1024 * 1024
+    """Largest file (or pasted text) the portal's ingest page takes; larger ones are refused
+    with a message (the API takes up to ``max_body_bytes``). ``ACCORD_WEB_UPLOAD_BYTES``."""
+
     signin_failure_burst: int = 5
     """Failed portal sign-ins (a wrong password or TOTP code) allowed in a row, per account
     and per client address, before the sign-in form refuses that account or address for a
@@ -167,6 +171,7 @@ class Settings:
             bulk_helper=env.get("ACCORD_BULK_HELPER", "0").lower() in ("1", "true", "yes"),
             web_session_idle_minutes=float(env.get("ACCORD_WEB_SESSION_IDLE_MINUTES", "30")),
             web_session_hours=float(env.get("ACCORD_WEB_SESSION_HOURS", "12")),
+            web_upload_bytes=int(env.get("ACCORD_WEB_UPLOAD_BYTES", str(20 * 1024 * 1024))),
             signin_failure_burst=int(env.get("ACCORD_SIGNIN_FAILURE_BURST", "5")),
             signin_failures_per_minute=float(env.get("ACCORD_SIGNIN_FAILURES_PER_MINUTE", "0.5")),
             warninglists=env.get("ACCORD_WARNINGLISTS", "1").lower() not in ("0", "false", "no"),

@@ -327,7 +327,7 @@ def test_body_limit_and_rate_limit(tmp_path: Path) -> None:
     from accord.client import Client
     from accord.settings import Settings
     from accord.store.node import Store
-    from conftest import make_community
+    from community import make_community
 
     store = Store.open(f"sqlite:///{tmp_path / 'limits.db'}")
     store.init()

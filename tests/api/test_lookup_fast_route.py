@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from accord.api import limits
+from accord import ratelimit
 from accord.api.app import create_app
 from accord.api.routes import lookup
 from accord.settings import Settings
@@ -106,7 +106,7 @@ def test_the_fast_route_limits_callers_as_the_documented_one(
     store: Store, store_url: str, key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A stopped clock: the wait the 429 names does not depend on how long the test took.
-    monkeypatch.setattr(limits, "time", SimpleNamespace(monotonic=lambda: 1000.0))
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(monotonic=lambda: 1000.0))
     settings = Settings(database_url=store_url, rate_burst=2, rate_per_second=0.001)
     for fast, documented in _pair(store, settings):
         headers = {"Authorization": f"Bearer {key}"}

@@ -101,9 +101,16 @@ def _app():  # type: ignore[no-untyped-def]
     _, key = store.directory.add_user("admin@node.example", "CERT-EX", Role.ADMIN)
     data = orjson.dumps({"type": "bundle", "id": "bundle--1", "objects": _OBJECTS})
     Ingester(store, community.analyst).ingest_bytes(data, "small", IngestOptions(tlp=Tlp.GREEN))
-    app = create_app(
-        Settings(database_url="unused", public_lookups=True, rate_burst=100_000), store=store
+    # The document declares which operations need a key, so schemathesis also sends wrong
+    # credentials and expects 401 (its `ignored_auth` check): enough failures are allowed
+    # that the node's limit on them (a 429) does not answer first.
+    settings = Settings(
+        database_url="unused",
+        public_lookups=True,
+        rate_burst=100_000,
+        auth_failure_burst=100_000,
     )
+    app = create_app(settings, store=store)
     return app, key
 
 

@@ -72,6 +72,11 @@ COMMANDS: list[tuple[list[str], str | None, str]] = [
     (["group", "add", "Utilities", "--orgs", "CERT-EX,Water Utility"], None, "admin"),
     (["user", "add", "new@cert.example", "--org", "CERT-EX"], None, "admin"),
     (["user", "add", "new@cert.example", "--org", "CERT-EX", "--as", BOSS], BOSS, "admin"),
+    (["user", "passwd", ANALYST], None, "admin"),
+    (["user", "passwd", ANALYST, "--as", BOSS], BOSS, "admin"),
+    (["user", "totp-reset", ANALYST, "--as", BOSS], BOSS, "admin"),
+    (["user", "sign-out", ANALYST], None, "admin"),
+    (["org", "require-totp", "CERT-EX", "--on", "--as", BOSS], BOSS, "admin"),
     (["key", "add", ANALYST], None, "admin"),
     (["key", "add", ANALYST, "--as", BOSS], BOSS, "admin"),
     (["key", "revoke", "{analyst_key}"], None, "admin"),
@@ -107,7 +112,9 @@ COMMANDS: list[tuple[list[str], str | None, str]] = [
 
 
 def accord(db: str, *args: str, code: int = 0) -> Any:
-    result = runner.invoke(app, ["--db", db, *args])
+    # `user passwd` reads the new password from standard input.
+    stdin = "correct horse battery staple\n" if "passwd" in args else None
+    result = runner.invoke(app, ["--db", db, *args], input=stdin)
     assert result.exit_code == code, result.output
     return result
 
@@ -180,11 +187,14 @@ def test_every_writing_command_is_audited(
         after = store.audit.entries(limit=100_000)
         new = after[len(before) :]
         if command == ["demo"]:
-            # The demo also stores its warninglists setting, and shows (so audits) what
-            # each of its users gets for its featured value.
-            setting, lookups, new = new[0], new[1:-1], new[-1:]
+            # The demo also stores its warninglists setting, gives its users their demo
+            # passwords, and shows (so audits) what each gets for its featured value.
+            setting, passwords, lookups, new = new[0], new[1:5], new[5:-1], new[-1:]
             assert setting.action == "admin" and setting.target == "warninglists.ignore"
             assert setting.detail["via"] == "accord demo"
+            assert {(e.action, e.detail["change"]) for e in passwords} == {
+                ("admin", "set password")
+            }
             assert len(lookups) == 4 and {e.action for e in lookups} == {"lookup"}
         assert len(new) == 1, [e.detail for e in new]
         entry = new[0]

@@ -1,9 +1,11 @@
 """`accord demo` shows what it promises: one value, four organisations, four answers (CLEAR,
 GREEN, AMBER to an organisation, RED to one user), in a table readable at 80 columns, with
-`Try:` commands that work as printed and agree with the API (issue 15, items 3 and 4)."""
+`Try:` commands that work as printed and agree with the API (issue 15, items 3 and 4), and a
+portal password for each user, printed as the demo's own (issue 17)."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shlex
@@ -15,8 +17,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from accord.api.app import create_app
-from accord.cli.demo import FEATURED, ORGS
+from accord.cli.demo import DEMO_PASSWORDS, FEATURED, ORGS
 from accord.settings import Settings
+from accord.store.node import Store
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("ACCORD_CACHE_DIR", REPO / "var" / "cache"))
@@ -95,7 +98,32 @@ def test_demo_shows_one_value_four_answers_at_80_columns(store_url: str) -> None
         org: key for _email, org, key in re.findall(r"(\S+@\S+) \((.+)\)\n +API key: (\S+)", output)
     }
     assert set(keys) == set(table)
+
+    # Every demo user signs in to the portal with the password printed beside their key,
+    # printed as the demo's own (issue 17); a password does not open the API.
+    passwords = dict(
+        re.findall(
+            r"(\S+@\S+) \(.+\)\n +API key: \S+\n +portal password: (\S+) \(demo only\)", output
+        )
+    )
+    assert passwords == DEMO_PASSWORDS
+    assert "never use them on a" in output and "real node" in output
+    store = Store.open(store_url)
+    try:
+        for email, password in passwords.items():
+            signed_in = store.credentials.check_password(email, password)
+            assert signed_in is not None and signed_in.email == email
+    finally:
+        store.close()
     with TestClient(create_app(Settings(database_url=store_url))) as http:
+        some_user, some_password = next(iter(passwords.items()))
+        basic = base64.b64encode(f"{some_user}:{some_password}".encode()).decode()
+        refused = http.get(
+            "/api/v1/lookup",
+            params={"value": FEATURED},
+            headers={"Authorization": f"Basic {basic}"},
+        )
+        assert refused.status_code == 401
         for org, key in keys.items():
             answer = http.get(
                 "/api/v1/lookup",

@@ -95,6 +95,10 @@ def test_a_look_up_of_an_invalid_value_exits_2(db: str) -> None:
         (["lookup", "198.51.100.23", "--as", ANALYST, "--nope"], 2, "No such option"),
         (["nosuch"], 2, "No such command"),
         (["extract", "missing.txt"], 2, "no such file"),
+        (["user", "passwd", ANALYST], 2, "no password on standard input"),
+        (["user", "passwd", "nobody@cert.example"], 2, "no user"),
+        (["user", "totp-reset", "nobody@cert.example"], 2, "no user"),
+        (["org", "require-totp", "Nowhere", "--on"], 2, "no organisation"),
     ],
 )
 def test_exit_codes(db: str, args: list[str], code: int, says: str) -> None:

@@ -12,7 +12,7 @@ from accord.export import misp_feed
 from accord.ingest.misp import MispImporter
 from accord.ingest.stix import IngestOptions
 from accord.store.node import Store
-from conftest import Community
+from community import Community
 
 SHARING_GROUP = {
     "name": "CERT and police",

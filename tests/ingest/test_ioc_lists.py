@@ -20,7 +20,7 @@ from accord.ingest.ioc_lists import (
 from accord.model.observables import Observable, detect
 from accord.model.visibility import Viewer
 from accord.store.node import Store
-from conftest import Community, make_community
+from community import Community, make_community
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from accord.export.stix import export_bundle
 from accord.ingest.stix import Ingester, IngestOptions, with_marking
 from accord.model.tlp import Tlp, tlp_of
 from accord.store.node import Store
-from conftest import Community
+from community import Community
 
 INVALID_UNIT42 = {
     "AstarothMalware",
@@ -49,7 +49,7 @@ def _stix21_bundles(shared: Path) -> list[Path]:
 
 
 def test_stix21_bundles_round_trip(sqlite_store: Store, shared_data: Path) -> None:
-    from conftest import make_community
+    from community import make_community
 
     community = make_community(sqlite_store)
     ingester = Ingester(sqlite_store, community.analyst)
@@ -94,7 +94,7 @@ def test_attack_enterprise_counts(store: Store, community: Community, shared_dat
 
 
 def test_unit42_stix20_upgraded(sqlite_store: Store, shared_data: Path) -> None:
-    from conftest import make_community
+    from community import make_community
 
     community = make_community(sqlite_store)
     ingester = Ingester(sqlite_store, community.analyst)
@@ -148,7 +148,7 @@ def test_unit42_stix20_upgraded(sqlite_store: Store, shared_data: Path) -> None:
 def test_oasis_validator_cases(
     sqlite_store: Store, shared_data: Path, name: str, valid: bool
 ) -> None:
-    from conftest import make_community
+    from community import make_community
 
     community = make_community(sqlite_store)
     path = shared_data / "stix21" / "oasis-stix-validator-tests" / f"{name}.json"
@@ -159,7 +159,7 @@ def test_oasis_validator_cases(
 
 
 def test_tlp2_invalid_example_rejected(sqlite_store: Store, shared_data: Path) -> None:
-    from conftest import make_community
+    from community import make_community
 
     community = make_community(sqlite_store)
     path = (
@@ -177,7 +177,7 @@ def test_tlp2_invalid_example_rejected(sqlite_store: Store, shared_data: Path) -
 def test_exports_pass_stix2_validator(sqlite_store: Store, shared_data: Path) -> None:
     from stix2validator import ValidationOptions, validate_string
 
-    from conftest import make_community
+    from community import make_community
 
     community = make_community(sqlite_store)
     ingester = Ingester(sqlite_store, community.analyst)

@@ -8,7 +8,7 @@ import pytest
 from accord.model.observables import ObservableError, detect
 from accord.store.node import Store
 from accord.store.organisations import AlreadyExists, NotFound
-from conftest import Community
+from community import Community
 
 
 def matched(store: Store, org_id: str, value: str) -> list[str]:

@@ -19,7 +19,7 @@ from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients, Viewer, may_see
 from accord.store.node import Store
 from accord.store.objects import ObjectQuery
-from conftest import Community
+from community import Community
 from leakdata import ADDRESS, DOMAIN, EXPECTED, NETWORK, VIEWERS, indicator, load_matrix
 
 

@@ -11,7 +11,7 @@ from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.visibility import Viewer
 from accord.store.node import Store
 from accord.store.objects import ObjectQuery
-from conftest import Community
+from community import Community
 
 MALWARE_ID = "malware--31b940d4-6f7f-459a-80ea-9c1f17b58abc"
 

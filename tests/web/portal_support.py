@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher, profiles
@@ -50,17 +51,26 @@ class Portal:
 
     def sign_in(self, email: str, password: str = PASSWORD) -> Browsing:
         http = self.client()
-        token = _SIGNIN.search(http.get("/sign-in").text)
-        assert token is not None
-        done = http.post(
-            "/sign-in",
-            data={"email": email, "password": password, "signin_token": token.group(1)},
-            follow_redirects=False,
-        )
+        done = post_sign_in(http, email, password)
         assert done.status_code == 303, done.text
         found = _CSRF.search(http.get("/account").text)
         assert found is not None, "signed in, but the account page has no CSRF token"
         return Browsing(http, found.group(1))
+
+
+def signin_token(http: TestClient) -> str:
+    """The sign-in form's own CSRF token (and its cookie, kept by ``http``)."""
+    found = _SIGNIN.search(http.get("/sign-in").text)
+    assert found is not None
+    return found.group(1)
+
+
+def post_sign_in(
+    http: TestClient, email: str, password: str = PASSWORD, token: str | None = None, **extra: str
+) -> Any:
+    """The sign-in form sent as a browser sends it; the answer, redirects not followed."""
+    data = {"email": email, "password": password, "signin_token": token or signin_token(http)}
+    return http.post("/sign-in", data={**data, **extra}, follow_redirects=False)
 
 
 def cheap_hashes(store: Store) -> None:

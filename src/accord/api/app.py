@@ -1,5 +1,6 @@
 """The node's ASGI application: REST under /api/v1, OpenAPI at /api/v1/openapi.json,
-interactive docs at /api/docs. ``accord serve`` runs it under uvicorn."""
+interactive docs at /api/docs (offline: `accord.api.docs`), the portal's static files under
+/static. ``accord serve`` runs it under uvicorn."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 import accord
-from accord.api import lookup_workers, problems
+from accord.api import docs, lookup_workers, problems
 from accord.api.auth import Authenticator
 from accord.api.context import Node
 from accord.api.limits import TAXII_PREFIX, BodyLimit, NulGuard
 from accord.api.lookup_workers import BulkHelper
 from accord.api.responses import JSONResponse
 from accord.api.routes import (
+    accounts,
     admin,
     audit,
     correlations,
@@ -87,7 +89,7 @@ def create_app(
             "for the organisation of the calling API key."
         ),
         openapi_url=f"{API}/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is vendored
         redoc_url=None,
         default_response_class=JSONResponse,
         lifespan=lifespan,
@@ -97,15 +99,18 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(NulGuard)
     app.include_router(health.router)
-    for module in (objects, lookup, sightings, admin, audit, correlations):
+    for module in (objects, lookup, sightings, admin, accounts, audit, correlations):
         app.include_router(module.router, prefix=API)
     app.include_router(misp_feed.router)  # /misp-feed/: a MISP instance subscribes here
     # Hot routes served without FastAPI's per-request machinery; the FastAPI routes with
     # the same paths still describe them in the OpenAPI document.
     app.router.routes[0:0] = lookup.fast_routes(API)
     app.mount(TAXII_PREFIX, create_taxii_app(node_store, settings, node.auth))
-    # The portal last: its pages at / (the look-up is the home page), beside the API.
-    portal_app.install(app, Portal(node_store, settings, lookups))
+    # The portal last: its pages at / (the look-up is the home page), beside the API, and
+    # its static files at /static/ (Swagger UI of /api/docs among them).
+    portal = Portal(node_store, settings, lookups, node.auth.forget)
+    portal_app.install(app, portal)
+    docs.install(app, "/api/docs", portal.assets, public_lookups=settings.public_lookups)
     return app
 
 

@@ -169,6 +169,46 @@ class UserOut(BaseModel):
     organisation: str
     role: str
     api_key: str | None = Field(default=None, description="shown once, when created")
+    has_password: bool | None = Field(
+        default=None, description="the user has a portal password (in listings)"
+    )
+    totp_enabled: bool | None = Field(
+        default=None, description="the user has a TOTP second factor (in listings)"
+    )
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(
+        description="the new portal password: 12 to 1024 characters, not the e-mail address"
+    )
+    current_password: str | None = Field(
+        default=None,
+        description="the user's present password: needed when users change their own",
+    )
+
+
+class SessionOut(BaseModel):
+    id: str = Field(description="a name for the session (not its token)")
+    created: str
+    last_seen: str
+    address: str | None
+    user_agent: str | None
+
+
+class RequireTotpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    required: bool = Field(description="the organisation's users need a TOTP second factor")
+
+
+class RequireTotpOut(BaseModel):
+    organisation: str
+    name: str
+    required: bool
+    sessions_ended: int | None = Field(
+        default=None,
+        description="portal sessions ended because they gave no second factor (on a change)",
+    )
 
 
 class KeyOut(BaseModel):

@@ -19,7 +19,7 @@ from accord.cli.context import (
 )
 from accord.cli.display import shown
 from accord.model.observables import ObservableError
-from accord.model.roles import Role
+from accord.model.roles import Role, may_keep_allowlist
 from accord.store.allowlists import AllowlistEntry
 from accord.store.node import Store
 from accord.store.organisations import User
@@ -36,16 +36,15 @@ OrgOpt = Annotated[
 
 
 def _allowlist_org(store: Store, user: User, org: str | None) -> str:
-    """The organisation whose allowlist `user` may change: org-admins their own, admins any."""
+    """The organisation whose allowlist `user` may change (`may_keep_allowlist`: org-admins
+    their own, admins any)."""
     if user.role not in (Role.ORG_ADMIN, Role.ADMIN):
         fail(
             f"{user.email} is {user.role.with_article}: only org-admins and admins keep an "
             "organisation's allowlist"
         )
-    if org is None:
-        return user.org_id
-    target = store.directory.org(org).id
-    if target != user.org_id and user.role is not Role.ADMIN:
+    target = user.org_id if org is None else store.directory.org(org).id
+    if not may_keep_allowlist(user, target):
         fail(f"{user.email} may keep only their own organisation's allowlist")
     return target
 

@@ -40,6 +40,18 @@ ORGS = [
     ("Bluefin Security", "security-vendor", "US", "research@bluefin.example"),
 ]
 
+DEMO_PASSWORDS = {
+    "analyst@cert.nordland.example": "nordland-demo-password",
+    "investigator@police.sudmark.example": "sudmark-demo-password",
+    "soc@riverside-water.example": "riverside-demo-password",
+    "research@bluefin.example": "bluefin-demo-password",
+}
+"""The demo users' portal passwords. Fixed and printed for anyone to read, so that a person
+(and `make screens`) can sign in to a demo node the same way every time: a demo node is not
+a node to keep anything on. Setting them again signs nobody out unless one was changed."""
+
+PORTAL = "http://127.0.0.1:8470/"  # where `make run` serves the demo node
+
 NAMESPACE = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
 CREATED = "2026-11-01T09:00:00.000Z"
 
@@ -135,6 +147,7 @@ def run_demo(store: Store, json: bool = False, attack: bool = True) -> None:
         except AlreadyExists:
             user = store.directory.user(email)
         users[name] = user
+        _set_demo_password(store, user)
     cert, police, water, vendor = (users[name] for name, *_ in ORGS)
     orgs = {name: store.directory.org(name) for name, *_ in ORGS}
 
@@ -307,6 +320,9 @@ def run_demo(store: Store, json: bool = False, attack: bool = True) -> None:
             {
                 "database": str(store.engine.url),
                 "api_keys": keys,
+                "portal": PORTAL,
+                "portal_passwords": DEMO_PASSWORDS,
+                "portal_passwords_note": "demo only: fixed and public, never for a real node",
                 "ingested": log,
                 "featured": {
                     "value": FEATURED,
@@ -368,6 +384,11 @@ def run_demo(store: Store, json: bool = False, attack: bool = True) -> None:
         console.print(f"  {email} ({name})", highlight=False)
         if email in keys:
             console.print(f"    API key: {keys[email]}", highlight=False)
+        console.print(f"    portal password: {DEMO_PASSWORDS[email]} (demo only)", highlight=False)
+    # Short lines: what a person must not miss should not depend on the terminal's width.
+    console.print(f"The portal passwords sign in at {PORTAL} once the node is served.")
+    console.print("[bold]They are the demo's own, fixed and public: never use them on a[/]")
+    console.print("[bold]real node[/] (`accord user passwd EMAIL` sets a real one).")
     console.print("Try (each user gets their own answer):")
     for line in tries:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
@@ -377,6 +398,25 @@ def run_demo(store: Store, json: bool = False, attack: bool = True) -> None:
     console.print("More values to look up as each user:")
     for value, what in SEARCHES:
         console.print(f"  {value}  ({what})", highlight=False, soft_wrap=True)
+
+
+def _set_demo_password(store: Store, user: User) -> None:
+    """Give a demo user their demo password (docs/accounts.md), unless they have it already;
+    a changed password ends the user's portal sessions, as `accord user passwd` does."""
+    password = DEMO_PASSWORDS[user.email]
+    if store.credentials.check_password(user.email, password) is not None:
+        return
+    store.credentials.set_password(user.id, password)
+    ended = store.web_sessions.revoke_user(user.id)
+    audit(
+        store,
+        None,
+        "admin",
+        user.id,
+        via="accord demo",
+        change="set password",
+        sessions_ended=ended,
+    )
 
 
 def demo_lookup(store: Store, user: User, value: str) -> Answer:

@@ -30,11 +30,17 @@ from accord.cli.display import shown
 from accord.ingest.extract import DocumentError
 from accord.ingest.extract.report import ReportOptions, report_bundle
 from accord.ingest.ioc_list_formats import KIND_CHOICES, ColumnMap
-from accord.ingest.ioc_lists import ListIngester, ListOptions, ListReport
+from accord.ingest.ioc_lists import ListIngester, ListOptions, ListReport, list_totals
 from accord.ingest.misp import MispImporter, MispReport
-from accord.ingest.stix import Ingester, IngestOptions, IngestReport, recipients_from_names
+from accord.ingest.stix import (
+    Ingester,
+    IngestOptions,
+    IngestReport,
+    ingest_totals,
+    recipients_from_names,
+)
+from accord.intel.benign import list_flagger
 from accord.intel.warninglists import WarningLists
-from accord.model.observables import Observable
 
 
 class DefaultToStix(TyperGroup):
@@ -110,17 +116,6 @@ def ingest_stix(
     _print_ingest(reports, json)
     if any(not report.ok for report in reports):
         raise typer.Exit(1)
-
-
-def ingest_totals(reports: list[IngestReport]) -> dict[str, object]:
-    """What an ingest command's audit entry says: the sources and how many objects were
-    stored, already there and rejected (as the API's entry for a bundle)."""
-    return {
-        "files": [report.source for report in reports],
-        "stored": sum(report.count("stored") for report in reports),
-        "duplicates": sum(report.count("duplicate") for report in reports),
-        "rejected": sum(report.count("rejected") for report in reports),
-    }
 
 
 def _print_ingest(reports: list[IngestReport], json: bool) -> None:
@@ -204,11 +199,7 @@ def ingest_list(
         fail(str(exc))
     if type_ not in KIND_CHOICES:
         fail(f"unknown --type {type_!r}: use one of {', '.join(KIND_CHOICES)}")
-    lists = WarningLists.load()
-
-    def flag(observable: Observable) -> list[str]:
-        return [hit.list_name for hit in lists.check(observable)]
-
+    flag = list_flagger(WarningLists.load())
     with open_store() as store:
         user = acting_user(store, as_)
         if not user.role.may_ingest:
@@ -236,17 +227,7 @@ def ingest_list(
                     bar.advance(task, count)
 
                 reports.append(ingester.ingest_file(path, options, advance))
-        audit(
-            store,
-            user,
-            "write",
-            None,
-            via="accord ingest list",
-            files=[report.source for report in reports],
-            stored=sum(report.stored for report in reports),
-            duplicates=sum(report.duplicates for report in reports),
-            rejected=sum(report.rejected for report in reports),
-        )
+        audit(store, user, "write", None, via="accord ingest list", **list_totals(reports))
     _print_list_reports(reports, json)
     if any(report.rejected for report in reports):
         raise typer.Exit(1)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, TextIO
 
 from accord.model.observables import (
     KINDS,
@@ -104,6 +104,12 @@ _HEADER_NOTICE: Final = re.compile(r"copyright|licen[cs]e|see the file", re.IGNO
 
 
 def read_text(path: Path, kind: str = "auto") -> Iterator[ListEntry | BadLine]:
+    """A plain, LOKI or maltrail list file (`text_entries`)."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        yield from text_entries(handle, kind)
+
+
+def text_entries(lines: Iterable[str], kind: str = "auto") -> Iterator[ListEntry | BadLine]:
     """A plain, LOKI or maltrail list: one value a line; ``#`` comments. A block of
     ``# Reference: URL`` lines (maltrail) and other comments describes the values below it,
     up to the next block; ``value;comment`` (LOKI) and ``value # comment`` carry their own."""
@@ -111,30 +117,29 @@ def read_text(path: Path, kind: str = "auto") -> Iterator[ListEntry | BadLine]:
     notes: list[str] = []
     seen_values = False  # since the current block of comments began
     any_values = False
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for number, raw_line in enumerate(handle, 1):
-            line = raw_line.strip()
-            if not line:
-                # A paragraph of comments that no value follows directly (a file's header, a
-                # note about the list) describes nothing; references stay until their values.
-                if not seen_values and not references:
-                    notes = []
+    for number, raw_line in enumerate(lines, 1):
+        line = raw_line.strip()
+        if not line:
+            # A paragraph of comments that no value follows directly (a file's header, a
+            # note about the list) describes nothing; references stay until their values.
+            if not seen_values and not references:
+                notes = []
+            continue
+        if line.startswith(("#", "//")):
+            if not any_values and _HEADER_NOTICE.search(line):
                 continue
-            if line.startswith(("#", "//")):
-                if not any_values and _HEADER_NOTICE.search(line):
-                    continue
-                if seen_values:
-                    references, notes, seen_values = [], [], False
-                reference = _REFERENCE.match(line)
-                if reference:
-                    references.append(reference.group(1))
-                else:
-                    note = line.lstrip("#/ ").strip()
-                    if note and not set(note) <= set("#=-*"):
-                        notes.append(note)
-                continue
-            seen_values = any_values = True
-            yield _text_entry(number, line, kind, references, notes)
+            if seen_values:
+                references, notes, seen_values = [], [], False
+            reference = _REFERENCE.match(line)
+            if reference:
+                references.append(reference.group(1))
+            else:
+                note = line.lstrip("#/ ").strip()
+                if note and not set(note) <= set("#=-*"):
+                    notes.append(note)
+            continue
+        seen_values = any_values = True
+        yield _text_entry(number, line, kind, references, notes)
 
 
 def _text_entry(
@@ -187,30 +192,37 @@ def read_csv(
     (IP, FQDN, SHA256, URL, ...); the other columns describe the values. With a map, the
     named columns do, and a first row whose value is no observable is a header."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        sample = handle.read(65536)
-        handle.seek(0)
-        try:
-            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(handle, dialect)
-        header: list[str] | None = None
-        value_columns: tuple[int, ...] | None = columns.value if columns else None
-        first = True
-        for row in reader:
-            number = reader.line_num
-            cells = [cell.strip() for cell in row]
-            if not any(cells):
+        yield from csv_entries(handle, kind, columns)
+
+
+def csv_entries(
+    handle: TextIO, kind: str = "auto", columns: ColumnMap | None = None
+) -> Iterator[ListEntry | BadLine]:
+    """The entries of CSV text (`read_csv`); `handle` is opened with ``newline=""``."""
+    sample = handle.read(65536)
+    handle.seek(0)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(handle, dialect)
+    header: list[str] | None = None
+    value_columns: tuple[int, ...] | None = columns.value if columns else None
+    first = True
+    for row in reader:
+        number = reader.line_num
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        if first:
+            first = False
+            if _is_header(cells, kind, value_columns):
+                header = cells
+                if value_columns is None:
+                    picked = [i for i, name in enumerate(cells) if _words(name) & _VALUE_WORDS]
+                    value_columns = tuple(picked) or None
                 continue
-            if first:
-                first = False
-                if _is_header(cells, kind, value_columns):
-                    header = cells
-                    if value_columns is None:
-                        picked = [i for i, name in enumerate(cells) if _words(name) & _VALUE_WORDS]
-                        value_columns = tuple(picked) or None
-                    continue
-            yield from _csv_row(number, cells, kind, header, value_columns, columns)
+        yield from _csv_row(number, cells, kind, header, value_columns, columns)
 
 
 def _is_header(cells: list[str], kind: str, value_columns: tuple[int, ...] | None) -> bool:
@@ -258,18 +270,45 @@ def looks_like_csv(path: Path) -> bool:
     if path.suffix.lower() in (".csv", ".tsv"):
         return True
     with path.open(encoding="utf-8", errors="replace") as handle:
-        head = io.StringIO(handle.read(4096)).readline()
-    return head.count(",") >= 2 and not head.lstrip().startswith("#")
+        return _csv_like(path.name, handle.read(4096))
+
+
+def _csv_like(name: str, head: str) -> bool:
+    if Path(name).suffix.lower() in (".csv", ".tsv"):
+        return True
+    first = io.StringIO(head).readline()
+    return first.count(",") >= 2 and not first.lstrip().startswith("#")
+
+
+def _is_csv(kind: str, columns: ColumnMap | None, fmt: str, csv_like: Callable[[], bool]) -> bool:
+    if kind not in KIND_CHOICES:
+        raise ValueError(f"unknown --type {kind!r}: use one of {', '.join(KIND_CHOICES)}")
+    if fmt == "csv" or (fmt == "auto" and (columns is not None or csv_like())):
+        return True
+    if fmt not in ("auto", "text"):
+        raise ValueError(f"unknown list format {fmt!r}: use auto, text or csv")
+    return False
 
 
 def read_list(
     path: Path, kind: str = "auto", columns: ColumnMap | None = None, fmt: str = "auto"
 ) -> Iterator[ListEntry | BadLine]:
     """Entries and bad lines of a list file, in file order; `fmt` is "auto", "text" or "csv"."""
-    if kind not in KIND_CHOICES:
-        raise ValueError(f"unknown --type {kind!r}: use one of {', '.join(KIND_CHOICES)}")
-    if fmt == "csv" or (fmt == "auto" and (columns is not None or looks_like_csv(path))):
+    if _is_csv(kind, columns, fmt, lambda: looks_like_csv(path)):
         return read_csv(path, kind, columns)
-    if fmt not in ("auto", "text"):
-        raise ValueError(f"unknown list format {fmt!r}: use auto, text or csv")
     return read_text(path, kind)
+
+
+def read_list_data(
+    data: bytes,
+    name: str,
+    kind: str = "auto",
+    columns: ColumnMap | None = None,
+    fmt: str = "auto",
+) -> Iterator[ListEntry | BadLine]:
+    """`read_list` for a list given as bytes (an upload) named `name`: UTF-8, a byte order
+    mark dropped, bad bytes replaced."""
+    text = data.decode("utf-8-sig", errors="replace")
+    if _is_csv(kind, columns, fmt, lambda: _csv_like(name, text[:4096])):
+        return csv_entries(io.StringIO(text, newline=""), kind, columns)
+    return text_entries(io.StringIO(text), kind)

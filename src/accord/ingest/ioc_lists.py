@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from accord.ingest.ioc_list_formats import BadLine, ColumnMap, ListEntry, read_list
+from accord.ingest.ioc_list_formats import (
+    BadLine,
+    ColumnMap,
+    ListEntry,
+    read_list,
+    read_list_data,
+)
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.observables import Observable
 from accord.model.patterns import pattern_for
@@ -91,6 +97,16 @@ class ListReport:
         }
 
 
+def list_totals(reports: Sequence[ListReport]) -> dict[str, object]:
+    """What the audit entry of a list import says (as `accord.ingest.stix.ingest_totals`)."""
+    return {
+        "files": [report.source for report in reports],
+        "stored": sum(report.stored for report in reports),
+        "duplicates": sum(report.duplicates for report in reports),
+        "rejected": sum(report.rejected for report in reports),
+    }
+
+
 def indicator_id(org_id: str, source: str, observable: Observable, port: int | None = None) -> str:
     """The same list entry imported again by the same organisation keeps its id; another
     organisation's import of the same list is its own object (accord.model.holdings)."""
@@ -121,6 +137,18 @@ class ListIngester:
     ) -> ListReport:
         source = options.source or path.name
         entries = read_list(path, options.kind, options.columns, options.format)
+        return self.ingest_entries(entries, source, options, progress)
+
+    def ingest_data(
+        self,
+        data: bytes,
+        name: str,
+        options: ListOptions,
+        progress: Callable[[int], None] | None = None,
+    ) -> ListReport:
+        """A list given as bytes (an upload) named `name`, as `ingest_file` takes a file."""
+        source = options.source or name
+        entries = read_list_data(data, name, options.kind, options.columns, options.format)
         return self.ingest_entries(entries, source, options, progress)
 
     def ingest_entries(
@@ -229,5 +257,6 @@ __all__ = [
     "ListOptions",
     "ListReport",
     "indicator_id",
+    "list_totals",
     "pattern_for",
 ]

@@ -97,6 +97,18 @@ class IngestReport:
         }
 
 
+def ingest_totals(reports: Sequence[IngestReport]) -> dict[str, object]:
+    """What the audit entry of an ingest (a command, a portal upload) says: the sources and
+    how many objects were stored, already there and rejected (as the API's entry for a
+    bundle)."""
+    return {
+        "files": [report.source for report in reports],
+        "stored": sum(report.count("stored") for report in reports),
+        "duplicates": sum(report.count("duplicate") for report in reports),
+        "rejected": sum(report.count("rejected") for report in reports),
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class IngestOptions:
     """How to take a bundle in."""

@@ -18,17 +18,24 @@ the verdict they gave) is shown through the reader's own visibility:
 
 The stored entry is never changed: `accord.store.audit.AuditLog.verify` checks the chain over
 the full entries. Who may read the log at all: `READERS`, and `scope`.
+
+Filters follow what is shown (`query`): a filter on a target that names an object the reader
+may not see finds only the entries that show that target whole (look-ups, directory actions),
+so the filter cannot confirm what `present` withholds. The chain's state (`chain_status`)
+is told to an org-admin about their organisation's entries: the newest of theirs that was
+checked, and the breaks among them; of other organisations' entries only how many broke.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from accord.model.roles import Role
 from accord.model.stix_identifiers import ID_RE
 from accord.model.visibility import Viewer
-from accord.store.audit import AuditEntry
+from accord.store.audit import AuditEntry, AuditLog, AuditQuery, Break
 from accord.store.objects import ObjectStore
 from accord.store.organisations import User
 
@@ -38,6 +45,8 @@ READERS = (Role.ADMIN, Role.ORG_ADMIN)
 # Entries about organisations, users and keys, not intelligence: shown in full (an
 # organisation's id is a STIX identity id, but the directory's, not an object's).
 _DIRECTORY_ACTIONS = frozenset({"admin"})
+# Entries whose target `present` always shows whole (a look-up's target is the value asked).
+_WHOLE_TARGET_ACTIONS = _DIRECTORY_ACTIONS | {"lookup"}
 _CHUNK = 5000  # ids per visibility query
 
 
@@ -170,3 +179,66 @@ def present(
             }
         )
     return shown
+
+
+def query(
+    user: User,
+    viewer: Viewer,
+    objects: ObjectStore,
+    *,
+    user_id: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> AuditQuery:
+    """The store's query for a reader's filters, within their `scope`. A ``target`` that
+    names an object the reader may not see narrows the listing to the actions whose target
+    `present` shows whole, so that what it finds is what the reader would find by eye."""
+    actions = None
+    if target is not None and _is_object_id(target) and not objects.get_many(viewer, [target]):
+        actions = _WHOLE_TARGET_ACTIONS
+    return AuditQuery(
+        org_id=scope(user),
+        user_id=user_id,
+        action=action,
+        actions=actions,
+        target=target,
+        since=since,
+        until=until,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStatus:
+    """The hash chain's state as one reader is told it."""
+
+    intact: bool  # the whole chain, every organisation's entries
+    count: int | None  # entries checked (for the node admin; None for an org-admin)
+    last_seq: int | None  # the newest checked entry the reader may read
+    last_at: str | None
+    breaks: tuple[Break, ...]  # the breaks in entries the reader may read
+    breaks_elsewhere: int  # how many in entries they may not read
+
+
+def chain_status(log: AuditLog, user: User) -> ChainStatus:
+    """Walk the whole chain (`AuditLog.verify_chain`) and tell ``user`` what they may know
+    of it: see the module's docstring. The walk reads every entry: seconds for millions."""
+    check = log.verify_chain()
+    org = scope(user)
+    if org is None:
+        return ChainStatus(
+            check.intact, check.count, check.last_seq, check.last_at, check.breaks, 0
+        )
+    newest = []
+    if check.last_seq is not None:
+        newest = log.newest(AuditQuery(org_id=org), before_seq=check.last_seq + 1, limit=1)
+    mine = tuple(b for b in check.breaks if b.org_id == org)
+    return ChainStatus(
+        check.intact,
+        None,
+        newest[0].seq if newest else None,
+        newest[0].at if newest else None,
+        mine,
+        len(check.breaks) - len(mine),
+    )

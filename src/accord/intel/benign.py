@@ -27,6 +27,7 @@ from accord.store.node import Store
 ALLOWLIST_CACHE_SECONDS = 2.0
 WARNINGLISTED_MEMO = 100_000  # values whose `warninglisted` answer is remembered
 ALLOWLIST_REASON = "your organisation's allowlist"
+ALLOWLIST_FLAG = "on your organisation's allowlist"  # how `extraction_flagger` says it
 
 # A hook for benign-list checks (warninglists, allowlists): given the observable, the names
 # of the lists it is on and whether any of them says "benign".
@@ -196,6 +197,39 @@ class BenignLists:
             return hits
 
         return check
+
+
+def list_flagger(warninglists: WarningLists) -> Callable[[Observable], list[str]]:
+    """The flagger of an IOC list import (`accord.ingest.ioc_lists.Flagger`): the names of
+    the warninglists a value is on, its parent domains' included. ``accord ingest list`` and
+    the portal's list upload label (or skip) such values."""
+
+    def names(observable: Observable) -> list[str]:
+        return [hit.list_name for hit in warninglists.check(observable)]
+
+    return names
+
+
+def extraction_flagger(check: BenignCheck) -> Callable[[Observable], list[str]]:
+    """A flagger for report extraction (`accord.ingest.extract.Flagger`) from a viewer's
+    benign check: why a value found in a report may not be an indicator, for each list of
+    the "benign" class (and the organisation's allowlist) that names the value itself.
+
+    "Context" lists (datacenter and VPN ranges, shared hosting) do not flag: anyone can
+    rent an address there, and that is where command-and-control servers live. Nor does a
+    list that names only a parent domain (a phishing host under a shared domain is still an
+    indicator). The look-up answer shows both."""
+
+    def reasons(observable: Observable) -> list[str]:
+        return [
+            f"on the warninglist {hit.name!r}"
+            if hit.source == "warninglist"
+            else f"{ALLOWLIST_FLAG} ({hit.name.removeprefix('allowlist: ')})"
+            for hit in check(observable)
+            if hit.damps
+        ]
+
+    return reasons
 
 
 def _via_parent(observable: Observable, matched: str) -> bool:

@@ -29,6 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from accord.model.stix_identifiers import SCO_TYPES
+
 # The node's own published objects (TLP 2.0 marking definitions, its identity): every
 # bundle carries the marking definitions, and a copy per organisation would be noise.
 NODE_HOLDER: Final = "node"
@@ -89,3 +91,18 @@ def decide(
         "say what you know with objects of your own that refer to it (a sighting, opinion, "
         "note or relationship)",
     )
+
+
+# Objects that may be an anonymous report: a sighting or observed-data written without a
+# ``created_by_ref`` (how `accord.ingest.sightings` writes an anonymous sighting), and the
+# cyber-observables such a report stores, which never name a creator.
+UNSIGNED_REPORT_TYPES: Final = frozenset({"sighting", "observed-data"}) | SCO_TYPES
+
+
+def holder_disclosed(object_type: str, names_creator: bool, own: bool) -> bool:
+    """May a reader be told which organisation holds (stored) an object? Yes for its own
+    holdings and for objects that name their creator; not for an object that may be an
+    anonymous report (`UNSIGNED_REPORT_TYPES` without ``created_by_ref``): its holder is
+    the reporter. The store's form of this rule is `accord.store.browse` (the creator filter);
+    the object page's, `accord.intel.object_view.sharer_disclosed`."""
+    return own or names_creator or object_type not in UNSIGNED_REPORT_TYPES

@@ -17,6 +17,16 @@ one rule, :func:`may_act_on`, on every path (REST, and the command line under ``
 
 So nobody ever acts on an account whose role is above their own, and only the top role acts
 on an account of its own rank.
+
+The portal's sign-in follows the same rule (docs/accounts.md): setting a password, listing and
+ending portal sessions are acting on an account (:func:`may_act_on`; the API asks for the
+current password when a user changes their own). Two things are stricter:
+
+- resetting a second factor (:func:`may_reset_second_factor`) is for a manager only, never the
+  user themselves: a key or a stolen session must not be able to strip the factor that guards
+  against it;
+- whether an organisation requires a second factor (:func:`may_set_org_policy`) is for the
+  node admin, and for the org-admins of that organisation.
 """
 
 from __future__ import annotations
@@ -86,3 +96,23 @@ def may_manage(actor: Account, role: Role, org_id: str) -> bool:
 def may_act_on(actor: Account, target: Account) -> bool:
     """Whether ``actor`` may act on the account ``target``: their own, or one they manage."""
     return actor.id == target.id or may_manage(actor, target.role, target.org_id)
+
+
+def may_reset_second_factor(actor: Account, target: Account) -> bool:
+    """Whether ``actor`` may forget ``target``'s TOTP second factor: someone who manages
+    the account, never its own user."""
+    return actor.id != target.id and may_manage(actor, target.role, target.org_id)
+
+
+def may_set_org_policy(actor: Account, org_id: str) -> bool:
+    """Whether ``actor`` may change a sign-in policy (requiring TOTP) of organisation
+    ``org_id``: the node admin for every organisation, an org-admin for their own."""
+    return actor.role is Role.ADMIN or (actor.role is Role.ORG_ADMIN and actor.org_id == org_id)
+
+
+def may_keep_allowlist(actor: Account, org_id: str) -> bool:
+    """Whether ``actor`` may read and change organisation ``org_id``'s allowlist (on every
+    path: the command line under ``--as``, the portal): whoever sets its policies
+    (:func:`may_set_org_policy`), the node admin for every organisation and an org-admin for
+    their own."""
+    return may_set_org_policy(actor, org_id)

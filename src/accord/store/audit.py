@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Select, func, select
 
 from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
@@ -53,12 +53,46 @@ class Event:
     detail: dict[str, Any] | None = None
 
 
+ORDER_BROKEN = "order"
+CONTENT_CHANGED = "content"
+
+
 @dataclass(frozen=True, slots=True)
 class Break:
     """Where verification found the chain broken, and why."""
 
     seq: int
     reason: str
+    kind: str = CONTENT_CHANGED  # ORDER_BROKEN (deleted or inserted) or CONTENT_CHANGED
+    org_id: str | None = None  # the organisation of the entry where it broke
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    """What a walk over the whole chain found (`AuditLog.verify_chain`)."""
+
+    count: int  # entries checked
+    last_seq: int | None  # the newest entry checked
+    last_at: str | None
+    breaks: tuple[Break, ...]
+
+    @property
+    def intact(self) -> bool:
+        return not self.breaks
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which entries a listing asks for; None leaves a field unfiltered. Times are keys as
+    the log writes them (`_now_key`): ``since`` included, ``until`` excluded."""
+
+    org_id: str | None = None
+    user_id: str | None = None
+    action: str | None = None
+    actions: frozenset[str] | None = None  # only these actions (with ``action``: both hold)
+    target: str | None = None
+    since: str | None = None
+    until: str | None = None
 
 
 def _now_key() -> str:
@@ -146,6 +180,37 @@ class AuditLog:
             prev = digest
         return rows
 
+    def newest(
+        self, query: AuditQuery, before_seq: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Entries that ``query`` asks for, newest first, older than ``before_seq`` (keyset
+        paging on the sequence: a page goes on from the last one's smallest ``seq``)."""
+        stmt = self._filtered(select(audit_log), query)
+        if before_seq is not None:
+            stmt = stmt.where(audit_log.c.seq < before_seq)
+        stmt = stmt.order_by(audit_log.c.seq.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [_entry(r) for r in conn.execute(stmt)]
+
+    @staticmethod
+    def _filtered(stmt: Select[Any], query: AuditQuery) -> Select[Any]:
+        c = audit_log.c
+        if query.org_id is not None:
+            stmt = stmt.where(c.org_id == query.org_id)
+        if query.user_id is not None:
+            stmt = stmt.where(c.user_id == query.user_id)
+        if query.action is not None:
+            stmt = stmt.where(c.action == query.action)
+        if query.actions is not None:
+            stmt = stmt.where(c.action.in_(sorted(query.actions)))
+        if query.target is not None:
+            stmt = stmt.where(c.target == query.target)
+        if query.since is not None:
+            stmt = stmt.where(c.at >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(c.at < query.until)
+        return stmt
+
     def entries(
         self,
         org_id: str | None = None,
@@ -163,20 +228,27 @@ class AuditLog:
             stmt = stmt.where(audit_log.c.action == action)
         stmt = stmt.order_by(audit_log.c.seq).limit(limit)
         with self.engine.connect() as conn:
-            return [
-                AuditEntry(
-                    r.seq,
-                    r.at,
-                    r.user_id,
-                    r.org_id,
-                    r.action,
-                    r.target,
-                    orjson.loads(r.detail),
-                    r.prev_hash,
-                    r.hash,
-                )
-                for r in conn.execute(stmt)
-            ]
+            return [_entry(r) for r in conn.execute(stmt)]
+
+    def most_looked_up(self, org_id: str, since: str, limit: int) -> list[tuple[str, int]]:
+        """The values members of ``org_id`` looked up most often one at a time since
+        ``since`` (a stored timestamp), with how often, most first: that organisation's own
+        entries only (the ``org_id, at`` index). A bulk look-up's entry keeps its values in
+        its detail, not as its target, and is not counted: a list swept by a sensor would
+        crowd out what people asked."""
+        count = func.count()
+        stmt = (
+            select(audit_log.c.target, count)
+            .where(audit_log.c.org_id == org_id)
+            .where(audit_log.c.at >= since)
+            .where(audit_log.c.action == "lookup")
+            .where(audit_log.c.target.is_not(None))
+            .group_by(audit_log.c.target)
+            .order_by(count.desc(), audit_log.c.target)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(str(target), int(times)) for target, times in conn.execute(stmt)]
 
     def _all_rows(self) -> Iterator[Any]:
         last = 0
@@ -197,19 +269,57 @@ class AuditLog:
 
     def verify(self) -> tuple[int, list[Break]]:
         """Walk the whole chain; answer how many entries were checked and every break."""
+        check = self.verify_chain()
+        return check.count, list(check.breaks)
+
+    def verify_chain(self) -> ChainCheck:
+        """Walk the whole chain: how many entries, the newest one checked, every break."""
         breaks: list[Break] = []
         prev = GENESIS
         count = 0
+        last: Any = None
         for row in self._all_rows():
             count += 1
             if row.prev_hash != prev:
                 breaks.append(
-                    Break(row.seq, "does not follow the entry before it (deleted or inserted)")
+                    Break(
+                        row.seq,
+                        "does not follow the entry before it (deleted or inserted)",
+                        ORDER_BROKEN,
+                        row.org_id,
+                    )
                 )
             recomputed = entry_hash(
                 row.prev_hash, row.at, row.user_id, row.org_id, row.action, row.target, row.detail
             )
             if recomputed != row.hash:
-                breaks.append(Break(row.seq, "its content does not match its hash (changed)"))
+                breaks.append(
+                    Break(
+                        row.seq,
+                        "its content does not match its hash (changed)",
+                        CONTENT_CHANGED,
+                        row.org_id,
+                    )
+                )
             prev = row.hash
-        return count, breaks
+            last = row
+        return ChainCheck(
+            count,
+            None if last is None else int(last.seq),
+            None if last is None else str(last.at),
+            tuple(breaks),
+        )
+
+
+def _entry(r: Any) -> AuditEntry:
+    return AuditEntry(
+        r.seq,
+        r.at,
+        r.user_id,
+        r.org_id,
+        r.action,
+        r.target,
+        orjson.loads(r.detail),
+        r.prev_hash,
+        r.hash,
+    )

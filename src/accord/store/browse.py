@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, bindparam, exists, select
 
+from accord.model.holdings import UNSIGNED_REPORT_TYPES
 from accord.model.visibility import Viewer
 from accord.store.dialects import Backend
 from accord.store.plans import ordered
@@ -57,6 +58,13 @@ def statement(
         stmt = stmt.where(objects.c.type.in_(list(query.types)))
     if query.owner_org is not None:
         stmt = stmt.where(objects.c.owner_org == query.owner_org)
+        if query.owner_org != viewer.org_id:
+            # `accord.model.holdings.holder_disclosed` in SQL: another organisation's
+            # holdings that may be anonymous reports do not answer to its name.
+            stmt = stmt.where(
+                objects.c.created_by_ref.is_not(None)
+                | objects.c.type.not_in(sorted(UNSIGNED_REPORT_TYPES))
+            )
     if query.tlp is not None:
         stmt = stmt.where(objects.c.tlp == int(query.tlp))
     if query.modified_since is not None:

@@ -49,6 +49,14 @@ class Account:
     time_zone: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SignInState:
+    """Which sign-in secrets a user has, for listings (never the hash or the secret)."""
+
+    has_password: bool
+    totp_enabled: bool
+
+
 def check_new_password(password: str, email: str) -> None:
     """Raise WeakPassword unless ``password`` may be set (NIST SP 800-63B: length, not
     composition rules)."""
@@ -175,7 +183,30 @@ class Credentials:
             if done.rowcount == 0:
                 raise NotFound(f"no organisation {org_id!r}")
 
+    def orgs_requiring_totp(self) -> frozenset[str]:
+        """The ids of the organisations that require a second factor."""
+        with self.engine.connect() as conn:
+            ids = conn.execute(
+                select(organisations.c.id).where(organisations.c.require_totp)
+            ).scalars()
+            return frozenset(ids)
+
     # the account ------------------------------------------------------------------------
+
+    def states(self, org_id: str | None = None) -> dict[str, SignInState]:
+        """User id -> which sign-in secrets the user has, for every user (of ``org_id``)."""
+        stmt = select(
+            users.c.id,
+            users.c.password_hash.is_not(None).label("has_password"),
+            users.c.totp_secret.is_not(None).label("totp_enabled"),
+        )
+        if org_id is not None:
+            stmt = stmt.where(users.c.org_id == org_id)
+        with self.engine.connect() as conn:
+            return {
+                row.id: SignInState(bool(row.has_password), bool(row.totp_enabled))
+                for row in conn.execute(stmt)
+            }
 
     def account(self, user_id: str) -> Account | None:
         with self.engine.connect() as conn:

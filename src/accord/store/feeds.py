@@ -25,7 +25,7 @@ from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
 from accord.store.objects import now_key
 from accord.store.organisations import AlreadyExists, NotFound
-from accord.store.schema import feeds, object_feeds, objects
+from accord.store.schema import feeds, object_feeds, objects, users
 
 CHUNK = 500
 
@@ -50,6 +50,30 @@ class Feed:
     last_pull: str | None = None
     last_error: str | None = None
     created: str = field(default="")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """How a feed's pulls go, without how to pull it (no address, account or secret)."""
+
+    name: str
+    kind: str  # "taxii" or "import"
+    last_pull: str | None  # when the last pull ended
+    last_error: str | None  # why it failed (None: it succeeded)
+    next_pull: str | None  # when the scheduler pulls next (None: only by hand)
+    pulling: bool  # a pull is running now
+
+    def due(self, now: str) -> bool:
+        """Whether the scheduler would pull it at ``now`` (a stored timestamp)."""
+        return not self.pulling and self.next_pull is not None and self.next_pull <= now
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def _feed(row: Any) -> Feed:
@@ -132,6 +156,32 @@ class Feeds:
         with self.engine.connect() as conn:
             return [_feed(row) for row in conn.execute(select(feeds).order_by(feeds.c.name))]
 
+    def statuses(self, org_id: str | None = None) -> list[FeedStatus]:
+        """Every feed's pull status, by name; with ``org_id``, only the feeds that store
+        what they pull as a user of that organisation (its own feeds)."""
+        stmt = select(feeds).order_by(feeds.c.name)
+        if org_id is not None:
+            stmt = stmt.join(users, users.c.id == feeds.c.as_user).where(users.c.org_id == org_id)
+        now = _stamp(datetime.now(UTC))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        found = []
+        for row in rows:
+            following = None
+            if row.kind == "taxii" and row.interval is not None:
+                # The scheduler's rule (`claim_due`): due once the interval has passed since
+                # the last pull; a feed never pulled is due since it was added.
+                following = (
+                    _stamp(_parse(row.last_pull) + timedelta(seconds=row.interval))
+                    if row.last_pull is not None
+                    else row.created
+                )
+            pulling = row.claimed_until is not None and row.claimed_until > now
+            found.append(
+                FeedStatus(row.name, row.kind, row.last_pull, row.last_error, following, pulling)
+            )
+        return found
+
     # -- pulling --------------------------------------------------------------------------
 
     def set_cursor(self, feed_id: str, cursor: str | None) -> None:
@@ -147,6 +197,26 @@ class Feeds:
                 .where(feeds.c.id == feed_id)
                 .values(last_pull=now_key(), last_error=error, claimed_until=None)
             )
+
+    def claim(self, feed_id: str, lease_seconds: float = 600) -> Feed | None:
+        """Claim one TAXII feed for a pull now (by hand), unless a worker is pulling it: the
+        same lease as `claim_due`, so that a pull by hand and a scheduled one never run
+        together. None when it is taken (or not a TAXII feed)."""
+        now = datetime.now(UTC)
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        until = (now + timedelta(seconds=lease_seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with write_transaction(self.engine) as conn:
+            done = conn.execute(
+                update(feeds)
+                .where(feeds.c.id == feed_id)
+                .where(feeds.c.kind == "taxii")
+                .where(or_(feeds.c.claimed_until.is_(None), feeds.c.claimed_until < stamp))
+                .values(claimed_until=until)
+            )
+            if done.rowcount != 1:
+                return None
+            row = conn.execute(select(feeds).where(feeds.c.id == feed_id)).first()
+        return None if row is None else _feed(row)
 
     def claim_due(self, lease_seconds: float = 600) -> list[Feed]:
         """Scheduled feeds whose interval has passed and that no worker is pulling; each is

@@ -245,6 +245,19 @@ class Directory:
             ).scalars()
             return SharingGroup(row.id, row.name, tuple(members))
 
+    def groups(self) -> list[SharingGroup]:
+        """Every sharing group with its member organisations, by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(sharing_groups).order_by(sharing_groups.c.name)).all()
+            members: dict[str, list[str]] = {row.id: [] for row in rows}
+            for group_id, org_id in conn.execute(
+                select(sharing_group_members.c.group_id, sharing_group_members.c.org_id).order_by(
+                    sharing_group_members.c.org_id
+                )
+            ):
+                members.setdefault(group_id, []).append(org_id)
+        return [SharingGroup(row.id, row.name, tuple(members[row.id])) for row in rows]
+
     def viewer(self, user: User) -> Viewer:
         """The viewer a user reads as: their organisation, themselves and their groups."""
         with self.engine.connect() as conn:

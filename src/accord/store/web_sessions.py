@@ -148,6 +148,18 @@ class WebSessions:
         with write_transaction(self.engine) as conn:
             return int(conn.execute(stmt).rowcount)
 
+    def revoke_without_second_factor(self, org_id: str) -> int:
+        """End the sessions of ``org_id``'s users that have not given a second factor (the
+        organisation now requires one: they sign in again and set it up)."""
+        members = select(users.c.id).where(users.c.org_id == org_id)
+        with write_transaction(self.engine) as conn:
+            done = conn.execute(
+                delete(web_sessions)
+                .where(web_sessions.c.user_id.in_(members))
+                .where(~web_sessions.c.second_factor)
+            )
+            return int(done.rowcount)
+
     def of_user(self, user_id: str) -> list[tuple[str, str, str, str | None, str | None]]:
         """(id, created, last seen, address, user agent) of a user's sessions, newest first."""
         with self.engine.connect() as conn:

@@ -6,10 +6,20 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from accord.web.pages import account, lookup, search
+from accord.web.pages import (
+    account,
+    admin_accounts,
+    admin_node,
+    audit_log,
+    dashboard,
+    ingest,
+    ingest_files,
+    lookup,
+    objects,
+    search,
+)
 from accord.web.pages.common import is_htmx, page
 from accord.web.portal import Portal
 from accord.web.visitors import PageError, Redirect
@@ -24,11 +34,20 @@ def is_portal_path(path: str) -> bool:
 
 def install(app: FastAPI, portal: Portal) -> None:
     app.state.portal = portal
-    for module in (account, lookup, search):
+    for module in (
+        account,
+        lookup,
+        objects,
+        search,
+        ingest,
+        ingest_files,
+        dashboard,
+        admin_accounts,
+        admin_node,
+        audit_log,
+    ):
         app.include_router(module.router)
-    app.router.routes.append(
-        Route("/static/{path:path}", portal.assets.endpoint, methods=["GET", "HEAD"])
-    )
+    app.router.routes.append(portal.assets.route())
 
     app.add_middleware(ForgetAfterChanges, portal=portal)
 
@@ -77,10 +96,11 @@ def error_page(request: Request, status: int, code: str | None = None) -> Respon
         429: "too-many",
         500: "crash",
     }
+    template = "error_card.html" if is_htmx(request) else "error.html"
     return page(
         request,
         None,
-        "error.html",
+        template,
         {"code": code or known.get(status, "crash"), "status": status},
         status,
     )

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -20,8 +20,6 @@ from accord.store.audit import Event
 from accord.store.node import Store
 from accord.web.rendering import Pages
 from accord.web.static_files import StaticAssets
-
-STATIC = Path(__file__).parent / "static"
 
 
 class RecentVisitors:
@@ -58,7 +56,11 @@ class Portal:
     store: Store
     settings: Settings
     lookups: LookupService
-    assets: StaticAssets = field(default_factory=lambda: StaticAssets(STATIC))
+    # Drops the API's remembered keys (`accord.api.auth.Authenticator.forget`), so that a key
+    # revoked in the portal stops opening the API at once in this worker, as one revoked
+    # over the API does. The API wires it; the portal does not import the API.
+    forget_keys: Callable[[], None] = lambda: None
+    assets: StaticAssets = field(default_factory=StaticAssets.packaged)
     pages: Pages = field(init=False)
     signin_failures: RateLimiter = field(init=False)
     recent_visitors: RecentVisitors = field(init=False)

@@ -54,6 +54,8 @@ class Pages:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
+            # Templates ship with the package: no file-system check of each on every render.
+            auto_reload=False,
         )
         env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
         env.globals["asset"] = self.assets.url

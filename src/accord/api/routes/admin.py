@@ -68,8 +68,18 @@ def add_organisation(
 def list_users(request: Request, caller: Annotated[Caller, Depends(caller_of)]) -> JSONResponse:
     user = caller.require(Role.ADMIN, Role.ORG_ADMIN)
     org = None if user.role == Role.ADMIN else user.org_id
-    users = node_of(request).store.directory.users(org)
-    return JSONResponse([_user_json(u) for u in users])
+    store = node_of(request).store
+    users = store.directory.users(org)
+    states = store.credentials.states(org)  # whether each may sign in to the portal
+    listed = []
+    for u in users:
+        found = _user_json(u)
+        state = states.get(u.id)
+        if state is not None:
+            found["has_password"] = state.has_password
+            found["totp_enabled"] = state.totp_enabled
+        listed.append(found)
+    return JSONResponse(listed)
 
 
 @router.post("/users", response_model=UserOut, responses=ERRORS, status_code=201)

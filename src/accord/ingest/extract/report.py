@@ -1,10 +1,16 @@
 """A report (text, Markdown, AsciiDoc, HTML or PDF) to reviewed STIX 2.1.
 
-`report_bundle` is what `accord ingest report` and the API's ``POST /api/v1/reports`` call:
-it reads the document, scans it, and returns the review (every value found, with its flags)
-and the STIX objects to store: one `report` (STIX 2.1 section 4.14) named after the file,
-carrying the file's name and SHA-256 as an external reference, and one `indicator` per
-unflagged value with a STIX pattern (section 9), or per value when flagged ones are asked for.
+`report_bundle` is what `accord ingest report` calls: it reads the document, scans it, and
+returns the review (every value found, with its flags) and the STIX objects to store: one
+`report` (STIX 2.1 section 4.14) named after the file, carrying the file's name and SHA-256 as
+an external reference, and one `indicator` per unflagged value with a STIX pattern (section
+9), or per value when flagged ones are asked for.
+
+The portal takes the same steps apart, with a person between them: `read_report` (the
+document's text and the facts of its file), `review_text` (the findings, shown for review),
+then, on "store", `review_text` again over the same text with the values the person kept
+(`ReportOptions.keep`) and `report_objects`. Only values found in the text can be kept, so
+what a form posts back cannot make an indicator of anything else.
 
 Ids are UUIDv5 of the file's SHA-256 and the value, so that taking the same file in twice
 gives the same objects (new versions of them), never a second copy.
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -21,7 +28,7 @@ from typing import Any, Final
 from accord.ingest.extract.findings import Finding
 from accord.ingest.extract.flags import Flagger
 from accord.ingest.extract.scanner import ScanOptions, scan
-from accord.ingest.extract.text import read_document
+from accord.ingest.extract.text import Document, read_document
 from accord.model.observable_types import HASH_NAME_OF_KIND, SCO_TYPE_OF_KIND
 from accord.model.patterns import quote_literal
 
@@ -43,6 +50,20 @@ class ReportOptions:
     """The report's name; the file name when not given."""
     format: str | None = None
     """text, markdown, asciidoc, html or pdf; guessed from the content and name if None."""
+    keep: Collection[tuple[str, str]] | None = None
+    """The (type, value) pairs a person kept in review: exactly the findings among them
+    that have a STIX pattern become indicators, flagged or not (`include_flagged` is not
+    read). Pairs that the document does not hold are ignored."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """The file a report was read from: named in the report, and the seed of its ids."""
+
+    name: str
+    sha256: str
+    size: int
+    format: str
 
 
 @dataclass(slots=True)
@@ -83,29 +104,69 @@ def report_bundle(
     Raises `accord.ingest.extract.text.DocumentError` for a document that cannot be read.
     """
     options = options or ReportOptions()
+    source, document = read_report(data, filename, options.format)
+    review = review_text(document.text, source, options)
+    return review, report_objects(review, options)
+
+
+def read_report(
+    data: bytes | str, filename: str, format: str | None = None
+) -> tuple[SourceFile, Document]:
+    """The facts of the file and its text (a `DocumentError` if it cannot be read)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    digest = hashlib.sha256(raw).hexdigest()
-    document = read_document(raw, filename, options.format)
-    findings = scan(document.text, ScanOptions(flagger=options.flagger))
-    included = [
-        finding
-        for finding in findings
-        if (options.include_flagged or not finding.flagged) and stix_pattern(finding) is not None
-    ]
+    document = read_document(raw, filename, format)
+    source = SourceFile(filename, hashlib.sha256(raw).hexdigest(), len(raw), document.format)
+    return source, document
+
+
+def review_text(text: str, source: SourceFile, options: ReportOptions | None = None) -> Review:
+    """The values found in `text` (read from `source`), flagged, and those to store."""
+    options = options or ReportOptions()
+    findings = scan(text, ScanOptions(flagger=options.flagger))
+    if options.keep is not None:
+        kept = frozenset(options.keep)
+        chosen = [finding for finding in findings if (finding.kind, finding.value) in kept]
+    else:
+        chosen = [f for f in findings if options.include_flagged or not f.flagged]
+    included = [finding for finding in chosen if stix_pattern(finding) is not None]
+    return Review(
+        source.name,
+        source.sha256,
+        source.format,
+        source.size,
+        findings,
+        included,
+        report_id_of(source.sha256),
+    )
+
+
+def report_id_of(sha256: str) -> str:
+    """The id of the report made from the file whose SHA-256 is `sha256`."""
+    return f"report--{uuid.uuid5(_NAMESPACE, sha256)}"
+
+
+def report_objects(review: Review, options: ReportOptions | None = None) -> list[dict[str, Any]]:
+    """The STIX 2.1 objects of a review: the report first, then an indicator per value it
+    includes."""
+    options = options or ReportOptions()
+    filename, digest, included = review.name, review.sha256, review.included
     now = _timestamp()
     common: dict[str, Any] = {"spec_version": "2.1", "created": now, "modified": now}
     if options.created_by_ref:
         common["created_by_ref"] = options.created_by_ref
     indicators = [_indicator(finding, digest, now, common) for finding in included]
-    report_id = f"report--{uuid.uuid5(_NAMESPACE, digest)}"
+    report_id = review.report_id
+    if options.keep is not None:
+        chosen = "chosen in review"
+    else:
+        chosen = f"flagged values {'included' if options.include_flagged else 'left out'}"
     report: dict[str, Any] = {
         "type": "report",
         "id": report_id,
         **common,
         "name": options.name or filename,
         "description": f"Indicators extracted from {filename} ({len(included)} of "
-        f"{len(findings)} values found; flagged values "
-        f"{'included' if options.include_flagged else 'left out'}).",
+        f"{len(review.findings)} values found; {chosen}).",
         "report_types": ["threat-report"],
         "published": now,
         "object_refs": [indicator["id"] for indicator in indicators] or [report_id],
@@ -116,10 +177,9 @@ def report_bundle(
                 "hashes": {"SHA-256": digest},
             }
         ],
-        "x_accord_source_file": {"name": filename, "sha256": digest, "size": len(raw)},
+        "x_accord_source_file": {"name": filename, "sha256": digest, "size": review.size},
     }
-    review = Review(filename, digest, document.format, len(raw), findings, included, report_id)
-    return review, [report, *indicators]
+    return [report, *indicators]
 
 
 def _timestamp() -> str:

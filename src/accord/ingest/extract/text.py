@@ -61,14 +61,59 @@ def guess_format(name: str, data: bytes) -> str:
 
 
 def read_document(data: bytes, name: str, format: str | None = None) -> Document:
-    """The text of document `data` (named `name`, for the format and for messages)."""
+    """The text of document `data` (named `name`, for the format and for messages).
+
+    A `DocumentError` for a PDF that cannot be read, and for binary data given as text (an
+    image, an archive, a Word file, a program): scanning its bytes as text would find
+    nothing but noise, and say nothing of why."""
     kind = format or guess_format(name, data)
     if kind == "pdf":
         return Document(name, kind, pdf_text(data, name))
+    binary = binary_kind(data)
+    if binary is not None:
+        raise DocumentError(
+            f"{name}: not a text document but {binary}: give a PDF, HTML, Markdown, "
+            "AsciiDoc or text file"
+        )
     text = decode(data)
     if kind == "html":
         text = html_text(text)
     return Document(name, kind, text)
+
+
+# The first bytes of binary formats people upload by mistake.
+_MAGIC: Final = (
+    (b"PK\x03\x04", "a ZIP archive (Word, Excel and OpenDocument files are ZIP archives)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office document (.doc, .xls)"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x7fELF", "an ELF program"),
+)
+# Control characters that text holds (tab, line feed, form feed, carriage return; NUL is
+# dropped by `decode`, for UTF-16 without its byte order mark).
+_TEXT_CONTROLS: Final = frozenset(b"\t\n\x0b\x0c\r\x00\x1b")
+BINARY_SHARE: Final = 0.05
+"""Above this share of other control bytes in its first 8 KiB, data is not text: random
+bytes hold about 9%, text none."""
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What `data` is when it is not text ("a PNG image", "binary data"), else None."""
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    if data.startswith(b"MZ") and b"\x00" in data[2:64]:  # a DOS header, not a word
+        return "a Windows program"
+    head = data[:8192]
+    controls = sum(1 for byte in head if byte < 32 and byte not in _TEXT_CONTROLS)
+    return "binary data" if head and controls > BINARY_SHARE * len(head) else None
 
 
 def decode(data: bytes) -> str:
@@ -146,6 +191,10 @@ def pdf_text(data: bytes, name: str = "document") -> str:
             except Exception as exc:  # pypdf raises several kinds here
                 raise DocumentError(f"{name}: the PDF is encrypted ({exc})") from None
         pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise DocumentError(f"{name}: not a readable PDF ({exc})") from None
+    except Exception as exc:  # a damaged PDF makes pypdf raise many other kinds
+        raise DocumentError(f"{name}: not a readable PDF ({type(exc).__name__})") from None
     return rejoin_pdf_lines("\n\f\n".join(pages))

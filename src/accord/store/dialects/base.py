@@ -91,6 +91,11 @@ class Backend(ABC):
         return conn
 
     @abstractmethod
+    def for_aggregates(self, conn: Connection) -> None:
+        """Set up ``conn``'s current transaction for a few aggregates, each of which reads
+        many rows once (the dashboard's counts: `accord.store.overview`)."""
+
+    @abstractmethod
     def plan_generically(self, conn: Connection) -> None:
         """Plan the statements of ``conn``'s current transaction generically, where the
         database would otherwise plan each execution of a prepared statement anew."""

@@ -114,6 +114,9 @@ class SQLite(Backend):
     def shared_across_processes(self, url: URL) -> bool:
         return not _in_memory(url)
 
+    def for_aggregates(self, conn: Connection) -> None:
+        pass  # SQLite runs a plan as it is: nothing to turn off
+
     def plan_generically(self, conn: Connection) -> None:
         pass  # SQLite plans each statement once, when it is prepared
 

@@ -39,6 +39,7 @@ def page(
         "path": request.url.path,
         "is_admin": bool(visitor and visitor.may(*ADMINS)),
         "is_auditor": bool(visitor and visitor.may(*AUDITORS)),
+        "may_ingest": bool(visitor and visitor.role.may_ingest),
         "node_name": "Accord",
     }
     values.update(context or {})

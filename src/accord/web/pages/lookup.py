@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from accord.ingest.sighting_reports import ReportRefused, report_sighting
 from accord.ingest.sightings import SightingRequest
+from accord.intel.value_history import ValueHistory, value_history
 from accord.model.roles import Role
 from accord.web.pages.common import is_htmx, page
 from accord.web.portal import Portal, portal_of
@@ -53,6 +54,18 @@ def _answers(portal: Portal, visitor: Visitor, values: list[str]) -> list[dict[s
     return list(answers["answers"] if isinstance(answers, dict) else answers)
 
 
+def _history(
+    portal: Portal, visitor: Visitor, answers: list[dict[str, Any]]
+) -> ValueHistory | None:
+    """One value's card also shows its sightings per day and the reporting organisations
+    the reader may know by name (`accord.intel.value_history`), of the objects that
+    answered."""
+    if len(answers) != 1 or not answers[0].get("reasons"):
+        return None
+    ids = [str(reason["id"]) for reason in answers[0]["reasons"]]
+    return value_history(portal.store, visitor.viewer, ids)
+
+
 async def _look_up(request: Request, visitor: Visitor, text: str) -> Response:
     error = None
     values: list[str] = []
@@ -67,15 +80,18 @@ async def _look_up(request: Request, visitor: Visitor, text: str) -> Response:
         elif any(len(value) > MAX_VALUE or "\x00" in value for value in values):
             error = "value-too-long"
     answers: list[dict[str, Any]] = []
+    history = None
     if error is None and len(values) == 1:
         # Inline, as the API's GET /lookup: one look-up is a few indexed queries, cheaper
-        # than the hand-over to a thread and back.
+        # than the hand-over to a thread and back (and so is the card's history).
         answers = _answers(portal_of(request), visitor, values)
+        history = _history(portal_of(request), visitor, answers)
     elif error is None:
         answers = await run_in_threadpool(_answers, portal_of(request), visitor, values)
     context = {
         "query": text if len(text) <= 20_000 else "",
         "answers": answers,
+        "history": history,
         "error": error,
         "max_values": MAX_VALUES,
         "may_report": visitor.may(*REPORTERS),

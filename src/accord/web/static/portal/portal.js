@@ -33,9 +33,11 @@
   }
 
   function download(kind) {
-    var data = document.getElementById("bulk-data");
-    if (!data) return;
-    var answers = JSON.parse(data.textContent);
+    // The answers ride on the table itself: htmx drops <script> elements of a swapped
+    // fragment, JSON blocks included.
+    var table = document.getElementById("bulk");
+    if (!table) return;
+    var answers = JSON.parse(table.getAttribute("data-answers"));
     var body, type;
     if (kind === "json") {
       body = JSON.stringify({ answers: answers }, null, 2);
