@@ -36,11 +36,12 @@ def statement(
     stmt = select(*columns)
     key: ColumnElement[int] = objects.c.seq
     if query.text is not None:
-        index = backend.text_index()
-        stmt = stmt.select_from(ordered(index.table, objects, objects.c.seq == index.seq))
         words = bindparam("text_query", backend.text_query(query.text), type_=String())
-        stmt = stmt.where(index.match(words))
-        key = index.seq
+        found = backend.text_matches(words)
+        stmt = stmt.select_from(ordered(found.table, objects, objects.c.seq == found.seq))
+        if found.condition is not None:
+            stmt = stmt.where(found.condition)
+        key = found.seq
         if query.label is not None:
             stmt = stmt.where(
                 exists()

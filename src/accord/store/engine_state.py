@@ -2,7 +2,8 @@
 
 A SQLite file has a `accord.store.checkpoint.WalCheckpointer` (WAL checkpoints off the
 writer's commit), a PostgreSQL database a `accord.store.statistics.StatisticsTracker`
-(ANALYZE after large writes). `accord.store.engine.open_engine` builds one `EngineState` for
+(ANALYZE after large writes) and a `accord.store.text_indexer.TextIndexer` (the full-text
+index filled off the writer's path). `accord.store.engine.open_engine` builds one `EngineState` for
 each engine it opens (its parts are the backend's, `Backend.engine_state`) and sets it as an
 attribute of the engine, once: no module keeps a registry of engines. Stores that need a part
 take it from here when they are built; the modules that know only a connection or an engine
@@ -22,6 +23,7 @@ from sqlalchemy import Engine
 
 from accord.store.checkpoint import WalCheckpointer
 from accord.store.statistics import StatisticsTracker
+from accord.store.text_indexer import TextIndexer
 
 _ATTRIBUTE = "accord_state"
 
@@ -34,6 +36,8 @@ class EngineState:
     """SQLite file: checkpoints the write-ahead log after commits that grew it."""
     statistics: StatisticsTracker | None = None
     """PostgreSQL: analyses the tables that large writes grew."""
+    text_indexer: TextIndexer | None = None
+    """PostgreSQL: indexes the words of new versions after their commit."""
     derived: dict[str, object] = field(default_factory=dict)
     """Values derived from the node's settings, read once per engine and dropped when the
     setting changes (`accord.store.correlation.policy.policy_for`). Typed `object` here so
@@ -43,6 +47,8 @@ class EngineState:
         """Stop the background work (the engine is being closed)."""
         if self.checkpointer is not None:
             self.checkpointer.close()
+        if self.text_indexer is not None:
+            self.text_indexer.close()
 
 
 NO_STATE = EngineState()
@@ -70,8 +76,10 @@ def own_state(engine: Engine) -> EngineState:
 
 
 def committed(engine: Engine, small: bool = False) -> None:
-    """A write transaction committed on ``engine``: tell its checkpointer, if it has one;
-    ``small``: one of a few pages."""
-    checkpointer: WalCheckpointer | None = getattr(engine, _ATTRIBUTE, NO_STATE).checkpointer
-    if checkpointer is not None:
-        checkpointer.poke(small)
+    """A write transaction committed on ``engine``: tell its checkpointer and its text
+    indexer, if it has them; ``small``: one of a few pages (an audit entry: no text)."""
+    state: EngineState = getattr(engine, _ATTRIBUTE, NO_STATE)
+    if state.checkpointer is not None:
+        state.checkpointer.poke(small)
+    if state.text_indexer is not None and not small:
+        state.text_indexer.poke()

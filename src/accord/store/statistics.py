@@ -55,7 +55,6 @@ TABLES = (
     "sighting_facts",
     "object_feeds",
     "object_labels",
-    "object_text",  # the full-text index (accord.store.dialects.postgresql)
 )
 
 _WRITTEN = "accord_versions_written"  # Connection.info: versions this transaction wrote

@@ -49,13 +49,14 @@ RowsAfter = Callable[[Any], list[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
-class TextIndex:
-    """The full-text index as a statement reads it: the table to join from, its column of
-    object sequence numbers, and the condition that a row matches a search."""
+class TextMatches:
+    """The versions whose words match a search, as a statement reads them: what to join
+    from, its column of object sequence numbers, and the condition to add to the statement's
+    WHERE (None: ``table`` holds only matches)."""
 
     table: FromClause
     seq: ColumnElement[int]
-    match: Callable[[BindParameter[str]], ColumnElement[bool]]
+    condition: ColumnElement[bool] | None
 
 
 class Backend(ABC):
@@ -223,17 +224,17 @@ class Backend(ABC):
     @abstractmethod
     def index_text(self, conn: Connection, rows: Sequence[tuple[int, str]]) -> None:
         """Add ``(seq, text)`` rows (`accord.model.search_text.searchable_text`) to the
-        index."""
+        index, in ``conn``'s transaction: found by searches once it commits."""
 
     @abstractmethod
     def unindex_text(self, conn: Connection, seqs: Sequence[int]) -> None:
         """Take these versions' rows out of the index."""
 
     @abstractmethod
-    def text_index(self) -> TextIndex:
-        """The index as a statement reads it (`TextIndex`)."""
+    def text_matches(self, query: BindParameter[str]) -> TextMatches:
+        """The versions whose words match ``query`` (bound to `text_query`'s answer)."""
 
     @abstractmethod
     def text_query(self, search: TextSearch) -> str:
-        """``search`` in this database's query language, the parameter `TextIndex.match`
+        """``search`` in this database's query language, the parameter `text_matches`
         reads. Only words (letters and digits) reach it, so no input is an expression."""

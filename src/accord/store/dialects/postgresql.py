@@ -10,7 +10,6 @@ grew, in that write's transaction.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -18,16 +17,20 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     BindParameter,
+    Column,
     ColumnElement,
     Connection,
     Engine,
+    MetaData,
     Table,
     column,
     create_engine,
     func,
     literal_column,
+    select,
     table,
     text,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import URL
@@ -35,24 +38,41 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from accord.model.search_text import TextSearch
-from accord.store.dialects.base import GENERIC_PLANS, Backend, Row, RowsAfter, TextIndex
+from accord.store.dialects.base import GENERIC_PLANS, Backend, Row, RowsAfter, TextMatches
 from accord.store.dialects.elements import InIntList, InList, Values
-from accord.store.engine_state import EngineState
+from accord.store.engine_state import EngineState, engine_state
 from accord.store.statistics import StatisticsTracker
+from accord.store.text_indexer import TextIndexer
 
 SEPARATOR = "\x1f"  # ASCII unit separator: never in a STIX id, a principal or a value
 CHUNK = 10_000  # ids per list parameter
 
 # The full-text index: each version's words as a tsvector, found through a GIN index
-# (https://www.postgresql.org/docs/current/textsearch-tables.html). Only the tsvector is kept,
-# not the text: a deleted version's row goes by its key. The ``simple`` configuration stems
+# (https://www.postgresql.org/docs/current/textsearch-tables.html). A write copies the text
+# into object_text_pending; `accord.store.text_indexer` makes the tsvectors after the commit
+# and moves the rows into object_text (only the tsvector is kept there: a deleted version's
+# row goes by its key), and a search reads both tables. The ``simple`` configuration stems
 # nothing (``APT28`` and a hash stay whole) and drops no stop words. Its parser would read
-# ``c2.example.net`` or ``T1059.001`` as one host or version token; ASCII punctuation becomes
-# spaces first, so that words are runs of letters and digits as SQLite's ``unicode61`` (and
-# `accord.model.search_text.tokens`) see them.
+# ``c2.example.net`` or ``T1059.001`` as one host or version token; punctuation becomes spaces
+# first, so that words are runs of letters and digits as SQLite's ``unicode61`` (and
+# `accord.model.search_text.tokens`) see them. (``[[:punct:]]`` holds every ASCII punctuation
+# character whatever the locale, and more where the locale says so: ``unicode61`` separates
+# words at every punctuation character.)
 TEXT_INDEX = "object_text"
-_PUNCTUATION = string.punctuation  # ASCII's: locale settings cannot change what it holds
+PENDING = "object_text_pending"
+_WORDS = "to_tsvector('simple', regexp_replace({}, '[[:punct:]]+', ' ', 'g'))"
 _TEXT_TABLE = table(TEXT_INDEX, column("seq", BigInteger()), column("doc"))
+_PENDING_TABLE = table(PENDING, column("seq", BigInteger()), column("body"))
+_PENDING_ROWS = Table(PENDING, MetaData(), Column("seq"), Column("body"))  # for COPY
+# The text indexer's statements (accord.store.text_indexer).
+_MOVE = (
+    f"WITH moved AS (DELETE FROM {PENDING} WHERE seq IN (SELECT seq FROM {PENDING} "
+    "ORDER BY seq LIMIT %(batch)s FOR UPDATE SKIP LOCKED) RETURNING seq, body) "
+    f"INSERT INTO {TEXT_INDEX} (seq, doc) SELECT seq, {_WORDS.format('body')} FROM moved"
+)
+_TIDY = f"VACUUM (ANALYZE) {PENDING}"
+_SIZE = f"SELECT reltuples FROM pg_class WHERE oid = '{TEXT_INDEX}'::regclass"
+_ANALYSE = f"ANALYZE {TEXT_INDEX}"
 
 
 def lock_sql(key: int) -> str:
@@ -80,8 +100,12 @@ class PostgreSQL(Backend):
         return create_engine(url, pool_pre_ping=True)
 
     def engine_state(self, engine: Engine, url: URL) -> EngineState:
-        # Fresh planner statistics after large writes.
-        return EngineState(statistics=StatisticsTracker(engine))
+        # Fresh planner statistics after large writes; the words of new versions indexed
+        # after their commit.
+        return EngineState(
+            statistics=StatisticsTracker(engine),
+            text_indexer=TextIndexer(engine, _MOVE, _TIDY, _SIZE, _ANALYSE),
+        )
 
     def for_lookups(self, conn: Connection) -> Connection:
         # Autocommit, so that a look-up's reads cost no BEGIN and COMMIT round trips (the
@@ -280,38 +304,41 @@ class PostgreSQL(Backend):
             f"CREATE TABLE {TEXT_INDEX} (seq bigint PRIMARY KEY, doc tsvector NOT NULL)"
         )
         conn.exec_driver_sql(f"CREATE INDEX ix_{TEXT_INDEX}_doc ON {TEXT_INDEX} USING gin (doc)")
+        conn.exec_driver_sql(f"CREATE TABLE {PENDING} (seq bigint PRIMARY KEY, body text NOT NULL)")
 
     def drop_text_index(self, conn: Connection) -> None:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {PENDING}")
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TEXT_INDEX}")
 
     def index_text(self, conn: Connection, rows: Sequence[tuple[int, str]]) -> None:
-        # The server makes the tsvectors, from two array parameters, in one statement per
-        # chunk: on a writer thread (accord.store.chunk_writer) that overlaps validation.
-        stmt = text(
-            f"INSERT INTO {TEXT_INDEX} (seq, doc) SELECT s, to_tsvector('simple', "
-            "translate(b, :punct, repeat(' ', length(:punct)))) "
-            "FROM unnest(CAST(:seqs AS bigint[]), CAST(:bodies AS text[])) AS t(s, b)"
-        )
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            conn.execute(
-                stmt,
-                {
-                    "seqs": [seq for seq, _ in chunk],
-                    "bodies": [body for _, body in chunk],
-                    "punct": _PUNCTUATION,
-                },
-            )
+        if not rows:
+            return
+        self.bulk_insert(conn, _PENDING_ROWS, ("seq", "body"), rows)
+        indexer = engine_state(conn.engine).text_indexer
+        if indexer is not None:
+            indexer.wrote()  # woken when this transaction commits
 
     def unindex_text(self, conn: Connection, seqs: Sequence[int]) -> None:
-        if seqs:
+        if not seqs:
+            return
+        # The pending rows first: a row the indexer is moving is waited for, and the next
+        # statement (a new snapshot) then finds it in the index.
+        for name in (PENDING, TEXT_INDEX):
             conn.execute(
-                text(f"DELETE FROM {TEXT_INDEX} WHERE seq = ANY(CAST(:seqs AS bigint[]))"),
+                text(f"DELETE FROM {name} WHERE seq = ANY(CAST(:seqs AS bigint[]))"),
                 {"seqs": list(seqs)},
             )
 
-    def text_index(self) -> TextIndex:
-        return TextIndex(_TEXT_TABLE, _TEXT_TABLE.c.seq, _ts_match)
+    def text_matches(self, query: BindParameter[str]) -> TextMatches:
+        # The indexed rows through the GIN index, and the pending ones (the indexer has not
+        # come round to them yet) with their tsvectors made as they are read.
+        tsquery = func.to_tsquery(literal_column("'simple'"), query)
+        words: ColumnElement[Any] = literal_column(_WORDS.format(f"{PENDING}.body"))
+        found = union_all(
+            select(_TEXT_TABLE.c.seq).where(_TEXT_TABLE.c.doc.op("@@")(tsquery)),
+            select(_PENDING_TABLE.c.seq).where(words.op("@@")(tsquery)),
+        ).subquery("text_matches")
+        return TextMatches(found, found.c.seq, None)
 
     def text_query(self, search: TextSearch) -> str:
         # A tsquery (https://www.postgresql.org/docs/current/datatype-textsearch.html): each
@@ -322,11 +349,6 @@ class PostgreSQL(Backend):
             " <-> ".join(f"'{word}'" for word in term.words) + (":*" if term.prefix else "")
             for term in search.terms
         )
-
-
-def _ts_match(param: BindParameter[str]) -> ColumnElement[bool]:
-    query = func.to_tsquery(literal_column("'simple'"), param)
-    return _TEXT_TABLE.c.doc.op("@@")(query)
 
 
 @lru_cache(maxsize=64)

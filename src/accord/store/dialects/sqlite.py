@@ -20,7 +20,6 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     BindParameter,
-    ColumnElement,
     Connection,
     Engine,
     Integer,
@@ -42,7 +41,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from accord.model.search_text import TextSearch
 from accord.store import checkpoint
 from accord.store.checkpoint import WalCheckpointer
-from accord.store.dialects.base import WRITE, Backend, Row, RowsAfter, TextIndex
+from accord.store.dialects.base import WRITE, Backend, Row, RowsAfter, TextMatches
 from accord.store.dialects.elements import (
     Indexed,
     InIntList,
@@ -280,8 +279,10 @@ class SQLite(Backend):
                 {"s": self.encode_ints(seqs)},
             )
 
-    def text_index(self) -> TextIndex:
-        return TextIndex(_TEXT_TABLE, _TEXT_TABLE.c.rowid, _fts_match)
+    def text_matches(self, query: BindParameter[str]) -> TextMatches:
+        # The FTS5 table itself, read in rowid order: a page stops reading it when it is full.
+        match = literal_column(TEXT_INDEX).op("MATCH")(query)
+        return TextMatches(_TEXT_TABLE, _TEXT_TABLE.c.rowid, match)
 
     def text_query(self, search: TextSearch) -> str:
         # Each term an FTS5 string (https://sqlite.org/fts5.html#fts5_strings): its words in
@@ -290,10 +291,6 @@ class SQLite(Backend):
         return " ".join(
             '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "") for term in search.terms
         )
-
-
-def _fts_match(param: BindParameter[str]) -> ColumnElement[bool]:
-    return literal_column(TEXT_INDEX).op("MATCH")(param)
 
 
 @lru_cache(maxsize=64)
