@@ -5,13 +5,15 @@ JavaScript too."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from browsing import open_context, path_of, sign_in
 from live_node import LiveNode, password_of
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, StorageState, expect
 
 from accord.model.tlp import Tlp
+from accord.store.organisations import User
 from leakdata import ADDRESS, DOMAIN
 
 
@@ -111,3 +113,32 @@ def test_too_many_values_say_how_many_are_taken(analyst_page: Page) -> None:
     expect(page.get_by_role("alert")).to_contain_text(
         "At most 1,000 values at once here", timeout=5_000
     )
+
+
+def test_a_sighting_is_reported_from_the_card(
+    browser: Browser,
+    live_node: LiveNode,
+    outside_requests: list[str],
+    signed_in: Callable[[User], StorageState],
+) -> None:
+    # The water utility (a sensor) saw the GREEN address: one click on the card records it
+    # anonymously, and the card then counts one sighting more.
+    operator = live_node.cast.community.operator
+    context = open_context(
+        browser, live_node.url, outside_requests, storage_state=signed_in(operator)
+    )
+    try:
+        page = context.new_page()
+        page.goto("/")
+        look_up(page, ADDRESS[Tlp.GREEN])
+        card = page.locator("#answer .verdict")
+        expect(card).to_be_visible()
+        facts = card.locator("dl.facts")
+        before = int(facts.locator("dt:text-is('Sightings') + dd").inner_text())
+        card.get_by_label("anonymously").check()
+        card.get_by_role("button", name="We saw it").click()
+        expect(page.get_by_role("status")).to_contain_text("your sighting is recorded")
+        after = page.locator("#answer .verdict dl.facts dt:text-is('Sightings') + dd")
+        expect(after).to_have_text(str(before + 1))
+    finally:
+        context.close()
