@@ -37,4 +37,5 @@ def test_every_role_has_its_article() -> None:
         "an analyst",
         "a reader",
         "a sensor",
+        "a peer",
     ]

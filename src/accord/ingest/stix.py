@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
+from sqlalchemy import Connection
 
 from accord.ingest.version_keys import bundle_keys, version_key
 from accord.model.errors import Problem, StixError
@@ -117,6 +118,9 @@ class IngestOptions:
     recipients: Recipients = field(default_factory=Recipients)
     partial: bool = False  # store the valid objects of a bundle that has invalid ones
     strict_document: bool = False  # only a bundle of JSON objects (the API); files are lenient
+    origin_node: str | None = None  # the peer node the objects came from (federation)
+    # Written in the objects' transaction before it commits (a federation cursor).
+    before_commit: Callable[[Connection], None] | None = None
 
 
 def parse_document(
@@ -269,7 +273,9 @@ class Ingester:
                 for obj in objects
             ]
         rejected = False
-        with self.store.writer.batch_writer(self.user.org_id, self.user.id) as writer:
+        with self.store.writer.batch_writer(
+            self.user.org_id, self.user.id, options.origin_node, options.before_commit
+        ) as writer:
             for index, (obj, key) in enumerate(zip(objects, keys, strict=True)):
                 holding = None if key is None else known.get(key[0])
                 if holding is not None and key is not None and holding.holds(key[1]):

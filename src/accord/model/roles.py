@@ -1,7 +1,7 @@
 """User roles, their rank, and who may act on whose account.
 
-The rank orders what a role may do: node admin (3) > org-admin (2) > analyst (1) > reader
-and sensor (0). There is no auditor role: reading the audit log belongs to admins and
+The rank orders what a role may do: node admin (3) > org-admin (2) > analyst (1) > reader,
+sensor and peer (0). There is no auditor role: reading the audit log belongs to admins and
 org-admins, whose rank already covers it.
 
 Acting on an account (creating it with a role, listing, minting or revoking its keys) follows
@@ -45,6 +45,9 @@ class Role(StrEnum):
     ANALYST = "analyst"  # reads and writes intelligence for the organisation
     READER = "reader"  # reads and looks up
     SENSOR = "sensor"  # a machine: pulls what it may see, reports sightings
+    # Another Accord node's account here (federation): it reads what the hop rule lets cross
+    # to that node (accord.model.visibility.Crossing) and sends what its node may pass on.
+    PEER = "peer"
 
     @classmethod
     def parse(cls, text: str) -> Role:
@@ -69,7 +72,7 @@ class Role(StrEnum):
         return _RANK[self]
 
 
-_RANK = {Role.ADMIN: 3, Role.ORG_ADMIN: 2, Role.ANALYST: 1, Role.READER: 0, Role.SENSOR: 0}
+_RANK = {Role.ADMIN: 3, Role.ORG_ADMIN: 2, Role.ANALYST: 1, Role.READER: 0, Role.SENSOR: 0, Role.PEER: 0}
 
 
 class Account(Protocol):

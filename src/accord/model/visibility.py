@@ -15,6 +15,24 @@ TLP 2.0 (https://www.first.org/tlp/) as Accord applies it:
 - RED: the creating user and the named recipient users only.
 
 Node admins administer organisations and keys; they get no extra read rights here.
+
+The hop rule (federation, docs/federation.md): what may cross from this node to a peer node.
+A peer reads as a :class:`Viewer` with a :class:`Crossing`, and the same rule then decides:
+
+=============  =========================================================================
+TLP            crosses to a peer node
+=============  =========================================================================
+CLEAR          every peer
+GREEN          peers marked ``community``
+AMBER          a peer that hosts one of the organisations in the object's audience (its
+               creator, its recipient organisations, the members of its sharing groups);
+               it arrives with that audience, and the receiving node never widens it
+AMBER+STRICT   as AMBER
+RED            never: its audience names users of this node only
+=============  =========================================================================
+
+On top of the TLP, provenance (:func:`may_cross`): a version never goes back to the node it
+came from, nor to the node that hosts the organisation holding it.
 """
 
 from __future__ import annotations
@@ -42,12 +60,26 @@ def group_principal(group_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Crossing:
+    """A peer node as the hop rule sees it: who it is, whether it belongs to this node's
+    community (GREEN crosses), the organisations it hosts (AMBER for them crosses) and the
+    sharing groups of this node that one of those organisations belongs to."""
+
+    node_id: str
+    community: bool = False
+    hosted_org_ids: frozenset[str] = frozenset()
+    group_ids: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Viewer:
-    """Who is asking. ``org_id`` is the organisation's STIX identity id."""
+    """Who is asking. ``org_id`` is the organisation's STIX identity id. A peer node's
+    account reads with a ``crossing``: the hop rule replaces the member's rule."""
 
     org_id: str | None = None
     user_id: str | None = None
     group_ids: frozenset[str] = field(default_factory=frozenset)
+    crossing: Crossing | None = None
 
     @classmethod
     def anonymous(cls) -> Viewer:
@@ -58,8 +90,22 @@ class Viewer:
         return self.org_id is None
 
     @property
+    def is_member(self) -> bool:
+        """Whether GREEN reaches this viewer: a member of the node, or a community peer."""
+        if self.crossing is not None:
+            return self.crossing.community
+        return self.org_id is not None
+
+    @property
     def principals(self) -> frozenset[str]:
-        """Every principal this viewer counts as, for matching an object's audience."""
+        """Every principal this viewer counts as, for matching an object's audience. A
+        peer counts as the organisations it hosts and their sharing groups here, never as
+        a user: RED, whose audience is users only, cannot match."""
+        if self.crossing is not None:
+            return frozenset(
+                [org_principal(org) for org in self.crossing.hosted_org_ids]
+                + [group_principal(group) for group in self.crossing.group_ids]
+            )
         found: set[str] = set()
         if self.org_id is not None:
             found.add(org_principal(self.org_id))
@@ -115,11 +161,31 @@ def may_see(tlp: Tlp, audience: Iterable[str], viewer: Viewer) -> bool:
     """The reference meaning of the rule (the store's SQL must agree with it)."""
     if tlp == Tlp.CLEAR:
         return True
-    if viewer.is_anonymous:
-        return False
+    if not viewer.is_member:
+        return tlp != Tlp.GREEN and _matches(viewer, audience)
     if tlp == Tlp.GREEN:
         return True
+    return _matches(viewer, audience)
+
+
+def _matches(viewer: Viewer, audience: Iterable[str]) -> bool:
+    if viewer.is_anonymous:
+        return False
     return not viewer.principals.isdisjoint(audience)
+
+
+def may_cross(
+    tlp: Tlp,
+    audience: Iterable[str],
+    holder_org: str,
+    origin_node: str | None,
+    crossing: Crossing,
+) -> bool:
+    """The hop rule (see the module's table): whether a version held by ``holder_org``,
+    received from ``origin_node`` (None: stored on this node), may be sent to a peer."""
+    if origin_node == crossing.node_id or holder_org in crossing.hosted_org_ids:
+        return False
+    return may_see(tlp, audience, Viewer(org_id=crossing.node_id, crossing=crossing))
 
 
 def may_leave_audience(tlp: Tlp) -> bool:

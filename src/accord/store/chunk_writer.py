@@ -33,6 +33,7 @@ from accord.store.records import NewVersion, Outcome
 _DONE = object()
 
 PutFn = Callable[[Connection, Sequence[NewVersion]], list[Outcome]]
+FinishFn = Callable[[Connection], None]
 
 
 class ChunkWriter(Protocol):
@@ -53,19 +54,21 @@ class ChunkWriter(Protocol):
     ) -> None: ...
 
 
-def chunk_writer(engine: Engine, put: PutFn) -> ChunkWriter:
-    """The writer that suits the database (see the module's docstring)."""
+def chunk_writer(engine: Engine, put: PutFn, before_commit: FinishFn | None = None) -> ChunkWriter:
+    """The writer that suits the database (see the module's docstring); ``before_commit``
+    runs in the transaction, after the last chunk and only if it is to be committed."""
     if backend_for(engine).writes_in_thread:
-        return BatchWriter(engine, put)
-    return InlineWriter(engine, put)
+        return BatchWriter(engine, put, before_commit=before_commit)
+    return InlineWriter(engine, put, before_commit)
 
 
 class InlineWriter:
     """Writes each chunk as it is submitted, in the caller's thread."""
 
-    def __init__(self, engine: Engine, put: PutFn) -> None:
+    def __init__(self, engine: Engine, put: PutFn, before_commit: FinishFn | None = None) -> None:
         self._engine = engine
         self._put = put
+        self._before_commit = before_commit
         self._outcomes: list[Outcome] = []
         self._stack = ExitStack()
         self._conn: Connection | None = None
@@ -84,6 +87,9 @@ class InlineWriter:
 
     def commit(self) -> list[Outcome]:
         assert self._transaction is not None, "use the writer as a context manager"
+        if self._before_commit is not None:
+            assert self._conn is not None
+            self._before_commit(self._conn)
         self._transaction.commit()
         committed(self._engine)
         return self._outcomes
@@ -105,9 +111,12 @@ class BatchWriter:
     """Use as a context manager: ``submit`` chunks, then ``commit``; leaving the block
     without ``commit`` (or with an exception) rolls everything back."""
 
-    def __init__(self, engine: Engine, put: PutFn, depth: int = 4) -> None:
+    def __init__(
+        self, engine: Engine, put: PutFn, depth: int = 4, before_commit: FinishFn | None = None
+    ) -> None:
         self._engine = engine
         self._put = put
+        self._before_commit = before_commit
         self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._outcomes: list[Outcome] = []
         self._error: BaseException | None = None
@@ -159,6 +168,8 @@ class BatchWriter:
                     self._drain()
                     raise
                 if self._commit:
+                    if self._before_commit is not None:
+                        self._before_commit(conn)
                     transaction.commit()
                     committed(self._engine)
                 else:

@@ -175,6 +175,7 @@ def write_versions(
     versions: Sequence[NewVersion],
     owner_org: str,
     owner_user: str | None,
+    origin_node: str | None = None,
 ) -> Written:
     """Store the versions' rows (objects, audience, observables, network prefixes,
     references) in ``conn``'s transaction; answer, per version, stored or duplicate, and
@@ -229,10 +230,12 @@ def write_versions(
 
     added = now_key()
     seqs = backend.allocate_seqs(conn, objects, len(fresh))
+    # The column only when a peer sent the versions: a local write names it not at all.
+    origin = () if origin_node is None else (origin_node,)
     backend.bulk_insert(
         conn,
         objects,
-        _INSERT_COLUMNS,
+        _INSERT_COLUMNS + (("origin_node",) if origin else ()),
         [
             (
                 seq,
@@ -248,6 +251,7 @@ def write_versions(
                 owner_user,
                 added,
                 v.raw,
+                *origin,
             )
             for seq, v in zip(seqs, fresh, strict=True)
         ],

@@ -39,6 +39,9 @@ organisations = Table(
     # Members of an organisation that sets this must sign in to the portal with a second
     # factor (TOTP); accord.store.credentials.
     Column("require_totp", Boolean, nullable=False, default=False, server_default="0"),
+    # Federation (issue 18): null for an organisation this node hosts; else the STIX identity
+    # id of the peer node that hosts it (a peer's operator, registered for its account here).
+    Column("home_node", String(300)),
 )
 
 users = Table(
@@ -120,6 +123,8 @@ objects = Table(
     Column("owner_user", String(36)),
     Column("date_added", String(27), nullable=False),
     Column("raw", Text, nullable=False, comment="the object's JSON as received"),
+    # Provenance (issue 18): the peer node this version was received from; null: stored here.
+    Column("origin_node", String(300)),
     # Each organisation's holding of an object is its own (issue 14): two organisations that
     # store the same version keep a row each, with their own audience.
     UniqueConstraint("id", "modified", "owner_org", name="uq_objects_version"),
@@ -288,6 +293,46 @@ feeds = Table(
 )
 
 # Provenance: which feed each stored version came from (a version can come from several).
+# Peer nodes (accord.store.peers, docs/federation.md): where to pull from and push to, what
+# the hop rule needs to know of each (its identity, whether it is of the community, the
+# organisations it hosts), and how its last runs went.
+peers = Table(
+    "peers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("url", Text, comment="the peer's TAXII API root; null: it only pushes to us"),
+    Column("collection", String(300), nullable=False, comment="its collection we read/write"),
+    Column("secret", Text, comment="the API key we present to the peer"),
+    Column("ca_file", Text, comment="CA certificates that verify the peer's TLS certificate"),
+    Column("pull", Boolean, nullable=False),
+    Column("push", Boolean, nullable=False),
+    Column("community", Boolean, nullable=False, comment="GREEN crosses to it"),
+    Column("node_id", String(300), nullable=False, unique=True, comment="its STIX identity"),
+    Column("operator_org", String(64), nullable=False, comment="organisations.id"),
+    Column("hosted_orgs", Text, nullable=False, comment="JSON: identity ids it hosts"),
+    Column("interval", Integer, comment="seconds between scheduled runs; null: by hand"),
+    Column("created", String(27), nullable=False),
+    Column("last_pull", String(27), comment="the last pull that ended without error"),
+    Column("last_pull_error", Text),
+    Column("last_push", String(27)),
+    Column("last_push_error", Text),
+    Column("last_attempt", String(27)),
+    Column("claimed_until", String(27), comment="a run holds the peer until then"),
+)
+
+# Where each pull and push stands, per peer collection, written in the same transaction as
+# what it moved past (accord.federation.sync): a pull's added_after and a push's sequence.
+peer_cursors = Table(
+    "peer_cursors",
+    metadata,
+    Column("peer_id", String(36), ForeignKey("peers.id"), primary_key=True),
+    Column("direction", String(4), primary_key=True, comment="pull or push"),
+    Column("collection", String(300), primary_key=True),
+    Column("cursor", String(40), nullable=False),
+    Column("updated", String(27), nullable=False),
+)
+
 object_feeds = Table(
     "object_feeds",
     metadata,

@@ -10,7 +10,7 @@ above the three, so that none of them imports another and none can be skipped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, Engine
 
@@ -49,10 +49,20 @@ class VersionWriter:
                 return self.write(conn, versions, owner_org, owner_user)
         return self.write(connection, versions, owner_org, owner_user)
 
-    def batch_writer(self, owner_org: str, owner_user: str | None) -> ChunkWriter:
-        """A writer that stores chunks of one bundle in one transaction."""
+    def batch_writer(
+        self,
+        owner_org: str,
+        owner_user: str | None,
+        origin_node: str | None = None,
+        before_commit: Callable[[Connection], None] | None = None,
+    ) -> ChunkWriter:
+        """A writer that stores chunks of one bundle in one transaction. ``origin_node``:
+        the peer node the versions came from (federation); ``before_commit`` writes
+        something else in the same transaction (a federation cursor), as its last step."""
         return chunk_writer(
-            self.engine, lambda conn, versions: self.write(conn, versions, owner_org, owner_user)
+            self.engine,
+            lambda conn, versions: self.write(conn, versions, owner_org, owner_user, origin_node),
+            before_commit,
         )
 
     def write(
@@ -61,9 +71,10 @@ class VersionWriter:
         versions: Sequence[NewVersion],
         owner_org: str,
         owner_user: str | None,
+        origin_node: str | None = None,
     ) -> list[Outcome]:
         """The three steps of a write, in ``conn``'s transaction."""
-        written = write_versions(conn, versions, owner_org, owner_user)
+        written = write_versions(conn, versions, owner_org, owner_user, origin_node)
         if not written.fresh:
             return written.outcomes
         rows = list(zip(written.seqs, written.fresh, strict=True))

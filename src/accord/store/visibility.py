@@ -35,9 +35,10 @@ def _rule(
     member: ColumnElement[bool],
     is_principal: Callable[[ColumnElement[str]], ColumnElement[bool]],
 ) -> ColumnElement[bool]:
-    """CLEAR: everyone. GREEN: every member (not anonymous callers). AMBER, AMBER+STRICT and
-    RED: the principals recorded for the version at ingest (its audience) -- for RED only
-    users, so membership of the creator's organisation is not enough."""
+    """CLEAR: everyone. GREEN: every member (not anonymous callers; a peer node only if it
+    is of the community). AMBER, AMBER+STRICT and RED: the principals recorded for the
+    version at ingest (its audience) -- for RED only users, so membership of the creator's
+    organisation is not enough. An anonymous caller has no principals."""
     tlp = objects.c.tlp
     audience_match = (
         exists()
@@ -50,7 +51,8 @@ def _rule(
     clear, green, amber = (literal_column(str(int(level)), Integer) for level in _LEVELS)
     return or_(
         tlp == clear,
-        and_(member, or_(tlp <= green, and_(tlp >= amber, audience_match))),
+        and_(member, tlp <= green),
+        and_(tlp >= amber, audience_match),
     )
 
 
@@ -62,7 +64,7 @@ def visible_to(viewer: Viewer, objects: Table) -> ColumnElement[bool]:
     principals = sorted(viewer.principals)
     return _rule(
         objects,
-        bindparam("v_member", not viewer.is_anonymous, type_=Boolean),
+        bindparam("v_member", viewer.is_member, type_=Boolean),
         lambda column: column.in_(principals),
     )
 
@@ -80,7 +82,7 @@ def visible_rule(objects: Table) -> ColumnElement[bool]:
 def viewer_params(backend: Backend, viewer: Viewer) -> dict[str, Any]:
     """The bind parameters of :func:`visible_rule` for one viewer, on ``backend``."""
     return {
-        "v_member": not viewer.is_anonymous,
+        "v_member": viewer.is_member,
         "v_principals": backend.encode_list(sorted(viewer.principals)),
     }
 
