@@ -21,7 +21,9 @@ from accord.cli import (
     group_cmds,
     ingest_cmds,
     key_cmds,
+    node_cmds,
     org_cmds,
+    peer_cmds,
     server_cmds,
     settings_cmds,
     taxii_cmds,
@@ -71,6 +73,8 @@ app.add_typer(audit_cmds.audit_app, name="audit")
 app.add_typer(feed_cmds.feed_app, name="feed")
 app.add_typer(settings_cmds.settings_app, name="settings")
 app.add_typer(taxii_cmds.taxii_app, name="taxii")
+app.add_typer(node_cmds.node_app, name="node")
+app.add_typer(peer_cmds.peer_app, name="peer")
 
 
 @app.callback()

@@ -2,14 +2,10 @@
 page by page (following ``next``, TAXII 2.1 section 3.4), stored under the feed's user with
 provenance, with the cursor moved only past what is stored.
 
-Resuming exactly. Pages come in ``date_added`` order (section 3.3). After each stored page,
-every object added at or before the *previous* page's ``X-TAXII-Date-Added-Last`` is stored,
-as long as this page ends later than that: objects sharing one ``date_added`` may straddle
-a page boundary, so the cursor trails by one distinct timestamp. An interrupted pull (a
-crash, a kill, a lost connection) restarts from the cursor: it may fetch the last page's
-objects again, which the store recognises as duplicates, and it cannot skip any. A server's
-``next`` token is not kept across pulls: medallion's tokens are server-side state that
-expires and advances as it is read.
+Resuming exactly: the cursor moves as `accord.federation.page_walk` says, after each page
+is stored. An interrupted pull (a crash, a kill, a lost connection) restarts from it: it may
+fetch the last page's objects again, which the store recognises as duplicates, and it cannot
+skip any.
 """
 
 from __future__ import annotations
@@ -18,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from accord.federation.page_walk import resumable_pages
 from accord.federation.taxii_client import Page, TaxiiClient, TaxiiClientError
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport
 from accord.ingest.version_keys import version_key
-from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients
 from accord.store.feeds import Feed
@@ -50,15 +46,6 @@ def client_for(feed: Feed) -> TaxiiClient:
     if feed.username is None:
         return TaxiiClient(feed.url, key=feed.secret)
     return TaxiiClient(feed.url, username=feed.username, password=feed.secret)
-
-
-def _key(stamp: str | None) -> str | None:
-    if stamp is None:
-        return None
-    try:
-        return timestamp_key(stamp)
-    except ValueError:
-        return None
 
 
 def store_page(
@@ -102,15 +89,15 @@ def pull(
     options = IngestOptions(tlp=feed.tlp, recipients=recipients, partial=True)
     owned = client is None
     remote = client or client_for(feed)
-    previous: str | None = None  # the last page's X-TAXII-Date-Added-Last, as a key
     try:
-        pages = remote.pages(
+        pages = resumable_pages(
+            remote,
             feed.collection,
-            added_after=feed.cursor,
-            limit=page_size,
-            match={"version": "all", "spec_version": "2.0,2.1"},
+            feed.cursor,
+            page_size,
+            {"version": "all", "spec_version": "2.0,2.1"},
         )
-        for page in pages:
+        for page, moved in pages:
             outcome = store_page(store, feed, ingester, options, page)
             report.pages += 1
             report.received += len(page.objects)
@@ -121,15 +108,9 @@ def pull(
                 progress(len(page.objects))
             if on_page is not None:
                 on_page(report)
-            last = _key(page.last_added)
-            if last is not None:
-                if previous is not None and last > previous and previous != report.cursor:
-                    report.cursor = previous
-                    store.feeds.set_cursor(feed.id, previous)
-                previous = max(previous or last, last)
-            if not page.more and previous is not None and previous != report.cursor:
-                report.cursor = previous
-                store.feeds.set_cursor(feed.id, previous)
+            if moved is not None:
+                report.cursor = moved
+                store.feeds.set_cursor(feed.id, moved)
     except TaxiiClientError as exc:
         report.error = str(exc)
     except BaseException as exc:

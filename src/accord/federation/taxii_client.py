@@ -105,7 +105,12 @@ class TaxiiClient:
         return response
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
-        value = orjson.loads(response.content) if response.content else {}
+        try:
+            value = orjson.loads(response.content) if response.content else {}
+        except orjson.JSONDecodeError:
+            raise TaxiiClientError(
+                response.status_code, f"{response.url} answered no JSON"
+            ) from None
         if not isinstance(value, dict):
             raise TaxiiClientError(response.status_code, "expected a JSON object")
         return value
@@ -188,4 +193,19 @@ class TaxiiClient:
         except httpx.TransportError as exc:
             raise TaxiiClientError(0, f"cannot reach {self.root}: {exc}") from None
         self._check(response)
+        return self._json(response)
+
+    def status(self, status_id: str) -> dict[str, Any]:
+        """A status resource (section 4.3), to follow a POST the server processes later."""
+        return self._json(self._get(f"{self.root}status/{status_id}/"))
+
+    def get_json(self, url: str) -> dict[str, Any]:
+        """Any JSON resource of the same server, with the same credentials (an Accord
+        node's card, ``/api/v1/node``)."""
+        try:
+            response = self.http.get(url, headers={"Accept": "application/json"})
+        except httpx.TransportError as exc:
+            raise TaxiiClientError(0, f"cannot reach {url}: {exc}") from None
+        if response.status_code >= 400:
+            raise TaxiiClientError(response.status_code, response.text[:300])
         return self._json(response)

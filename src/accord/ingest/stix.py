@@ -333,7 +333,7 @@ class Ingester:
     ) -> NewVersion | None:
         """The version if this user's organisation may store it; else the report says why."""
         if self._node_orgs is None:
-            self._node_orgs = frozenset(org.id for org in self.store.directory.orgs())
+            self._node_orgs = self.store.directory.hosted_org_ids()
         decision = decide(
             holding,
             version.id,

@@ -16,6 +16,11 @@ between nodes:
 
 Organisations are named by their STIX identity id, sharing groups by name, users by e-mail,
 since those names mean the same on every node.
+
+Between nodes (federation, docs/federation.md) the extension also says whose holding the
+object is on its home node (``holder_organization``) and which node sent it
+(``origin_node``); sharing groups and users, which mean something on one node only, are
+replaced by the organisations they stand for (:func:`for_peer`).
 """
 
 from __future__ import annotations
@@ -100,3 +105,35 @@ def accord_identity() -> dict[str, Any]:
         "name": "Accord",
         "identity_class": "system",
     }
+
+
+def extension_of(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The object's Accord extension (empty when it has none or it is malformed)."""
+    extensions = obj.get("extensions")
+    ext = extensions.get(ACCORD_EXTENSION_ID) if isinstance(extensions, Mapping) else None
+    return ext if isinstance(ext, Mapping) else {}
+
+
+def for_peer(
+    obj: dict[str, Any], holder: str, audience_orgs: frozenset[str], sender_node: str
+) -> dict[str, Any]:
+    """The object as it leaves for a peer node: its Accord extension names the organisation
+    holding it, every organisation of its audience (so the peer shows it to exactly those)
+    and this node; node-local names (sharing groups, users) are left out. ``obj`` is changed
+    in place (it is a fresh parse of the stored JSON)."""
+    extensions = obj.get("extensions")
+    extensions = dict(extensions) if isinstance(extensions, Mapping) else {}
+    ext = {
+        key: value
+        for key, value in extension_of(obj).items()
+        if key not in ("sharing_groups", "recipient_users", "recipient_organizations")
+    }
+    ext["extension_type"] = "property-extension"
+    ext["holder_organization"] = holder
+    recipients = sorted(audience_orgs - {holder})
+    if recipients:
+        ext["recipient_organizations"] = recipients
+    ext["origin_node"] = sender_node
+    extensions[ACCORD_EXTENSION_ID] = ext
+    obj["extensions"] = extensions
+    return obj

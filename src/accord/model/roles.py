@@ -72,7 +72,14 @@ class Role(StrEnum):
         return _RANK[self]
 
 
-_RANK = {Role.ADMIN: 3, Role.ORG_ADMIN: 2, Role.ANALYST: 1, Role.READER: 0, Role.SENSOR: 0, Role.PEER: 0}
+_RANK = {
+    Role.ADMIN: 3,
+    Role.ORG_ADMIN: 2,
+    Role.ANALYST: 1,
+    Role.READER: 0,
+    Role.SENSOR: 0,
+    Role.PEER: 0,
+}
 
 
 class Account(Protocol):
@@ -93,6 +100,8 @@ def may_manage(actor: Account, role: Role, org_id: str) -> bool:
     (create one, list, mint or revoke its keys): see the module's rule."""
     if actor.role is Role.ADMIN:
         return True
+    if role is Role.PEER:  # a peer node's account is the node operator's to manage
+        return False
     return actor.role is Role.ORG_ADMIN and org_id == actor.org_id and role.rank < actor.role.rank
 
 

@@ -24,10 +24,12 @@ from accord.store.cursors import Cursors
 from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
 from accord.store.lookup_session import LookupSessions
+from accord.store.node_identity import NodeIdentities
 from accord.store.node_settings import CORRELATION_CAP, NodeSettings
 from accord.store.objects import ObjectStore
 from accord.store.observables import ObservableIndex
 from accord.store.organisations import Directory
+from accord.store.peers import Peers
 from accord.store.records import NewVersion
 from accord.store.taxii import TaxiiStore
 from accord.store.version_writer import VersionWriter
@@ -52,6 +54,8 @@ class Store:
         self.lookup_sessions = LookupSessions(engine)
         self.credentials = Credentials(engine)  # the portal's passwords and second factor
         self.web_sessions = WebSessions(engine)  # the portal's signed-in sessions
+        self.identity = NodeIdentities(engine)  # who this node is, for its peers
+        self.peers = Peers(engine)  # the nodes it federates with
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -19,6 +19,7 @@ from accord.model.roles import Role
 from accord.model.visibility import Viewer
 from accord.store.engine import write_transaction
 from accord.store.objects import now_key
+from accord.store.peers import crossing_for_account
 from accord.store.schema import (
     api_keys,
     organisations,
@@ -44,6 +45,7 @@ class Organisation:
     name: str
     sector: str | None
     country: str | None
+    home_node: str | None = None  # the peer node that hosts it; None: this node hosts it
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +93,19 @@ class Directory:
             )
         return org
 
+    def hosted_org_ids(self) -> frozenset[str]:
+        """The organisations this node hosts (not those registered for its peers)."""
+        with self.engine.connect() as conn:
+            return frozenset(
+                conn.execute(
+                    select(organisations.c.id).where(organisations.c.home_node.is_(None))
+                ).scalars()
+            )
+
     def orgs(self) -> list[Organisation]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(organisations).order_by(organisations.c.name))
-            return [Organisation(r.id, r.name, r.sector, r.country) for r in rows]
+            return [Organisation(r.id, r.name, r.sector, r.country, r.home_node) for r in rows]
 
     def org(self, name_or_id: str) -> Organisation:
         with self.engine.connect() as conn:
@@ -105,7 +116,7 @@ class Directory:
             ).first()
         if row is None:
             raise NotFound(f"no organisation {name_or_id!r}: see `accord org list`")
-        return Organisation(row.id, row.name, row.sector, row.country)
+        return Organisation(row.id, row.name, row.sector, row.country, row.home_node)
 
     # users and keys ------------------------------------------------------------------------
 
@@ -259,8 +270,12 @@ class Directory:
         return [SharingGroup(row.id, row.name, tuple(members[row.id])) for row in rows]
 
     def viewer(self, user: User) -> Viewer:
-        """The viewer a user reads as: their organisation, themselves and their groups."""
+        """The viewer a user reads as: their organisation, themselves and their groups; a
+        peer node's account reads with the hop rule instead (accord.model.visibility)."""
         with self.engine.connect() as conn:
+            if user.role is Role.PEER:
+                crossing = crossing_for_account(conn, user.org_id)
+                return Viewer(org_id=user.org_id, user_id=user.id, crossing=crossing)
             groups = conn.execute(
                 select(sharing_group_members.c.group_id).where(
                     sharing_group_members.c.org_id == user.org_id

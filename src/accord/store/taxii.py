@@ -71,6 +71,9 @@ class Scope:
 
 
 EVERYTHING = Scope()
+# The id of the collection of everything a caller may see: the same on every node, so that a
+# feed or a peer can be pointed at "everything" anywhere (accord.taxii.collections).
+EVERYTHING_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://accord.example/taxii/everything"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +256,27 @@ class TaxiiStore:
         if stamps:
             options.append(objects.c.modified.in_(stamps))
         return options[0] if len(options) == 1 else or_(*options)
+
+    def holders(self, seqs: Sequence[int]) -> dict[int, tuple[str, frozenset[str]]]:
+        """For versions about to leave for a peer node (accord.export.for_peer): the
+        organisation holding each and the principals of its audience."""
+        found: dict[int, tuple[str, frozenset[str]]] = {}
+        wanted = sorted(set(seqs))
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
+                audience: dict[int, set[str]] = {}
+                for seq, principal in conn.execute(
+                    select(object_audience.c.seq, object_audience.c.principal).where(
+                        object_audience.c.seq.in_(chunk)
+                    )
+                ):
+                    audience.setdefault(seq, set()).add(principal)
+                for seq, owner in conn.execute(
+                    select(objects.c.seq, objects.c.owner_org).where(objects.c.seq.in_(chunk))
+                ):
+                    found[seq] = (owner, frozenset(audience.get(seq, ())))
+        return found
 
     # -- deleting (TAXII 2.1 section 5.7) ---------------------------------------------------
 

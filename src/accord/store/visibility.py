@@ -21,6 +21,7 @@ from sqlalchemy import (
     or_,
 )
 
+from accord.model.extension import ACCORD_IDENTITY_ID
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
 from accord.store.dialects import Backend
@@ -60,12 +61,24 @@ _LEVELS = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER)
 
 
 def visible_to(viewer: Viewer, objects: Table) -> ColumnElement[bool]:
-    """A WHERE clause over ``objects`` true for the versions ``viewer`` may see."""
+    """A WHERE clause over ``objects`` true for the versions ``viewer`` may see; for a peer
+    node, what may cross to it (`accord.model.visibility.may_cross`)."""
     principals = sorted(viewer.principals)
-    return _rule(
+    rule = _rule(
         objects,
         bindparam("v_member", viewer.is_member, type_=Boolean),
         lambda column: column.in_(principals),
+    )
+    crossing = viewer.crossing
+    if crossing is None:
+        return rule
+    # Provenance: never back to the node a version came from, nor to the node hosting the
+    # organisation that holds it; the node's own definitions (TLP markings, Accord's
+    # identity and extension) every node publishes itself.
+    return and_(
+        rule,
+        or_(objects.c.origin_node.is_(None), objects.c.origin_node != crossing.node_id),
+        objects.c.owner_org.not_in(sorted(crossing.hosted_org_ids | {ACCORD_IDENTITY_ID})),
     )
 
 

@@ -14,7 +14,6 @@ what a caller sees, never widens it. A collection a caller may not read answers 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 from accord.model.roles import Role
@@ -22,11 +21,10 @@ from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients, Viewer
 from accord.store.node import Store
 from accord.store.organisations import User
-from accord.store.taxii import EVERYTHING, CollectionRecord, Scope
+from accord.store.taxii import EVERYTHING, EVERYTHING_ID, CollectionRecord, Scope
 from accord.taxii.media import STIX_21
 
-# A fixed id, the same on every node, so that a feed can be pointed at "everything" anywhere.
-DEFAULT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://accord.example/taxii/everything"))
+DEFAULT_ID = EVERYTHING_ID
 WRITERS = (Role.ADMIN, Role.ORG_ADMIN, Role.ANALYST)
 
 

@@ -21,16 +21,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from accord.export.for_peer import dressed_for_peer
+from accord.ingest.from_peer import receive
 from accord.ingest.stix import Ingester, IngestOptions, IngestReport
 from accord.model.jsondoc import JsonDocumentError
 from accord.model.jsondoc import loads as json_loads
+from accord.model.roles import Role
 from accord.store.audit import Event
 from accord.store.cursors import listing
 from accord.store.objects import now_key
 from accord.store.organisations import User
 from accord.store.taxii import Entry, Match
 from accord.taxii import paging
-from accord.taxii.collections import WRITERS, Collection, find, readable
+from accord.taxii.collections import DEFAULT_ID, WRITERS, Collection, find, readable
 from accord.taxii.context import (
     Caller,
     TaxiiNode,
@@ -100,13 +103,20 @@ def _page(
     return page, more, next_token
 
 
-def _envelope(page: Sequence[Entry], more: bool, next_token: str | None) -> bytes:
-    """The envelope (section 3.7); the objects' JSON as stored, joined without re-encoding."""
+def _envelope(
+    node: TaxiiNode, caller: Caller, page: Sequence[Entry], more: bool, next_token: str | None
+) -> bytes:
+    """The envelope (section 3.7); the objects' JSON as stored, joined without re-encoding,
+    except for a peer node, which gets each with its holder and audience
+    (`accord.export.for_peer`)."""
     head = b'{"more":' + (b"true" if more else b"false")
     if next_token is not None:
         head += b',"next":"' + next_token.encode() + b'"'
     if not page:
         return head + b"}"
+    if caller.viewer.crossing is not None:
+        dressed = dressed_for_peer(node.store, page)
+        return head + b',"objects":' + orjson.dumps(dressed) + b"}"
     objects = ",".join(entry.raw or "{}" for entry in page)
     return head + b',"objects":[' + objects.encode() + b"]}"
 
@@ -142,7 +152,9 @@ def get_objects(request: Request) -> Response:
     match = parse_match(request.query_params, ALL_FIELDS)
     page, more, next_token = _page(request, node, caller, collection, "objects", match, True)
     audit_reads(node, caller, page, "TAXII get objects")
-    return taxii_response(_envelope(page, more, next_token), headers=date_added_headers(page))
+    return taxii_response(
+        _envelope(node, caller, page, more, next_token), headers=date_added_headers(page)
+    )
 
 
 # -- 5.6: an object ---------------------------------------------------------------------------
@@ -157,7 +169,9 @@ def get_object(request: Request) -> Response:
     if not page and "next" not in request.query_params:
         raise not_found(f"object {object_id!r}")
     audit_reads(node, caller, page, "TAXII get an object")
-    return taxii_response(_envelope(page, more, next_token), headers=date_added_headers(page))
+    return taxii_response(
+        _envelope(node, caller, page, more, next_token), headers=date_added_headers(page)
+    )
 
 
 # -- 5.8: versions of an object -----------------------------------------------------------------
@@ -205,7 +219,8 @@ def delete_object(request: Request) -> Response:
 async def add_objects(request: Request) -> Response:
     node, caller, collection = await run_in_threadpool(_collection, request)
     user = caller.user
-    if user is None or not collection.can_write(user, caller.viewer):
+    from_peer = user is not None and user.role is Role.PEER and collection.id == DEFAULT_ID
+    if user is None or not (from_peer or collection.can_write(user, caller.viewer)):
         raise TaxiiError(403, "you may not add objects to this collection")
     if not taxii_content(request.headers.get("content-type")):
         raise TaxiiError(415, f"send the objects as an envelope of type {TAXII_21}")
@@ -225,11 +240,19 @@ async def add_objects(request: Request) -> Response:
 
 def _add(node: TaxiiNode, user: User, collection: Collection, objects: list[Any]) -> dict[str, Any]:
     requested = now_key()
-    options = IngestOptions(
-        tlp=collection.default_tlp, recipients=collection.recipients, partial=True
-    )
-    ingester = Ingester(node.store, user, node.settings.default_tlp)
-    report = ingester.ingest_objects(objects, "2.1", f"TAXII POST to {collection.id}", options)
+    source = f"TAXII POST to {collection.id}"
+    if user.role is Role.PEER:
+        # A peer node pushing (docs/federation.md): checked against what it may send.
+        peer = node.store.peers.by_operator(user.org_id)
+        if peer is None:
+            raise TaxiiError(403, "this peer is not registered on this node (accord peer add)")
+        report = receive(node.store, peer, objects, f"{source} by peer {peer.name}", user)
+    else:
+        options = IngestOptions(
+            tlp=collection.default_tlp, recipients=collection.recipients, partial=True
+        )
+        ingester = Ingester(node.store, user, node.settings.default_tlp)
+        report = ingester.ingest_objects(objects, "2.1", source, options)
     status = status_resource(report, objects, requested)
     node.store.taxii.save_status(
         user.org_id,

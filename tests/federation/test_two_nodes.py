@@ -1,0 +1,91 @@
+"""Two nodes over real HTTP: what crosses a hop is exactly what the hop rule allows, arrives
+with its audience unchanged, and is shown on the receiving node only to that audience; pull
+and push agree; replays store nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from federation_support import Node, indicator, make_node, peer
+
+from accord.federation.peer_sync import run
+from accord.ingest.stix import Ingester, IngestOptions
+from accord.model.tlp import Tlp
+from accord.store.peers import PULL, PUSH
+from accord.store.records import ObjectQuery
+
+NORD = ["Nordland CERT", "Nordland Police"]
+SUD = ["Sudmark CERT", "Sudmark Water"]
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
+    a = make_node("nordland", f"sqlite:///{tmp_path / 'a.db'}", NORD, tmp_path)
+    b = make_node("sudmark", f"sqlite:///{tmp_path / 'b.db'}", SUD, tmp_path)
+    try:
+        yield a, b
+    finally:
+        for node in (a, b):
+            node.stop()
+            node.store.close()
+
+
+def _share(node: Node, org: str, objects: list[dict[str, object]]) -> None:
+    report = Ingester(node.store, node.analysts[org]).ingest_objects(
+        objects, "2.1", "test", IngestOptions()
+    )
+    assert report.ok, report.summary()
+
+
+def _visible(node: Node, org: str) -> set[str]:
+    viewer = node.store.directory.viewer(node.analysts[org])
+    return {obj.id for obj in node.store.objects.query(viewer, ObjectQuery(types=["indicator"]))}
+
+
+def _catalogue(water: str) -> dict[str, dict[str, object]]:
+    return {
+        "clear": indicator(1, Tlp.CLEAR),
+        "green": indicator(2, Tlp.GREEN),
+        "amber": indicator(3, Tlp.AMBER),
+        "amber-water": indicator(4, Tlp.AMBER, recipients=[water]),
+        "strict-water": indicator(5, Tlp.AMBER_STRICT, recipients=[water]),
+        "red": indicator(6, Tlp.RED),
+    }
+
+
+@pytest.mark.parametrize("community", [True, False])
+def test_pull_crosses_what_the_hop_rule_allows(pair: tuple[Node, Node], community: bool) -> None:
+    a, b = pair
+    water = b.orgs["Sudmark Water"].id
+    objects = _catalogue(water)
+    _share(a, "Nordland CERT", list(objects.values()))
+    a.start()
+    peer(b, a, pull=True, community=community)
+    report = run(b.store, b.store.peers.get("nordland"), PULL)
+    assert report.error is None and report.refused == 0, report
+    ids = {name: str(obj["id"]) for name, obj in objects.items()}
+    crossed = {"clear", "amber-water", "strict-water"} | ({"green"} if community else set())
+    assert _visible(b, "Sudmark Water") == {ids[n] for n in crossed}
+    assert _visible(b, "Sudmark CERT") == {ids[n] for n in crossed if n in ("clear", "green")}
+    # Nothing twice, nothing back: a second pull stores nothing.
+    again = run(b.store, b.store.peers.get("nordland"), PULL)
+    assert again.error is None and again.stored == 0
+
+
+def test_push_and_pull_agree(pair: tuple[Node, Node]) -> None:
+    a, b = pair
+    water = b.orgs["Sudmark Water"].id
+    objects = _catalogue(water)
+    _share(a, "Nordland CERT", list(objects.values()))
+    b.start()
+    peer(a, b, pull=False, push=True)  # a reaches b; b cannot reach a (a police network)
+    report = run(a.store, a.store.peers.get("sudmark"), PUSH)
+    assert report.error is None and report.refused == 0, report
+    ids = {name: str(obj["id"]) for name, obj in objects.items()}
+    assert _visible(b, "Sudmark Water") == {
+        ids[n] for n in ("clear", "green", "amber-water", "strict-water")
+    }
+    again = run(a.store, a.store.peers.get("sudmark"), PUSH)
+    assert again.objects == 0
