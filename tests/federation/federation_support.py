@@ -72,7 +72,7 @@ class Node:
             self.process = subprocess.Popen(
                 args, env=os.environ | SERVER_ENV, stdout=handle, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine starts slowly
         while time.monotonic() < deadline:
             try:
                 httpx.get(self.base + "/health", timeout=1)
@@ -115,22 +115,36 @@ def make_node(name: str, url: str, org_names: list[str], folder: Path) -> Node:
     return Node(name, url, store, orgs, analysts, keys, folder / f"{name}.log")
 
 
+def _register(node: Node, other: Node, **options: Any) -> None:
+    """``node`` registers ``other`` (keeping what it knew of it) and keeps the key made for
+    ``other``'s account on ``node``."""
+    try:
+        known = node.store.peers.get(other.name)
+        kept: dict[str, Any] = {
+            "url": known.url,
+            "secret": known.secret,
+            "pull": known.pull,
+            "push": known.push,
+        }
+    except ValueError:
+        kept = {}
+    merged = kept | {k: v for k, v in options.items() if v or k not in kept}
+    done = register(node.store, other.name, other.store.identity.card(), **merged)
+    if done.key is not None:
+        node.peer_keys[other.name] = done.key
+
+
 def peer(
     a: Node, b: Node, *, pull: bool = True, push: bool = False, community: bool = True
 ) -> None:
     """``a`` pulls from (and/or pushes to) ``b``: ``b`` registers ``a`` (making its account
     there), ``a`` registers ``b`` with that account's key. Both see each other's card."""
-    on_b = register(
-        b.store, a.name, a.store.identity.card(), collection=EVERYTHING_ID, community=community
-    )
-    key = on_b.key or b.peer_keys[a.name]
-    b.peer_keys[a.name] = key
-    register(
-        a.store,
-        b.name,
-        b.store.identity.card(),
+    _register(b, a, collection=EVERYTHING_ID, community=community)
+    _register(
+        a,
+        b,
         url=b.taxii,
-        secret=key,
+        secret=b.peer_keys[a.name],
         collection=EVERYTHING_ID,
         pull=pull,
         push=push,

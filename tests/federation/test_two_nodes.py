@@ -11,10 +11,12 @@ import pytest
 from federation_support import Node, indicator, make_node, peer
 
 from accord.federation.peer_sync import run
+from accord.ingest.sightings import SightingRequest, record_sighting
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.tlp import Tlp
 from accord.store.peers import PULL, PUSH
 from accord.store.records import ObjectQuery
+from accord.store.sightings import sighting_totals
 
 NORD = ["Nordland CERT", "Nordland Police"]
 SUD = ["Sudmark CERT", "Sudmark Water"]
@@ -89,3 +91,43 @@ def test_push_and_pull_agree(pair: tuple[Node, Node]) -> None:
     }
     again = run(a.store, a.store.peers.get("sudmark"), PUSH)
     assert again.objects == 0
+
+
+def test_an_anonymous_sighting_travels_back_to_the_sighted_object(
+    pair: tuple[Node, Node],
+) -> None:
+    """Sudmark Water sights Nordland's indicator anonymously (AMBER, for itself only): the
+    sighting reaches Nordland, counts for Nordland CERT's indicator there, and names no
+    reporter; a sighting that names its reporter stays under its own TLP."""
+    a, b = pair
+    water = b.orgs["Sudmark Water"].id
+    shared = indicator(7, Tlp.AMBER, recipients=[water])
+    _share(a, "Nordland CERT", [shared])
+    a.start()
+    b.start()
+    peer(b, a, pull=True)  # Sudmark pulls Nordland's indicator
+    assert run(b.store, b.store.peers.get("nordland"), PULL).error is None
+    reporter = b.analysts["Sudmark Water"]
+    for anonymous in (True, False):
+        record_sighting(
+            b.store,
+            reporter,
+            SightingRequest(count=3, tlp=Tlp.AMBER, anonymous=anonymous),
+            [str(shared["id"])],
+            None,
+            Tlp.AMBER,
+        )
+    peer(a, b, pull=True)  # Nordland pulls from Sudmark
+    report = run(a.store, a.store.peers.get("sudmark"), PULL)
+    assert report.error is None and report.refused == 0, report
+    cert = a.store.directory.viewer(a.analysts["Nordland CERT"])
+    with a.store.engine.connect() as conn:
+        totals = sighting_totals(conn, cert, [str(shared["id"])])[str(shared["id"])]
+    assert totals.seen == 3 and totals.anonymous == 1  # the anonymous one only
+    sightings = a.store.objects.query(
+        a.store.directory.viewer(a.analysts["Nordland Police"]), ObjectQuery(types=["sighting"])
+    ) + a.store.objects.query(cert, ObjectQuery(types=["sighting"]))
+    assert sightings == []  # the sighting objects stay hidden; only the count reaches
+    with a.store.engine.connect() as conn:
+        raws = conn.exec_driver_sql("SELECT raw FROM objects WHERE type = 'sighting'").all()
+    assert len(raws) == 1 and water not in raws[0][0] and reporter.id not in raws[0][0]

@@ -150,6 +150,8 @@ def run_demo(store: Store, json: bool = False, attack: bool = True) -> None:
         _set_demo_password(store, user)
     cert, police, water, vendor = (users[name] for name, *_ in ORGS)
     orgs = {name: store.directory.org(name) for name, *_ in ORGS}
+    if store.identity.find() is None:  # who the node is to peers (docs/federation.md)
+        store.identity.set("Accord demo node", orgs["CERT-Nordland"].id)
 
     log: list[dict[str, Any]] = []
 

@@ -8,7 +8,9 @@ its index and reason, when it:
 - has no TLP marking (every object that leaves a node carries one) or is TLP:RED (RED never
   leaves the node it was stored on);
 - is AMBER or AMBER+STRICT for none of the organisations this node hosts (it should not have
-  crossed: storing it would widen its audience to this node);
+  crossed: storing it would widen its audience to this node), unless it is an anonymous
+  sighting of an object held here (sightings travel back to what they sight; its count
+  reaches those who may see that object, as its reporter agreed);
 - claims to be held or created by an organisation this node hosts (a peer cannot speak for
   them), unless it is exactly a version that organisation holds already (an echo, harmless);
 - names sharing groups or users (node-local names: a peer sends organisations only);
@@ -136,7 +138,11 @@ def _check(
     recipients = ext.get("recipient_organizations", [])
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
         return refuse(f"{EXT}.recipient_organizations", "must be a list of identity ids")
-    if tlp >= Tlp.AMBER and hosted.isdisjoint([holder, *recipients]):
+    if (
+        tlp >= Tlp.AMBER
+        and hosted.isdisjoint([holder, *recipients])
+        and not _sights_what_is_held(store, obj, ext)
+    ):
         return refuse(
             "object_marking_refs",
             f"{tlp.label} for none of this node's organisations: it may not cross to it",
@@ -148,6 +154,18 @@ def _check(
             f"claims {claimed[0]}, an organisation this node hosts: a peer cannot speak for it",
         )
     return _Accepted(index, holder, obj)
+
+
+def _sights_what_is_held(store: Store, obj: dict[str, Any], ext: Any) -> bool:
+    """An anonymous sighting travels to where the object it sights is held, whatever the
+    organisations of its audience (accord.model.visibility.anonymous_sighting_may_cross)."""
+    sighted = obj.get("sighting_of_ref")
+    return (
+        obj.get("type") == "sighting"
+        and ext.get("anonymous") is True
+        and isinstance(sighted, str)
+        and store.objects.held_here(sighted)
+    )
 
 
 def _held(store: Store, holder: str, object_id: str | None, obj: dict[str, Any]) -> bool:

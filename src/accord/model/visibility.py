@@ -33,6 +33,12 @@ RED            never: its audience names users of this node only
 
 On top of the TLP, provenance (:func:`may_cross`): a version never goes back to the node it
 came from, nor to the node that hosts the organisation holding it.
+
+Sightings travel back towards the object they sight (:func:`anonymous_sighting_may_cross`):
+an *anonymous* sighting (not RED) also crosses to a peer that holds the sighted object, or
+may receive it, since its reporter agreed that its count reaches everyone who may see that
+object; it leaves without its reporter's name (`accord.export.for_peer`). A sighting that
+names its reporter travels by its own TLP, like any object.
 """
 
 from __future__ import annotations
@@ -195,3 +201,23 @@ def may_leave_audience(tlp: Tlp) -> bool:
     be passed to the organisations named in its audience; AMBER+STRICT and RED never leave.
     """
     return tlp <= Tlp.GREEN
+
+
+def anonymous_sighting_may_cross(
+    tlp: Tlp,
+    sighted: Iterable[tuple[Tlp, Iterable[str], str, str | None]],
+    crossing: Crossing,
+) -> bool:
+    """Whether an anonymous sighting (not RED) may cross to a peer for the sake of the object
+    it sights: ``sighted`` holds the (TLP, audience, holder, origin node) of that object's
+    versions on this node; the peer holds one (its holder is hosted there, or it came from
+    there) or one may cross to it."""
+    if tlp == Tlp.RED:
+        return False
+    peer = Viewer(org_id=crossing.node_id, crossing=crossing)
+    return any(
+        holder in crossing.hosted_org_ids
+        or origin == crossing.node_id
+        or may_see(level, audience, peer)
+        for level, audience, holder, origin in sighted
+    )

@@ -326,6 +326,16 @@ class ObjectStore:
         with self.engine.connect() as conn:
             return backend_for(conn).stored_versions(conn, sorted(set(ids)), owner_org)
 
+    def held_here(self, object_id: str) -> bool:
+        """Whether any organisation of this node holds a version of ``object_id``, received
+        or its own: for a peer's anonymous sighting, which travels to where the object it
+        sights is held (accord.ingest.from_peer). Not an answer for members."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(objects.c.seq).where(objects.c.id == object_id).limit(1)
+            ).first()
+        return found is not None
+
     def count_stored(self, keys: Sequence[tuple[str, str]], owner_org: str) -> tuple[int, int]:
         """How many of these ``(id, modified key)`` versions ``owner_org`` holds already, and
         how many stored versions (anyone's) share an id with them (-1, -1: not answered)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -23,12 +23,13 @@ from sqlalchemy import (
 
 from accord.model.extension import ACCORD_IDENTITY_ID
 from accord.model.tlp import Tlp
-from accord.model.visibility import Viewer
+from accord.model.visibility import Crossing, Viewer
 from accord.store.dialects import Backend
 from accord.store.dialects.elements import InList, LikelyTrue
 from accord.store.plans import unindexed
 from accord.store.prepared import list_param
-from accord.store.schema import object_audience
+from accord.store.schema import object_audience, sighting_facts
+from accord.store.schema import objects as objects_table
 
 
 def _rule(
@@ -76,9 +77,34 @@ def visible_to(viewer: Viewer, objects: Table) -> ColumnElement[bool]:
     # organisation that holds it; the node's own definitions (TLP markings, Accord's
     # identity and extension) every node publishes itself.
     return and_(
-        rule,
+        or_(rule, _anonymous_sighting(viewer, crossing, objects)),
         or_(objects.c.origin_node.is_(None), objects.c.origin_node != crossing.node_id),
         objects.c.owner_org.not_in(sorted(crossing.hosted_org_ids | {ACCORD_IDENTITY_ID})),
+    )
+
+
+def _anonymous_sighting(viewer: Viewer, crossing: Crossing, objects: Table) -> ColumnElement[bool]:
+    """`accord.model.visibility.anonymous_sighting_may_cross` in SQL: an anonymous sighting
+    (not RED) of an object the peer holds or may receive."""
+    sighted = cast(Table, objects_table.alias("sighted"))
+    hosted = sorted(crossing.hosted_org_ids)
+    principals = sorted(viewer.principals)
+    reaches = or_(
+        sighted.c.owner_org.in_(hosted),
+        sighted.c.origin_node == crossing.node_id,
+        _rule(
+            sighted,
+            bindparam("v_sighted_member", viewer.is_member, type_=Boolean),
+            lambda column: column.in_(principals),
+        ),
+    )
+    return and_(
+        objects.c.type == "sighting",
+        objects.c.tlp != int(Tlp.RED),
+        exists()
+        .where(sighting_facts.c.seq == objects.c.seq)
+        .where(sighting_facts.c.anonymous == True)  # noqa: E712 (SQL, not Python)
+        .where(exists().where(sighted.c.id == sighting_facts.c.sighting_of).where(reaches)),
     )
 
 
