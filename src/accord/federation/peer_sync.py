@@ -93,8 +93,9 @@ def pull(
     report = SyncReport(peer.name, PULL)
     report.cursor = store.peers.cursor(peer.id, PULL, peer.collection)
     started = time.perf_counter()
-    remote = client or peer_client(peer)
+    remote: TaxiiClient | None = client
     try:
+        remote = remote or peer_client(peer)
         pages = resumable_pages(remote, peer.collection, report.cursor, page_size, ALL_VERSIONS)
         for page, moved in pages:
             step = (
@@ -115,7 +116,7 @@ def pull(
     except TaxiiClientError as exc:
         report.error = str(exc)
     finally:
-        if client is None:
+        if client is None and remote is not None:
             remote.close()
         report.seconds = round(time.perf_counter() - started, 3)
     return report
@@ -134,8 +135,9 @@ def push(
     report.cursor = cursor
     viewer = Viewer(org_id=peer.operator_org, crossing=store.peers.crossing(peer))
     started = time.perf_counter()
-    remote = client or peer_client(peer)
+    remote: TaxiiClient | None = client
     try:
+        remote = remote or peer_client(peer)
         while entries := store.taxii.page(
             viewer, EVERYTHING, Match(versions=("all",)), after=after, limit=page_size
         ):
@@ -157,7 +159,7 @@ def push(
     except TaxiiClientError as exc:
         report.error = str(exc)
     finally:
-        if client is None:
+        if client is None and remote is not None:
             remote.close()
         report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -322,7 +322,7 @@ peers = Table(
 )
 
 # Where each pull and push stands, per peer collection, written in the same transaction as
-# what it moved past (accord.federation.sync): a pull's added_after and a push's sequence.
+# what it moved past (accord.federation.peer_sync): a pull's added_after and a push's sequence.
 peer_cursors = Table(
     "peer_cursors",
     metadata,
