@@ -84,9 +84,11 @@ def handshake_failure(error: BaseException, ca_file: str | None = None) -> str |
         if code == _CERT_NOT_YET_VALID:
             return "certificate is not yet valid: check the clocks of both machines"
         if code in (_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH):
+            # OpenSSL says "Hostname mismatch, certificate is not valid for 'x'."
+            detail = said.split(", ", 1)[-1].rstrip(".")
             return (
-                f"hostname mismatch: {said} (use the name the certificate was issued for, "
-                "or have the server's certificate name this address)"
+                f"hostname mismatch: the {detail} (use the name the certificate was issued "
+                "for, or have the server's certificate name this address)"
             )
         if code in _UNKNOWN_ISSUER:
             hint = (
