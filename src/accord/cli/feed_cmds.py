@@ -21,8 +21,10 @@ from accord.cli.context import (
     progress_bar,
 )
 from accord.cli.display import shown
-from accord.federation.feed_pull import PAGE_SIZE, pull
+from accord.federation.feed_pull import PAGE_SIZE, client_for, pull
+from accord.federation.taxii_client import TaxiiClient, TaxiiClientError
 from accord.ingest.stix import recipients_from_names
+from accord.store.feeds import Feed
 
 feed_app = typer.Typer(help="TAXII 2.1 feeds this node pulls from.", no_args_is_help=True)
 
@@ -134,6 +136,14 @@ def feed_list(json: JsonOpt = False) -> None:
 def feed_pull(
     name: Annotated[str | None, typer.Argument(help="Feed to pull (default: every one).")] = None,
     page_size: Annotated[int, typer.Option(help="Objects per request.", min=1)] = PAGE_SIZE,
+    ca_file: Annotated[
+        str | None,
+        typer.Option(
+            "--ca-file",
+            help="PEM file of the CAs that may vouch for the servers' TLS certificates "
+            "(default: the system's trust store).",
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Pull what each feed's collection added since the last pull (resumes where it
@@ -145,7 +155,7 @@ def feed_pull(
         if name is None and not feeds:
             fail("no TAXII feeds: add one with `accord feed add`", code=1)
         for feed in feeds:
-            with progress_bar(json) as bar:
+            with _client(feed, ca_file) as remote, progress_bar(json) as bar:
                 task = bar.add_task(shown(feed.name), total=None)
                 report = pull(
                     store,
@@ -153,6 +163,7 @@ def feed_pull(
                     node_settings(store).default_tlp,
                     page_size=page_size,
                     progress=lambda n, task=task: bar.advance(task, n),  # type: ignore[misc]
+                    client=remote,
                 )
             reports.append(report)
             audit(
@@ -183,3 +194,10 @@ def feed_pull(
         print_json([report.as_json() for report in reports])
     if any(report.error for report in reports):
         raise typer.Exit(1)
+
+
+def _client(feed: Feed, ca_file: str | None) -> TaxiiClient:
+    try:
+        return client_for(feed, ca_file)
+    except TaxiiClientError as exc:  # the CA file is missing or holds no certificate
+        fail(str(exc))

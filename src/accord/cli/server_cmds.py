@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ from accord.cli.context import (
     JsonOpt,
     acting_user,
     console,
+    errors,
     fail,
     node_settings,
     open_store,
@@ -21,6 +23,7 @@ from accord.cli.context import (
     state,
 )
 from accord.cli.display import shown
+from accord.federation.tls import ServedCertificate, TlsFileError, check_server_pair
 from accord.intel.benign import ListHit
 from accord.intel.lookup.answer import Answer
 from accord.intel.lookup.service import LookupService
@@ -41,19 +44,48 @@ def serve(
             "(a helper process per worker; only where the machine has two).",
         ),
     ] = True,
+    certfile: Annotated[
+        str | None,
+        typer.Option(
+            "--certfile",
+            help="Serve over TLS (HTTPS) with this PEM certificate: the node's own first, "
+            "then its chain.",
+        ),
+    ] = None,
+    keyfile: Annotated[
+        str | None,
+        typer.Option(
+            "--keyfile",
+            help="The certificate's private key (PEM, unencrypted; default: in --certfile).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the node: REST API at /api/v1, docs at /api/docs."""
+    """Serve the node: REST API at /api/v1, TAXII 2.1 at /taxii2/, the portal at /, docs at
+    /api/docs. With --certfile (and --keyfile) over HTTPS: the portal's cookies are then
+    Secure and __Host- prefixed, and peers verify the certificate (docs/tls.md).
+
+    Exit code 2, before anything is served, when a certificate or key file is missing or
+    unreadable, is not PEM, or the key does not match the certificate."""
     import uvicorn
 
+    served = _served_certificate(certfile, keyfile)
     with open_store():
         pass  # fails early, with a message, if the database is not initialised
     os.environ["ACCORD_DATABASE_URL"] = state.settings.database_url
     if public_lookups:
         os.environ["ACCORD_PUBLIC_LOOKUPS"] = "1"
     os.environ["ACCORD_BULK_HELPER"] = "1" if bulk_helper else "0"
+    scheme = "http" if served is None else "https"
     console.print(
-        f"Accord node on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)"
+        f"Accord node on {scheme}://{host}:{port}/  (API docs: {scheme}://{host}:{port}/api/docs)",
+        highlight=False,
     )
+    if served is not None:
+        console.print(
+            f"TLS certificate for {shown(', '.join(served.names) or '(no names)')}, "
+            f"valid until {served.not_after:%Y-%m-%d %H:%M} UTC",
+            highlight=False,
+        )
     uvicorn.run(
         "accord.api.app:create_app",
         factory=True,
@@ -62,7 +94,35 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
     )
+
+
+def _served_certificate(certfile: str | None, keyfile: str | None) -> ServedCertificate | None:
+    """Check the TLS files as uvicorn will load them, so that a wrong one is said here (exit
+    code 2) rather than as a traceback from each worker."""
+    if certfile is None:
+        if keyfile is not None:
+            fail("--keyfile needs --certfile (the certificate the key belongs to)")
+        return None
+    try:
+        served = check_server_pair(certfile, keyfile)
+    except TlsFileError as exc:
+        fail(str(exc))
+    now = datetime.now(UTC)
+    if served.expired(now):
+        _warn(
+            f"the certificate in {certfile} expired on {served.not_after:%Y-%m-%d}: "
+            "peers and browsers will refuse it until it is renewed"
+        )
+    elif served.not_after - now < timedelta(days=14):
+        _warn(f"the certificate in {certfile} expires on {served.not_after:%Y-%m-%d}: renew it")
+    return served
+
+
+def _warn(message: str) -> None:
+    errors.print(f"[bold yellow]warning:[/] {shown(message)}", highlight=False, soft_wrap=True)
 
 
 def lookup(

@@ -41,11 +41,14 @@ class PullReport:
         return asdict(self)
 
 
-def client_for(feed: Feed) -> TaxiiClient:
+def client_for(feed: Feed, ca_file: str | None = None) -> TaxiiClient:
+    """A client for the feed's server. ``ca_file``: the CAs that may vouch for its TLS
+    certificate (None: the system's trust store). A feed does not store one (the feeds table
+    has no column for it yet): ``accord feed pull --ca-file`` gives it per pull."""
     assert feed.url is not None
     if feed.username is None:
-        return TaxiiClient(feed.url, key=feed.secret)
-    return TaxiiClient(feed.url, username=feed.username, password=feed.secret)
+        return TaxiiClient(feed.url, key=feed.secret, ca_file=ca_file)
+    return TaxiiClient(feed.url, username=feed.username, password=feed.secret, ca_file=ca_file)
 
 
 def store_page(

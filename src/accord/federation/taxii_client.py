@@ -5,6 +5,10 @@ collections (5.1), objects with ``added_after``, ``match[...]``, ``limit`` and `
 (5.4, sections 3.4 and 3.5), reading the ``X-TAXII-Date-Added-First`` and ``-Last``
 headers, and adding objects (5.5). Authentication is HTTP Basic (user and password) or a
 Bearer key.
+
+Over HTTPS the server's certificate is always verified (`accord.federation.tls`): against the
+system's trust store, or against ``ca_file``'s CAs only. A refused handshake is a
+`TaxiiClientError` that names the cause (expired, unknown CA, hostname mismatch).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from urllib.parse import urljoin
 
 import httpx
 import orjson
+
+from accord.federation.tls import TlsFileError, client_context, handshake_failure
 
 # The TAXII 2.1 media type (section 1.6.8), spelt here too so that the client, which talks to
 # any TAXII server over HTTP, needs nothing of the server package (accord.taxii.media).
@@ -45,7 +51,8 @@ class Page:
 
 class TaxiiClient:
     """A connection to one API root. ``url`` may also be the server's discovery URL
-    (``.../taxii2/``): its default API root is used."""
+    (``.../taxii2/``): its default API root is used. ``ca_file``: a PEM file of the CAs that
+    may vouch for the server's certificate (None: the system's trust store)."""
 
     def __init__(
         self,
@@ -55,6 +62,7 @@ class TaxiiClient:
         key: str | None = None,
         timeout: float = 120.0,
         transport: httpx.BaseTransport | None = None,
+        ca_file: str | None = None,
     ) -> None:
         headers = {"Accept": TAXII_21}
         auth: httpx.Auth | None = None
@@ -62,7 +70,14 @@ class TaxiiClient:
             headers["Authorization"] = f"Bearer {key}"
         elif username is not None:
             auth = httpx.BasicAuth(username, password or "")
-        self.http = httpx.Client(headers=headers, auth=auth, timeout=timeout, transport=transport)
+        try:
+            verify = client_context(ca_file)
+        except TlsFileError as exc:
+            raise TaxiiClientError(0, str(exc)) from None
+        self.ca_file = ca_file
+        self.http = httpx.Client(
+            headers=headers, auth=auth, timeout=timeout, transport=transport, verify=verify
+        )
         self.url = url if url.endswith("/") else url + "/"
         self._root: str | None = None
 
@@ -82,6 +97,12 @@ class TaxiiClient:
 
     # -- requests ---------------------------------------------------------------------------
 
+    def _unreachable(self, url: str, exc: httpx.TransportError) -> TaxiiClientError:
+        tls = handshake_failure(exc, self.ca_file)
+        if tls is not None:
+            return TaxiiClientError(0, f"TLS with {url} refused: {tls}")
+        return TaxiiClientError(0, f"cannot reach {url}: {exc}")
+
     def _check(self, response: httpx.Response) -> None:
         if response.status_code >= 400:
             try:
@@ -100,7 +121,7 @@ class TaxiiClient:
         try:
             response = self.http.get(url, params=params)
         except httpx.TransportError as exc:
-            raise TaxiiClientError(0, f"cannot reach {url}: {exc}") from None
+            raise self._unreachable(url, exc) from None
         self._check(response)
         return response
 
@@ -191,7 +212,7 @@ class TaxiiClient:
                 headers={"Content-Type": TAXII_21},
             )
         except httpx.TransportError as exc:
-            raise TaxiiClientError(0, f"cannot reach {self.root}: {exc}") from None
+            raise self._unreachable(self.root, exc) from None
         self._check(response)
         return self._json(response)
 
