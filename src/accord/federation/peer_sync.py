@@ -66,8 +66,9 @@ def card_url(url: str) -> str:
 
 
 def client_for(url: str, key: str | None, ca_file: str | None = None) -> TaxiiClient:
-    del ca_file  # TODO(i18-tls): TaxiiClient(url, key=key, ca_file=ca_file)
-    return TaxiiClient(url, key=key)
+    """A client for a peer: its certificate verified against ``ca_file`` (else the system's
+    trust store; accord.federation.tls)."""
+    return TaxiiClient(url, key=key, ca_file=ca_file)
 
 
 def peer_client(peer: Peer) -> TaxiiClient:
