@@ -226,7 +226,7 @@ class TaxiiClient:
         try:
             response = self.http.get(url, headers={"Accept": "application/json"})
         except httpx.TransportError as exc:
-            raise TaxiiClientError(0, f"cannot reach {url}: {exc}") from None
+            raise self._unreachable(url, exc) from None
         if response.status_code >= 400:
             raise TaxiiClientError(response.status_code, response.text[:300])
         return self._json(response)
