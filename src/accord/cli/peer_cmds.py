@@ -43,29 +43,47 @@ def peer_add(
     ca_file: Annotated[
         Path | None, typer.Option(help="CA certificates that verify the peer's TLS certificate.")
     ] = None,
-    pull: Annotated[bool, typer.Option("--pull", help="Pull from the peer.")] = False,
-    push: Annotated[bool, typer.Option("--push", help="Push to the peer.")] = False,
+    pull: Annotated[
+        bool | None, typer.Option("--pull/--no-pull", help="Pull from the peer (or stop).")
+    ] = None,
+    push: Annotated[
+        bool | None, typer.Option("--push/--no-push", help="Push to the peer (or stop).")
+    ] = None,
     community: Annotated[
-        bool,
-        typer.Option("--community", help="The peer is of this node's community: GREEN crosses."),
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--community/--no-community",
+            help="The peer is of this node's community: GREEN crosses to it.",
+        ),
+    ] = None,
     interval: Annotated[
         int | None,
         typer.Option(help="Pull/push every SECONDS in the background (default: by hand).", min=5),
     ] = None,
     collection: Annotated[
-        str, typer.Option(help="The peer's collection to read and write.")
-    ] = EVERYTHING_ID,
+        str | None,
+        typer.Option(
+            help="The peer's collection to read and write (default: everything it lets "
+            f"this node see, {EVERYTHING_ID})."
+        ),
+    ] = None,
     new_key: Annotated[
         bool, typer.Option("--new-key", help="Mint a new key for the peer's account here.")
     ] = False,
     json: JsonOpt = False,
 ) -> None:
-    """Add a peer node (or change one): registers its organisations, and makes its account
-    here (role peer), printing the key its operator gives to `accord peer add` there."""
-    if (pull or push) and (url is None or key is None):
+    """Add a peer node, or change one (options not given keep their value): registers its
+    organisations, and makes its account here (role peer), printing the key its operator
+    gives to `accord peer add` there."""
+    with open_store() as store:
+        known = next((p for p in store.peers.all() if p.name == name), None)
+    # What the peer will have: the options given, else what it had.
+    reach = url or (known.url if known else None)
+    secret = key or (known.secret if known else None)
+    trust = str(ca_file.resolve()) if ca_file else (known.ca_file if known else None)
+    if (pull or push) and (reach is None or secret is None):
         fail("--pull and --push need the peer's --url and the --key it gave you")
-    if card is None and (url is None or key is None):
+    if card is None and (reach is None or secret is None):
         fail("give the peer's --card FILE, or its --url and --key to fetch its card")
     if ca_file is not None and not ca_file.is_file():
         fail(f"{ca_file}: no such CA file")
@@ -73,12 +91,12 @@ def peer_add(
         if card is not None:
             found: Any = orjson.loads(card.read_bytes())
         else:
-            assert url is not None and key is not None
-            found = fetch_card(url, key, str(ca_file) if ca_file else None)
+            assert reach is not None and secret is not None
+            found = fetch_card(reach, secret, trust)
     except (OSError, orjson.JSONDecodeError) as exc:
         fail(f"{card}: not a node card: {exc}")
     except TaxiiClientError as exc:
-        fail(f"could not fetch the peer's card from {url}: {exc}", code=FAILED)
+        fail(f"could not fetch the peer's card from {reach}: {exc}", code=FAILED)
     if not isinstance(found, dict):
         fail("a node card is a JSON object (`accord node card`)")
     with open_store() as store:
@@ -113,7 +131,7 @@ def peer_add(
         return
     console.print(
         f"Peer [bold]{shown(name)}[/]: node {shown(peer.node_id)}, hosting "
-        f"{len(peer.hosted_orgs)} organisation(s){', community' if community else ''}."
+        f"{len(peer.hosted_orgs)} organisation(s){', community' if peer.community else ''}."
     )
     if account_key:
         console.print(

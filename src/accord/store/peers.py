@@ -31,6 +31,7 @@ from accord.store.schema import (
     peers,
     sharing_group_members,
 )
+from accord.store.taxii import EVERYTHING_ID
 
 PULL = "pull"
 PUSH = "push"
@@ -167,16 +168,28 @@ class Peers:
         url: str | None = None,
         secret: str | None = None,
         ca_file: str | None = None,
-        collection: str,
-        pull: bool = False,
-        push: bool = False,
-        community: bool = False,
+        collection: str | None = None,
+        pull: bool | None = None,
+        push: bool | None = None,
+        community: bool | None = None,
         interval: int | None = None,
     ) -> Peer:
-        """Register a peer from its card, or update the peer of that name (a new card, URL,
-        key or flags). Its organisations are registered with ``home_node``."""
+        """Register a peer from its card, or change the peer of that name: a new card, and
+        each option given (None keeps what it had; a new peer starts without URL, key or CA
+        file, neither pulled nor pushed, not of the community, run by hand). Its
+        organisations are registered with ``home_node``."""
         node_id, operator, hosted = _card_orgs(card)
         now = now_key()
+        given = {
+            "url": url,
+            "secret": secret,
+            "ca_file": ca_file,
+            "pull": pull,
+            "push": push,
+            "community": community,
+            "interval": interval,
+            "collection": collection,
+        }
         with write_transaction(self.engine) as conn:
             existing = conn.execute(select(peers).where(peers.c.name == name)).first()
             other = conn.execute(
@@ -184,30 +197,31 @@ class Peers:
             ).scalar()
             if other is not None:
                 raise PeerConflict(f"peer {other!r} is that node already ({node_id})")
+            if existing is not None and existing.node_id != node_id:
+                raise PeerConflict(
+                    f"peer {name!r} is node {existing.node_id}; this card is another node's "
+                    f"({node_id}): remove the peer first if the node was replaced"
+                )
             self._register_orgs(conn, name, node_id, hosted)
-            values = {
-                "url": url,
-                "collection": collection,
-                "ca_file": ca_file,
-                "pull": pull,
-                "push": push,
-                "community": community,
+            values: dict[str, Any] = {
                 "node_id": node_id,
                 "operator_org": operator,
                 "hosted_orgs": orjson.dumps(sorted(o["id"] for o in hosted)).decode(),
-                "interval": interval,
             }
+            values.update({key: value for key, value in given.items() if value is not None})
             if existing is None:
                 peer_id = str(uuid.uuid4())
+                defaults = {
+                    "pull": False,
+                    "push": False,
+                    "community": False,
+                    "collection": EVERYTHING_ID,
+                }
                 conn.execute(
-                    insert(peers).values(
-                        id=peer_id, name=name, secret=secret, created=now, **values
-                    )
+                    insert(peers).values(id=peer_id, name=name, created=now, **(defaults | values))
                 )
             else:
                 peer_id = existing.id
-                if secret is not None:
-                    values["secret"] = secret
                 conn.execute(update(peers).where(peers.c.id == peer_id).values(**values))
             row = conn.execute(select(peers).where(peers.c.id == peer_id)).one()
         return _peer(row)
