@@ -39,6 +39,7 @@ log = logging.getLogger("accord.federation.peer_sync")
 PAGE_SIZE = 1000
 STATUS_WAIT_SECONDS = 300.0  # how long a push follows a pending status resource
 ALL_VERSIONS = {"version": "all"}
+BUSY = "another worker is running this peer"  # the error of a run that found the peer held
 
 
 @dataclass(slots=True)
@@ -93,7 +94,11 @@ def pull(
     report = SyncReport(peer.name, PULL)
     report.cursor = store.peers.cursor(peer.id, PULL, peer.collection)
     started = time.perf_counter()
-    remote = client or peer_client(peer)
+    try:
+        remote = client or peer_client(peer)
+    except TaxiiClientError as exc:  # a peer without a URL: nothing to run, said so
+        report.error = str(exc)
+        return report
     try:
         pages = resumable_pages(remote, peer.collection, report.cursor, page_size, ALL_VERSIONS)
         for page, moved in pages:
@@ -134,7 +139,11 @@ def push(
     report.cursor = cursor
     viewer = Viewer(org_id=peer.operator_org, crossing=store.peers.crossing(peer))
     started = time.perf_counter()
-    remote = client or peer_client(peer)
+    try:
+        remote = client or peer_client(peer)
+    except TaxiiClientError as exc:
+        report.error = str(exc)
+        return report
     try:
         while entries := store.taxii.page(
             viewer, EVERYTHING, Match(versions=("all",)), after=after, limit=page_size
@@ -190,7 +199,7 @@ def run(store: Store, peer: Peer, direction: str, **options: Any) -> SyncReport:
     """One pull or push, holding the peer, with its outcome recorded and audited. A peer
     another worker holds is not run (the report says so)."""
     if not store.peers.claim(peer.id):
-        return SyncReport(peer.name, direction, error="another worker is running this peer")
+        return SyncReport(peer.name, direction, error=BUSY)
     report = SyncReport(peer.name, direction)
     try:
         report = (pull if direction == PULL else push)(store, peer, **options)
