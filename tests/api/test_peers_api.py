@@ -142,6 +142,7 @@ def test_nobody_else_reaches_the_peers(node: Api) -> None:
     "body, status, where",
     [
         ({"name": "bad/name", "card": card()}, 422, "/name"),
+        ({"name": "status", "card": card()}, 422, "/name"),  # GET /peers/status is taken
         ({"name": "", "card": card()}, 422, "/body/name"),
         ({"name": "p", "url": "ftp://peer.example/", "key": "k", "card": card()}, 422, "/url"),
         ({"name": "p", "pull": True, "card": card()}, 422, "/url"),
@@ -208,3 +209,4 @@ def test_pull_and_push_now_answer_the_run(node: Api) -> None:
     assert busy.status_code == 409 and "another worker" in busy.json()["detail"]
     node.store.peers.finish(peer.id, PULL, None)
     assert call(node, "POST", "/peers/nobody/push").status_code == 404
+    assert call(node, "DELETE", "/peers/status").status_code == 405  # not a peer's name

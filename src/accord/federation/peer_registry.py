@@ -26,6 +26,7 @@ from accord.store.peers import Peer, PeerConflict
 from accord.store.taxii import EVERYTHING_ID
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")  # it is a path segment in the API
+RESERVED = frozenset({"status"})  # /api/v1/peers/status is the listing of every peer's status
 MIN_INTERVAL = 5  # seconds between scheduled runs, at least
 
 
@@ -100,6 +101,8 @@ def check(request: PeerRequest) -> None:
         raise PeerInputError(
             "name", "a peer's name is 1 to 100 letters, digits, dots, dashes or underscores"
         )
+    if request.name.lower() in RESERVED:
+        raise PeerInputError("name", f"{request.name!r} is a reserved word: choose another name")
     if request.url is not None and (
         not request.url.startswith(("https://", "http://")) or len(request.url) > 2048
     ):

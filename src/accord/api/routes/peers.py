@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from accord.api.auth import Caller
 from accord.api.context import caller_of, node_of
@@ -36,6 +37,16 @@ from accord.store.peers import PULL, PUSH, BadCard, PeerConflict, PeerNotFound
 from accord.store.taxii import EVERYTHING_ID
 
 router = APIRouter(tags=["federation"], route_class=JsonRoute)
+
+
+class PeerName(StringConvertor):
+    """A peer's name in a path: any segment but ``status`` (``/peers/status`` is the status
+    listing, and no peer takes that name: `accord.federation.peer_registry.RESERVED`)."""
+
+    regex = "(?!status/?$)[^/]+"
+
+
+register_url_convertor("peer_name", PeerName())
 
 
 def _field(status: int, field: str, detail: str) -> Problem:
@@ -105,7 +116,7 @@ def add(
     return JSONResponse(added, status_code=201)
 
 
-@router.delete("/peers/{name}", status_code=204, responses=ERRORS)
+@router.delete("/peers/{name:peer_name}", status_code=204, responses=ERRORS)
 def remove(request: Request, name: str, caller: Annotated[Caller, Depends(caller_of)]) -> Response:
     """Forget a peer and its cursors (what it sent stays; its account here is disabled
     separately, as a user's)."""
@@ -133,7 +144,7 @@ def _run(request: Request, name: str, caller: Caller, direction: str) -> JSONRes
     return JSONResponse(report.as_json())
 
 
-@router.post("/peers/{name}/pull", response_model=SyncReportOut, responses=ERRORS)
+@router.post("/peers/{name:peer_name}/pull", response_model=SyncReportOut, responses=ERRORS)
 def pull_now(
     request: Request, name: str, caller: Annotated[Caller, Depends(caller_of)]
 ) -> JSONResponse:
@@ -143,7 +154,7 @@ def pull_now(
     return _run(request, name, caller, PULL)
 
 
-@router.post("/peers/{name}/push", response_model=SyncReportOut, responses=ERRORS)
+@router.post("/peers/{name:peer_name}/push", response_model=SyncReportOut, responses=ERRORS)
 def push_now(
     request: Request, name: str, caller: Annotated[Caller, Depends(caller_of)]
 ) -> JSONResponse:
