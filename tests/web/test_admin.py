@@ -67,6 +67,7 @@ ADMIN_PATHS = (
     "/admin/groups",
     "/admin/allowlist",
     "/admin/feeds",
+    "/admin/peers",
 )
 
 
@@ -98,6 +99,7 @@ def test_a_non_admin_posting_to_admin_changes_nothing(portal: Portal, role_name:
         ("/admin/groups", {"name": "Rogue group"}),
         ("/admin/allowlist", {"action": "add", "value": "192.0.2.1"}),
         ("/admin/feeds", {"name": "f", "url": "http://127.0.0.1:9/", "collection": "c"}),
+        ("/admin/peers", {"name": "p", "url": "http://127.0.0.1:9/", "key": "k"}),
     ]
     for path, data in forms:
         _same_as_missing(client.post(path, data), missing)
@@ -108,6 +110,7 @@ def test_a_non_admin_posting_to_admin_changes_nothing(portal: Portal, role_name:
     assert portal.store.directory.groups() == []
     assert portal.store.allowlists.entries(_user(portal, role_name).org_id) == []
     assert portal.store.feeds.all() == []
+    assert portal.store.peers.all() == []
     assert _admin_entries(portal, "add user") == []
 
 
@@ -562,6 +565,7 @@ def test_admin_forms_need_the_csrf_token(portal: Portal) -> None:
         "/admin/allowlist",
         "/admin/feeds",
         "/admin/groups",
+        "/admin/peers",
     ):
         page = client.http.get(path).text
         forms = page.count('method="post"')

@@ -76,6 +76,7 @@ ADMINISTRATION = {
     "/admin/organisations": ["Add an organisation", "Second factor required"],
     "/admin/groups": ["Add a sharing group", "No sharing groups yet."],
     "/admin/feeds": ["Add a TAXII 2.1 feed", "Collection id", "Pull every"],
+    "/admin/peers": ["Add a peer", "No peers yet.", "Pull from the peer", "This node"],
     "/audit": ["Filters", "Entries, newest first", "failed sign-in", "Verify the chain"],
     "/audit/chain": ["Hash chain"],
 }

@@ -28,6 +28,7 @@ from accord.api.routes import (
     misp_feed,
     node_card,
     objects,
+    peers,
     sightings,
 )
 from accord.federation.feed_scheduler import FeedScheduler
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(health.router)
     for module in (objects, lookup, sightings, admin, accounts, audit, correlations, node_card):
         app.include_router(module.router, prefix=API)
+    app.include_router(peers.router, prefix=API)  # the node admin's peers (federation)
     app.include_router(misp_feed.router)  # /misp-feed/: a MISP instance subscribes here
     # Hot routes served without FastAPI's per-request machinery; the FastAPI routes with
     # the same paths still describe them in the OpenAPI document.

@@ -231,3 +231,90 @@ class AuditEntryDoc(BaseModel):
 class AuditPage(BaseModel):
     entries: list[AuditEntryDoc]
     next: str | None
+
+
+class PeerIn(BaseModel):
+    """A peer node to add (or change): `accord peer add` over the API."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100, description="a short name for the peer")
+    url: str | None = Field(
+        default=None, max_length=2048, description="the peer's TAXII 2.1 API root"
+    )
+    key: str | None = Field(
+        default=None, max_length=2048, description="the API key the peer gave this node"
+    )
+    card: dict[str, Any] | None = Field(
+        default=None, description="the peer's card (`accord node card` there); else fetched"
+    )
+    ca_file: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="absolute path on this node of the CA certificates for the peer's TLS",
+    )
+    pull: bool = False
+    push: bool = False
+    community: bool = Field(default=False, description="GREEN crosses to the peer")
+    interval: int | None = Field(
+        default=None, ge=5, le=31_536_000, description="seconds between scheduled runs"
+    )
+    collection: str | None = Field(
+        default=None, min_length=1, max_length=300, description="the peer's collection id"
+    )
+    new_key: bool = Field(default=False, description="mint a new key for the peer's account")
+
+
+class PeerOut(BaseModel):
+    """A peer as listed: never the key this node presents to it."""
+
+    name: str
+    url: str | None
+    collection: str
+    node_id: str
+    operator_org: str
+    hosted_organizations: list[str]
+    pull: bool
+    push: bool
+    community: bool
+    interval: int | None
+    has_key: bool
+    ca_file: str | None
+    created: str
+
+
+class PeerAdded(PeerOut):
+    account: str = Field(description="the peer's account on this node (role peer)")
+    account_key: str | None = Field(
+        description="a key for that account, shown once, for `accord peer add` on the peer"
+    )
+
+
+class PeerStatusOut(BaseModel):
+    name: str
+    pull: bool
+    push: bool
+    last_pull: str | None
+    pull_lag_seconds: float | None
+    last_pull_error: str | None
+    pull_cursor: str | None
+    last_push: str | None
+    push_lag_seconds: float | None
+    last_push_error: str | None
+    push_cursor: str | None
+    last_attempt: str | None
+
+
+class SyncReportOut(BaseModel):
+    """One pull or push, as `accord peer pull --json` reports it."""
+
+    peer: str
+    direction: Literal["pull", "push"]
+    pages: int
+    objects: int = Field(description="received (pull) or sent (push)")
+    stored: int
+    duplicates: int
+    refused: int
+    refusals: list[str] = Field(description="the first reasons, for people")
+    cursor: str | None
+    error: str | None
+    seconds: float

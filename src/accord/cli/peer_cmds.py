@@ -3,20 +3,23 @@ push). See docs/federation.md."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.table import Table
 
 from accord.cli.context import FAILED, JsonOpt, audit, console, fail, open_store, print_json
 from accord.cli.display import shown
-from accord.federation.peer_registry import register
-from accord.federation.peer_sync import PAGE_SIZE, SyncReport, fetch_card, run
-from accord.federation.taxii_client import TaxiiClientError
-from accord.store.node import Store
+from accord.federation.peer_registry import (
+    CardUnreachable,
+    PeerInputError,
+    PeerRequest,
+    add_peer,
+)
+from accord.federation.peer_status import status_rows
+from accord.federation.peer_sync import PAGE_SIZE, SyncReport, run
+from accord.model.jsondoc import JsonDocumentError, loads
 from accord.store.peers import PULL, PUSH
 from accord.store.taxii import EVERYTHING_ID
 
@@ -75,45 +78,33 @@ def peer_add(
     """Add a peer node, or change one (options not given keep their value): registers its
     organisations, and makes its account here (role peer), printing the key its operator
     gives to `accord peer add` there."""
+    found: Any = None
+    if card is not None:
+        try:
+            found = loads(card.read_bytes())
+        except (OSError, JsonDocumentError) as exc:
+            fail(f"{card}: not a node card: {exc}")
+    request = PeerRequest(
+        name,
+        url=url,
+        key=key,
+        card=found,
+        ca_file=str(ca_file.resolve()) if ca_file else None,
+        collection=collection,
+        pull=pull,
+        push=push,
+        community=community,
+        interval=interval,
+        new_key=new_key,
+    )
     with open_store() as store:
-        known = next((p for p in store.peers.all() if p.name == name), None)
-    # What the peer will have: the options given, else what it had.
-    reach = url or (known.url if known else None)
-    secret = key or (known.secret if known else None)
-    trust = str(ca_file.resolve()) if ca_file else (known.ca_file if known else None)
-    if (pull or push) and (reach is None or secret is None):
-        fail("--pull and --push need the peer's --url and the --key it gave you")
-    if card is None and (reach is None or secret is None):
-        fail("give the peer's --card FILE, or its --url and --key to fetch its card")
-    if ca_file is not None and not ca_file.is_file():
-        fail(f"{ca_file}: no such CA file")
-    try:
-        if card is not None:
-            found: Any = orjson.loads(card.read_bytes())
-        else:
-            assert reach is not None and secret is not None
-            found = fetch_card(reach, secret, trust)
-    except (OSError, orjson.JSONDecodeError) as exc:
-        fail(f"{card}: not a node card: {exc}")
-    except TaxiiClientError as exc:
-        fail(f"could not fetch the peer's card from {reach}: {exc}", code=FAILED)
-    if not isinstance(found, dict):
-        fail("a node card is a JSON object (`accord node card`)")
-    with open_store() as store:
-        registered = register(
-            store,
-            name,
-            found,
-            new_key=new_key,
-            url=url,
-            secret=key,
-            ca_file=str(ca_file.resolve()) if ca_file else None,
-            collection=collection,
-            pull=pull,
-            push=push,
-            community=community,
-            interval=interval,
-        )
+        try:
+            registered = add_peer(store, request)
+        except CardUnreachable as exc:
+            fail(str(exc), code=FAILED)
+        except PeerInputError as exc:
+            option = "NAME" if exc.field == "name" else "--" + exc.field.replace("_", "-")
+            fail(f"{option}: {exc}")
         peer, email, account_key = registered.peer, registered.account, registered.key
         audit(
             store,
@@ -164,33 +155,6 @@ def peer_list(json: JsonOpt = False) -> None:
     console.print(table)
 
 
-def _lag(stamp: str | None) -> float | None:
-    if stamp is None:
-        return None
-    then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    return round((datetime.now(UTC) - then).total_seconds(), 1)
-
-
-def status_rows(store: Store) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": peer.name,
-            "pull": peer.pull,
-            "push": peer.push,
-            "last_pull": peer.last_pull,
-            "pull_lag_seconds": _lag(peer.last_pull),
-            "last_pull_error": peer.last_pull_error,
-            "pull_cursor": store.peers.cursor(peer.id, PULL, peer.collection),
-            "last_push": peer.last_push,
-            "push_lag_seconds": _lag(peer.last_push),
-            "last_push_error": peer.last_push_error,
-            "push_cursor": store.peers.cursor(peer.id, PUSH, peer.collection),
-            "last_attempt": peer.last_attempt,
-        }
-        for peer in store.peers.all()
-    ]
-
-
 @peer_app.command("status")
 def peer_status(json: JsonOpt = False) -> None:
     """Each peer's last successful pull and push, the lag since, and the last errors."""
@@ -220,7 +184,15 @@ def peer_remove(name: str, json: JsonOpt = False) -> None:
     """Forget a peer and its cursors; its account here is disabled with `accord user`."""
     with open_store() as store:
         peer = store.peers.remove(name)
-        audit(store, None, "admin", peer.node_id, via="accord peer remove", name=name)
+        audit(
+            store,
+            None,
+            "admin",
+            peer.node_id,
+            via="accord peer remove",
+            change="remove peer",
+            name=name,
+        )
     if json:
         print_json({"removed": name})
     else:

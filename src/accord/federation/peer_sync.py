@@ -39,6 +39,7 @@ log = logging.getLogger("accord.federation.peer_sync")
 PAGE_SIZE = 1000
 STATUS_WAIT_SECONDS = 300.0  # how long a push follows a pending status resource
 ALL_VERSIONS = {"version": "all"}
+BUSY = "another worker is running this peer"  # the error of a run that found the peer held
 
 
 @dataclass(slots=True)
@@ -193,7 +194,7 @@ def run(store: Store, peer: Peer, direction: str, **options: Any) -> SyncReport:
     """One pull or push, holding the peer, with its outcome recorded and audited. A peer
     another worker holds is not run (the report says so)."""
     if not store.peers.claim(peer.id):
-        return SyncReport(peer.name, direction, error="another worker is running this peer")
+        return SyncReport(peer.name, direction, error=BUSY)
     report = SyncReport(peer.name, direction)
     try:
         report = (pull if direction == PULL else push)(store, peer, **options)

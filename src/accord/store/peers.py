@@ -46,6 +46,11 @@ class PeerConflict(ValueError):
     peer's identity."""
 
 
+class BadCard(PeerConflict):
+    """A card that is not a node card (no identity, no operator, hosted organisations not
+    a list of identities): the caller's input is wrong, not in conflict with the node."""
+
+
 @dataclass(frozen=True, slots=True)
 class Peer:
     id: str
@@ -143,14 +148,14 @@ def _card_orgs(card: Mapping[str, Any]) -> tuple[str, str, list[dict[str, Any]]]
     if not isinstance(identity, Mapping) or not str(identity.get("id", "")).startswith(
         "identity--"
     ):
-        raise PeerConflict("the card has no node identity (identity.id = identity--...)")
+        raise BadCard("the card has no node identity (identity.id = identity--...)")
     if not isinstance(hosted, list) or not all(
         isinstance(org, Mapping) and str(org.get("id", "")).startswith("identity--")
         for org in hosted
     ):
-        raise PeerConflict("the card's hosted_organizations must be a list of {id, name}")
+        raise BadCard("the card's hosted_organizations must be a list of {id, name}")
     if not isinstance(operator, Mapping) or operator.get("id") not in {o["id"] for o in hosted}:
-        raise PeerConflict("the card's operator must be one of its hosted organisations")
+        raise BadCard("the card's operator must be one of its hosted organisations")
     return str(identity["id"]), str(operator["id"]), [dict(org) for org in hosted]
 
 

@@ -12,6 +12,7 @@ from accord.web.pages import (
     account,
     admin_accounts,
     admin_node,
+    admin_peers,
     audit_log,
     dashboard,
     ingest,
@@ -44,6 +45,7 @@ def install(app: FastAPI, portal: Portal) -> None:
         dashboard,
         admin_accounts,
         admin_node,
+        admin_peers,
         audit_log,
     ):
         app.include_router(module.router)

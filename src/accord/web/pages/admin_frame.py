@@ -6,7 +6,9 @@ missing one. Which tab a role sees follows what the API and the command line let
 do: organisations and the allowlist for both (an org-admin's own), sharing groups and feeds
 for the node admin alone (the command line's ``accord group add`` and ``accord feed add``
 are the node operator's; a feed makes the node fetch an address, which is not an
-organisation's to choose). The rules themselves are `accord.model.roles`.
+organisation's to choose); peers too (`accord peer` is the node operator's, and a peer's
+name and address are not for anyone else to learn). The rules themselves are
+`accord.model.roles`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ TABS: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/admin/groups", "groups", (Role.ADMIN,)),
     ("/admin/allowlist", "allowlist", ADMINS),
     ("/admin/feeds", "feeds", (Role.ADMIN,)),
+    ("/admin/peers", "peers", (Role.ADMIN,)),
 )
 
 VIA = "portal"  # the ``via`` of the audit entries these pages write
