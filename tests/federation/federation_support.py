@@ -10,18 +10,24 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
+from sqlalchemy import text
 
 from accord.federation.peer_registry import register
+from accord.federation.peer_sync import SyncReport, run
+from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.roles import Role
 from accord.model.tlp import Tlp
 from accord.store.node import Store
 from accord.store.organisations import Organisation, User
-from accord.store.taxii import EVERYTHING_ID
+from accord.store.peers import PULL, PUSH
+from accord.store.taxii import EVERYTHING, EVERYTHING_ID, Match
 
 SERVER_ENV = {
     "ACCORD_WARNINGLISTS": "0",  # no warninglist index to load: a node starts in a second
@@ -62,16 +68,25 @@ class Node:
         return f"{self.base}/taxii2/accord/"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start ``accord serve`` without waiting for it (`start_all` starts several at once:
+        each spends seconds importing on a busy machine)."""
         if not self.port:
             self.port = free_port()
         args = [
             sys.executable, "-m", "accord.cli.main", "--db", self.url,
-            "serve", "--port", str(self.port),
+            "serve", "--port", str(self.port), "--no-bulk-helper",
         ]  # fmt: skip
         with self.log.open("ab") as handle:
             self.process = subprocess.Popen(
                 args, env=os.environ | SERVER_ENV, stdout=handle, stderr=subprocess.STDOUT
             )
+
+    def wait_ready(self) -> None:
+        assert self.process is not None, "launch() first"
         deadline = time.monotonic() + 120  # a loaded machine starts slowly
         while time.monotonic() < deadline:
             try:
@@ -181,3 +196,99 @@ def indicator(
             }
         }
     return obj
+
+
+def start_all(nodes: list[Node]) -> None:
+    """Start several nodes at once (their imports overlap), then wait for each."""
+    for node in nodes:
+        node.launch()
+    for node in nodes:
+        node.wait_ready()
+
+
+def link(a: Node, b: Node, *, community: bool) -> None:
+    """``a`` and ``b`` pull from each other: each makes the other's account first (the keys
+    they exchange), then registers the other's URL with that key. (Registering a peer again
+    without ``url`` would clear its URL and flags: `Peers.add` replaces them.)"""
+    options: dict[str, Any] = {"collection": EVERYTHING_ID, "community": community}
+    key_for_a = register(b.store, a.name, a.store.identity.card(), **options).key
+    key_for_b = register(a.store, b.name, b.store.identity.card(), **options).key
+    assert key_for_a is not None and key_for_b is not None
+    b.peer_keys[a.name], a.peer_keys[b.name] = key_for_a, key_for_b
+    register(
+        a.store, b.name, b.store.identity.card(), url=b.taxii, secret=key_for_a, pull=True,
+        **options,
+    )  # fmt: skip
+    register(
+        b.store, a.name, a.store.identity.card(), url=a.taxii, secret=key_for_b, pull=True,
+        **options,
+    )  # fmt: skip
+
+
+def share(node: Node, org: str, objects: list[dict[str, Any]]) -> None:
+    """Store ``objects`` on ``node`` as its analyst of ``org`` would."""
+    report = Ingester(node.store, node.analysts[org]).ingest_objects(
+        objects, "2.1", "test", IngestOptions()
+    )
+    assert report.ok, report.summary()
+
+
+def sync_node(node: Node) -> list[SyncReport]:
+    """One pull and/or push of each of ``node``'s peers, as `accord peer pull/push` runs it."""
+    reports: list[SyncReport] = []
+    for registered in node.store.peers.all():
+        for direction, wanted in ((PULL, registered.pull), (PUSH, registered.push)):
+            if wanted:
+                reports.append(run(node.store, registered, direction))
+    return reports
+
+
+def versions_seen(node: Node, org: str, types: tuple[str, ...] = ("indicator",)) -> set[str]:
+    """Every version (``id@modified``) the analyst of ``org`` may see on ``node``, read
+    through the store's visibility rule as a TAXII listing reads it."""
+    viewer = node.store.directory.viewer(node.analysts[org])
+    match = Match(types=types, versions=("all",))
+    entries = node.store.taxii.page(viewer, EVERYTHING, match, limit=100_000, raw=False)
+    return {f"{entry.id}@{entry.modified}" for entry in entries}
+
+
+def stored_rows(node: Node, object_type: str | None = "indicator") -> int:
+    """The object versions ``node`` stores (of one type; None: of any)."""
+    with node.store.engine.connect() as conn:
+        if object_type is None:
+            count = conn.execute(text("SELECT count(*) FROM objects")).scalar()
+        else:
+            count = conn.execute(
+                text("SELECT count(*) FROM objects WHERE type = :type"), {"type": object_type}
+            ).scalar()
+    return int(count or 0)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 120, step: float = 0.02) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting after {seconds} s")
+        time.sleep(step)
+
+
+def duplicate_rows(node: Node) -> list[tuple[Any, ...]]:
+    """Versions stored twice for one holder (the unique constraint should make it empty)."""
+    with node.store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, modified, owner_org, count(*) FROM objects "
+                "GROUP BY id, modified, owner_org HAVING count(*) > 1"
+            )
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def audit_events(node: Node, action: str) -> list[dict[str, Any]]:
+    """The audit log's events of one action, their detail decoded, oldest first."""
+    with node.store.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT detail FROM audit_log WHERE action = :action ORDER BY seq"),
+            {"action": action},
+        ).all()
+    return [orjson.loads(row[0]) for row in rows]
