@@ -344,7 +344,7 @@ def _kill_the_middle_node(federation: Federation, before: dict[str, int]) -> Non
     assert all("cannot reach" in str(r.error) for r in failed), failed
 
     # n3 comes back. The killed run's lease on n4 is left (SIGKILL runs no `finally`); it
-    # would expire in ten minutes: here it is made to have expired.
+    # would expire within two minutes (a run renews it after each page): here it has.
     nodes["n3"].start()
     n3 = nodes["n3"].store
     blocked = run(n3, n3.peers.get("n4"), PULL)

@@ -4,6 +4,7 @@ and push agree; replays store nothing twice."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,3 +132,28 @@ def test_an_anonymous_sighting_travels_back_to_the_sighted_object(
     with a.store.engine.connect() as conn:
         raws = conn.exec_driver_sql("SELECT raw FROM objects WHERE type = 'sighting'").all()
     assert len(raws) == 1 and water not in raws[0][0] and reporter.id not in raws[0][0]
+
+
+def test_a_peer_made_community_gets_the_older_green_from_the_start(
+    pair: tuple[Node, Node],
+) -> None:
+    """GREEN stored before a peer was made community reaches it once it pulls from the start
+    (`accord peer pull --from-start`); the objects it has already are duplicates."""
+    a, b = pair
+    objects = _catalogue(b.orgs["Sudmark Water"].id)
+    _share(a, "Nordland CERT", list(objects.values()))
+    a.start()
+    peer(b, a, pull=True, community=False)
+    assert run(b.store, b.store.peers.get("nordland"), PULL).stored == 3
+    peer(b, a, pull=True, community=True)  # Nordland now counts Sudmark in its community
+    assert run(b.store, b.store.peers.get("nordland"), PULL).stored == 0  # the cursor
+    # The serving node reads its peers' keys anew within its key cache's few seconds.
+    deadline = time.monotonic() + 30
+    while True:
+        b.store.peers.forget_cursor(b.store.peers.get("nordland").id, PULL)
+        again = run(b.store, b.store.peers.get("nordland"), PULL)
+        if again.stored or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert (again.stored, again.duplicates) == (1, 3), again
+    assert str(objects["green"]["id"]) in _visible(b, "Sudmark CERT")

@@ -199,7 +199,9 @@ def peer_remove(name: str, json: JsonOpt = False) -> None:
         console.print(f"Removed peer {shown(name)}.")
 
 
-def _run(direction: str, name: str | None, page_size: int, json: bool) -> None:
+def _run(
+    direction: str, name: str | None, page_size: int, json: bool, from_start: bool = False
+) -> None:
     reports: list[SyncReport] = []
     with open_store() as store:
         peers = [store.peers.get(name)] if name else store.peers.all()
@@ -207,6 +209,8 @@ def _run(direction: str, name: str | None, page_size: int, json: bool) -> None:
         if not wanted:
             fail(f"no peer to {direction}: add one with `accord peer add ... --{direction}`")
         for peer in wanted:
+            if from_start:
+                store.peers.forget_cursor(peer.id, direction)
             report = run(store, peer, direction, page_size=page_size)
             reports.append(report)
             if not json:
@@ -227,23 +231,33 @@ def _run(direction: str, name: str | None, page_size: int, json: bool) -> None:
 
 
 PageSizeOpt = Annotated[int, typer.Option(help="Objects per request.", min=1, max=10_000)]
+FromStartOpt = Annotated[
+    bool,
+    typer.Option(
+        "--from-start",
+        help="Start from the beginning, not the cursor: after the peer was given more (made "
+        "community, or it hosts a new organisation). What is there already is a duplicate.",
+    ),
+]
 
 
 @peer_app.command("pull")
 def peer_pull(
     name: Annotated[str | None, typer.Argument(help="Peer (default: every pulled one).")] = None,
     page_size: PageSizeOpt = PAGE_SIZE,
+    from_start: FromStartOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """Pull now what the peer added since the last pull (resumes where it stopped)."""
-    _run(PULL, name, page_size, json)
+    _run(PULL, name, page_size, json, from_start)
 
 
 @peer_app.command("push")
 def peer_push(
     name: Annotated[str | None, typer.Argument(help="Peer (default: every pushed one).")] = None,
     page_size: PageSizeOpt = PAGE_SIZE,
+    from_start: FromStartOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """Push now what may cross to the peer and was stored since the last push."""
-    _run(PUSH, name, page_size, json)
+    _run(PUSH, name, page_size, json, from_start)

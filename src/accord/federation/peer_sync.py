@@ -113,6 +113,7 @@ def pull(
             _refusals(report, outcome.objects)
             if moved is not None:
                 report.cursor = moved
+            store.peers.renew(peer.id)
             if on_page is not None:
                 on_page(report)
     except TaxiiClientError as exc:
@@ -158,6 +159,9 @@ def push(
             after = entries[-1].seq
             store.peers.set_cursor(peer.id, PUSH, peer.collection, str(after))
             report.cursor = str(after)
+            store.peers.renew(peer.id)
+        if report.pages == 0:
+            remote.api_root()  # nothing to send: a success still means the peer answered
     except TaxiiClientError as exc:
         report.error = str(exc)
     finally:

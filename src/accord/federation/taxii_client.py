@@ -152,6 +152,11 @@ class TaxiiClient:
                 self._root = self.url
         return self._root
 
+    def api_root(self) -> dict[str, Any]:
+        """The API root resource (section 4.2): also a cheap check that the server answers
+        and takes our credentials."""
+        return self._json(self._get(self.root))
+
     def discovery(self) -> dict[str, Any]:
         return self._json(self._get(self.url))
 

@@ -35,6 +35,7 @@ from accord.store.taxii import EVERYTHING_ID
 
 PULL = "pull"
 PUSH = "push"
+LEASE_SECONDS = 120.0  # a run renews it after each page
 
 
 class PeerNotFound(ValueError):
@@ -228,6 +229,19 @@ class Peers:
             else:
                 peer_id = existing.id
                 conn.execute(update(peers).where(peers.c.id == peer_id).values(**values))
+                widened = (
+                    values.get("community", existing.community) and not existing.community
+                ) or not set(orjson.loads(values["hosted_orgs"])) <= set(
+                    orjson.loads(existing.hosted_orgs)
+                )
+                if widened:
+                    # More may cross to it now (GREEN, or AMBER for an organisation it hosts
+                    # now): push from the beginning; what it has is a duplicate there.
+                    conn.execute(
+                        delete(peer_cursors)
+                        .where(peer_cursors.c.peer_id == peer_id)
+                        .where(peer_cursors.c.direction == PUSH)
+                    )
             row = conn.execute(select(peers).where(peers.c.id == peer_id)).one()
         return _peer(row)
 
@@ -299,8 +313,10 @@ class Peers:
 
     # -- runs -------------------------------------------------------------------------------
 
-    def claim(self, peer_id: str, lease_seconds: float = 600) -> bool:
-        """Hold a peer for one run (a pull or a push), unless another worker holds it."""
+    def claim(self, peer_id: str, lease_seconds: float = LEASE_SECONDS) -> bool:
+        """Hold a peer for one run (a pull or a push), unless another worker holds it. The
+        lease is short and renewed as the run goes (:meth:`renew`): a run that dies (a
+        kill, a crash) holds the peer for at most ``lease_seconds`` more."""
         now = datetime.now(UTC)
         stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         until = (now + timedelta(seconds=lease_seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -312,6 +328,24 @@ class Peers:
                 .values(claimed_until=until, last_attempt=stamp)
             )
         return done.rowcount == 1
+
+    def renew(self, peer_id: str, lease_seconds: float = LEASE_SECONDS) -> None:
+        """Extend the lease of a run that is still going."""
+        until = (datetime.now(UTC) + timedelta(seconds=lease_seconds)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ"
+        )
+        with write_transaction(self.engine) as conn:
+            conn.execute(update(peers).where(peers.c.id == peer_id).values(claimed_until=until))
+
+    def forget_cursor(self, peer_id: str, direction: str) -> None:
+        """Start the next run in ``direction`` from the beginning (what was sent or stored
+        before is recognised as duplicates)."""
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                delete(peer_cursors)
+                .where(peer_cursors.c.peer_id == peer_id)
+                .where(peer_cursors.c.direction == direction)
+            )
 
     def due(self) -> list[Peer]:
         """Peers with an interval whose last attempt is older than it."""
