@@ -26,6 +26,7 @@ from accord.cli import (
     settings_cmds,
     taxii_cmds,
     user_cmds,
+    webhook_cmds,
 )
 from accord.cli.context import (
     EXIT_CODES,
@@ -71,6 +72,7 @@ app.add_typer(audit_cmds.audit_app, name="audit")
 app.add_typer(feed_cmds.feed_app, name="feed")
 app.add_typer(settings_cmds.settings_app, name="settings")
 app.add_typer(taxii_cmds.taxii_app, name="taxii")
+app.add_typer(webhook_cmds.webhook_app, name="webhook")
 
 
 @app.callback()

@@ -32,6 +32,7 @@ from accord.store.records import NewVersion
 from accord.store.taxii import TaxiiStore
 from accord.store.version_writer import VersionWriter
 from accord.store.web_sessions import WebSessions
+from accord.store.webhooks import Webhooks
 
 
 class Store:
@@ -52,6 +53,7 @@ class Store:
         self.lookup_sessions = LookupSessions(engine)
         self.credentials = Credentials(engine)  # the portal's passwords and second factor
         self.web_sessions = WebSessions(engine)  # the portal's signed-in sessions
+        self.webhooks = Webhooks(engine)  # organisations' webhooks (docs/webhooks.md)
 
     @classmethod
     def open(cls, url: str) -> Store:
