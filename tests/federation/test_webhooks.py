@@ -25,6 +25,7 @@ from accord.store.engine import write_transaction
 from accord.store.node import Store
 from accord.store.organisations import User
 from accord.store.schema import api_keys, users
+from accord.store.webhooks import KEEP_DELIVERIES
 from community import Community, make_community
 from leakdata import EXPECTED, load_matrix
 
@@ -312,6 +313,12 @@ def test_ping_is_signed_and_changes_nothing(
     assert receiver.requests[-1].json == {"webhook": hook.id, "ping": True, "events": []}
     assert verify(secret, receiver.requests[-1])
     assert store.webhooks.get(hook.id).failures == 0
+    # The log keeps the newest KEEP_DELIVERIES attempts.
+    runner = dispatcher(store)
+    for _ in range(KEEP_DELIVERIES + 3):
+        runner.ping(hook)
+    kept = store.webhooks.deliveries(hook.id, limit=KEEP_DELIVERIES * 2)
+    assert len(kept) == KEEP_DELIVERIES and all(a.ok for a in kept)
 
 
 # -- where deliveries may go --------------------------------------------------------------

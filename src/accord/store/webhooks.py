@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
 from accord.model.roles import Role
 from accord.model.webhooks import WebhookFilters
@@ -234,14 +234,15 @@ class Webhooks:
             row = conn.execute(select(webhooks).where(webhooks.c.id == hook_id)).first()
         return None if row is None else _webhook(row)
 
-    def advance(self, hook_id: str, start: int, cursor: int, delivered: bool) -> bool:
+    def advance(self, hook_id: str, start: int, cursor: int, attempt: Delivery | None) -> bool:
         """Move the cursor from ``start`` to ``cursor`` after the receiver took what lies
-        between (``delivered``: a batch went out, else only versions the filters leave out
-        were passed); False when the cursor is no longer at ``start`` (the webhook was removed,
-        or another round moved it), and the caller stops."""
+        between (``attempt``: the batch that went out, logged in the same transaction; None:
+        only versions the filters leave out were passed); False when the cursor is no longer
+        at ``start`` (the webhook was removed, or another round moved it), and the caller
+        stops."""
         values: dict[str, Any] = {"cursor": cursor}
-        if delivered:
-            values |= {"last_success": now_key(), "last_error": None, "failures": 0}
+        if attempt is not None:
+            values |= {"last_success": attempt.at, "last_error": None, "failures": 0}
             values["next_attempt"] = None
         with write_transaction(self.engine) as conn:
             done = conn.execute(
@@ -250,17 +251,24 @@ class Webhooks:
                 .where(webhooks.c.cursor == start)
                 .values(**values)
             )
+            if attempt is not None and done.rowcount == 1:
+                self._log(conn, hook_id, attempt)
         return done.rowcount == 1
 
-    def failed(self, hook_id: str, error: str, retry_in: float) -> None:
-        """Record a failure: one more in a row, and not before ``retry_in`` seconds again."""
+    def failed(
+        self, hook_id: str, error: str, retry_in: float, attempt: Delivery | None = None
+    ) -> None:
+        """Record a failure (and the attempt that failed, if one went out): one more in a
+        row, and not before ``retry_in`` seconds again."""
         retry_at = _stamp(datetime.now(UTC) + timedelta(seconds=retry_in))
         with write_transaction(self.engine) as conn:
-            conn.execute(
+            done = conn.execute(
                 update(webhooks)
                 .where(webhooks.c.id == hook_id)
                 .values(last_error=error, failures=webhooks.c.failures + 1, next_attempt=retry_at)
             )
+            if attempt is not None and done.rowcount == 1:
+                self._log(conn, hook_id, attempt)
 
     def release(self, hook_id: str) -> None:
         """End a round: the webhook is free for the next."""
@@ -272,35 +280,39 @@ class Webhooks:
     # -- the log --------------------------------------------------------------------------
 
     def log(self, hook_id: str, attempt: Delivery) -> None:
-        """Keep ``attempt``, and only the newest `KEEP_DELIVERIES` of the webhook."""
+        """Keep ``attempt`` (a ping), and only the newest `KEEP_DELIVERIES` of the webhook."""
         with write_transaction(self.engine) as conn:
-            if conn.execute(select(webhooks.c.id).where(webhooks.c.id == hook_id)).first() is None:
-                return  # removed meanwhile
-            conn.execute(
-                insert(webhook_deliveries).values(
-                    webhook_id=hook_id,
-                    at=attempt.at,
-                    kind=attempt.kind,
-                    events=attempt.events,
-                    last_seq=attempt.last_seq,
-                    status=attempt.status,
-                    error=attempt.error,
-                    milliseconds=attempt.milliseconds,
-                )
+            if conn.execute(select(webhooks.c.id).where(webhooks.c.id == hook_id)).first():
+                self._log(conn, hook_id, attempt)
+
+    def _log(self, conn: Connection, hook_id: str, attempt: Delivery) -> None:
+        conn.execute(
+            insert(webhook_deliveries).values(
+                webhook_id=hook_id,
+                at=attempt.at,
+                kind=attempt.kind,
+                events=attempt.events,
+                last_seq=attempt.last_seq,
+                status=attempt.status,
+                error=attempt.error,
+                milliseconds=attempt.milliseconds,
             )
-            kept = (
-                select(webhook_deliveries.c.seq)
-                .where(webhook_deliveries.c.webhook_id == hook_id)
-                .order_by(webhook_deliveries.c.seq.desc())
-                .limit(KEEP_DELIVERIES)
-            )
-            oldest = conn.execute(select(func.min(kept.subquery().c.seq))).scalar()
-            if oldest is not None:
-                conn.execute(
-                    delete(webhook_deliveries)
-                    .where(webhook_deliveries.c.webhook_id == hook_id)
-                    .where(webhook_deliveries.c.seq < oldest)
-                )
+        )
+        # The attempts past the newest KEEP_DELIVERIES go (the index on webhook_id, seq
+        # finds the boundary; with fewer rows it is null and nothing goes).
+        boundary = (
+            select(webhook_deliveries.c.seq)
+            .where(webhook_deliveries.c.webhook_id == hook_id)
+            .order_by(webhook_deliveries.c.seq.desc())
+            .offset(KEEP_DELIVERIES - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        conn.execute(
+            delete(webhook_deliveries)
+            .where(webhook_deliveries.c.webhook_id == hook_id)
+            .where(webhook_deliveries.c.seq < boundary)
+        )
 
     def deliveries(self, hook_id: str, limit: int = 10) -> list[Delivery]:
         """The webhook's last attempts, newest first."""
