@@ -141,6 +141,12 @@ class Settings:
     counted, not listed or stored (docs/correlation.md). Node setting ``correlation.cap``
     (the store reads it itself, `accord.store.correlation.policy.policy_for`)."""
 
+    webhook_allow_private: bool = False
+    """Whether webhooks may be delivered to loopback, private and link-local addresses
+    (docs/webhooks.md). Off: a webhook's host must resolve to public addresses only, so that
+    an org-admin cannot make the node reach inside its own network.
+    ``ACCORD_WEBHOOK_ALLOW_PRIVATE=1``."""
+
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
         """A process's settings from the environment. The node settings keep their defaults
@@ -175,6 +181,8 @@ class Settings:
             signin_failure_burst=int(env.get("ACCORD_SIGNIN_FAILURE_BURST", "5")),
             signin_failures_per_minute=float(env.get("ACCORD_SIGNIN_FAILURES_PER_MINUTE", "0.5")),
             warninglists=env.get("ACCORD_WARNINGLISTS", "1").lower() not in ("0", "false", "no"),
+            webhook_allow_private=env.get("ACCORD_WEBHOOK_ALLOW_PRIVATE", "0").lower()
+            in ("1", "true", "yes"),
         )
 
     def with_node(self, stored: Mapping[str, str]) -> Settings:

@@ -30,8 +30,10 @@ from accord.api.routes import (
     objects,
     peers,
     sightings,
+    webhooks,
 )
 from accord.federation.feed_scheduler import FeedScheduler
+from accord.federation.webhooks import WebhookDispatcher
 from accord.intel.benign import BenignLists
 from accord.intel.lookup.service import LookupService
 from accord.settings import Settings
@@ -69,6 +71,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         node_store.cursors.load()  # the node's cursor key: made once per node, read once here
         scheduler = FeedScheduler(node_store, settings).start()  # scheduled feed pulls
+        dispatcher = WebhookDispatcher(node_store, settings.webhook_allow_private).start()
         if lookup_workers.wanted(settings):
             node.bulk = BulkHelper(settings).start()
         # What start-up loaded (modules, the warninglists index) lives as long as the
@@ -77,6 +80,7 @@ def create_app(
         gc.freeze()
         yield
         await scheduler.stop()
+        await dispatcher.stop()
         if node.bulk is not None:
             node.bulk.close()
         node.close()
@@ -101,7 +105,17 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(NulGuard)
     app.include_router(health.router)
-    for module in (objects, lookup, sightings, admin, accounts, audit, correlations, node_card):
+    for module in (
+        objects,
+        lookup,
+        sightings,
+        admin,
+        accounts,
+        audit,
+        correlations,
+        node_card,
+        webhooks,
+    ):
         app.include_router(module.router, prefix=API)
     app.include_router(peers.router, prefix=API)  # the node admin's peers (federation)
     app.include_router(misp_feed.router)  # /misp-feed/: a MISP instance subscribes here

@@ -28,6 +28,7 @@ from accord.cli import (
     settings_cmds,
     taxii_cmds,
     user_cmds,
+    webhook_cmds,
 )
 from accord.cli.context import (
     EXIT_CODES,
@@ -75,6 +76,7 @@ app.add_typer(settings_cmds.settings_app, name="settings")
 app.add_typer(taxii_cmds.taxii_app, name="taxii")
 app.add_typer(node_cmds.node_app, name="node")
 app.add_typer(peer_cmds.peer_app, name="peer")
+app.add_typer(webhook_cmds.webhook_app, name="webhook")
 
 
 @app.callback()

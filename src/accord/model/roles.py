@@ -128,3 +128,18 @@ def may_keep_allowlist(actor: Account, org_id: str) -> bool:
     (:func:`may_set_org_policy`), the node admin for every organisation and an org-admin for
     their own."""
     return may_set_org_policy(actor, org_id)
+
+
+def may_keep_webhooks(actor: Account, org_id: str) -> bool:
+    """Whether ``actor`` may list, remove, test and deliver organisation ``org_id``'s webhooks
+    (docs/webhooks.md): whoever sets its policies, the node admin for every organisation and
+    an org-admin for their own. Adding one is narrower: a webhook delivers what its creating
+    user may see, so it is always created in that user's own organisation
+    (:func:`may_add_webhook`)."""
+    return may_set_org_policy(actor, org_id)
+
+
+def may_add_webhook(actor: Account) -> bool:
+    """Whether ``actor`` may add a webhook (to their own organisation, reading as
+    themselves): an org-admin, or the node admin."""
+    return may_keep_webhooks(actor, actor.org_id)

@@ -34,6 +34,7 @@ from accord.store.records import NewVersion
 from accord.store.taxii import TaxiiStore
 from accord.store.version_writer import VersionWriter
 from accord.store.web_sessions import WebSessions
+from accord.store.webhooks import Webhooks
 
 
 class Store:
@@ -56,6 +57,7 @@ class Store:
         self.web_sessions = WebSessions(engine)  # the portal's signed-in sessions
         self.identity = NodeIdentities(engine)  # who this node is, for its peers
         self.peers = Peers(engine)  # the nodes it federates with
+        self.webhooks = Webhooks(engine)  # organisations' webhooks (docs/webhooks.md)
 
     @classmethod
     def open(cls, url: str) -> Store:

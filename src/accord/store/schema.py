@@ -392,6 +392,45 @@ node_settings = Table(
     Column("value", Text, nullable=False),
 )
 
+# Webhooks (accord.store.webhooks, docs/webhooks.md): each belongs to an organisation and
+# delivers, as its creating user reads, the versions stored after its cursor (objects.seq).
+# The secret signs deliveries (HMAC), so it is kept as it is, like a feed's; it is shown
+# once, when the webhook is added. No foreign key on the user: a removed user's webhook stays,
+# and says why it stopped.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(64), ForeignKey("organisations.id"), nullable=False, index=True),
+    Column("user_id", String(36), nullable=False, comment="whose view it delivers"),
+    Column("url", Text, nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("filters", Text, nullable=False, comment="JSON: types, tlps, labels"),
+    Column("created", String(27), nullable=False),
+    Column("cursor", SeqType, nullable=False, comment="objects.seq delivered up to"),
+    Column("last_success", String(27)),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False, comment="in a row, since the last success"),
+    Column("next_attempt", String(27), comment="null: at the next round"),
+    Column("claimed_until", String(27), comment="a round holds the webhook until then"),
+)
+
+# The last attempts of each webhook (accord.store.webhooks keeps the newest few per webhook).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(36), ForeignKey("webhooks.id"), nullable=False),
+    Column("at", String(27), nullable=False),
+    Column("kind", String(8), nullable=False, comment="events or ping"),
+    Column("events", Integer, nullable=False),
+    Column("last_seq", SeqType, comment="objects.seq of its last event"),
+    Column("status", Integer, comment="HTTP status; null: no answer"),
+    Column("error", Text),
+    Column("milliseconds", Integer, nullable=False),
+    Index("ix_webhook_deliveries_hook", "webhook_id", "seq"),
+)
+
 # -- Correlation and sightings (accord.store.correlation, accord.store.sightings) --------------
 
 # Pairs of object versions that share an observable, written at ingest, one row per pair (read
