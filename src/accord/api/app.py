@@ -28,6 +28,7 @@ from accord.api.routes import (
     misp_feed,
     objects,
     sightings,
+    stream,
 )
 from accord.federation.feed_scheduler import FeedScheduler
 from accord.intel.benign import BenignLists
@@ -99,7 +100,7 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(NulGuard)
     app.include_router(health.router)
-    for module in (objects, lookup, sightings, admin, accounts, audit, correlations):
+    for module in (objects, lookup, sightings, admin, accounts, audit, correlations, stream):
         app.include_router(module.router, prefix=API)
     app.include_router(misp_feed.router)  # /misp-feed/: a MISP instance subscribes here
     # Hot routes served without FastAPI's per-request machinery; the FastAPI routes with
