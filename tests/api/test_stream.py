@@ -471,3 +471,22 @@ def test_a_key_holds_a_bounded_number_of_streams(node: Node) -> None:
         except AssertionError:
             assert time.monotonic() < deadline, "closed streams still count"
             time.sleep(0.1)
+
+
+def test_a_stopping_server_ends_its_streams(store: Store, store_url: str) -> None:
+    """A stream never ends by itself, so a stop would wait for its client: past the grace
+    period the server cuts it, and the client sees the stream end cleanly (then resumes)."""
+    community = make_community(store)
+    key = store.directory.new_key(community.analyst.email)
+    settings = Settings(database_url=store_url, warninglists=False, **FAST)
+    server = Server(store, settings).start()
+    node = Node(server.url, store, community, {community.analyst.email: key})
+    with opened(node, key) as stream:
+        started = time.monotonic()
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        with pytest.raises(EOFError):  # the end of the stream, not a broken connection
+            while True:
+                stream.block()
+        stopping.join()
+    assert 2.5 <= time.monotonic() - started <= 10.0  # the test server's grace is 3 s

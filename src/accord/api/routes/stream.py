@@ -42,12 +42,14 @@ Reads of AMBER and above are audited per batch before they are sent
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import anyio
 import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -241,6 +243,13 @@ class EventStream(StreamingResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
+        except anyio.get_cancelled_exc_class():
+            # Only the server cancels a request from outside: it is stopping and its grace
+            # period is over (`accord serve`, SHUTDOWN_SECONDS). End the stream as streams
+            # end, so that the client resumes by Last-Event-ID, elsewhere or later; a
+            # client that left first does not need the last chunk.
+            with anyio.CancelScope(shield=True), contextlib.suppress(OSError):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             self._streams.close(self._key_id)
 
