@@ -26,7 +26,6 @@ from accord.intel.lookup.answer import Answer
 from accord.intel.lookup.service import LookupService
 from accord.intel.scoring import list_effect
 
-
 SHUTDOWN_SECONDS = 10  # how long a stopping server lets requests in flight finish
 
 
