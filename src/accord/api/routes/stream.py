@@ -13,8 +13,11 @@ Why it polls. Each open stream asks the store every ``Settings.stream_poll_secon
 the versions after its position: `accord.store.taxii.TaxiiStore.page`, the keyset page
 TAXII serves, which applies the visibility rule in its query (principle 2), so the stream
 shows exactly what TAXII would. PostgreSQL's LISTEN/NOTIFY would save the idle queries, but
-SQLite has nothing like it and a second mechanism would need its own tests on both stores;
-a keyset read on the primary key past the newest version finds nothing in microseconds.
+SQLite has nothing like it and a second mechanism would need its own tests on both stores.
+An idle poll is one read of the newest position (the largest key of the primary key's
+index), and the page is read only when that moved: about 0.5 ms on SQLite and 1 ms on
+PostgreSQL, measured on a loaded two-core machine (a page costs 2 to 5 ms, mostly building
+the statement).
 Each poll first asks for the newest position (`TaxiiStore.newest_seq`): when the page comes
 back short, the stream's position moves there, so versions the caller may not see are
 scanned once, not at every poll. That position is never sent: ids are only ever the
@@ -171,6 +174,8 @@ def poll(
     """The next batch after ``after`` that ``viewer`` may see (the store applies the rule),
     audited. Runs in a worker thread."""
     newest = store.taxii.newest_seq()  # first: every version up to it has committed
+    if newest <= after:
+        return Poll(b"", after, False)  # nothing stored since: the idle poll ends here
     entries = store.taxii.page(
         viewer, EVERYTHING, Match(types=tuple(types), versions=("all",)), after=after, limit=BATCH
     )
