@@ -94,6 +94,19 @@ class Settings:
     """How long a worker trusts an API key it has checked, before asking the database again
     (so a revoked key stops working within this time). ``ACCORD_KEY_CACHE_SECONDS``."""
 
+    stream_heartbeat_seconds: float = 15.0
+    """The live stream (``GET /api/v1/stream``, docs/stream.md) sends a comment line after
+    this long without an event, so that proxies and load balancers keep the connection
+    open. ``ACCORD_STREAM_HEARTBEAT_SECONDS``."""
+
+    stream_poll_seconds: float = 1.0
+    """How often an open stream asks the store for what was added after its position: the
+    longest an event waits before it is sent. ``ACCORD_STREAM_POLL_SECONDS``."""
+
+    stream_max_per_key: int = 4
+    """Streams one API key may hold open at once, per worker process; one more is 429.
+    ``ACCORD_STREAM_MAX_PER_KEY``."""
+
     web_session_idle_minutes: float = 30.0
     """A portal session that has not been used for this long ends (the user signs in
     again). ``ACCORD_WEB_SESSION_IDLE_MINUTES``."""
@@ -174,6 +187,9 @@ class Settings:
             trusted_proxies=_names(env.get("ACCORD_TRUSTED_PROXIES", "")),
             max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES", str(128 * 1024 * 1024))),
             key_cache_seconds=float(env.get("ACCORD_KEY_CACHE_SECONDS", "5")),
+            stream_heartbeat_seconds=float(env.get("ACCORD_STREAM_HEARTBEAT_SECONDS", "15")),
+            stream_poll_seconds=float(env.get("ACCORD_STREAM_POLL_SECONDS", "1")),
+            stream_max_per_key=int(env.get("ACCORD_STREAM_MAX_PER_KEY", "4")),
             bulk_helper=env.get("ACCORD_BULK_HELPER", "0").lower() in ("1", "true", "yes"),
             web_session_idle_minutes=float(env.get("ACCORD_WEB_SESSION_IDLE_MINUTES", "30")),
             web_session_hours=float(env.get("ACCORD_WEB_SESSION_HOURS", "12")),

@@ -30,6 +30,7 @@ from accord.api.routes import (
     objects,
     peers,
     sightings,
+    stream,
     webhooks,
 )
 from accord.federation.feed_scheduler import FeedScheduler
@@ -115,6 +116,7 @@ def create_app(
         correlations,
         node_card,
         webhooks,
+        stream,
     ):
         app.include_router(module.router, prefix=API)
     app.include_router(peers.router, prefix=API)  # the node admin's peers (federation)

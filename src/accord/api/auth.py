@@ -158,6 +158,21 @@ class Authenticator:
             )
         return caller
 
+    def recheck(self, header: str) -> Caller | None:
+        """The caller ``header`` names now, asked of the store (not the cache, and counted
+        by no limit), or None where its key no longer opens anything (revoked, its user
+        disabled). For a request that outlives the cache, the live stream: it asks again
+        every ``Settings.key_cache_seconds``, so a revocation ends it within that time as
+        it stops any other request, and a change of groups applies to what it sends."""
+        try:
+            key, claimed = _key_from_header(header)
+        except Problem:
+            return None
+        user = self.store.directory.user_for_key(key)
+        if user is None or (claimed is not None and claimed.strip().lower() != user.email):
+            return None
+        return Caller(user, self.store.directory.viewer(user), key.split("_")[1])
+
     def _refuse_if_failing(self, address: str, account: str | None) -> None:
         """429 if this address, or this claimed account, has used up its failed
         authentications: before the key is looked at."""

@@ -29,6 +29,8 @@ from accord.intel.lookup.answer import Answer
 from accord.intel.lookup.service import LookupService
 from accord.intel.scoring import list_effect
 
+SHUTDOWN_SECONDS = 10  # how long a stopping server lets requests in flight finish
+
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -96,6 +98,9 @@ def serve(
         access_log=False,
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
+        # Open live streams (GET /api/v1/stream) never end by themselves: without a bound,
+        # a stop would wait for every client to leave. Their clients resume by Last-Event-ID.
+        timeout_graceful_shutdown=SHUTDOWN_SECONDS,
     )
 
 

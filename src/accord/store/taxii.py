@@ -193,6 +193,16 @@ class TaxiiStore:
             return [Entry(s, i, m, v, d, levels[t], r) for s, i, m, v, d, t, r in rows]
         return [Entry(s, i, m, v, d, levels[t], None) for s, i, m, v, d, t in rows]
 
+    def newest_seq(self) -> int:
+        """The largest position stored (0 for none). Every version at or below it has
+        committed: writers take sequence numbers inside the write lock and hold it to their
+        commit (`accord.store.objects.write_versions`). A reader that asks this first and
+        then gets a short `page` has seen every version up to it that it may see, so it may
+        move its position there without scanning the hidden ones again. A position only:
+        never shown to a caller (it counts what the caller may not see)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(objects.c.seq), 0))).scalar_one())
+
     def _filtered(
         self, stmt: Select[Any], viewer: Viewer, scope: Scope, match: Match
     ) -> Select[Any]:
