@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from accord.export.for_peer import dressed_for_peer
 from accord.federation.page_walk import resumable_pages
+from accord.federation.read_ahead import ReadAhead
 from accord.federation.taxii_client import TaxiiClient, TaxiiClientError
 from accord.ingest.from_peer import receive
 from accord.model.visibility import Viewer
@@ -94,8 +95,11 @@ def pull(
     report.cursor = store.peers.cursor(peer.id, PULL, peer.collection)
     started = time.perf_counter()
     remote = client or peer_client(peer)
+    # The next page is fetched while this one is stored (accord.federation.read_ahead).
+    pages = ReadAhead(
+        resumable_pages(remote, peer.collection, report.cursor, page_size, ALL_VERSIONS)
+    )
     try:
-        pages = resumable_pages(remote, peer.collection, report.cursor, page_size, ALL_VERSIONS)
         for page, moved in pages:
             step = (
                 None
@@ -115,6 +119,7 @@ def pull(
     except TaxiiClientError as exc:
         report.error = str(exc)
     finally:
+        pages.close()  # before the client: a page may be in flight
         if client is None:
             remote.close()
         report.seconds = round(time.perf_counter() - started, 3)
