@@ -29,7 +29,7 @@ def test_quick_federation_bench_runs() -> None:
         "federation.a_to_b.objects_per_s",
         "federation.mesh_5x100.converge",
         "federation.replicate_200.vs_medallion",
-        "federation.pull_2000.peak_rss",
+        "federation.pull_2000.peak_anon_rss",
         "federation.pull_2000.objects_per_s",
     } <= names, done.stderr
     for line in lines:
