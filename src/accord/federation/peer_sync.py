@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 
 from accord.export.for_peer import dressed_for_peer
 from accord.federation.page_walk import resumable_pages
-from accord.federation.taxii_client import TaxiiClient, TaxiiClientError
+from accord.federation.read_ahead import ReadAhead
+from accord.federation.taxii_client import Page, TaxiiClient, TaxiiClientError
 from accord.ingest.from_peer import receive
 from accord.model.visibility import Viewer
 from accord.store.audit import Event
@@ -96,9 +97,13 @@ def pull(
     report.cursor = store.peers.cursor(peer.id, PULL, peer.collection)
     started = time.perf_counter()
     remote: TaxiiClient | None = client
+    pages: ReadAhead[tuple[Page, str | None]] | None = None
     try:
         remote = remote or peer_client(peer)
-        pages = resumable_pages(remote, peer.collection, report.cursor, page_size, ALL_VERSIONS)
+        # The next page is fetched while this one is stored (accord.federation.read_ahead).
+        pages = ReadAhead(
+            resumable_pages(remote, peer.collection, report.cursor, page_size, ALL_VERSIONS)
+        )
         for page, moved in pages:
             step = (
                 None
@@ -119,6 +124,8 @@ def pull(
     except TaxiiClientError as exc:
         report.error = str(exc)
     finally:
+        if pages is not None:
+            pages.close()  # before the client: a page may be in flight
         if client is None and remote is not None:
             remote.close()
         report.seconds = round(time.perf_counter() - started, 3)
