@@ -29,9 +29,9 @@ from accord.api.routes import (
     objects,
     sightings,
 )
-from accord.federation.feed_scheduler import FeedScheduler
 from accord.intel.benign import BenignLists
 from accord.intel.lookup.service import LookupService
+from accord.jobs.runner import start_background
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.app import create_taxii_app
@@ -66,7 +66,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         node_store.cursors.load()  # the node's cursor key: made once per node, read once here
-        scheduler = FeedScheduler(node_store, settings).start()  # scheduled feed pulls
+        # Scheduled feed pulls and peer synchronisation (accord.jobs; `serve --no-jobs`).
+        jobs = start_background(node_store, settings)
         if lookup_workers.wanted(settings):
             node.bulk = BulkHelper(settings).start()
         # What start-up loaded (modules, the warninglists index) lives as long as the
@@ -74,7 +75,8 @@ def create_app(
         gc.collect()
         gc.freeze()
         yield
-        await scheduler.stop()
+        if jobs is not None:
+            await jobs.stop()
         if node.bulk is not None:
             node.bulk.close()
         node.close()

@@ -41,6 +41,13 @@ def serve(
             "(a helper process per worker; only where the machine has two).",
         ),
     ] = True,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            help="Run the node's background jobs (scheduled feed pulls, peer "
+            "synchronisation) in the server; --no-jobs leaves them to `accord worker`.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the node: REST API at /api/v1, docs at /api/docs."""
     import uvicorn
@@ -51,6 +58,8 @@ def serve(
     if public_lookups:
         os.environ["ACCORD_PUBLIC_LOOKUPS"] = "1"
     os.environ["ACCORD_BULK_HELPER"] = "1" if bulk_helper else "0"
+    if not jobs:
+        os.environ["ACCORD_JOBS"] = "off"
     console.print(
         f"Accord node on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)"
     )
