@@ -47,7 +47,7 @@ def test_a_period_is_one_cron_can_say(given: str, taken: int, cron: str) -> None
 
 @pytest.mark.parametrize("given", ["-1", "soon", "nan"])
 def test_a_bad_period_says_how_to_fix_it(given: str) -> None:
-    with pytest.raises(ValueError, match="ACCORD_FEED_POLL_SECONDS.*whole seconds.*0 turns"):
+    with pytest.raises(ValueError, match=r"ACCORD_FEED_POLL_SECONDS.*whole seconds.*0 turns"):
         period(FEEDS, {FEEDS.period_env: given})
 
 
@@ -61,7 +61,7 @@ def test_the_mode_is_auto_in_process_or_off() -> None:
     assert mode({}) == "auto"
     assert mode({"ACCORD_JOBS": "in-process"}) == "in-process"
     assert mode({"ACCORD_JOBS": "0"}) == mode({"ACCORD_JOBS": "off"}) == "off"
-    with pytest.raises(ValueError, match="auto.*in-process.*off"):
+    with pytest.raises(ValueError, match=r"auto.*in-process.*off"):
         mode({"ACCORD_JOBS": "sometimes"})
 
 

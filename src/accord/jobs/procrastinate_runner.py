@@ -126,7 +126,6 @@ class ProcrastinateRunner:
                 conninfo=conninfo(self.store),
                 min_size=1,
                 max_size=max(4, len(self.jobs) + 3),  # jobs, the listener, heartbeat, defers
-                open=False,
             )
         )
         retry = RetryStrategy(max_attempts=ATTEMPTS - 1, exponential_wait=BACKOFF)
