@@ -34,6 +34,7 @@ def _env(url: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # a process of its own: some seconds to start
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_the_worker_runs_the_jobs_and_stops_on_a_signal(
     store_url: str, signum: int, monkeypatch: pytest.MonkeyPatch
@@ -92,17 +93,13 @@ def test_accord_jobs_reads_well_before_any_worker_ran(store_url: str) -> None:
     assert "feeds" in shown.stdout and "peers" in shown.stdout
 
 
-def test_the_worker_with_nothing_to_run_says_why(tmp_path: Path) -> None:
+def test_the_worker_with_nothing_to_run_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     Store.open(url).init()
-    env = {**_env(url), "ACCORD_FEED_POLL_SECONDS": "0", "ACCORD_PEER_POLL_SECONDS": "0"}
-    done = subprocess.run(
-        [sys.executable, "-m", "accord.cli.main", "worker"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "nothing to run" in done.stderr + done.stdout
+    monkeypatch.setenv("ACCORD_FEED_POLL_SECONDS", "0")
+    monkeypatch.setenv("ACCORD_PEER_POLL_SECONDS", "0")
+    done = CliRunner().invoke(app, ["--db", url, "worker"])
+    assert done.exit_code == 2
+    assert "nothing to run" in done.output
