@@ -38,6 +38,7 @@ log = logging.getLogger("accord.jobs")
 KEEP_HOURS = 24 * 7
 CLEANUP_CRON = "17 * * * *"  # hourly
 SHUTDOWN_SECONDS = 30.0  # a run still going this long after a stop is aborted
+RESTART_MAX_SECONDS = 300.0
 _QUEUE_CHARS = 40  # pg_notify channel names end at 63 bytes; procrastinate adds 23
 
 
@@ -80,45 +81,71 @@ class ProcrastinateRunner:
         self.settings = settings
         self.jobs = list(jobs)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> ProcrastinateRunner:
-        """Run the worker as a task of the running loop (`accord serve`): a failure to start
-        is logged, and the server goes on without its jobs."""
+        """Run the worker as a task of the running loop (`accord serve`). A worker that fails
+        (the database restarted, say) is logged and started again, after 5 seconds and then
+        twice as long each time up to `RESTART_MAX_SECONDS`: the server goes on meanwhile."""
         self._task = asyncio.get_running_loop().create_task(
-            self._logged(), name="accord jobs (procrastinate)"
+            self._restarting(), name="accord jobs (procrastinate)"
         )
         return self
 
     async def stop(self) -> None:
+        """Stop by asking, not by cancelling: a worker cancelled while it opens its
+        connection pool would leave the pool's tasks running (and the event loop unable to
+        close). Cancelled only if it has not stopped well after the graceful timeout."""
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), SHUTDOWN_SECONDS + 30)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
 
-    async def _logged(self) -> None:
-        try:
-            await self.run()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("the background jobs' worker stopped")
+    async def _restarting(self) -> None:
+        delay = 5.0
+        while not self._stopping.is_set():
+            try:
+                await self.run(self._stopping)
+                return
+            except Exception:
+                log.exception("the background jobs' worker stopped; again in %.0f s", delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            delay = min(delay * 2, RESTART_MAX_SECONDS)
 
-    async def run(self) -> None:
-        """Run the worker until cancelled (a graceful stop: running jobs get
-        `SHUTDOWN_SECONDS` to finish)."""
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Run the worker until ``stopping`` is set; then running jobs get
+        `SHUTDOWN_SECONDS` to finish."""
         queue = await asyncio.to_thread(prepare, self.store)
+        if stopping.is_set():
+            return
         app = self._app(queue)
         async with app.open_async():
-            await app.run_worker_async(
-                queues=[queue],
-                name=f"accord {queue}",
-                concurrency=max(1, len(self.jobs)),
-                install_signal_handlers=False,
-                shutdown_graceful_timeout=SHUTDOWN_SECONDS,
-                # A job whose notification was missed is still fetched this often.
-                fetch_job_polling_interval=5.0,
+            worker = asyncio.create_task(
+                app.run_worker_async(
+                    queues=[queue],
+                    name=f"accord {queue}",
+                    concurrency=max(1, len(self.jobs)),
+                    install_signal_handlers=False,
+                    shutdown_graceful_timeout=SHUTDOWN_SECONDS,
+                    # A job whose notification was missed is still fetched this often.
+                    fetch_job_polling_interval=5.0,
+                )
             )
+            asked = asyncio.create_task(stopping.wait())
+            try:
+                await asyncio.wait({worker, asked}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                asked.cancel()
+                if not worker.done():
+                    worker.cancel()  # procrastinate's graceful stop
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker  # its own error, if it stopped by one
 
     def _app(self, queue: str) -> App:
         app = App(

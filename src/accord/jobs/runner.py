@@ -6,7 +6,6 @@ runs them alone until stopped (`run_until`)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
@@ -89,13 +88,4 @@ async def run_until(
         finally:
             await found.stop()
         return
-    work = asyncio.create_task(found.run())
-    waiting = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait({work, waiting}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiting.cancel()
-        if not work.done():
-            work.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await work  # raises the worker's own error, if it stopped by one
+    await found.run(stop)
