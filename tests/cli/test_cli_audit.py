@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from accord.cli import demo
 from accord.cli.context import LOCAL_OPERATOR
 from accord.cli.main import app
-from accord.federation.feed_scheduler import FeedScheduler
+from accord.jobs.definitions import pull_due_feeds
 from accord.model.roles import Role
 from accord.settings import Settings
 from accord.store.node import Store
@@ -290,8 +290,7 @@ def test_a_scheduled_feed_pull_is_audited(store: Store, store_url: str) -> None:
     feed = store.feeds.add(
         "Peer", "taxii", user.id, url="http://127.0.0.1:9/taxii2/", collection="c", interval=60
     )
-    scheduler = FeedScheduler(store, Settings(database_url=store_url), poll_seconds=0)
-    assert scheduler.run_due() == 1
+    assert pull_due_feeds(store, Settings(database_url=store_url)) == 1
     [entry] = store.audit.entries()
     assert (entry.action, entry.user_id, entry.org_id, entry.target) == (
         "write",

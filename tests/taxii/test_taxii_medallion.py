@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from accord.cli.main import app
 from accord.federation.feed_pull import pull
-from accord.federation.feed_scheduler import FeedScheduler
 from accord.ingest.stix import with_marking
+from accord.jobs.definitions import pull_due_feeds
 from accord.model.tlp import Tlp, tlp_of
 from accord.settings import Settings
 from accord.store.node import Store
@@ -237,9 +237,9 @@ def test_scheduled_pull_runs_when_due(tmp_path: Path) -> None:
             secret=feed.secret,
             interval=3600,
         )
-        scheduler = FeedScheduler(store, Settings(database_url=db_a), poll_seconds=0)
-        assert scheduler.run_due() == 1
-        assert scheduler.run_due() == 0  # not due again for an hour
+        settings = Settings(database_url=db_a)
+        assert pull_due_feeds(store, settings) == 1
+        assert pull_due_feeds(store, settings) == 0  # not due again for an hour
         assert store.feeds.count(hourly.id) == len(ids) + 7
         assert store.feeds.get(hourly.id).last_error is None
         store.close()

@@ -33,10 +33,10 @@ from accord.api.routes import (
     stream,
     webhooks,
 )
-from accord.federation.feed_scheduler import FeedScheduler
 from accord.federation.webhooks import WebhookDispatcher
 from accord.intel.benign import BenignLists
 from accord.intel.lookup.service import LookupService
+from accord.jobs.runner import start_background
 from accord.settings import Settings
 from accord.store.node import Store
 from accord.taxii.app import create_taxii_app
@@ -71,7 +71,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         node_store.cursors.load()  # the node's cursor key: made once per node, read once here
-        scheduler = FeedScheduler(node_store, settings).start()  # scheduled feed pulls
+        # Scheduled feed pulls and peer synchronisation (accord.jobs; `serve --no-jobs`).
+        jobs = start_background(node_store, settings)
         dispatcher = WebhookDispatcher(node_store, settings.webhook_allow_private).start()
         if lookup_workers.wanted(settings):
             node.bulk = BulkHelper(settings).start()
@@ -80,7 +81,8 @@ def create_app(
         gc.collect()
         gc.freeze()
         yield
-        await scheduler.stop()
+        if jobs is not None:
+            await jobs.stop()
         await dispatcher.stop()
         if node.bulk is not None:
             node.bulk.close()

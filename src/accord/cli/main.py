@@ -29,6 +29,7 @@ from accord.cli import (
     taxii_cmds,
     user_cmds,
     webhook_cmds,
+    worker_cmds,
 )
 from accord.cli.context import (
     EXIT_CODES,
@@ -63,6 +64,8 @@ app.command()(correlation_cmds.sight)
 app.command("extract")(extract_cmds.extract)
 app.command()(server_cmds.serve)
 app.command()(server_cmds.lookup)
+app.command()(worker_cmds.worker)
+app.command()(worker_cmds.jobs)
 app.add_typer(org_cmds.org_app, name="org")
 app.add_typer(user_cmds.user_app, name="user")
 app.add_typer(key_cmds.key_app, name="key")

@@ -61,6 +61,13 @@ def serve(
             help="The certificate's private key (PEM, unencrypted; default: in --certfile).",
         ),
     ] = None,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            help="Run the node's background jobs (scheduled feed pulls, peer "
+            "synchronisation) in the server; --no-jobs leaves them to `accord worker`.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the node: REST API at /api/v1, TAXII 2.1 at /taxii2/, the portal at /, docs at
     /api/docs. With --certfile (and --keyfile) over HTTPS: the portal's cookies are then
@@ -78,6 +85,8 @@ def serve(
         os.environ["ACCORD_PUBLIC_LOOKUPS"] = "1"
     os.environ["ACCORD_BULK_HELPER"] = "1" if bulk_helper else "0"
     scheme = "http" if served is None else "https"
+    if not jobs:
+        os.environ["ACCORD_JOBS"] = "off"
     console.print(
         f"Accord node on {scheme}://{host}:{port}/  (API docs: {scheme}://{host}:{port}/api/docs)",
         highlight=False,

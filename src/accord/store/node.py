@@ -23,6 +23,7 @@ from accord.store.credentials import Credentials
 from accord.store.cursors import Cursors
 from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
+from accord.store.job_runs import JobRuns
 from accord.store.lookup_session import LookupSessions
 from accord.store.node_identity import NodeIdentities
 from accord.store.node_settings import CORRELATION_CAP, NodeSettings
@@ -50,6 +51,7 @@ class Store:
         self.audit = AuditLog(engine)
         self.taxii = TaxiiStore(engine)
         self.feeds = Feeds(engine)
+        self.job_runs = JobRuns(engine)  # periodic background jobs (accord.jobs)
         self.cursors = Cursors(engine)
         self.settings = NodeSettings(engine, changed=self._setting_changed)
         self.lookup_sessions = LookupSessions(engine)

@@ -1,0 +1,103 @@
+"""``accord worker`` (the node's background jobs, in the foreground) and ``accord jobs``
+(what they did): docs/jobs.md."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from accord.cli.context import (
+    JsonOpt,
+    console,
+    fail,
+    node_settings,
+    open_store,
+    print_json,
+)
+from accord.cli.display import shown
+from accord.jobs.overview import overview
+from accord.jobs.runner import run_until, runner
+from accord.settings import Settings
+from accord.store.node import Store
+
+
+def worker(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log each job's start and end.")
+    ] = False,
+) -> None:
+    """Run the node's background jobs (scheduled feed pulls, peer synchronisation) until
+    Ctrl-C or SIGTERM: procrastinate on PostgreSQL (any number of workers, each period run
+    once), in-process on SQLite. `accord serve` runs them too, unless given --no-jobs."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("procrastinate").setLevel(logging.INFO if verbose else logging.WARNING)
+    with open_store() as store:
+        settings = node_settings(store)
+        found = runner(store, settings)
+        if found is None:
+            fail(
+                "nothing to run: ACCORD_JOBS is off, or every job's period is 0 "
+                "(ACCORD_FEED_POLL_SECONDS, ACCORD_PEER_POLL_SECONDS)"
+            )
+        every = ", ".join(f"{item.job.name} every {item.period} s" for item in found.jobs)
+        console.print(f"Accord worker ({found.backend}): {every}. Ctrl-C stops it.")
+        try:
+            asyncio.run(_until_signalled(store, settings))
+        except Exception as exc:  # the worker could not start, or lost its database
+            fail(f"the worker stopped: {exc}", code=1)
+    console.print("Accord worker stopped.")
+
+
+async def _until_signalled(store: Store, settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_until(stop, store, settings)
+
+
+def jobs(
+    limit: Annotated[int, typer.Option(help="Recent jobs to list (PostgreSQL).", min=1)] = 20,
+    json: JsonOpt = False,
+) -> None:
+    """The node's periodic jobs, each with its period and last run (and error), and on
+    PostgreSQL the most recent jobs in procrastinate's queue."""
+    with open_store() as store:
+        found = overview(store, limit)
+    if json:
+        print_json(found)
+        return
+    console.print(f"Background jobs run by: {found['backend']}")
+    table = Table("job", "every", "last started", "last finished", "runs", "failures", "error")
+    for row in found["periodic"]:
+        table.add_row(
+            shown(row["name"]),
+            f"{row['period']} s" if row["period"] else "off",
+            shown(row["last_started"] or "-"),
+            shown(row["last_finished"] or ("running" if row["running"] else "-")),
+            str(row["runs"]),
+            str(row["failures"]),
+            shown(row["last_error"] or ""),
+        )
+    console.print(table)
+    if found["recent"]:
+        recent = Table("id", "task", "status", "attempts", "scheduled", "started", "ended")
+        for job in found["recent"]:
+            recent.add_row(
+                str(job["id"]),
+                shown(job["task"]),
+                shown(job["status"]),
+                str(job["attempts"]),
+                shown(job["scheduled_at"] or "-"),
+                shown(job["started"] or "-"),
+                shown(job["ended"] or "-"),
+            )
+        console.print(recent)

@@ -1,0 +1,65 @@
+"""The periodic jobs of a node, each a plain function of the store and the settings, listed
+once in `PERIODIC_JOBS`: both runners (procrastinate on PostgreSQL, in-process on SQLite) run
+this list. A job is idempotent: a period run twice (a retry, a second worker) does no harm,
+because the work it claims is claimed in the database (`Feeds.claim_due`, say).
+
+To add one: write ``def job(store: Store, settings: Settings) -> object`` where its work
+lives, and add a `PeriodicJob` line here with the environment variable that sets its period.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from accord.federation import peer_sync
+from accord.federation.feed_scheduler import pull_due_feeds
+from accord.settings import Settings
+from accord.store.node import Store
+
+__all__ = ["PERIODIC_JOBS", "PeriodicJob", "pull_due_feeds", "run_due_peers"]
+
+log = logging.getLogger("accord.jobs")
+
+JobFunction = Callable[[Store, Settings], object]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job run every period."""
+
+    name: str
+    """Short and stable: procrastinate's task is ``accord.<name>``, its record in the store
+    ``job:<name>`` (`accord.store.job_runs`)."""
+    run: JobFunction
+    """Does the work once; an exception is a failed run (logged, recorded, retried)."""
+    period_env: str
+    """The environment variable giving the period in seconds (0 turns the job off)."""
+    default_period: int = 30
+    summary: str = ""
+    """What it does, for ``accord jobs``."""
+
+
+def run_due_peers(store: Store, settings: Settings) -> object:
+    """Pull from and push to the peers whose interval has passed (each run under its own
+    lease, recorded and audited: accord.federation.peer_sync)."""
+    del settings  # a peer's runs depend on the peer's own record
+    reports = peer_sync.run_due(store)
+    return {"runs": len(reports), "errors": sum(1 for r in reports if r.error)}
+
+
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob(
+        "feeds",
+        pull_due_feeds,
+        "ACCORD_FEED_POLL_SECONDS",
+        summary="pull the TAXII feeds whose interval has passed",
+    ),
+    PeriodicJob(
+        "peers",
+        run_due_peers,
+        "ACCORD_PEER_POLL_SECONDS",
+        summary="pull from and push to the peer nodes that are due",
+    ),
+)

@@ -1,0 +1,84 @@
+"""The periodic jobs run in the process, by asyncio: how a node on SQLite runs them (and any
+node with ``ACCORD_JOBS=in-process``).
+
+One task per job wakes at the start of each period, claims the period in the database
+(`JobRuns.claim`: one process of several gets it, and none while a run is still going), and
+runs the job in a thread. A failed run is tried again after 2 and 4 seconds (never past the
+start of the next period), then waits for the next period; a failure never stops the task
+nor the other jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+
+from accord.jobs.execution import ATTEMPTS, BACKOFF, execute
+from accord.jobs.schedule import Scheduled
+from accord.settings import Settings
+from accord.store.node import Store
+
+log = logging.getLogger("accord.jobs")
+
+LEASE_SECONDS = 600.0  # a run longer than this may overlap the next period's
+
+
+class InProcessRunner:
+    backend = "in-process"
+
+    def __init__(self, store: Store, settings: Settings, jobs: Sequence[Scheduled]) -> None:
+        self.store = store
+        self.settings = settings
+        self.jobs = list(jobs)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> InProcessRunner:
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._every_period(item), name=f"accord job {item.job.name}")
+            for item in self.jobs
+        ]
+        return self
+
+    async def stop(self) -> None:
+        """Cancel the tasks; a run in its thread finishes on its own (its lease is left to
+        expire if the process ends first)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _every_period(self, item: Scheduled) -> None:
+        while True:
+            tick = item.tick(time.time())
+            try:
+                await self._run_period(item, tick)
+            except Exception:  # the database went away, say: try again next period
+                log.exception("job %s: period %d not run", item.job.name, tick)
+            await asyncio.sleep(max(0.0, item.next_start(time.time()) - time.time()))
+
+    async def _run_period(self, item: Scheduled, tick: int) -> None:
+        name = item.job.name
+        claimed = await asyncio.to_thread(self.store.job_runs.claim, name, tick, LEASE_SECONDS)
+        if not claimed:
+            return  # another process has it, or is still running the last one
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                await asyncio.to_thread(execute, self.store, self.settings, item.job)
+                return
+            except Exception:
+                pass  # logged and recorded by `execute`
+            wait = float(BACKOFF**attempt)
+            if attempt == ATTEMPTS or time.time() + wait >= item.next_start(time.time()):
+                return  # the next period tries again
+            await asyncio.sleep(wait)
+            retaken = await asyncio.to_thread(
+                self.store.job_runs.claim, name, tick, LEASE_SECONDS, True
+            )
+            if not retaken:
+                return
