@@ -58,7 +58,6 @@ from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp
 from accord.store.peers import PULL
 from accord.store.schema import peers
-from conftest import PG_URL
 
 NAMES = ["n1", "n2", "n3", "n4", "n5"]
 ON_POSTGRES = {"n2", "n3", "n5"}  # in the mixed layout; the middle node n3 is the one killed
@@ -241,7 +240,7 @@ def layout(request: pytest.FixtureRequest) -> Callable[[str], str] | None:
     """None: every store on SQLite; else a maker of PostgreSQL URLs (own schema each). One of
     the two runs: five server processes start in seconds only on an idle machine."""
     if request.param == "sqlite":
-        if PG_URL:
+        if os.environ.get("ACCORD_TEST_DATABASE_URL"):  # the conftest's PG_URL
             pytest.skip("the mixed layout runs instead (its n1 and n4 are on SQLite)")
         return None
     maker: Callable[[], str] = request.getfixturevalue("pg_schemas")
