@@ -54,13 +54,16 @@ class InProcessRunner:
         self._tasks = []
 
     async def _every_period(self, item: Scheduled) -> None:
+        # The first run at the start of the next period, not at once: a server starting (or
+        # a test's app) does not reach out to feeds and peers before it answers, and
+        # procrastinate's periodic jobs on PostgreSQL also run at period boundaries only.
         while True:
+            await asyncio.sleep(max(0.0, item.next_start(time.time()) - time.time()))
             tick = item.tick(time.time())
             try:
                 await self._run_period(item, tick)
             except Exception:  # the database went away, say: try again next period
                 log.exception("job %s: period %d not run", item.job.name, tick)
-            await asyncio.sleep(max(0.0, item.next_start(time.time()) - time.time()))
 
     async def _run_period(self, item: Scheduled, tick: int) -> None:
         name = item.job.name
