@@ -37,6 +37,7 @@ from accord.model.extension import ACCORD_EXTENSION_ID, extension_of
 from accord.model.roles import Role
 from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp, tlp_of
+from accord.model.visibility import Viewer
 from accord.store.audit import Event
 from accord.store.engine import write_transaction
 from accord.store.node import Store
@@ -141,7 +142,7 @@ def _check(
     if (
         tlp >= Tlp.AMBER
         and hosted.isdisjoint([holder, *recipients])
-        and not _sights_what_is_held(store, obj, ext)
+        and not _sights_what_is_held(store, peer, obj, ext)
     ):
         return refuse(
             "object_marking_refs",
@@ -156,16 +157,17 @@ def _check(
     return _Accepted(index, holder, obj)
 
 
-def _sights_what_is_held(store: Store, obj: dict[str, Any], ext: Any) -> bool:
+def _sights_what_is_held(store: Store, peer: Peer, obj: dict[str, Any], ext: Any) -> bool:
     """An anonymous sighting travels to where the object it sights is held, whatever the
-    organisations of its audience (accord.model.visibility.anonymous_sighting_may_cross)."""
+    organisations of its audience (accord.model.visibility.anonymous_sighting_may_cross):
+    an object held here that the peer knows (no answer about one hidden from it)."""
     sighted = obj.get("sighting_of_ref")
-    return (
-        obj.get("type") == "sighting"
-        and ext.get("anonymous") is True
-        and isinstance(sighted, str)
-        and store.objects.held_here(sighted)
-    )
+    if obj.get("type") != "sighting" or ext.get("anonymous") is not True:
+        return False
+    if not isinstance(sighted, str):
+        return False
+    viewer = Viewer(org_id=peer.operator_org, crossing=store.peers.crossing(peer))
+    return store.objects.known_to_peer(sighted, viewer)
 
 
 def _held(store: Store, holder: str, object_id: str | None, obj: dict[str, Any]) -> bool:

@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, Row, Select, bindparam, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Row,
+    Select,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 
 from accord.model.extension import ACCORD_IDENTITY_ID
 from accord.model.holdings import Holding
@@ -326,15 +336,28 @@ class ObjectStore:
         with self.engine.connect() as conn:
             return backend_for(conn).stored_versions(conn, sorted(set(ids)), owner_org)
 
-    def held_here(self, object_id: str) -> bool:
-        """Whether any organisation of this node holds a version of ``object_id``, received
-        or its own: for a peer's anonymous sighting, which travels to where the object it
-        sights is held (accord.ingest.from_peer). Not an answer for members."""
+    def known_to_peer(self, object_id: str, viewer: Viewer) -> bool:
+        """Whether a peer node (``viewer`` with a crossing) knows a version of ``object_id``
+        held here: one held by an organisation it hosts, received from it, or one that may
+        cross to it. For a peer's anonymous sighting (accord.ingest.from_peer), which travels
+        to where the object it sights is held; asked only of what the peer may know, so that
+        accepting or refusing a sighting tells it nothing of objects hidden from it."""
+        crossing = viewer.crossing
+        assert crossing is not None, "a peer's viewer"
+        stmt = (
+            select(objects.c.seq)
+            .where(objects.c.id == object_id)
+            .where(
+                or_(
+                    objects.c.owner_org.in_(sorted(crossing.hosted_org_ids)),
+                    objects.c.origin_node == crossing.node_id,
+                    visible_to(viewer, objects),
+                )
+            )
+            .limit(1)
+        )
         with self.engine.connect() as conn:
-            found = conn.execute(
-                select(objects.c.seq).where(objects.c.id == object_id).limit(1)
-            ).first()
-        return found is not None
+            return conn.execute(stmt).first() is not None
 
     def count_stored(self, keys: Sequence[tuple[str, str]], owner_org: str) -> tuple[int, int]:
         """How many of these ``(id, modified key)`` versions ``owner_org`` holds already, and
