@@ -19,13 +19,16 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from accord.match.patterns.errors import PatternEvaluationError
 from accord.match.patterns.observations import Observation
+from accord.match.patterns.parser import instances
 from accord.match.patterns.predicates import predicate
 from accord.match.patterns.selection import selector
 from accord.match.patterns.syntax import (
     Bracket,
     Comparison,
     ComparisonExpression,
+    ComparisonJoin,
     ObservationExpression,
     ObservationJoin,
     Qualified,
@@ -45,32 +48,53 @@ Bindings = Callable[["Run"], Iterator[Binding]]
 # --- comparison expressions -----------------------------------------------------------------
 
 
+def chain(expression: ComparisonExpression) -> list[ComparisonExpression]:
+    """The operands of a run of one operator (`a OR b OR c`, parsed `(a OR b) OR c`), left
+    to right: a thousand ORed hashes are a loop, not a thousand nested calls."""
+    if isinstance(expression, Comparison):
+        return [expression]
+    operator = expression.operator
+    operands: list[ComparisonExpression] = []
+    node: ComparisonExpression = expression
+    while isinstance(node, ComparisonJoin) and node.operator == operator:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
+    operands.reverse()
+    return operands
+
+
 def comparison_roots(expression: ComparisonExpression) -> RootsFunction:
     """The function that judges a comparison expression over a list of observations."""
     if isinstance(expression, Comparison):
         return _test_roots(expression)
-    left = comparison_roots(expression.left)
-    right = comparison_roots(expression.right)
+    operands = [comparison_roots(operand) for operand in chain(expression)]
     if expression.operator == "AND":
 
-        def both(observations: Sequence[Observation]) -> Roots:
-            lhs, rhs = left(observations), right(observations)
-            out: Roots = {}
-            for index, roots in lhs.items():
-                other = rhs.get(index)
-                if other is not None:
-                    common = roots & other
-                    if common:
-                        out[index] = common
+        def every(observations: Sequence[Observation]) -> Roots:
+            # Every operand is judged, as the OASIS matcher does: an error on the data in a
+            # later operand is an error even when an earlier one already failed.
+            results = [operand(observations) for operand in operands]
+            out = results[0]
+            for rhs in results[1:]:
+                kept: Roots = {}
+                for index, roots in out.items():
+                    other = rhs.get(index)
+                    if other is not None:
+                        common = roots & other
+                        if common:
+                            kept[index] = common
+                out = kept
             return out
 
-        return both
+        return every
 
     def either(observations: Sequence[Observation]) -> Roots:
-        lhs, rhs = left(observations), right(observations)
-        out = dict(lhs)
-        for index, roots in rhs.items():
-            out[index] = out[index] | roots if index in out else roots
+        results = [operand(observations) for operand in operands]
+        out = dict(results[0])
+        for rhs in results[1:]:
+            for index, roots in rhs.items():
+                out[index] = out[index] | roots if index in out else roots
         return out
 
     return either
@@ -120,14 +144,33 @@ def _test_roots(test: Comparison) -> RootsFunction:
 # --- observation expressions ------------------------------------------------------------------
 
 
+MAX_STEPS = 1_000_000
+"""Candidate bindings one evaluation may try. Joins and REPEATS over many observations can
+grow combinatorially; past this the evaluation is an error, not a worker busy for hours."""
+
+
 class Run:
-    """The state of one evaluation: the observations and what each bracket found."""
+    """The state of one evaluation: the observations, what each bracket found, and the
+    steps left of the budget."""
 
-    __slots__ = ("found", "observations")
+    __slots__ = ("found", "instances", "observations", "steps")
 
-    def __init__(self, observations: Sequence[Observation], found: list[Roots]) -> None:
+    def __init__(
+        self, observations: Sequence[Observation], found: list[Roots], instances: int = 1 << 30
+    ) -> None:
         self.observations = observations
         self.found = found
+        self.instances = instances
+        """How many instances of one observation to bind at most (see `Evaluator`)."""
+        self.steps = MAX_STEPS
+
+    def spend(self, steps: int = 1) -> None:
+        self.steps -= steps
+        if self.steps < 0:
+            raise PatternEvaluationError(
+                f"the pattern needs more than {MAX_STEPS:,} candidate combinations of these "
+                "observations; evaluate fewer observations at once"
+            )
 
     def first_observed(self, instance: tuple[int, int]) -> datetime.datetime:
         return self.observations[instance[0]].first
@@ -142,6 +185,7 @@ def _disjoint(first: Binding, second: Binding) -> bool:
 
 
 def _interleave_join(
+    run: Run,
     lhs: Iterator[Binding],
     rhs: Iterator[Binding],
     accept: Callable[[Binding, Binding], bool],
@@ -156,29 +200,19 @@ def _interleave_join(
         return
     while next_rhs is not None or next_lhs is not None:
         if next_rhs is not None:
+            run.spend(len(lhs_seen) + 1)
             for left in lhs_seen:
                 if accept(left, next_rhs):
                     yield left + next_rhs
             rhs_seen.append(next_rhs)
             next_rhs = next(rhs, None)
         if next_lhs is not None:
+            run.spend(len(rhs_seen) + 1)
             for right in rhs_seen:
                 if accept(next_lhs, right):
                     yield next_lhs + right
             lhs_seen.append(next_lhs)
             next_lhs = next(lhs, None)
-
-
-def _size(expression: ObservationExpression) -> int:
-    """How many instances a binding of `expression` holds (None-filled where unbound)."""
-    if isinstance(expression, Bracket):
-        return 1
-    if isinstance(expression, Qualified):
-        inner = _size(expression.expression)
-        if isinstance(expression.qualifier, Repeats):
-            return inner * expression.qualifier.times
-        return inner
-    return _size(expression.left) + _size(expression.right)
 
 
 def observation_bindings(expression: ObservationExpression, brackets: list[Bracket]) -> Bindings:
@@ -193,7 +227,7 @@ def observation_bindings(expression: ObservationExpression, brackets: list[Brack
             return (
                 ((index, copy),)
                 for index in run.found[slot]
-                for copy in range(observations[index].count)
+                for copy in range(min(observations[index].count, run.instances))
             )
 
         return simple
@@ -203,7 +237,7 @@ def observation_bindings(expression: ObservationExpression, brackets: list[Brack
     left = observation_bindings(expression.left, brackets)
     right = observation_bindings(expression.right, brackets)
     if expression.operator == "AND":
-        return lambda run: _interleave_join(left(run), right(run), _disjoint)
+        return lambda run: _interleave_join(run, left(run), right(run), _disjoint)
     if expression.operator == "FOLLOWEDBY":
 
         def followed_by(run: Run) -> Iterator[Binding]:
@@ -214,11 +248,11 @@ def observation_bindings(expression: ObservationExpression, brackets: list[Brack
                 earliest_last = min(run.last_observed(i) for i in after if i is not None)
                 return latest_first <= earliest_last
 
-            return _interleave_join(left(run), right(run), in_order)
+            return _interleave_join(run, left(run), right(run), in_order)
 
         return followed_by
-    left_none: Binding = (None,) * _size(expression.left)
-    right_none: Binding = (None,) * _size(expression.right)
+    left_none: Binding = (None,) * instances(expression.left)
+    right_none: Binding = (None,) * instances(expression.right)
 
     def either(run: Run) -> Iterator[Binding]:
         lhs, rhs = left(run), right(run)
@@ -243,7 +277,7 @@ def _qualified(expression: Qualified, brackets: list[Bracket]) -> Bindings:
             return inner
         return lambda run: (
             tuple(itertools.chain.from_iterable(combination))
-            for combination in _combinations(inner(run), times)
+            for combination in _combinations(run, inner(run), times)
         )
     if isinstance(qualifier, Within):
         span = datetime.timedelta(seconds=qualifier.seconds)
@@ -334,7 +368,10 @@ def _largest_combination(bindings: list[Binding]) -> int:
     return total
 
 
-def _combinations_of_list(bindings: list[Binding], size: int) -> Iterator[tuple[Binding, ...]]:
+def _combinations_of_list(
+    run: Run, bindings: list[Binding], size: int
+) -> Iterator[tuple[Binding, ...]]:
+    run.spend(len(bindings) + 1)
     if size == 1:
         for binding in bindings:
             yield (binding,)
@@ -348,7 +385,7 @@ def _combinations_of_list(bindings: list[Binding], size: int) -> Iterator[tuple[
         disjoint = [candidate for candidate in rest if _disjoint(head, candidate)]
         yielded = False
         try:
-            for tail in _combinations_of_list(disjoint, size - 1):
+            for tail in _combinations_of_list(run, disjoint, size - 1):
                 yield (head, *tail)
                 yielded = True
         except _NotEnough as exc:
@@ -362,13 +399,15 @@ def _combinations_of_list(bindings: list[Binding], size: int) -> Iterator[tuple[
                 return
 
 
-def _combinations(bindings: Iterator[Binding], size: int) -> Iterator[tuple[Binding, ...]]:
+def _combinations(
+    run: Run, bindings: Iterator[Binding], size: int
+) -> Iterator[tuple[Binding, ...]]:
     """Disjoint combinations of `size` bindings, built as bindings arrive."""
     drawn = [binding for _, binding in zip(range(size - 1), bindings, strict=False)]
     for binding in bindings:
         disjoint = [candidate for candidate in drawn if _disjoint(candidate, binding)]
         try:
-            for head in _combinations_of_list(disjoint, size - 1):
+            for head in _combinations_of_list(run, disjoint, size - 1):
                 yield (*head, binding)
         except _NotEnough:
             pass
@@ -381,17 +420,25 @@ def _combinations(bindings: Iterator[Binding], size: int) -> Iterator[tuple[Bind
 class Evaluator:
     """A pattern's tree turned into functions, ready to judge observations."""
 
-    __slots__ = ("bindings", "bracket_roots", "brackets")
+    __slots__ = ("bindings", "bracket_roots", "brackets", "instances")
 
     def __init__(self, expression: ObservationExpression) -> None:
         self.brackets: list[Bracket] = []
         self.bindings = observation_bindings(expression, self.brackets)
         self.bracket_roots = [comparison_roots(bracket.expression) for bracket in self.brackets]
+        self.instances = instances(expression)
+        """A binding holds this many instances, so it can use no more instances of any one
+        observation; and instances of one observation are interchangeable (same times, no
+        other identity). Binding more is useless, and `number_observed: 1000000` must not
+        make a million of them."""
+
+    def run(self, observations: Sequence[Observation], found: list[Roots]) -> Run:
+        return Run(observations, found, self.instances)
 
     def first_binding(self, observations: Sequence[Observation]) -> list[int]:
         """The observations of the first binding found, in order, each once; [] if none."""
         found = [roots(observations) for roots in self.bracket_roots]
-        run = Run(observations, found)
+        run = self.run(observations, found)
         binding = next(self.bindings(run), None)
         if binding is None:
             return []

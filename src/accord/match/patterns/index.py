@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from accord.match.patterns import CompiledPattern, compile_pattern
 from accord.match.patterns.errors import PatternEvaluationError
-from accord.match.patterns.evaluate import Roots, RootsFunction, Run
+from accord.match.patterns.evaluate import Roots, RootsFunction, chain
 from accord.match.patterns.observations import Observation
 from accord.match.patterns.predicates import like_to_regex
 from accord.match.patterns.selection import Selector, selector
@@ -118,10 +118,10 @@ def _address_int(value: Any) -> tuple[int, int] | None:
 def _triggers(expression: ComparisonExpression) -> list[_Trigger]:
     if isinstance(expression, Comparison):
         return _comparison_triggers(expression)
-    left, right = _triggers(expression.left), _triggers(expression.right)
+    operands = [_triggers(operand) for operand in chain(expression)]
     if expression.operator == "OR":
-        return left + right
-    return left if _sharpness(left) <= _sharpness(right) else right
+        return [trigger for triggers in operands for trigger in triggers]
+    return min(operands, key=_sharpness)
 
 
 def _sharpness(triggers: list[_Trigger]) -> tuple[int, int]:
@@ -446,7 +446,8 @@ class PatternIndex:
                 out.append(entry.key)
             else:
                 found = [bracket_roots.get(number, {}) for number in entry.brackets]
-                if next(entry.pattern.evaluator.bindings(Run(single, found)), None) is not None:
+                evaluator = entry.pattern.evaluator
+                if next(evaluator.bindings(evaluator.run(single, found)), None) is not None:
                     out.append(entry.key)
         return out
 

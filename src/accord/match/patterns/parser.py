@@ -45,6 +45,13 @@ in ../shared/data are a few kilobytes (long OR lists of hashes)."""
 MAX_DEPTH: Final = 100
 """Nesting of parentheses and brackets beyond this is refused (the grammar has no limit;
 no real pattern comes near)."""
+MAX_COMPARISONS: Final = 1_000
+"""Property tests in one pattern (the most in ../shared/data: 29, a list of hashes)."""
+MAX_BRACKETS: Final = 100
+"""Observation expressions (`[...]`) in one pattern (the most in ../shared/data: 1)."""
+MAX_INSTANCES: Final = 10_000
+"""Observations one match may bind (REPEATS multiplies): `[a] REPEATS 100000 TIMES` is
+refused rather than evaluated."""
 
 _ORDER_OPERATORS: Final = frozenset({"<", ">", "<=", ">="})
 _EQUALITY: Final = {"=": "=", "==": "=", "!=": "!=", "<>": "!="}
@@ -83,6 +90,8 @@ class _Parser:
         self.tokens = lexer.tokens(pattern)
         self.position = 0
         self.depth = 0
+        self.comparisons = 0
+        self.brackets = 0
         self.v20 = stix_version == "2.0"
 
     # --- tokens -------------------------------------------------------------------------
@@ -168,6 +177,9 @@ class _Parser:
         expression: ObservationExpression
         if self.at("["):
             self.nest(token)
+            self.brackets += 1
+            if self.brackets > MAX_BRACKETS:
+                self.meaningless(f"more than {MAX_BRACKETS} observation expressions", token)
             self.advance()
             expression = Bracket(self.comparison_or(), self.column(token))
             self.expect("]", "AND, OR or ']'")
@@ -201,6 +213,8 @@ class _Parser:
                 times = int(count.text)
                 if times < 1:
                     self.meaningless("REPEATS needs a count of at least 1", count)
+                if times > MAX_INSTANCES:
+                    self.meaningless(f"REPEATS more than {MAX_INSTANCES:,} times", count)
                 expression = Qualified(expression, Repeats(times, self.column(qualifier)))
             elif self.at("START"):
                 self.advance()
@@ -256,6 +270,9 @@ class _Parser:
             self.expect("EXISTS")
             path = self.object_path()
             return Comparison(path, "EXISTS", negated, None, None, self.column(token))
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            self.meaningless(f"more than {MAX_COMPARISONS:,} comparisons", token)
         path = self.object_path()
         negated = False
         if self.at("NOT"):
@@ -384,4 +401,24 @@ def parse(pattern: str, stix_version: str = "2.1") -> ObservationExpression:
             line=pattern.count("\n", 0, MAX_PATTERN_LENGTH) + 1,
             column=MAX_PATTERN_LENGTH + 1 - (pattern.rfind("\n", 0, MAX_PATTERN_LENGTH) + 1),
         )
-    return _Parser(pattern, stix_version).pattern_expression()
+    tree = _Parser(pattern, stix_version).pattern_expression()
+    if instances(tree) > MAX_INSTANCES:
+        raise PatternSyntaxError(
+            f"a match would bind more than {MAX_INSTANCES:,} observations (REPEATS)",
+            line=1,
+            column=1,
+            grammatical=False,
+        )
+    return tree
+
+
+def instances(expression: ObservationExpression) -> int:
+    """How many observation instances one binding of `expression` holds."""
+    if isinstance(expression, Bracket):
+        return 1
+    if isinstance(expression, Qualified):
+        inner = instances(expression.expression)
+        if isinstance(expression.qualifier, Repeats):
+            return inner * expression.qualifier.times
+        return inner
+    return instances(expression.left) + instances(expression.right)
