@@ -46,6 +46,10 @@ def test_the_index_agrees_with_judging_each_pattern_alone() -> None:
     [
         ("[domain-name:value LIKE '%.evil.example']", "a.evil.example", True),
         ("[domain-name:value LIKE '%.evil.example']", "evil.example", False),
+        ("[domain-name:value LIKE '%.evil.example']", "a.evil.example\n", True),  # as re's $
+        ("[url:value LIKE 'http://evil.test/%']", "http://evil.test/a/b", True),
+        ("[url:value LIKE 'http://evil.test/%']", "https://evil.test/a", False),
+        ("[url:value LIKE '%/gate_.php']", "http://x/gate1.php", True),  # general: Hyperscan
         ("[url:value MATCHES '^https?://[^/]+/gate\\\\.php']", "http://x.test/gate.php?id=1", True),
         ("[url:value MATCHES '^https?://[^/]+/gate\\\\.php']", "ftp://x.test/gate.php", False),
         ("[ipv4-addr:value ISSUBSET '198.51.100.0/24']", "198.51.100.7", True),

@@ -5,7 +5,9 @@ match that can be looked up from the observation's own values:
 
 - `=` and `IN`: the exact value at the path, in one hash map;
 - `ISSUBSET` a CIDR: the address at the path, by its prefixes (one map per prefix length);
-- `LIKE` and `MATCHES`: one Hyperscan database per object path, scanned with the value;
+- `LIKE '%text'` and `LIKE 'text%'` (the common shapes: a domain and its subdomains, a URL
+  prefix): the value's ends, by length, in hash maps;
+- other `LIKE` and `MATCHES`: one Hyperscan database per object path, scanned with the value;
 - `<`, `>`, `<=`, `>=` on numbers: thresholds sorted per path, found by bisection;
 - anything else (`!=`, NOT, EXISTS, timestamps, regular expressions Hyperscan cannot take):
   the object type alone.
@@ -48,7 +50,7 @@ PathKey = tuple[str, str]
 """(object type, canonical path text)."""
 
 # Trigger kinds, sharpest first: AND keeps the side whose worst trigger is sharpest.
-_EQ, _NET, _REGEX, _ORDER, _TYPE = range(5)
+_EQ, _AFFIX, _NET, _REGEX, _ORDER, _TYPE = range(6)
 
 # Regular expressions whose meaning in Hyperscan might differ from Python's, or that it
 # cannot take: left to the object-type trigger (and judged by Python's engine).
@@ -148,6 +150,11 @@ def _comparison_triggers(test: Comparison) -> list[_Trigger]:
         return type_only if network is None else [_Trigger(_NET, path, network)]
     if test.operator in ("LIKE", "MATCHES"):
         text = unicodedata.normalize("NFC", str(test.value))
+        if test.operator == "LIKE" and "_" not in text and text.count("%") == 1:
+            if text.startswith("%"):
+                return [_Trigger(_AFFIX, path, ("suffix", text[1:]))]
+            if text.endswith("%"):
+                return [_Trigger(_AFFIX, path, ("prefix", text[:-1]))]
         expression = like_to_regex(text) if test.operator == "LIKE" else text
         if any(marker in expression for marker in _UNSAFE_REGEX):
             return type_only
@@ -180,6 +187,9 @@ class _PathIndex:
     networks: dict[tuple[int, int, int], list[int]] = field(default_factory=dict)
     prefixes: dict[int, set[int]] = field(default_factory=dict)
     """IP version -> prefix lengths present."""
+    affixes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """("suffix" | "prefix", text) -> brackets (LIKE '%text', LIKE 'text%')."""
+    affix_lengths: dict[str, set[int]] = field(default_factory=dict)
     regexes: list[tuple[str, int]] = field(default_factory=list)
     database: Any = None
     thresholds: dict[str, tuple[list[float], list[int]]] = field(default_factory=dict)
@@ -209,7 +219,7 @@ class PatternIndex:
         self._paths: dict[PathKey, _PathIndex] = {}
         self._by_type: dict[str, list[int]] = {}
         self._paths_by_type: dict[str, list[_PathIndex]] = {}
-        self._counts = dict.fromkeys(("eq", "net", "regex", "order", "type"), 0)
+        self._counts = dict.fromkeys(("eq", "affix", "net", "regex", "order", "type"), 0)
         self._python_regexes = 0
         self._compile_seconds = 0.0
         self._ready = False
@@ -259,6 +269,11 @@ class PatternIndex:
             if trigger.kind == _EQ:
                 self._counts["eq"] += 1
                 index.equal.setdefault(trigger.key, []).append(number)
+            elif trigger.kind == _AFFIX:
+                self._counts["affix"] += 1
+                side, text = trigger.key
+                index.affixes.setdefault(trigger.key, []).append(number)
+                index.affix_lengths.setdefault(side, set()).add(len(text))
             elif trigger.kind == _NET:
                 self._counts["net"] += 1
                 version, prefix, _ = trigger.key
@@ -382,6 +397,8 @@ class PatternIndex:
                     hits = index.networks.get((version, prefix, number >> (bits - prefix)))
                     if hits:
                         found.update(hits)
+        if index.affixes:
+            PatternIndex._fire_affixes(index, value, found)
         if index.database is not None and type(value) is str:
             text = value if value.isascii() else unicodedata.normalize("NFC", value)
             try:
@@ -402,6 +419,30 @@ class PatternIndex:
                     found.update(brackets[bisect.bisect_right(numbers, value) :])
                 else:
                     found.update(brackets[bisect.bisect_left(numbers, value) :])
+
+    @staticmethod
+    def _fire_affixes(index: _PathIndex, value: Any, found: set[int]) -> None:
+        if type(value) is bytes:  # LIKE reads binary as UTF-8, or fails: let it judge
+            found.update(n for numbers in index.affixes.values() for n in numbers)
+            return
+        if type(value) is not str:
+            return
+        text = value if value.isascii() else unicodedata.normalize("NFC", value)
+        # LIKE's `$` also matches before a final newline, as Python's does.
+        texts = (text, text[:-1]) if text.endswith("\n") else (text,)
+        for side, lengths in index.affix_lengths.items():
+            for length in lengths:
+                for candidate in texts:
+                    if len(candidate) < length:
+                        continue
+                    part = (
+                        candidate[len(candidate) - length :]
+                        if side == "suffix"
+                        else candidate[:length]
+                    )
+                    hits = index.affixes.get((side, part))
+                    if hits:
+                        found.update(hits)
 
     def match(
         self,
