@@ -35,6 +35,11 @@ class ObjectResult(BaseModel):
     type: str | None
     status: Literal["stored", "duplicate", "rejected", "not stored"]
     problems: list[ObjectProblem] = []
+    warnings: list[ObjectProblem] = Field(
+        default=[],
+        description="stored all the same: e.g. a YARA or Sigma pattern that may "
+        "not be valid (other tools' dialects vary)",
+    )
 
 
 class IngestResult(BaseModel):

@@ -142,6 +142,14 @@ def _print_ingest(reports: list[IngestReport], json: bool) -> None:
                     highlight=False,
                     soft_wrap=True,
                 )
+            for warning in obj.warnings:
+                where = f"object {obj.index}" + (f" ({obj.id})" if obj.id else "")
+                console.print(
+                    f"[yellow]warning[/] {shown(report.source)}: {shown(where)}: "
+                    f"{shown(str(warning))}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
         if report.count("rejected") and report.count("not stored"):
             console.print(
                 f"{shown(report.source)}: nothing stored; use --partial to store the valid "

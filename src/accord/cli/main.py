@@ -23,6 +23,7 @@ from accord.cli import (
     key_cmds,
     node_cmds,
     org_cmds,
+    pattern_cmds,
     peer_cmds,
     server_cmds,
     settings_cmds,
@@ -80,6 +81,7 @@ app.add_typer(taxii_cmds.taxii_app, name="taxii")
 app.add_typer(node_cmds.node_app, name="node")
 app.add_typer(peer_cmds.peer_app, name="peer")
 app.add_typer(webhook_cmds.webhook_app, name="webhook")
+app.add_typer(pattern_cmds.patterns_app, name="patterns")
 
 
 @app.callback()

@@ -52,6 +52,9 @@ class ObjectReport:
     status: Status
     problems: Sequence[Problem] = ()
     changes: Sequence[str] = ()  # what the 2.0 upgrade changed
+    # Stored all the same: e.g. a YARA or Sigma pattern its parser here does not accept
+    # (accord.model.validation, `warnings`).
+    warnings: Sequence[Problem] = ()
 
     def describe(self) -> str:
         where = f"object {self.index}" + (f" ({self.id})" if self.id else "")
@@ -94,6 +97,17 @@ class IngestReport:
                 }
                 for report in self.objects
                 if report.status == "rejected"
+            ],
+            "warnings": [
+                {
+                    "index": report.index,
+                    "id": report.id,
+                    "problems": [
+                        {"property": p.property, "reason": p.reason} for p in report.warnings
+                    ],
+                }
+                for report in self.objects
+                if report.warnings
             ],
         }
 
@@ -382,7 +396,8 @@ class Ingester:
             obj, changes = upgrade_object(obj)
         object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
         object_type = obj.get("type") if isinstance(obj.get("type"), str) else None
-        problems = validate_object(obj, spec_version)
+        warnings: list[Problem] = []
+        problems = validate_object(obj, spec_version, warnings)
         recipients = options.recipients
         if "extensions" in obj:
             named, extension_problems = recipients_in(obj)
@@ -396,7 +411,9 @@ class Ingester:
             problems.extend(resolve_problems)
             recipients = recipients.merged(resolved)
         if problems:
-            return ObjectReport(index, object_id, object_type, "rejected", problems, changes), None
+            return ObjectReport(
+                index, object_id, object_type, "rejected", problems, changes, warnings
+            ), None
         assert object_id is not None and object_type is not None
         # Tlp.CLEAR is 0, so no `or` chain here.
         tlp = tlp_of(obj)
@@ -438,7 +455,7 @@ class Ingester:
             text=searchable_text(obj),
             labels=labels_of(obj),
         )
-        return ObjectReport(index, object_id, object_type, "stored", [], changes), version
+        return ObjectReport(index, object_id, object_type, "stored", [], changes, warnings), version
 
     def _audience(self, tlp: Tlp, recipients: Recipients) -> frozenset[str]:
         # A bundle has few distinct (TLP, recipients) pairs: compute each audience once.

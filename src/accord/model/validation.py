@@ -11,11 +11,13 @@ property and allocates only when it has something to report.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from accord.model.errors import Problem
+from accord.model.pattern_languages import CHECKED_LANGUAGES, PatternProblem, check_pattern
 from accord.model.patterns import pattern_problem_for
 from accord.model.stix_checks import Check
 from accord.model.stix_identifiers import TYPE_RE, id_type
@@ -101,12 +103,19 @@ _GOOD_TYPES: Final[set[str]] = set()
 _GOOD_TYPES_SIZE: Final = 10_000
 
 
-def validate_object(obj: Mapping[str, Any], pattern_grammar: str = "2.1") -> list[Problem]:
+def validate_object(
+    obj: Mapping[str, Any], pattern_grammar: str = "2.1", warnings: list[Problem] | None = None
+) -> list[Problem]:
     """Everything STIX 2.1 requires of this one object that it does not meet; [] when valid.
 
     An indicator's STIX pattern must parse with the OASIS grammar of ``pattern_grammar``:
     "2.0" for an object of a 2.0 bundle (upgraded to 2.1 before it is checked, but its pattern
     was written in STIX Patterning 2.0), else "2.1".
+
+    With ``warnings``, a pattern in another language this node can parse (yara, sigma, snort,
+    suricata, pcre) is checked too, and what is wrong with it is added there: a warning, not
+    a problem, since other tools' dialects of these languages vary and rejecting a feed's
+    rules because one parser is stricter would lose them.
 
     Cross-object rules (does a reference resolve, is a newer version newer) need the store and
     are not checked here."""
@@ -147,20 +156,54 @@ def validate_object(obj: Mapping[str, Any], pattern_grammar: str = "2.1") -> lis
     for check_object in rules.checks:
         check_object(obj, out)
     if object_type == "indicator":
-        _check_pattern(obj, pattern_grammar, out)
+        _check_pattern(obj, pattern_grammar, out, warnings)
     return out
 
 
-def _check_pattern(obj: Mapping[str, Any], grammar: str, out: list[Problem]) -> None:
-    """§9: a pattern whose pattern_type is "stix" is a STIX pattern. Other languages (sigma,
-    snort, yara, ...) are not for this node to parse. The answer is cached by pattern, and the
-    common forms are proved valid without the ANTLR parser (accord.model.patterns)."""
+def _check_pattern(
+    obj: Mapping[str, Any], grammar: str, out: list[Problem], warnings: list[Problem] | None
+) -> None:
+    """§9: a pattern whose pattern_type is "stix" is a STIX pattern. The answer is cached by
+    pattern, and the common forms are proved valid without the ANTLR parser
+    (accord.model.patterns). Other languages (§4.7 pattern-type-ov) give warnings only, and
+    languages with no parser here (spl, eql, kql, ...) are stored as they are."""
     pattern = obj.get("pattern")
-    if type(pattern) is not str or obj.get("pattern_type") != "stix":
+    if type(pattern) is not str:
         return  # a missing or non-string pattern is reported by the property checks
-    problem = pattern_problem_for(pattern, grammar)
-    if problem is not None:
-        out.append(Problem("pattern", f"is not a valid STIX {grammar} pattern: {problem}"))
+    pattern_type = obj.get("pattern_type")
+    if pattern_type == "stix":
+        problem = pattern_problem_for(pattern, grammar)
+        if problem is not None:
+            out.append(Problem("pattern", f"is not a valid STIX {grammar} pattern: {problem}"))
+        return
+    if warnings is None or type(pattern_type) is not str:
+        return
+    language = pattern_type.strip().lower()
+    if language == "stix" or language not in CHECKED_LANGUAGES:
+        return
+    found = (
+        _language_problems(language, pattern)
+        if len(pattern) <= _CACHED_PATTERN_CHARS
+        else tuple(check_pattern(language, pattern))
+    )
+    for where in found:
+        warnings.append(
+            Problem(
+                "pattern",
+                f"may not be valid {pattern_type} (line {where.line}, column "
+                f"{where.column}): {where.message}",
+            )
+        )
+
+
+# Patterns up to this long have their answer cached (a feed sends the same rule in each new
+# version of its indicator); longer ones are rare, and the cache's memory stays bounded.
+_CACHED_PATTERN_CHARS: Final = 16 * 1024
+
+
+@functools.lru_cache(maxsize=1024)
+def _language_problems(language: str, pattern: str) -> tuple[PatternProblem, ...]:
+    return tuple(check_pattern(language, pattern))
 
 
 def _check_created_modified(obj: Mapping[str, Any], versioned: bool, out: list[Problem]) -> None:

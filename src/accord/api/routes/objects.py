@@ -71,6 +71,10 @@ def ingest_result(report: IngestReport) -> dict[str, Any]:
                     {"pointer": _pointer(o.index, p), "property": p.property, "reason": p.reason}
                     for p in o.problems
                 ],
+                "warnings": [
+                    {"pointer": _pointer(o.index, p), "property": p.property, "reason": p.reason}
+                    for p in o.warnings
+                ],
             }
             for o in report.objects
         ],
