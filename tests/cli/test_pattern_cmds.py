@@ -252,3 +252,71 @@ def test_ingest_stores_a_broken_yara_pattern_with_a_warning(db: str) -> None:
     )
     text = accord("--db", db, "ingest", "feed2.json", "--as", ANALYST).output
     assert f"warning feed2.json: object 0 ({broken['id']}): pattern: may not be valid yara" in text
+
+
+# --- evaluation: patterns check (meaning) and patterns match ---------------------------------
+
+
+def test_check_reports_stix_patterns_that_parse_but_cannot_be_evaluated(tmp_path: Path) -> None:
+    file = tmp_path / "patterns.txt"
+    file.write_text(
+        "[file:name = 'a'] REPEATS 0 TIMES\n"
+        "[file:created = t'2021-02-30T00:00:00Z']\n"
+        "[file:name IN ('a', 1)]\n"
+        "[file:name MATCHES '(unclosed']\n"
+        "[file:name = 'fine']\n"
+    )
+    out = orjson.loads(accord("patterns", "check", str(file), "--json", code=1).stdout)
+    found = [(f["line"], f["column"], f["message"]) for f in out["findings"]]
+    assert found[0][:2] == (1, 27) and "REPEATS needs a count of at least 1" in found[0][2]
+    assert found[1][:2] == (2, 17) and "not a real date and time" in found[1][2]
+    assert found[2][0] == 3 and "one type" in found[2][2]
+    assert found[3][0] == 4 and "not a valid regular expression" in found[3][2]
+    assert out["patterns"] == 5 and out["problems"] == 4
+
+
+def _observed(tmp_path: Path, value: str) -> Path:
+    file = tmp_path / "observed.json"
+    sco_id = "domain-name--11111111-1111-4111-8111-111111111111"
+    file.write_text(
+        json.dumps(
+            [
+                {
+                    "type": "observed-data",
+                    "id": "observed-data--11111111-1111-4111-8111-111111111111",
+                    "first_observed": "2024-01-01T00:00:00Z",
+                    "last_observed": "2024-01-01T00:00:00Z",
+                    "number_observed": 1,
+                    "object_refs": [sco_id],
+                },
+                {"type": "domain-name", "id": sco_id, "value": value},
+            ]
+        )
+    )
+    return file
+
+
+def test_match_evaluates_a_pattern_against_a_file(tmp_path: Path) -> None:
+    observed = str(_observed(tmp_path, "a.evil.example"))
+    out = orjson.loads(
+        accord(
+            "patterns", "match", "[domain-name:value LIKE '%.evil.example']", observed, "--json"
+        ).stdout
+    )
+    assert out == {
+        "matched": True,
+        "matched_observed_data_ids": ["observed-data--11111111-1111-4111-8111-111111111111"],
+    }
+    out = orjson.loads(
+        accord(
+            "patterns", "match", "[domain-name:value = 'evil.example']", observed, "--json", code=1
+        ).stdout
+    )
+    assert out == {"matched": False, "matched_observed_data_ids": []}
+
+
+def test_match_names_the_column_of_a_bad_pattern(tmp_path: Path) -> None:
+    observed = str(_observed(tmp_path, "a.evil.example"))
+    result = runner.invoke(app, ["patterns", "match", "[domain-name:value = t'x']", observed])
+    assert result.exit_code == 2
+    assert "line 1, column 22" in result.output

@@ -14,11 +14,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final
 
+import orjson
 import typer
 
 from accord.cli.context import DONE, FAILED, JsonOpt, console, fail, print_json
 from accord.cli.display import shown
 from accord.ingest.stix import parse_document
+from accord.match.patterns import (
+    PatternError,
+    PatternSyntaxError,
+    compile_pattern,
+)
 from accord.model.errors import StixError
 from accord.model.pattern_languages import MAX_PATTERN_CHARS, PatternProblem, check_pattern
 
@@ -105,10 +111,28 @@ def syntax_problems(unit: PatternUnit, options: CheckOptions) -> list[PatternPro
     )
 
 
-CHECKS: tuple[Check, ...] = (syntax_problems,)
-"""What is run on every pattern, in order. Checks beyond syntax (a STIX pattern evaluated
-against test observations, by the STIX pattern engine to come) join here: each is a `Check`, and its
-problems are printed and counted like the parser's."""
+def meaning_problems(unit: PatternUnit, options: CheckOptions) -> list[PatternProblem]:
+    """A STIX pattern the grammar accepts but the engine cannot evaluate: `REPEATS 0 TIMES`,
+    `t'2021-02-30T00:00:00Z'`, a set of mixed types, a MATCHES operand that is no regular
+    expression, a pattern past the engine's limits (docs/patterns.md). What the grammar
+    rejects is the syntax check's to report."""
+    if unit.language != "stix":
+        return []
+    version = options.stix_version or unit.stix_version or "2.1"
+    try:
+        compile_pattern(unit.text, version)
+    except PatternSyntaxError as exc:
+        if exc.grammatical:
+            return []
+        return [PatternProblem(exc.line, exc.column, f"cannot be evaluated: {exc.reason}")]
+    except PatternError as exc:
+        return [PatternProblem(1, 1, f"cannot be evaluated: {exc}")]
+    return []
+
+
+CHECKS: tuple[Check, ...] = (syntax_problems, meaning_problems)
+"""What is run on every pattern, in order: each is a `Check`, and its problems are printed
+and counted alike."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,3 +337,52 @@ def _summary(name: str, checked: int, errors: int, warnings: int) -> str:
 
 
 __all__ = ["CHECKS", "Check", "CheckOptions", "PatternUnit", "patterns_app"]
+
+
+MATCH_EXIT_CODES: Final = (
+    "Exit codes (as grep's): 0 the pattern matched; 1 it did not; 2 a pattern or file that "
+    "cannot be evaluated (the message says where)."
+)
+
+
+@patterns_app.command("match", epilog=MATCH_EXIT_CODES)
+def match(
+    pattern: Annotated[str, typer.Argument(help="The STIX pattern, quoted for the shell.")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="JSON observations: a list of observed-data (2.0, objects embedded; or 2.1, "
+            "with the SCOs beside them), a bundle, or one observed-data; - for standard input.",
+        ),
+    ],
+    stix_version: Annotated[
+        StixVersion,
+        typer.Option("--stix-version", help="The STIX version of pattern and observations."),
+    ] = StixVersion.v21,
+    json: JsonOpt = False,
+) -> None:
+    """Evaluate one STIX pattern against observations, here, without a node: the whole
+    patterning language (docs/patterns.md). Prints the observed-data of the first match."""
+    name, data = _read(file)
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        fail(f"{name}: not JSON ({exc})")
+    if isinstance(document, dict):
+        document = document.get("objects", []) if document.get("type") == "bundle" else [document]
+    if not isinstance(document, list):
+        fail(f"{name}: expected a list of observed-data, a bundle or one observed-data")
+    try:
+        result = compile_pattern(pattern, stix_version.value).match(document)
+    except PatternError as exc:
+        fail(f"{'pattern' if isinstance(exc, PatternSyntaxError) else name}: {exc}")
+    if json:
+        print_json(
+            {"matched": result.matched, "matched_observed_data_ids": result.observed_data_ids}
+        )
+    elif result.matched:
+        ids = ", ".join(str(found) for found in result.observed_data_ids)
+        console.print(f"match: {shown(ids)}", highlight=False, soft_wrap=True)
+    else:
+        console.print("no match", highlight=False)
+    raise typer.Exit(DONE if result.matched else FAILED)
