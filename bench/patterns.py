@@ -367,8 +367,9 @@ class Workload:
         return [self.observation(start + number) for number in range(count)]
 
     def witness_observations(self, start: int) -> list[list[dict[str, Any]]]:
-        """For each pattern, one observation of its own values (which it matches, but for
-        REPEATS on an observation seen once)."""
+        """For each pattern, one observation of its own values, which it matches but for an
+        observation expression of two brackets, or REPEATS, on an observation seen once (two
+        brackets bind two distinct instances)."""
         return [
             self.observation(start + key, [dict(event) for event in events])
             for key, events in enumerate(self.witnesses)
