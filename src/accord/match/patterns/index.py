@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import bisect
 import gc
-import ipaddress
 import math
 import time
 import unicodedata
@@ -35,10 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from accord.match.patterns import CompiledPattern, compile_pattern
-from accord.match.patterns.errors import PatternEvaluationError
+from accord.match.patterns.errors import PatternError, PatternEvaluationError
 from accord.match.patterns.evaluate import Roots, RootsFunction, chain
 from accord.match.patterns.observations import Observation
-from accord.match.patterns.predicates import like_to_regex
+from accord.match.patterns.predicates import like_to_regex, network_of
 from accord.match.patterns.selection import Selector, selector
 from accord.match.patterns.syntax import (
     Bracket,
@@ -98,24 +97,25 @@ def _member_keys(value: Any) -> list[Hashable]:
 
 
 def _network_key(text: str) -> tuple[int, int, int] | None:
+    """(IP version, prefix length, network bits) of an ISSUBSET operand, read exactly as the
+    comparison reads it (`predicates.network_of`), so that the trigger and the test agree."""
     try:
-        network = ipaddress.ip_network(text, strict=False)
-    except ValueError:
+        version, address, prefix = network_of(text, address_allowed=False)
+    except PatternEvaluationError:
         return None
-    bits = network.max_prefixlen
-    prefix = network.prefixlen
-    return network.version, prefix, int(network.network_address) >> (bits - prefix)
+    return version, prefix, address >> ((32 if version == 4 else 128) - prefix)
 
 
 def _address_int(value: Any) -> tuple[int, int] | None:
+    """(IP version, first address) of a value, as the comparison reads it; None if it is not
+    an address or network (the comparison would fail on it: not a candidate)."""
     if type(value) is not str:
         return None
-    text = value.partition("/")[0]
     try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
+        version, address, _ = network_of(value, address_allowed=True)
+    except PatternEvaluationError:
         return None
-    return address.version, int(address)
+    return version, address
 
 
 def _triggers(expression: ComparisonExpression) -> list[_Trigger]:
@@ -242,6 +242,35 @@ class PatternIndex:
         self._entries.append(_Entry(key, compiled, numbers, isinstance(compiled.tree, Bracket)))
         self._ready = False
         self._compile_seconds += time.perf_counter() - started
+
+    def add_many(
+        self,
+        patterns: Iterable[tuple[Hashable, str]],
+        stix_version: str = "2.1",
+        refused: list[tuple[Hashable, PatternError]] | None = None,
+    ) -> None:
+        """Add many patterns. One that does not compile raises, or, given a `refused` list,
+        is reported there and the others are added.
+
+        The cyclic garbage collector is paused meanwhile: the patterns' trees, closures and
+        regular expressions are tens of objects each and all live on, and the collector, which
+        walks every live object each time the heap grows by a quarter, spent two thirds of the
+        time of 100,000 `add` calls (bench/patterns.py). Reference counting still frees as
+        usual, and the collector runs again afterwards (unless the caller had paused it)."""
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            for key, text in patterns:
+                try:
+                    self.add(key, text, stix_version)
+                except PatternError as exc:
+                    if refused is None:
+                        raise
+                    refused.append((key, exc))
+        finally:
+            if paused:
+                gc.enable()
 
     def _path(self, path: ObjectPath) -> _PathIndex:
         key = (path.object_type, path.text())
@@ -453,9 +482,11 @@ class PatternIndex:
         """Keys of the patterns that match `observation` judged on its own, in the order
         they were added.
 
-        A pattern that cannot be evaluated on this observation (`PatternEvaluationError`,
-        as it would raise alone) raises, or, given an `errors` list, is reported there and
-        the others are still judged."""
+        A pattern judged here that cannot be evaluated on this observation
+        (`PatternEvaluationError`) raises, or, given an `errors` list, is reported there and
+        the others are still judged. A pattern that its triggers rule out is not judged, so
+        it raises nothing where, judged alone, it might have (a MATCHES that would time out
+        on a value Hyperscan proves it cannot match)."""
         self.compile()
         candidates = self.candidates(observation)
         if not candidates:
@@ -523,24 +554,10 @@ def _all_comparisons(expression: ComparisonExpression) -> list[Comparison]:
 
 def build(patterns: Iterable[tuple[Hashable, str]], stix_version: str = "2.1") -> PatternIndex:
     """An index of `patterns` ((key, text) pairs); raises on the first that does not
-    compile (see `PatternIndex.add` to skip those).
-
-    The cyclic garbage collector is paused while it builds: the patterns' trees, closures and
-    regular expressions are tens of objects each and all live on, and the collector, which
-    walks every live object each time the heap grows by a quarter, spent two thirds of the
-    time of 100,000 `add` calls (bench/patterns.py). Reference counting still frees as usual;
-    the collector runs again afterwards."""
+    compile (`PatternIndex.add_many` can skip those)."""
     index = PatternIndex()
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        for key, text in patterns:
-            index.add(key, text, stix_version)
-        index.compile()
-    finally:
-        if paused:
-            gc.enable()
+    index.add_many(patterns, stix_version)
+    index.compile()
     return index
 
 

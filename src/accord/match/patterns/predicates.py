@@ -190,8 +190,7 @@ def _compile(expression: str, test: Comparison) -> Any:
         return regex.compile(expression, regex.VERSION0)
     except (regex.error, ValueError, OverflowError, RecursionError) as exc:
         raise PatternEvaluationError(
-            f"column {test.column}: {test.operator} operand is not a valid regular expression: "
-            f"{exc}"
+            f"{test.where()}: {test.operator} operand is not a valid regular expression: {exc}"
         ) from None
 
 
@@ -200,7 +199,7 @@ def _run(search: Callable[..., Any], value: Any, test: Comparison) -> bool:
         return search(value, timeout=REGEX_TIMEOUT) is not None
     except TimeoutError:
         raise PatternEvaluationError(
-            f"column {test.column}: the {test.operator} expression ran longer than "
+            f"{test.where()}: the {test.operator} expression ran longer than "
             f"{REGEX_TIMEOUT} s on one value and was stopped"
         ) from None
 
@@ -218,7 +217,7 @@ def _like(test: Comparison) -> Predicate:
                 value = value.decode("utf8")
             except UnicodeDecodeError:
                 raise PatternEvaluationError(
-                    f"column {test.column}: a binary value is not UTF-8 text for LIKE"
+                    f"{test.where()}: a binary value is not UTF-8 text for LIKE"
                 ) from None
         if isinstance(value, str):
             result = _run(compiled.match, unicodedata.normalize("NFC", value), test)
@@ -264,7 +263,7 @@ def _ipv4(text: str) -> int:
     return int(struct.unpack(">I", packed)[0])
 
 
-def _network(text: str, *, address_allowed: bool) -> tuple[int, int, int]:
+def network_of(text: str, *, address_allowed: bool) -> tuple[int, int, int]:
     """(version, first address as an integer, prefix length) of an address or CIDR.
 
     IPv4 reads as the OASIS matcher reads it (`inet_aton`, prefix 1 to 32); IPv6 (which the
@@ -287,8 +286,8 @@ def _network(text: str, *, address_allowed: bool) -> tuple[int, int, int]:
 
 def network_contains(container: str, containee: str) -> bool:
     """Whether the network `container` (CIDR) holds the address or network `containee`."""
-    version, outer, outer_prefix = _network(container, address_allowed=False)
-    inner_version, inner, inner_prefix = _network(containee, address_allowed=True)
+    version, outer, outer_prefix = network_of(container, address_allowed=False)
+    inner_version, inner, inner_prefix = network_of(containee, address_allowed=True)
     if version != inner_version or outer_prefix > inner_prefix:
         return False
     bits = 32 if version == 4 else 128

@@ -64,6 +64,11 @@ class Comparison:
     kind: LiteralKind | None
     """The literal's kind (of the first member for IN); None for EXISTS and an empty set."""
     column: int
+    line: int = 1
+
+    def where(self) -> str:
+        """Where the comparison starts, as errors say it."""
+        return f"line {self.line}, column {self.column}"
 
 
 @dataclass(frozen=True, slots=True)
