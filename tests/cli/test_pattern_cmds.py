@@ -320,3 +320,21 @@ def test_match_names_the_column_of_a_bad_pattern(tmp_path: Path) -> None:
     result = runner.invoke(app, ["patterns", "match", "[domain-name:value = t'x']", observed])
     assert result.exit_code == 2
     assert "line 1, column 22" in result.output
+
+
+def test_ingest_stores_a_stix_pattern_that_cannot_be_evaluated_with_a_warning(db: str) -> None:
+    never = _indicator(4, "stix", "[file:name = 'a'] REPEATS 0 TIMES")
+    date = _indicator(5, "stix", "[file:created = t'2021-02-30T00:00:00Z']")
+    fine = _indicator(6, "stix", "[file:name = 'a'] REPEATS 2 TIMES")
+    Path("feed.json").write_bytes(orjson.dumps(_bundle(never, date, fine)))
+    [summary] = json.loads(
+        accord("--db", db, "ingest", "feed.json", "--as", ANALYST, "--json").output
+    )
+    assert (summary["stored"], summary["rejected"]) == (3, 0)
+    reasons = {item["id"]: item["problems"][0]["reason"] for item in summary["warnings"]}
+    assert reasons == {
+        never["id"]: "parses but cannot be evaluated: line 1, column 27: "
+        "REPEATS needs a count of at least 1",
+        date["id"]: "parses but cannot be evaluated: line 1, column 17: "
+        "t'2021-02-30T00:00:00Z' is not a real date and time",
+    }

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import orjson
 from sqlalchemy import Connection
 
+from accord.ingest.pattern_meaning import pattern_meaning_warnings
 from accord.ingest.version_keys import bundle_keys, version_key
 from accord.model.errors import Problem, StixError
 from accord.model.extension import NamedRecipients, recipients_in
@@ -398,6 +399,8 @@ class Ingester:
         object_type = obj.get("type") if isinstance(obj.get("type"), str) else None
         warnings: list[Problem] = []
         problems = validate_object(obj, spec_version, warnings)
+        if not problems and object_type == "indicator":
+            warnings.extend(pattern_meaning_warnings(obj, spec_version))
         recipients = options.recipients
         if "extensions" in obj:
             named, extension_problems = recipients_in(obj)

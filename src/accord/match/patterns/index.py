@@ -25,7 +25,6 @@ observed-data that was seen several times: `number_observed`).
 from __future__ import annotations
 
 import bisect
-import gc
 import math
 import time
 import unicodedata
@@ -45,6 +44,7 @@ from accord.match.patterns.syntax import (
     ComparisonExpression,
     ObjectPath,
 )
+from accord.store.gc_pause import collector_paused
 
 PathKey = tuple[str, str]
 """(object type, canonical path text)."""
@@ -256,11 +256,8 @@ class PatternIndex:
         regular expressions are tens of objects each and all live on, and the collector, which
         walks every live object each time the heap grows by a quarter, spent two thirds of the
         time of 100,000 `add` calls (bench/patterns.py). Reference counting still frees as
-        usual, and the collector runs again afterwards (unless the caller had paused it)."""
-        paused = gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
+        usual, and the collector runs again afterwards (`accord.store.gc_pause`)."""
+        with collector_paused():
             for key, text in patterns:
                 try:
                     self.add(key, text, stix_version)
@@ -268,9 +265,6 @@ class PatternIndex:
                     if refused is None:
                         raise
                     refused.append((key, exc))
-        finally:
-            if paused:
-                gc.enable()
 
     def _path(self, path: ObjectPath) -> _PathIndex:
         key = (path.object_type, path.text())
