@@ -1,7 +1,7 @@
 """The compiled matcher: everything a viewer may see, shaped for testing telemetry values.
 
 Built once from the indicator values a viewer may see (`Entry`, read through the store's
-visibility rule by `accord.match.matcher_source`), then asked about every value a log holds:
+visibility rule), then asked about every value a log holds:
 
 - exact values (addresses, domains, URLs, e-mail addresses, hashes) in hash maps;
 - networks by prefix: one map per prefix length present, keyed by the address's leading bits
