@@ -102,3 +102,13 @@ def test_a_pattern_that_fails_on_one_observation_does_not_stop_the_others() -> N
     assert [key for key, _ in errors] == ["bad"]
     with pytest.raises(PatternError):
         index.match(observation)
+
+
+def test_patterns_added_after_matching_are_matched_too() -> None:
+    index = build([("first", "[domain-name:value LIKE '%.evil_example']")])
+    observation = observations.of_objects(
+        [{"type": "domain-name", "id": "domain-name--1", "value": "x.bad_example"}]
+    )
+    assert index.match(observation) == []
+    index.add("second", "[domain-name:value LIKE '%.bad_example']")
+    assert index.match(observation) == ["second"]

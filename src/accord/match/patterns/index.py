@@ -306,6 +306,7 @@ class PatternIndex:
             elif trigger.kind == _REGEX:
                 self._counts["regex"] += 1
                 index.regexes.append((trigger.key, number))
+                index.database = None  # rebuilt with the new expression at the next compile
             else:
                 self._counts["order"] += 1
                 operator, value = trigger.key
