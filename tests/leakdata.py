@@ -48,6 +48,46 @@ def indicator(level: Tlp) -> dict[str, object]:
     }
 
 
+# Indicators a look-up finds only through their STIX pattern (issue 19): the observable
+# index holds nothing of `LIKE`, so the pattern index (accord.match.indicator_index) must.
+PATTERN_ZONE = {level: f"p-{level.slug.replace('+', '-')}.example.org" for level in Tlp}
+
+
+def pattern_indicator(level: Tlp) -> dict[str, object]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--00000000-0000-4000-8000-00000000010{int(level)}",
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        "name": f"{level.label} pattern indicator",
+        "labels": [f"leak-pattern-{level.slug}"],
+        "pattern": f"[domain-name:value LIKE '%.{PATTERN_ZONE[level]}']",
+        "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z",
+        "object_marking_refs": [level.marking_id],
+    }
+
+
+def _recipients(level: Tlp, community: Community) -> Recipients:
+    if level == Tlp.RED:
+        return Recipients(user_ids=frozenset({community.investigator.id}))
+    return Recipients(org_ids=frozenset({community.police.id}))
+
+
+def load_pattern_matrix(store: Store, community: Community) -> None:
+    """One `pattern_indicator` per TLP level, created by the CERT analyst for the same
+    recipients as `load_matrix`'s."""
+    ingester = Ingester(store, community.analyst)
+    for level in Tlp:
+        data = orjson.dumps(
+            {"type": "bundle", "id": "bundle--3", "objects": [pattern_indicator(level)]}
+        )
+        options = IngestOptions(recipients=_recipients(level, community))
+        report = ingester.ingest_bytes(data, level.slug, options)
+        assert report.ok, report.summary()
+
+
 def load_matrix(store: Store, community: Community) -> dict[str, Viewer]:
     """One indicator per TLP level, two versions each, created by the CERT analyst; AMBER
     ones name the police unit, RED ones the police investigator. Answers the viewers."""

@@ -171,6 +171,26 @@ class Client:
         )
         return list(found["answers"])
 
+    def match(
+        self,
+        observed_data: Sequence[dict[str, Any]],
+        pattern: str | None = None,
+        stix_version: str = "2.1",
+    ) -> dict[str, Any]:
+        """Observed-data against ``pattern``, or (without one) against every indicator the
+        caller may see (``POST /api/v1/patterns/match``)."""
+        body: dict[str, Any] = {"stix_version": stix_version, "observed_data": list(observed_data)}
+        if pattern is not None:
+            body["pattern"] = pattern
+        response = self.http.post(
+            f"{self.api}/patterns/match",
+            content=orjson.dumps(body),
+            headers={"Content-Type": "application/json"},
+        )
+        found = self._check(response)
+        assert isinstance(found, dict)
+        return found
+
     def sight(
         self,
         value: str | None = None,

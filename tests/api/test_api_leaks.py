@@ -7,7 +7,18 @@ import pytest
 
 from accord.client import AccordError, Client
 from accord.model.tlp import Tlp
-from leakdata import ADDRESS, DOMAIN, EXPECTED, NETWORK, VIEWERS, indicator, load_matrix
+from leakdata import (
+    ADDRESS,
+    DOMAIN,
+    EXPECTED,
+    NETWORK,
+    PATTERN_ZONE,
+    VIEWERS,
+    indicator,
+    load_matrix,
+    load_pattern_matrix,
+    pattern_indicator,
+)
 
 EMAILS = {
     "creator": "analyst@cert.example",
@@ -17,9 +28,13 @@ EMAILS = {
 }
 
 
+MADE = (indicator, pattern_indicator)
+
+
 @pytest.fixture
 def clients(api) -> dict[str, Client]:  # type: ignore[no-untyped-def]
     load_matrix(api.store, api.community)
+    load_pattern_matrix(api.store, api.community)
     found = {name: api.client(email) for name, email in EMAILS.items()}
     found["anonymous"] = api.anonymous()
     return found
@@ -50,6 +65,22 @@ def _visible(client: Client, name: str, read: str, level: Tlp) -> bool:
         if read == "bulk-lookup":
             answers = client.lookup_many(["192.0.2.250", ADDRESS[level]])
             return bool(answers[1]["reasons"])
+        # Issue 19: indicators found through their STIX pattern (LIKE), not the index.
+        pattern_id = str(pattern_indicator(level)["id"])
+        if read == "lookup-pattern":
+            answer = client.lookup("host." + PATTERN_ZONE[level])
+            return any(
+                r["id"] == pattern_id and r["relation"] == "pattern" for r in answer["reasons"]
+            )
+        if read == "bulk-lookup-pattern":
+            answers = client.lookup_many(["a.example.com", "mail." + PATTERN_ZONE[level]])
+            return any(r["id"] == pattern_id for r in answers[1]["reasons"])
+        if read == "match-indicators":
+            observed = [
+                {"type": "domain-name", "id": "domain-name--1", "value": "x." + PATTERN_ZONE[level]}
+            ]
+            found = client.match(observed)["matched_indicators"]
+            return any(m["id"] == pattern_id for m in found)
     except AccordError as exc:
         if exc.status in (401, 404):
             return False
@@ -68,6 +99,9 @@ READS = [
     "lookup-cidr",
     "lookup-parent",
     "bulk-lookup",
+    "lookup-pattern",
+    "bulk-lookup-pattern",
+    "match-indicators",
 ]
 
 
@@ -104,5 +138,5 @@ def test_hidden_value_answers_exactly_like_an_unknown_one(clients: dict[str, Cli
 def test_listing_counts_and_pages_never_include_hidden_objects(clients: dict[str, Client]) -> None:
     outsider = list(clients["outsider"].objects(types=["indicator"], page_size=1))
     assert {o["id"] for o in outsider} == {
-        str(indicator(level)["id"]) for level in (Tlp.CLEAR, Tlp.GREEN)
+        str(made(level)["id"]) for level in (Tlp.CLEAR, Tlp.GREEN) for made in MADE
     }

@@ -14,6 +14,7 @@ import pytest
 from accord.export.stix import export_bundle
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.intel.search import search_value
+from accord.model.observables import normalise
 from accord.model.search_text import parse_search
 from accord.model.tlp import Tlp
 from accord.model.visibility import Recipients, Viewer, may_see
@@ -30,6 +31,22 @@ def loaded(store: Store, community: Community) -> dict[str, Viewer]:
 
 def _ids(store: Store, viewer: Viewer) -> set[str]:
     return {o.id for o in store.objects.query(viewer, ObjectQuery(types=["indicator"]))}
+
+
+def _seq(store: Store, level: Tlp) -> int:
+    """The latest version of the level's indicator (read without the rule: a test's key)."""
+    from sqlalchemy import select
+
+    from accord.store.schema import objects
+
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(objects.c.seq)
+                .where(objects.c.id == str(indicator(level)["id"]))
+                .where(objects.c.is_latest)
+            ).scalar_one()
+        )
 
 
 def _found(store: Store, viewer: Viewer, query: ObjectQuery) -> bool:
@@ -63,6 +80,12 @@ READS: dict[str, Callable[[Store, Viewer, Tlp], bool]] = {
     "search-url-host": lambda s, v, t: bool(
         search_value(s, v, f"https://{DOMAIN[t]}/login").matches
     ),
+    # Issue 19: versions a pattern index in memory found, read through the rule (in the
+    # look-up's own statement, and for a match of observed-data).
+    "search-versions": lambda s, v, t: bool(
+        s.index.search_many(v, [normalise("domain", "x.example")], versions=[[_seq(s, t)]])[0]
+    ),
+    "visible-versions": lambda s, v, t: bool(s.index.visible_versions(v, [], [_seq(s, t)])),
     "export": lambda s, v, t: (
         str(indicator(t)["id"])
         in {o["id"] for o in orjson.loads("".join(export_bundle(s, v)))["objects"]}

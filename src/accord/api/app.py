@@ -28,6 +28,7 @@ from accord.api.routes import (
     misp_feed,
     node_card,
     objects,
+    patterns,
     peers,
     sightings,
     stream,
@@ -71,6 +72,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         node_store.cursors.load()  # the node's cursor key: made once per node, read once here
+        lookups.patterns.warm()  # indicators' STIX patterns, compiled off the event loop
         # Scheduled feed pulls and peer synchronisation (accord.jobs; `serve --no-jobs`).
         jobs = start_background(node_store, settings)
         dispatcher = WebhookDispatcher(node_store, settings.webhook_allow_private).start()
@@ -119,6 +121,7 @@ def create_app(
         node_card,
         webhooks,
         stream,
+        patterns,  # POST /patterns/match (accord.match.indicator_match)
     ):
         app.include_router(module.router, prefix=API)
     app.include_router(peers.router, prefix=API)  # the node admin's peers (federation)

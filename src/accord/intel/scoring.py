@@ -29,6 +29,9 @@ Verdict = Literal["malicious", "suspicious", "benign", "unknown"]
 # How much one piece of evidence says about the value, by how it matched.
 RELATION_WEIGHT = {
     "exact": 1.0,  # the value itself is in an indicator or an observable
+    # An indicator's STIX pattern matches the value (LIKE, MATCHES, ISSUBSET, ...): the
+    # indicator's author says what it says of a value it names with `=` (docs/verdict.md).
+    "pattern": 1.0,
     "url-host": 0.8,  # the URL's host is an indicator: what it serves is suspect
     "parent-domain": 0.7,  # a parent domain is an indicator (dynamic DNS, bullet-proof zones)
     "cidr": 0.6,  # the address is inside a network that is an indicator

@@ -28,6 +28,17 @@ from accord.store.text_indexer import TextIndexer
 _ATTRIBUTE = "accord_state"
 
 
+@dataclass(slots=True)
+class ObjectChanges:
+    """Object versions written and deleted through one engine in this process: counters a
+    cache over stored objects compares to know, without a query, that nothing changed here
+    (`accord.store.pattern_indicators`). Another process's writes are not counted: such a
+    cache also asks the database now and then. Bumped under the store's write lock."""
+
+    written: int = 0
+    deleted: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class EngineState:
     """One engine's background work."""
@@ -42,6 +53,8 @@ class EngineState:
     """Values derived from the node's settings, read once per engine and dropped when the
     setting changes (`accord.store.correlation.policy.policy_for`). Typed `object` here so
     that this module, which the engine needs, imports nothing of the stores above it."""
+    object_changes: ObjectChanges = field(default_factory=ObjectChanges)
+    """Versions written and deleted in this process (`ObjectChanges`)."""
 
     def close(self) -> None:
         """Stop the background work (the engine is being closed)."""

@@ -33,6 +33,7 @@ from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
 from accord.store.browse import statement
 from accord.store.dialects import backend_for
+from accord.store.engine_state import engine_state
 from accord.store.layout import Layout
 from accord.store.plans import ordered
 from accord.store.prepared import InList, Prepared, list_param
@@ -317,6 +318,7 @@ def write_versions(
         ],
     )
     index_versions(conn, list(zip(seqs, fresh, strict=True)))
+    engine_state(conn.engine).object_changes.written += len(fresh)  # under the write lock
     return Written(outcomes, seqs, fresh, latest_key)
 
 

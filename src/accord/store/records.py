@@ -100,7 +100,9 @@ UNKNOWN = REFERENCED | SIGHTED | CORRELATED  # not asked: a reader must look for
 class ValueMatch:
     """An object that knows a searched value, and how it relates to it."""
 
-    relation: Literal["exact", "cidr", "parent-domain", "url-host", "host"]
+    relation: Literal["exact", "cidr", "parent-domain", "url-host", "host", "pattern"]
+    """How: "pattern" when the object is an indicator whose STIX pattern matches the searched
+    value (then ``value`` is the searched value itself, ``path`` empty)."""
     kind: str  # kind of the indexed observable
     value: str  # the indexed value (a CIDR, a parent domain, ...)
     path: str

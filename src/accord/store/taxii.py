@@ -43,6 +43,7 @@ from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer, group_principal
 from accord.store.audit import AuditLog, Event
 from accord.store.engine import write_transaction
+from accord.store.engine_state import engine_state
 from accord.store.objects import CHUNK, now_key
 from accord.store.plans import indexed, unindexed
 from accord.store.schema import (
@@ -376,6 +377,7 @@ class TaxiiStore:
             for table in (observables, object_audience, object_feeds, sighting_facts, fuzzy_hashes):
                 conn.execute(delete(table).where(table.c.seq.in_(chunk)))
             conn.execute(delete(objects).where(objects.c.seq.in_(chunk)))
+            engine_state(conn.engine).object_changes.deleted += len(chunk)
 
     def _promote_latest(self, conn: Connection, object_id: str, org_id: str) -> None:
         newest = conn.execute(

@@ -13,8 +13,8 @@ from accord.store.correlation.results import Correlation
 
 @dataclass(slots=True)
 class Reason:
-    relation: str  # exact, cidr, parent-domain, url-host, host
-    via: str  # the indexed value that matched
+    relation: str  # exact, pattern, cidr, parent-domain, url-host, host
+    via: str  # the indexed value that matched (for "pattern": the looked-up value)
     id: str
     type: str
     name: str | None

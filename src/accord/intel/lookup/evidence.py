@@ -46,7 +46,14 @@ def _attack_id(obj: dict[str, Any]) -> str | None:
 # A value on a shared host can be known to thousands of objects; an answer lists the
 # strongest of them (and says how many there are), which also bounds the work per value.
 MAX_REASONS = 50
-RELATION_ORDER = {"exact": 0, "url-host": 1, "parent-domain": 2, "cidr": 3, "host": 4}
+RELATION_ORDER = {
+    "exact": 0,
+    "pattern": 1,
+    "url-host": 2,
+    "parent-domain": 3,
+    "cidr": 4,
+    "host": 5,
+}
 
 
 def distinct(matches: list[ValueMatch]) -> tuple[int, set[str]]:

@@ -22,6 +22,7 @@ from accord.intel.benign import BenignCheck, BenignLists
 from accord.intel.lookup.answer import Answer, AuditItem, audit_item
 from accord.intel.lookup.evidence import EvidenceCache, distinct, fill_answer, strongest
 from accord.intel.lookup.graph import add_over_hubs, read_graph
+from accord.match.indicator_index import IndicatorPatterns, observation_of
 from accord.model.observables import Observable, ObservableError, parse_query
 from accord.model.visibility import Viewer
 from accord.settings import Settings
@@ -49,15 +50,19 @@ class Lookup:
         benign_check: BenignCheck | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         exclude: Exclude | None = None,
+        patterns: IndicatorPatterns | None = None,
     ) -> None:
         """``exclude``: the values that do not correlate (`BenignLists.warninglisted`, which
         remembers its answers across look-ups); by default, those ``benign_check`` flags.
-        The viewer's allowlist applies to correlations either way."""
+        The viewer's allowlist applies to correlations either way. ``patterns``: the
+        store's indicator patterns (`accord.match.indicator_index`), for the indicators
+        whose STIX pattern matches a value without naming it (LIKE, MATCHES, ...)."""
         self.store = store
         self.viewer = viewer
         self.benign_check = benign_check
         self.now = now
         self.exclude = exclude if exclude is not None else excluding(benign_check)
+        self.patterns = patterns
 
     def one(self, text: str, kind: str | None = None) -> Answer:
         return self.many([text], kind)[0]
@@ -86,8 +91,13 @@ class Lookup:
         # One connection for the whole look-up: a checkout per query costs more than a query.
         # A few values: the search says which of the graph's queries could find anything.
         hints = len(parsed) <= HINTS_UP_TO
+        observables = [o for _, o in parsed]
         found = self.store.index.search_many(
-            self.viewer, [o for _, o in parsed], conn, context=hints
+            self.viewer,
+            observables,
+            conn,
+            context=hints,
+            versions=self._pattern_versions(observables, conn),
         )
         totals = [distinct(matches) for matches in found]
         found = [strongest(matches) for matches in found]
@@ -114,6 +124,23 @@ class Lookup:
             if matches or answer.lists:
                 fill_answer(answer, matches, evidence, orgs)
         return answers
+
+    def _pattern_versions(
+        self, observables: Sequence[Observable], conn: Connection
+    ) -> list[list[int]] | None:
+        """Per value, the indicator versions whose pattern matches it (found in memory over
+        every indicator, so only candidates: the search reads them through the rule)."""
+        patterns = self.patterns
+        if patterns is None:
+            return None
+        patterns.refresh(conn)
+        if not len(patterns):
+            return None
+        found: list[list[int]] = []
+        for observable in observables:
+            observation = observation_of(observable)
+            found.append([] if observation is None else patterns.matching(observation))
+        return found
 
     def audit_events(self, answers: Sequence[Answer], user_id: str | None) -> list[Event]:
         """One audit entry per looked-up value: who, which value, which objects answered."""
@@ -180,6 +207,10 @@ class LookupService:
         self.store = store
         self.lists = lists
         self.now = now
+        # The store's indicator patterns, built at the first look-up and kept fresh: for
+        # every look-up of this service, and the match of observed-data (POST
+        # /api/v1/patterns/match).
+        self.patterns = IndicatorPatterns(store)
 
     @classmethod
     def load(cls, store: Store, settings: Settings) -> LookupService:
@@ -208,6 +239,7 @@ class LookupService:
             lists.for_viewer(viewer) if lists is not None else None,
             now=self.now,
             exclude=lists.warninglisted if lists is not None else None,
+            patterns=self.patterns,
         )
 
     def answered(

@@ -519,6 +519,15 @@ class PatternIndex:
                     out.append(entry.key)
         return out
 
+    def candidate_keys(self, observation: Observation) -> list[Hashable]:
+        """Keys of the patterns one of whose brackets' triggers fire on `observation`, in
+        the order they were added: the patterns that may match a list of observations that
+        holds it (a pattern of several brackets, judged on the whole list by the engine).
+        Judges nothing itself."""
+        self.compile()
+        entries = {self._bracket_entry[number] for number in self.candidates(observation)}
+        return [self._entries[number].key for number in sorted(entries)]
+
     def stats(self) -> IndexStats:
         self.compile()
         return IndexStats(
