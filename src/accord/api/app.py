@@ -23,6 +23,7 @@ from accord.api.routes import (
     admin,
     audit,
     correlations,
+    exports,
     health,
     lookup,
     misp_feed,
@@ -119,6 +120,7 @@ def create_app(
         node_card,
         webhooks,
         stream,
+        exports,  # what sensors poll (docs/exports.md)
     ):
         app.include_router(module.router, prefix=API)
     app.include_router(peers.router, prefix=API)  # the node admin's peers (federation)
