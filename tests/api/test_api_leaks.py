@@ -50,6 +50,15 @@ def _visible(client: Client, name: str, read: str, level: Tlp) -> bool:
         if read == "bulk-lookup":
             answers = client.lookup_many(["192.0.2.250", ADDRESS[level]])
             return bool(answers[1]["reasons"])
+        if read.startswith("export-"):
+            # GET /api/v1/exports/{format}: the indicator's id, and its domain, in any line
+            response = client.http.get(f"/api/v1/exports/{read.removeprefix('export-')}")
+            if response.status_code != 200:
+                raise AccordError(response.status_code, response.text, {})
+            named = object_id in response.text
+            if read != "export-stix":
+                assert (DOMAIN[level] in response.text) == named
+            return named
     except AccordError as exc:
         if exc.status in (401, 404):
             return False
@@ -68,6 +77,7 @@ READS = [
     "lookup-cidr",
     "lookup-parent",
     "bulk-lookup",
+    *(f"export-{format}" for format in ("suricata", "zeek-intel", "rpz", "hosts", "csv", "stix")),
 ]
 
 

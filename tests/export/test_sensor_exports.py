@@ -87,12 +87,13 @@ def test_no_line_from_an_object_the_viewer_may_not_see(
                 "id": f"-00000000000{int(level)}" in text,
             }
             if format in ("suricata", "zeek-intel", "rpz", "csv"):
-                found["address"] = ADDRESS[level] in text or ".".join(
-                    reversed(ADDRESS[level].split("."))
-                ) in text
-                found["network"] = NETWORK[level].split("/")[0] in text or ".".join(
-                    reversed(NETWORK[level].split("/")[0].split("."))
-                ) in text
+                found["address"] = (
+                    ADDRESS[level] in text or ".".join(reversed(ADDRESS[level].split("."))) in text
+                )
+                found["network"] = (
+                    NETWORK[level].split("/")[0] in text
+                    or ".".join(reversed(NETWORK[level].split("/")[0].split("."))) in text
+                )
             for what, seen in found.items():
                 assert seen == expected, f"{format}: {name} {what} of {level.label}: {seen}"
             if expected:
@@ -150,13 +151,19 @@ def test_suricata_rules_parse_with_suricataparser_too(hostile: Store, community:
 def test_sids_stay_when_indicators_are_added(store: Store, community: Community) -> None:
     viewer = store.directory.viewer(community.operator)
     store_indicators(store, community.analyst, [indicator(1, "[domain-name:value = 'a.example']")])
-    before = {metadata(r)["accord_indicator"] + str(r.sid) for r in parse_rules(run_export(store, viewer, "suricata")[0])}  # type: ignore[attr-defined]
+    before = {
+        metadata(r)["accord_indicator"] + str(r.sid)
+        for r in parse_rules(run_export(store, viewer, "suricata")[0])
+    }  # type: ignore[attr-defined]
     store_indicators(
         store,
         community.analyst,
         [indicator(n, f"[domain-name:value = 'n{n}.example']") for n in range(2, 40)],
     )
-    after = {metadata(r)["accord_indicator"] + str(r.sid) for r in parse_rules(run_export(store, viewer, "suricata")[0])}  # type: ignore[attr-defined]
+    after = {
+        metadata(r)["accord_indicator"] + str(r.sid)
+        for r in parse_rules(run_export(store, viewer, "suricata")[0])
+    }  # type: ignore[attr-defined]
     assert before <= after and len(after) == 3 * 39
 
 
@@ -191,7 +198,7 @@ def test_beyond_the_threshold_addresses_go_to_datasets() -> None:
     writer = SuricataWriter(
         rules.append, lambda name: lists.setdefault(name, []).append, Tally(), threshold=3
     )
-    writer.begin(Heading("suricata", "t", "now", 1))
+    writer.begin(Heading("suricata", "t", 1))
     for number in range(5):
         writer.add(_item("ipv4", f"198.51.100.{number}", number))
     writer.add(_item("ipv4-net", "203.0.113.0/24", 9))
@@ -225,7 +232,9 @@ def test_zeek_intel_file_has_the_documented_header_and_types(
     assert 'evil.example/a";b|c\\d?x=1;sid:1;' in types
     for row in rows:
         assert row["meta.source"] == "Accord"
-        assert row["meta.desc"].startswith("indicator--11111111-") and "TLP:GREEN" in row["meta.desc"]
+        assert (
+            row["meta.desc"].startswith("indicator--11111111-") and "TLP:GREEN" in row["meta.desc"]
+        )
     assert not tally.left_out and "cdcdcdcd" not in text  # SHA-512: no Zeek type, not read
 
 
@@ -282,7 +291,9 @@ def test_csv_reads_back_and_defuses_formulas(hostile: Store, community: Communit
     assert url["indicator_id"] == "indicator--11111111-0000-4000-8000-000000000000"
     assert url["name"].startswith("name 0\n\t")  # kept whole, quoted by the CSV writer
     formula = io.StringIO()
-    csv.writer(formula).writerow([formats.csv_table.cell("=HYPERLINK(1)"), formats.csv_table.cell("-1")])
+    csv.writer(formula).writerow(
+        [formats.csv_table.cell("=HYPERLINK(1)"), formats.csv_table.cell("-1")]
+    )
     assert formula.getvalue() == "'=HYPERLINK(1),'-1\r\n"
 
 

@@ -42,7 +42,6 @@ from accord.export.stix import export_bundle
 from accord.intel.export_judge import ExportJudge
 from accord.intel.lookup.service import LookupService
 from accord.intel.read_audit import audit_read_ids
-from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp
 from accord.store.records import StoredObject
 
@@ -178,8 +177,7 @@ def _sensor_export(
         heading = Heading(
             format,
             user.email,
-            timestamp_key(now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
-            store.indicator_values.newest_seq(),
+            store.indicator_values.newest_visible_seq(viewer),
         )
         target = output
         if format == "suricata" and output is not None and output.is_dir():

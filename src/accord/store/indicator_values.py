@@ -7,8 +7,9 @@ index rows of exactly those versions are then read by their sequence numbers (th
 ``pattern`` rows: the values an indicator's STIX pattern names). Nothing is filtered by hand:
 AMBER and AMBER+STRICT versions come back only to their audience, RED only to its users.
 Revoked versions come back too, so that the caller can count what it leaves out; the newest
-sequence number of the store (`newest_seq`) is what an export's ETag and an RPZ zone's serial
-are derived from.
+sequence number of the store (`newest_seq`) is part of what an export's ETag is remembered by
+(`accord.api.export_etags`); the newest the viewer may see (`newest_visible_seq`) is what an
+export says it was made at, and an RPZ zone's serial.
 """
 
 from __future__ import annotations
@@ -109,6 +110,19 @@ class IndicatorValueReader:
             if len(found) < page:
                 return
             after = found[-1].obj.seq
+
+    def newest_visible_seq(self, viewer: Viewer) -> int:
+        """The newest sequence number among the latest indicator versions ``viewer`` may see
+        (0: none): what an export says it was made at (an RPZ zone's serial), which hidden
+        writes leave as it was. One walk down the (is_latest, type, seq) index."""
+        stmt = (
+            select(func.max(objects.c.seq))
+            .where(objects.c.is_latest)
+            .where(objects.c.type == "indicator")
+            .where(visible_to(viewer, objects))
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar() or 0)
 
     def newest_seq(self) -> int:
         """The newest sequence number of the store (0 when it is empty): it grows with every

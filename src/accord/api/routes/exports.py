@@ -47,7 +47,6 @@ from accord.export.sensors.text import Heading
 from accord.export.stix import export_bundle
 from accord.intel.export_judge import ExportJudge
 from accord.intel.read_audit import audit_read_ids
-from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp
 from accord.store.records import StoredObject
 
@@ -187,16 +186,11 @@ def _answer(
     return StreamingResponse(body.chunks(), media_type=media_type, headers=headers)
 
 
-def _now() -> tuple[datetime, str]:
-    now = datetime.now(UTC)
-    return now, timestamp_key(now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-
-
 def _sensor_build(
     request: Request, node: Node, caller: Caller, format: str, query: ExportQuery, file: str | None
 ) -> Build:
     def build(body: _Body) -> tuple[Tally, dict[str, Tlp], str | None, str]:
-        now, now_key = _now()
+        now = datetime.now(UTC)
         viewer = caller.viewer
         lists = node.lookups.lists
         export = IndicatorExport(
@@ -207,7 +201,7 @@ def _sensor_build(
             now,
         )
         who = caller.user.email if caller.user else (viewer.org_id or "")
-        heading = Heading(format, who, now_key, node.store.indicator_values.newest_seq())
+        heading = Heading(format, who, node.store.indicator_values.newest_visible_seq(viewer))
         if file is None:
             link_base = str(request.base_url).rstrip("/")
             body.write_all(formats.render(format, export.items(), export.tally, heading, link_base))

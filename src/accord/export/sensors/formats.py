@@ -8,9 +8,9 @@ from dataclasses import replace
 from typing import Final
 
 from accord.export.indicator_items import ExportItem, ExportQuery, Tally
-from accord.model.observable_types import ADDRESS_KINDS, KINDS
 from accord.export.sensors import csv_table, hosts, rpz, suricata, zeek_intel
 from accord.export.sensors.text import Heading
+from accord.model.observable_types import ADDRESS_KINDS, KINDS
 
 FORMATS: Final = ("suricata", "zeek-intel", "rpz", "hosts", "csv")
 TEXT: Final = "text/plain; charset=utf-8"

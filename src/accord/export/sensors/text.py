@@ -32,17 +32,17 @@ def reference(item: ExportItem) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Heading:
-    """Who an export is for and when it was made: the first comment lines of a file."""
+    """Who an export is for and what it was made from: the first comment lines of a file.
+    No time of making: an export that did not change keeps its bytes, so its ETag."""
 
     format: str
     viewer: str  # the user's e-mail, or the organisation's name
-    generated: str  # timestamp key
-    serial: int  # the store's sequence the export was made at
+    serial: int  # the newest indicator version the viewer may see (`newest_visible_seq`)
 
 
 def header_lines(heading: Heading) -> Iterator[str]:
     yield f"Accord {heading.format} export for {one_line(heading.viewer)}"
-    yield f"generated {heading.generated}, store sequence {heading.serial}"
+    yield f"made from the indicator versions up to {heading.serial} that it may see"
     yield (
         "each line names its indicator and TLP; "
         f"{Tlp.AMBER.label} and stricter lines go only to their audience"

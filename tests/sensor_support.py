@@ -68,7 +68,7 @@ def run_export(
         ExportJudge(None, NOW),
         NOW,
     )
-    heading = Heading(format, "test", "2026-01-01T00:00:00.000000Z", 7)
+    heading = Heading(format, "test", 7)
     text = "".join(formats.render(format, export.items(), export.tally, heading))
     return text, export.tally
 
@@ -128,7 +128,7 @@ def parse_rules(text: str) -> list[Any]:
         assert set(names) <= _OPTION_NAMES, names
         assert names.count("sid") == 1 and names.count("rev") == 1 and names[0] == "msg"
         msg = rule.options[0]["value"]
-        assert re.fullmatch(r'"[\x20-\x7e]*"', msg) and not re.search(r'[;|\\]', msg[1:-1])
+        assert re.fullmatch(r'"[\x20-\x7e]*"', msg) and not re.search(r"[;|\\]", msg[1:-1])
         assert SID_BASE <= rule.sid < SID_BASE + SID_SPACE, rule.sid
         assert rule.sid not in sids, f"sid {rule.sid} twice"
         sids.add(rule.sid)
