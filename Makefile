@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench install chromium screens clean messages
+.PHONY: run demo test lint bench install chromium bind9-utils screens clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@$(MAKE) --no-print-directory chromium
+	@$(MAKE) --no-print-directory bind9-utils
 	touch $(STAMP)
 
 # The portal's browser tests (tests/web) and `make screens` drive Debian's Chromium through
@@ -25,6 +26,17 @@ chromium:
 	      $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
 	    || echo "make: could not install Debian's chromium (apt-get failed); the browser" \
 	        "tests (tests/web) will be skipped. Install it with: apt-get install chromium" >&2; }
+
+# The RPZ export's test checks its zones with BIND's named-checkzone (Debian's bind9-utils),
+# installed here when missing; without it that test skips and says why.
+bind9-utils:
+	@command -v named-checkzone >/dev/null || { \
+	    sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    echo "Installing Debian's bind9-utils for the RPZ export's test (named-checkzone)"; \
+	    { $$sudo apt-get update -q && \
+	      $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q bind9-utils; } \
+	    || echo "make: could not install Debian's bind9-utils (apt-get failed); the RPZ" \
+	        "zone check (tests/export) will be skipped. Install it with: apt-get install bind9-utils" >&2; }
 
 install: $(STAMP)
 

@@ -81,6 +81,15 @@ def _visible(client: Client, name: str, read: str, level: Tlp) -> bool:
             ]
             found = client.match(observed)["matched_indicators"]
             return any(m["id"] == pattern_id for m in found)
+        if read.startswith("export-"):
+            # GET /api/v1/exports/{format}: the indicator's id, and its domain, in any line
+            response = client.http.get(f"/api/v1/exports/{read.removeprefix('export-')}")
+            if response.status_code != 200:
+                raise AccordError(response.status_code, response.text, {})
+            named = object_id in response.text
+            if read != "export-stix":
+                assert (DOMAIN[level] in response.text) == named
+            return named
     except AccordError as exc:
         if exc.status in (401, 404):
             return False
@@ -102,6 +111,7 @@ READS = [
     "lookup-pattern",
     "bulk-lookup-pattern",
     "match-indicators",
+    *(f"export-{format}" for format in ("suricata", "zeek-intel", "rpz", "hosts", "csv", "stix")),
 ]
 
 

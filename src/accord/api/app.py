@@ -23,6 +23,7 @@ from accord.api.routes import (
     admin,
     audit,
     correlations,
+    exports,
     health,
     lookup,
     misp_feed,
@@ -122,6 +123,7 @@ def create_app(
         webhooks,
         stream,
         patterns,  # POST /patterns/match (accord.match.indicator_match)
+        exports,  # what sensors poll (docs/exports.md)
     ):
         app.include_router(module.router, prefix=API)
     app.include_router(peers.router, prefix=API)  # the node admin's peers (federation)

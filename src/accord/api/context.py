@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from accord.api.auth import Authenticator, Caller
+from accord.api.export_etags import ExportEtags
 from accord.api.lookup_workers import BulkHelper
 from accord.api.problems import Problem
 from accord.intel.lookup.service import LookupService
@@ -28,6 +29,7 @@ class Node:
     lookups: LookupService  # the node's look-ups, with its benign lists
     bulk: BulkHelper | None = None  # started with the server where wanted
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    export_etags: ExportEtags = field(default_factory=ExportEtags)  # /exports' 304s
 
     def close(self) -> None:
         """Give the held look-up connection back (the server is stopping)."""

@@ -4,7 +4,8 @@ this one rule."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from accord.model.tlp import Tlp
@@ -39,3 +40,22 @@ def audit_reads(
             detail={"via": via, "ids": sensitive},
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadId:
+    id: str
+    tlp: Tlp
+
+
+AUDIT_CHUNK = 1000  # ids per audit entry for a large read (an export, the MISP feed)
+
+
+def audit_read_ids(
+    store: Store, viewer: Viewer, user_id: str | None, read: Mapping[str, Tlp], via: str
+) -> None:
+    """`audit_reads` for an export that kept only the ids and levels it read (``read``: id ->
+    TLP), in entries of at most `AUDIT_CHUNK` ids."""
+    items = [_ReadId(object_id, level) for object_id, level in read.items()]
+    for start in range(0, len(items), AUDIT_CHUNK):
+        audit_reads(store, viewer, user_id, items[start : start + AUDIT_CHUNK], via)

@@ -23,6 +23,7 @@ from accord.store.credentials import Credentials
 from accord.store.cursors import Cursors
 from accord.store.engine import close_engine, open_engine
 from accord.store.feeds import Feeds
+from accord.store.indicator_values import IndicatorValueReader
 from accord.store.job_runs import JobRuns
 from accord.store.lookup_session import LookupSessions
 from accord.store.node_identity import NodeIdentities
@@ -46,6 +47,7 @@ class Store:
         self.objects = ObjectStore(engine)
         self.writer = VersionWriter(engine)  # every write of object versions
         self.index = ObservableIndex(engine)
+        self.indicator_values = IndicatorValueReader(engine)  # what sensor exports read
         self.directory = Directory(engine)
         self.allowlists = Allowlists(engine)
         self.audit = AuditLog(engine)
