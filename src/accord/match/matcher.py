@@ -162,12 +162,28 @@ class Matcher:
         self._names = [t.name for t in targets]
         self._tlps = [t.tlp for t in targets]
         self._target_patterns = [t.pattern for t in targets]
-        self._benign = bytes(t.benign for t in targets)
+        self._benign = bytearray(t.benign for t in targets)
+        self._pattern_sources: list[tuple[int, str, str]] = []
         self._tables = _Tables()
         self._patterns = PatternIndex()
         self._pattern_targets: dict[int, int] = {}
 
     # --- building ------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def target_ids(self) -> list[str]:
+        return self._ids
+
+    def add_target(self, target: Target) -> int:
+        """A new indicator to name in hits; its number for `Entry`."""
+        self._ids.append(target.id)
+        self._names.append(target.name)
+        self._tlps.append(target.tlp)
+        self._target_patterns.append(target.pattern)
+        self._benign.append(target.benign)
+        return len(self._ids) - 1
 
     def add(self, entry: Entry) -> None:
         observable, target = entry.observable, entry.target
@@ -213,6 +229,7 @@ class Matcher:
         except PatternError:
             return False
         self._pattern_targets[key] = target
+        self._pattern_sources.append((target, pattern, stix_version))
         return True
 
     # --- asking --------------------------------------------------------------------------
@@ -415,7 +432,7 @@ _FORMAT: Final = 1
 """Bumped whenever the tables change shape: an older file is then rebuilt, never misread."""
 
 
-def dumps(matcher: Matcher, patterns: Sequence[tuple[int, str, str]]) -> bytes:
+def dumps(matcher: Matcher) -> bytes:
     """The matcher as bytes (`marshal`: builtin types only, the fastest to load back)."""
     tables = matcher._tables
     return marshal.dumps(
@@ -436,7 +453,7 @@ def dumps(matcher: Matcher, patterns: Sequence[tuple[int, str, str]]) -> bytes:
             tables.url_prefixes,
             tables.emails,
             tables.hashes,
-            list(patterns),
+            matcher._pattern_sources,
         )
     )
 
@@ -458,6 +475,7 @@ def loads(data: bytes) -> Matcher | None:
         matcher._target_patterns,
         matcher._benign,
     ) = targets
+    matcher._benign = bytearray(matcher._benign)
     matcher._tables = _Tables(*columns)
     with collector_paused():
         for target, pattern, version in patterns:

@@ -58,11 +58,14 @@ class IndicatorValueReader:
         kinds: Sequence[str] = (),
         since: str | None = None,
         page: int = PAGE,
+        after_seq: int = 0,
     ) -> Iterator[list[IndicatorValues]]:
         """Pages of the latest indicator versions ``viewer`` may see, oldest first.
         ``kinds``: only values of these observable kinds (all when empty); ``since``
-        (timestamp_key form): only versions modified or stored here at or after it."""
-        after = 0
+        (timestamp_key form): only versions modified or stored here at or after it;
+        ``after_seq``: only versions stored after that sequence number (what a cached
+        matcher has not seen, `accord.match.matcher_source`)."""
+        after = after_seq
         while True:
             stmt = (
                 select(*OBJECT_COLUMNS)
@@ -121,6 +124,21 @@ class IndicatorValueReader:
             .where(objects.c.type == "indicator")
             .where(visible_to(viewer, objects))
         )
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar() or 0)
+
+    def latest_count(self, after_seq: int = 0) -> int:
+        """How many latest indicator versions the store holds (stored after ``after_seq``),
+        whoever may see them: with `newest_seq`, what tells a cached matcher that an
+        indicator it holds was deleted or has a newer version."""
+        stmt = (
+            select(func.count())
+            .select_from(objects)
+            .where(objects.c.is_latest)
+            .where(objects.c.type == "indicator")
+        )
+        if after_seq:
+            stmt = stmt.where(objects.c.seq > after_seq)
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar() or 0)
 
