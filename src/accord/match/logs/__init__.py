@@ -111,9 +111,7 @@ def parser_for(format_name: str, fields: Sequence[FieldSpec] | None = None) -> L
         return JsonLines(fields)
     parser = parsers.get(format_name)
     if parser is None:
-        raise LogFormatError(
-            f"unknown log format {format_name!r} (known: {', '.join(FORMATS)})"
-        )
+        raise LogFormatError(f"unknown log format {format_name!r} (known: {', '.join(FORMATS)})")
     return parser()
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 from typing import Final, Literal
 
+from accord.match.logs.types import Candidate
 from accord.model.addresses import may_be_address, parse_address
 from accord.model.domains import normalise_domain
 from accord.model.hashes import hash_kind, normalise_hash
 from accord.model.observable_types import Observable, ObservableError
 from accord.model.urls import normalise_email, normalise_url
-from accord.match.logs.types import Candidate
 
 Role = Literal[
     "address",  # an IPv4 or IPv6 address (a zone suffix "%eth0" dropped)

@@ -44,7 +44,7 @@ FIELD_ROLES: Final[dict[str, str]] = {
     "oldFileHash": "hash",
 }
 
-_START: Final = re.compile(r"CEF:\d+\|")
+CEF_START: Final = re.compile(r"CEF:\d+\|")
 _HEADER_FIELDS: Final = 7  # Version .. Severity
 _KEY: Final = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\[\]-]+)=")
 _EXTENSION_ESCAPE: Final = re.compile(r"\\(.)")
@@ -55,7 +55,7 @@ def split_header(text: str) -> tuple[list[str], str]:
     """The seven header fields (unescaped) and the raw extension of a CEF event.
 
     Raises `LineError` when there is no `CEF:` or fewer than seven `|`-separated fields."""
-    found = _START.search(text)
+    found = CEF_START.search(text)
     if found is None:
         raise LineError("not a CEF event: no 'CEF:<version>|'")
     fields: list[str] = []
@@ -87,7 +87,7 @@ def parse_extension(extension: str) -> list[tuple[str, str]]:
     pairs = []
     for index, key in enumerate(keys):
         end = keys[index + 1].start() if index + 1 < len(keys) else len(extension)
-        value = extension[key.end() : end].rstrip(" ")
+        value = extension[key.end() : end].rstrip(" \r\n")
         if "\\" in value:
             value = _EXTENSION_ESCAPE.sub(
                 lambda match: _EXTENSION_CHARS.get(match.group(1), match.group(0)), value

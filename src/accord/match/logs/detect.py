@@ -25,7 +25,7 @@ from typing import Final
 
 import orjson
 
-from accord.match.logs import combined, squid, syslog
+from accord.match.logs import cef, combined, squid, syslog
 from accord.match.logs.types import LogFormatError
 
 SAMPLE_LINES: Final = 20
@@ -71,7 +71,7 @@ def _shape(line: str) -> str | None:
         if "ts" in record and ("uid" in record or "id.orig_h" in record or "id" in record):
             return "zeek-json"
         return "jsonl"
-    if "CEF:" in line and _cef(line):
+    if "CEF:" in line and cef.CEF_START.search(line) is not None:
         return "cef"
     if squid.LINE.fullmatch(line):
         return "squid"
@@ -80,12 +80,6 @@ def _shape(line: str) -> str | None:
     if syslog.RFC5424.match(line) or syslog.RFC3164.match(line):
         return "syslog"
     return None
-
-
-def _cef(line: str) -> bool:
-    from accord.match.logs.cef import _START
-
-    return _START.search(line) is not None
 
 
 def _looks_like_csv(line: str) -> bool:

@@ -39,6 +39,8 @@ def parse_field_map(text: str) -> tuple[FieldSpec, ...]:
         head, colon, tail = path.rpartition(":")
         if colon and (tail in ROLES or tail in KIND_ROLES):
             path, role = head, KIND_ROLES.get(tail, tail)
+            if not equals:
+                name = path
         elif colon and tail.isidentifier():
             known = ", ".join(sorted(ROLES | set(KIND_ROLES)))
             raise LogFormatError(

@@ -18,9 +18,7 @@ class LineParser(Protocol):
         ...
 
 
-def read_lines(
-    source: LogSource, parser: LineParser, problems: ProblemSink
-) -> Iterator[Record]:
+def read_lines(source: LogSource, parser: LineParser, problems: ProblemSink) -> Iterator[Record]:
     """Every record of `source` as `parser` reads it; bad lines go to `problems`."""
     name = source.name
     parse = parser.parse

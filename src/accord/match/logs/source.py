@@ -26,11 +26,14 @@ HEAD_SIZE: Final = 64 * 1024
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _BUFFER: Final = 1 << 20
 
+Stream = BinaryIO | io.RawIOBase
+"""What a `LogSource` reads: a binary file, standard input's buffer, a raw stream."""
+
 
 class _Counting(io.RawIOBase):
     """A raw stream that counts the bytes read from it (the stored bytes, for progress)."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: Stream) -> None:
         self._stream = stream
         self.count = 0
 
@@ -91,16 +94,19 @@ class LogSource:
 
     def __init__(
         self,
-        stream: BinaryIO,
+        stream: Stream,
         name: str,
         size: int | None = None,
         first_line: int = 1,
         offset: int = 0,
+        owned: bool = True,
     ) -> None:
         self.name = name
         self.size = size
         """Stored size in bytes when known (a file), for a progress bar; None for a pipe."""
-        self._owned = stream
+        self._stream = stream
+        self._owned = owned
+        """Whether `close` closes `stream` (not standard input)."""
         self._counting = _Counting(stream)
         stored = io.BufferedReader(self._counting, buffer_size=_BUFFER)
         self.compressed = stored.peek(2)[:2] == _GZIP_MAGIC
@@ -124,7 +130,7 @@ class LogSource:
     def open(cls, path: str) -> LogSource:
         """A file by path, or standard input for "-". Raises OSError as `open` does."""
         if path == "-":
-            return cls(sys.stdin.buffer.raw, "-")  # type: ignore[arg-type]
+            return cls(sys.stdin.buffer, "-", owned=False)
         stream = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by close())
         try:
             size = os.fstat(stream.fileno()).st_size
@@ -238,8 +244,8 @@ class LogSource:
         try:
             self._decoded.close()
         finally:
-            if self._owned is not sys.stdin.buffer.raw:
-                self._owned.close()
+            if self._owned:
+                self._stream.close()
 
     def __enter__(self) -> LogSource:
         return self

@@ -39,8 +39,7 @@ class CsvTable:
             return None
         if len(row) != len(self.header):
             raise LineError(
-                f"wrong field count: {len(row)} fields where the header names "
-                f"{len(self.header)}"
+                f"wrong field count: {len(row)} fields where the header names {len(self.header)}"
             )
         found: list[Candidate] = []
         for index, name, role in self.columns:

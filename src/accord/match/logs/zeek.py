@@ -76,20 +76,21 @@ ADDRESS_FIELDS: Final = frozenset(
     }
 )
 _ADDRESS_TYPES: Final = frozenset({"addr", "set[addr]", "vector[addr]"})
-_ESCAPE: Final = re.compile(r"\\(x[0-9a-fA-F]{2}|\\)")
+_ESCAPE: Final = re.compile(rb"\\(x[0-9a-fA-F]{2}|\\)")
 
 
 def unescape(value: str) -> str:
-    """Undo the ASCII writer's escapes (`\\xHH`, `\\\\`) in one left-to-right pass."""
+    """Undo the ASCII writer's escapes (`\\xHH`, `\\\\`) in one left-to-right pass; the
+    bytes are read as UTF-8 (an invalid sequence becomes U+FFFD)."""
     if "\\" not in value:
         return value
-    raw = _ESCAPE.sub(_unescape_match, value).encode("latin-1", "surrogateescape")
+    raw = _ESCAPE.sub(_unescape_match, value.encode("utf-8"))
     return raw.decode("utf-8", "replace")
 
 
-def _unescape_match(match: re.Match[str]) -> str:
+def _unescape_match(match: re.Match[bytes]) -> bytes:
     body = match.group(1)
-    return "\\" if body == "\\" else chr(int(body[1:], 16))
+    return b"\\" if body == b"\\" else bytes((int(body[1:], 16),))
 
 
 @dataclass(slots=True)
@@ -169,8 +170,7 @@ class ZeekTsv:
         cells = text.split(header.separator)
         if len(cells) != len(header.fields):
             raise LineError(
-                f"wrong field count: {len(cells)} fields where #fields names "
-                f"{len(header.fields)}"
+                f"wrong field count: {len(cells)} fields where #fields names {len(header.fields)}"
             )
         found: list[Candidate] = []
         for index, name, role, container in self._columns:

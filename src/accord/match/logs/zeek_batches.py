@@ -13,7 +13,8 @@ and nothing else per line. Per chunk:
   one short of fields by as many as the other has too many: each is then read as the
   split-and-set loop reads it, from its own columns.);
 - a chunk holding anything unusual (a `#` line such as `#close` or a second header, a
-  blank line, a NUL byte, a wrong count of separators) is read line by line instead,
+  blank line, a NUL byte, a wrong count of separators, a line longer than `MAX_LINE`) is
+  read line by line instead,
   and its bad lines are reported as problems with their line numbers.
 
 Values are Zeek's text as written: `-` for unset, `(empty)`, `\\xHH` escapes, container
@@ -32,9 +33,9 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import BinaryIO, Final
+from typing import Final
 
-from accord.match.logs.source import Chunk, LogSource
+from accord.match.logs.source import MAX_LINE, Chunk, LogSource
 from accord.match.logs.types import Location, LogFormatError, Problem, ProblemSink
 from accord.match.logs.zeek import ZeekHeader
 
@@ -122,7 +123,9 @@ class _Columns:
         ):
             return self._slow(chunk, lines)
         sep = self.sep
-        if data.count(sep) != self.seps * len(lines):
+        if data.count(sep) != self.seps * len(lines) or (
+            len(data) > MAX_LINE and max(map(len, lines)) > MAX_LINE
+        ):
             return self._slow(chunk, lines)
         maxsplit = self.maxsplit
         if len(self.indexes) == 1:
@@ -156,7 +159,9 @@ class _Columns:
             if self.in_header:
                 self._resolve()
             reason = None
-            if b"\x00" in line:
+            if len(line) > MAX_LINE:
+                reason = f"line too long: {len(line) + 1:,} bytes, more than {MAX_LINE:,}; skipped"
+            elif b"\x00" in line:
                 reason = f"binary data: a NUL byte at column {line.index(0) + 1}"
             elif line.count(self.sep) != self.seps:
                 reason = (
@@ -297,7 +302,7 @@ def iter_range_batches(
 class _Window(io.RawIOBase):
     """The next `length` bytes of a stream, then end of file."""
 
-    def __init__(self, stream: BinaryIO, length: int) -> None:
+    def __init__(self, stream: io.FileIO, length: int) -> None:
         self._stream = stream
         self._left = length
 
