@@ -21,6 +21,7 @@ from accord.cli import (
     group_cmds,
     ingest_cmds,
     key_cmds,
+    match_cmds,
     node_cmds,
     org_cmds,
     pattern_cmds,
@@ -62,6 +63,7 @@ app = typer.Typer(
 # `accord --help` lists them (this module's own commands follow the top-level ones).
 app.command()(correlation_cmds.correlations)
 app.command()(correlation_cmds.sight)
+app.command("match", epilog=match_cmds.EXIT_CODES)(match_cmds.match_command)
 app.command("extract")(extract_cmds.extract)
 app.command()(server_cmds.serve)
 app.command()(server_cmds.lookup)

@@ -234,6 +234,18 @@ class Matcher:
 
     # --- asking --------------------------------------------------------------------------
 
+    def has_addresses(self) -> bool:
+        return bool(self._tables.addresses or self._tables.networks)
+
+    def has_patterns(self) -> bool:
+        return bool(self._pattern_targets)
+
+    def may_hit_address(self, text: str) -> bool:
+        """False when an address as a log writes it (canonical, as Zeek and Suricata do)
+        cannot hit: not an exact entry, and no networks to fall in. Saves normalising every
+        address of a log when the matcher holds only exact ones."""
+        return bool(self._tables.networks) or text in self._tables.addresses
+
     def domain_hits(self, name: bytes) -> list[tuple[str, bytes, Numbers]]:
         """(relation, matched name, targets) for a DNS name as a log writes it (any case, a
         trailing dot allowed): the fast path, without building an Observable."""
