@@ -182,7 +182,7 @@ NAMED_CHECKZONE = shutil.which("named-checkzone")
 def check_zone(text: str, tmp_path: Path, origin: str = "rpz.accord.test") -> str:
     """named-checkzone's verdict on the zone (the test skips without it)."""
     assert NAMED_CHECKZONE is not None
-    zone = tmp_path / "accord.rpz.zone"
+    zone = tmp_path / "accord-rpz.zone"
     zone.write_text(text)
     done = subprocess.run(
         [NAMED_CHECKZONE, "-i", "local", origin, str(zone)],

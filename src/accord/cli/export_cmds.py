@@ -181,7 +181,7 @@ def _sensor_export(
         )
         target = output
         if format == "suricata" and output is not None and output.is_dir():
-            target = output / formats.FILE_NAMES["suricata"]
+            target = output / formats.RULES_FILE
         named: set[str] = set()
         with ExitStack() as files:
             handle: IO[str] = (

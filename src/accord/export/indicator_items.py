@@ -212,7 +212,7 @@ class IndicatorExport:
 
     def items(self) -> Iterator[ExportItem]:
         """The items, in storage order of their indicators (so that the older keep their
-        Suricata SIDs when new ones arrive: `accord.export.suricata`)."""
+        Suricata SIDs when new ones arrive: `accord.export.sensors.suricata`)."""
         tally = self.tally
         query = self.query
         seen_ids: set[int] = set()  # hash of each indicator id exported from

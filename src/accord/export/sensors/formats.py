@@ -21,13 +21,7 @@ MEDIA_TYPES: Final[dict[str, str]] = {
     "hosts": TEXT,
     "csv": "text/csv; charset=utf-8",
 }
-FILE_NAMES: Final[dict[str, str]] = {
-    "suricata": "accord.rules",
-    "zeek-intel": "accord.intel",
-    "rpz": "accord.rpz.zone",
-    "hosts": "accord.hosts",
-    "csv": "accord.csv",
-}
+RULES_FILE: Final = "accord.rules"  # the rules' name in a directory (`--output DIR`)
 
 # The kinds each format can write: the reader is asked for these only (`for_format`).
 KINDS_OF: Final[dict[str, frozenset[str]]] = {

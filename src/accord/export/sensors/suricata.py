@@ -295,11 +295,6 @@ class SuricataWriter:
         self.tally.exported += 1
 
 
-def list_file(name: str) -> str | None:
-    """``name`` if it is one of the list files a rules file may name (else None)."""
-    return name if name in LIST_FILES else None
-
-
 def rules_of(items: Iterator[ExportItem], tally: Tally, heading: Heading) -> Iterator[str]:
     """The rules file alone, line by line (the list files are not written)."""
     lines: list[str] = []
