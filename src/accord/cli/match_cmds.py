@@ -154,15 +154,30 @@ def match_command(
     with open_store() as store:
         user = acting_user(store, as_)
         viewer = store.directory.viewer(user)
-        lists = BenignLists.load(store, node_settings(store).warninglists_ignore)
+        settings = node_settings(store)
+        lists = (
+            BenignLists.load(
+                store, settings.warninglists_ignore, classes=settings.warninglist_classes
+            )
+            if settings.warninglists
+            else BenignLists(store, None)
+        )
         check = lists.for_viewer(viewer)
 
         def benign(observable: Observable) -> bool:
             return any(hit.damps for hit in check(observable))
 
+        # The benign flags are compiled into the matcher: a change of lists is a new one.
         allowlist = store.allowlists.entries(user.org_id)
         version = hashlib.sha256(
-            repr((sorted(lists.ignore), [entry.display for entry in allowlist])).encode()
+            repr(
+                (
+                    settings.warninglists,
+                    sorted(lists.ignore),
+                    sorted(settings.warninglist_classes),
+                    [entry.display for entry in allowlist],
+                )
+            ).encode()
         ).hexdigest()
         matcher, info = matcher_for(store, viewer, default_cache_dir(), benign, version)
         errors.print(
@@ -193,7 +208,7 @@ def match_command(
                 progress.update(task, completed=_size(path) or stats.bytes)
                 totals.add(stats)
                 for problem in stats.problems[:20]:
-                    errors.print(f"{shown(path)}: {shown(str(problem))}", style="yellow")
+                    errors.print(shown(str(problem)), style="yellow")
                 if stats.problem_count > 20:
                     errors.print(
                         f"{shown(path)}: {stats.problem_count - 20:,} more bad lines",
