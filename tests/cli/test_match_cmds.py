@@ -89,7 +89,7 @@ def _hits(output: str) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
-def _match(db: str, *args: str, code: int = 1, user: str = ANALYST) -> Any:
+def _match(db: str, *args: str, code: int = 0, user: str = ANALYST) -> Any:
     result = runner.invoke(app, ["--db", db, "match", *args, "--as", user, "--no-progress"])
     assert result.exit_code == code, result.output
     return result
@@ -132,11 +132,16 @@ def test_a_proxy_log_hits_by_url_prefix_and_a_pattern(db: str, tmp_path: Path) -
     assert ("indicator--7a1e1b1c-56a4-4bb4-8f3e-2d1b7f0a0c05", "pattern") in relations
 
 
-def test_no_hits_exit_0_and_bad_input_exit_2(db: str, tmp_path: Path) -> None:
+def test_exit_codes_and_an_unreadable_input(db: str, tmp_path: Path) -> None:
     log = tmp_path / "quiet.log"
     log.write_text(SQUID.replace("kit.example", "fine.example"))
-    assert _hits(_match(db, str(log), code=0).stdout) == []
-    _match(db, str(tmp_path / "missing.log"), code=2)
+    assert _hits(_match(db, str(log)).stdout) == []  # no hits: 0
+    noisy = tmp_path / "noisy.log"
+    noisy.write_text(SQUID)
+    # One input cannot be read: the others are matched, and the exit code says so.
+    result = _match(db, str(tmp_path / "missing.log"), str(noisy), code=1)
+    assert "missing.log: No such file or directory" in result.stderr
+    assert ID[2] in result.stdout
     _match(db, str(log), "--format", "nonsense", code=2)
 
 

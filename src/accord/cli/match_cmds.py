@@ -31,7 +31,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from accord.cli.context import DONE, acting_user, audit, fail, node_settings, open_store
+from accord.cli.context import (
+    DONE,
+    FAILED,
+    acting_user,
+    audit,
+    fail,
+    node_settings,
+    open_store,
+)
 from accord.cli.display import shown
 from accord.ingest.sightings import SightingError, SightingRequest, record_sighting
 from accord.intel.benign import BenignLists
@@ -44,10 +52,9 @@ from accord.store.node import Store
 from accord.store.organisations import User
 
 EXIT_CODES: Final = (
-    "Exit codes: 0 no hits; 1 hits found (as grep's 0 and 1, reversed: a hit is the news); "
-    "2 bad usage, or an input that cannot be read at all."
+    "Exit codes: 0 done, hits or not (they are on standard output); 1 an input could not be "
+    "read (the others were matched); 2 bad usage."
 )
-HITS: Final = 1
 
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -138,6 +145,8 @@ def match_command(
     intelligence arrives (docs/matching.md)."""
     if anonymous and not sight:
         fail("--anonymous goes with --sight")
+    if format_name not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {format_name!r}")
     field_map = None
     if fields is not None:
         try:
@@ -197,6 +206,7 @@ def match_command(
                 entry.first = entry.first or seen_at
                 entry.last = seen_at
 
+        unread: list[str] = []
         with _progress(no_progress) as progress:
             for path in files:
                 task = progress.add_task(shown(path), total=_size(path))
@@ -204,7 +214,10 @@ def match_command(
                 try:
                     stats = scan(path, matcher, options, on_hit, advance)
                 except (OSError, LogFormatError) as exc:
-                    fail(f"{path}: {exc}")
+                    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                    errors.print(f"error: {shown(path)}: {shown(str(reason))}", style="red")
+                    unread.append(path)
+                    continue
                 progress.update(task, completed=_size(path) or stats.bytes)
                 totals.add(stats)
                 for problem in stats.problems[:20]:
@@ -223,12 +236,12 @@ def match_command(
             "match",
             None,
             via="accord match",
-            files=len(files),
+            files=len(files) - len(unread),
             hits=totals.hits,
             answered_by=sorted(sighted),
         )
     _summary(totals, sighted, time.perf_counter() - started)
-    raise typer.Exit(HITS if totals.hits else DONE)
+    raise typer.Exit(FAILED if unread else DONE)
 
 
 def _size(path: str) -> int | None:
