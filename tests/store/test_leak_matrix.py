@@ -14,6 +14,7 @@ import pytest
 from accord.export.stix import export_bundle
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.intel.search import search_value
+from accord.match.matcher_source import matcher_for
 from accord.model.observables import normalise
 from accord.model.search_text import parse_search
 from accord.model.tlp import Tlp
@@ -86,6 +87,16 @@ READS: dict[str, Callable[[Store, Viewer, Tlp], bool]] = {
         s.index.search_many(v, [normalise("domain", "x.example")], versions=[[_seq(s, t)]])[0]
     ),
     "visible-versions": lambda s, v, t: bool(s.index.visible_versions(v, [], [_seq(s, t)])),
+    # Issue 20: the matcher compiled for a viewer (accord match, POST /api/v1/match).
+    "match": lambda s, v, t: (
+        str(indicator(t)["id"])
+        in {
+            hit.target.id
+            for hit in matcher_for(s, v, None)[0].value_hits(
+                normalise("domain", "www." + DOMAIN[t])
+            )
+        }
+    ),
     "export": lambda s, v, t: (
         str(indicator(t)["id"])
         in {o["id"] for o in orjson.loads("".join(export_bundle(s, v)))["objects"]}
