@@ -41,6 +41,7 @@ from accord.match.logs import (
     read_records,
     split_ranges,
 )
+from accord.match.logs.zeek import FIELD_ROLES
 from accord.match.matcher import Hit, Matcher
 from accord.model.addresses import parse_address
 from accord.model.domains import normalise_domain
@@ -87,6 +88,9 @@ class ScanOptions:
     fields: Sequence[FieldSpec] | None = None
     include_benign: bool = False
     workers: int = 1
+    batches: bool = True
+    """Read a Zeek TSV log in column batches where that sees all the record path would (the
+    tests compare the two ways)."""
 
 
 @dataclass(slots=True)
@@ -161,6 +165,22 @@ class _Session:
     # --- Zeek TSV in batches ---------------------------------------------------------------
 
     def batch(self, batch: Batch) -> None:
+        """One batch, column by column; its hits are told in line order (then the order of
+        the log's columns), as the record path tells them, whatever the batch boundaries."""
+        emit = self.on_hit
+        pending: list[HitReport] = []
+        self.on_hit = pending.append
+        try:
+            self._columns(batch)
+        finally:
+            self.on_hit = emit
+        if pending:
+            rank = {name: position for position, name in enumerate(batch.header.fields)}
+            pending.sort(key=lambda report: (report.location.line, rank.get(report.field, 0)))
+            for report in pending:
+                emit(report)
+
+    def _columns(self, batch: Batch) -> None:
         matcher = self.matcher
         self.stats.lines = max(self.stats.lines, batch.line_numbers[-1] if len(batch) else 0)
         query = batch.columns.get("query")
@@ -233,10 +253,28 @@ def _zeek_fields(matcher: Matcher, header_fields: Sequence[str]) -> list[str]:
     return wanted
 
 
+_BATCH_FIELDS: Final = frozenset({"query", "answers", *_ADDRESS_FIELDS})
+_ADDRESS_TYPES: Final = frozenset({"addr", "set[addr]", "vector[addr]"})
+
+
 def _fast_zeek(matcher: Matcher, format_name: str, head: bytes) -> bool:
-    """Whether the batch path sees everything the record path would: a Zeek TSV dns.log and
-    a matcher without patterns (they need every value as a whole observable)."""
-    return format_name == "zeek" and b"\tquery\t" in head and not matcher.has_patterns()
+    """Whether the batch path sees everything the record path would: a Zeek TSV log whose
+    columns that can hold an observable (by the reader's rules: `zeek.FIELD_ROLES`, and
+    address types) are all among those the batch path reads (dns.log, conn.log), and a
+    matcher without patterns (they need every value as a whole observable)."""
+    if format_name != "zeek" or matcher.has_patterns():
+        return False
+    try:
+        names = _header_fields(head)
+    except LogFormatError:
+        return False
+    types = _header_line(head, b"#types")
+    readable = {
+        name
+        for position, name in enumerate(names)
+        if name in FIELD_ROLES or (position < len(types) and types[position] in _ADDRESS_TYPES)
+    }
+    return bool(readable) and readable <= _BATCH_FIELDS
 
 
 def scan(
@@ -253,7 +291,7 @@ def scan(
         if format_name == "auto":
             format_name = detect_format(source.head, source.name)
         session.stats.format = format_name
-        if _fast_zeek(matcher, format_name, source.head):
+        if options.batches and _fast_zeek(matcher, format_name, source.head):
             if (
                 options.workers > 1
                 and path != "-"
@@ -273,11 +311,18 @@ def scan(
     return session.stats
 
 
-def _header_fields(head: bytes) -> list[str]:
+def _header_line(head: bytes, directive: bytes) -> list[str]:
     for line in head.split(b"\n"):
-        if line.startswith(b"#fields"):
+        if line.startswith(directive + b"\t"):
             return [name.decode() for name in line.rstrip(b"\r").split(b"\t")[1:]]
-    raise LogFormatError("no #fields line in the Zeek log's header")
+    return []
+
+
+def _header_fields(head: bytes) -> list[str]:
+    names = _header_line(head, b"#fields")
+    if not names:
+        raise LogFormatError("no #fields line in the Zeek log's header")
+    return names
 
 
 # --- several processes ----------------------------------------------------------------------
