@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +161,19 @@ def test_the_matcher_is_cached_refreshed_and_rebuilt(db: str, tmp_path: Path) ->
     third = _match(db, str(log))
     assert "built" in third.stderr
     assert ID[0] not in third.stdout
+
+
+def test_since_matches_only_newer_intelligence(db: str, tmp_path: Path) -> None:
+    # Stored here after `cut` (the others were stored before it and modified long before).
+    cut = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    time.sleep(0.01)
+    later = _indicator(7, "[domain-name:value = 'good.example']")
+    _ingest(db, tmp_path, [later], "later.json")
+    log = tmp_path / "dns.log"
+    log.write_text(ZEEK_DNS)
+    hits = _hits(_match(db, str(log), "--since", cut).stdout)
+    assert [i["id"] for h in hits for i in h["indicators"]] == [str(later["id"])]
+    _match(db, str(log), "--since", "yesterday", code=2)
 
 
 def test_sight_posts_aggregated_sightings_that_the_look_up_counts(db: str, tmp_path: Path) -> None:

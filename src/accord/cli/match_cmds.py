@@ -48,6 +48,7 @@ from accord.match.logs import FORMATS, LogFormatError, parse_field_map
 from accord.match.matcher_source import matcher_for
 from accord.match.scan import HitReport, ScanOptions, ScanStats, scan
 from accord.model.observable_types import Observable
+from accord.model.timestamps import timestamp_key
 from accord.store.node import Store
 from accord.store.organisations import User
 
@@ -121,6 +122,15 @@ def match_command(
             help="Also report hits on warninglisted or allowlisted indicators, flagged.",
         ),
     ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only intelligence added or modified since DATE (RFC 3339): new indicators "
+            "over old logs.",
+            metavar="DATE",
+        ),
+    ] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -145,6 +155,12 @@ def match_command(
     intelligence arrives (docs/matching.md)."""
     if anonymous and not sight:
         fail("--anonymous goes with --sight")
+    since_key = None
+    if since is not None:
+        try:
+            since_key = timestamp_key(since)
+        except ValueError as exc:
+            fail(f"--since: {exc}")
     if format_name not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not {format_name!r}")
     field_map = None
@@ -188,7 +204,9 @@ def match_command(
                 )
             ).encode()
         ).hexdigest()
-        matcher, info = matcher_for(store, viewer, default_cache_dir(), benign, version)
+        matcher, info = matcher_for(
+            store, viewer, default_cache_dir(), benign, version, since=since_key
+        )
         errors.print(
             f"matcher: {len(matcher):,} indicators, {info.how} in {info.seconds:.1f} s",
             style="dim",

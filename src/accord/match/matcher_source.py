@@ -120,12 +120,19 @@ def matcher_for(
     cache_dir: Path | None,
     benign: Benign | None = None,
     benign_version: str = "",
+    since: str | None = None,
 ) -> tuple[Matcher, MatcherInfo]:
-    """The viewer's matcher, from the cache when it is current."""
+    """The viewer's matcher, from the cache when it is current. ``since`` (timestamp_key
+    form): only indicators modified or stored here at or after it (a retro-hunt of new
+    intelligence over old logs), built for the occasion and not cached."""
     started = time.perf_counter()
     reader = IndicatorValueReader(store.engine)
     newest, count = _state(reader)
-    path = cache_path(store, viewer, cache_dir, benign_version) if cache_dir else None
+    path = (
+        cache_path(store, viewer, cache_dir, benign_version)
+        if cache_dir is not None and since is None
+        else None
+    )
     cached = _read(path) if path is not None else None
     if cached is not None:
         matcher, cached_newest, cached_count = cached
@@ -150,7 +157,7 @@ def matcher_for(
     matcher = Matcher([])
     builder = _Builder(matcher, benign)
     with collector_paused():
-        for page in reader.pages(viewer):
+        for page in reader.pages(viewer, since=since):
             builder.add(page)
         matcher.freeze()
     if path is not None:
