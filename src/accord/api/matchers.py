@@ -3,11 +3,11 @@
 A viewer's matcher (`accord.intel.viewer_matcher`) is built through the visibility rule and
 kept on disk (`accord.match.matcher_source`); loading it from there still costs most of a
 second for a million indicators, too much per request. So the server keeps the last `KEPT`
-in memory, keyed as the disk cache is (the store, the viewer's principals, the benign lists' digest), each with
-the store's state it was made in (newest sequence number, count of latest indicators). A
-request whose viewer's matcher is held and whose state has not moved uses it; otherwise
-`matcher_for` refreshes or rebuilds it (through the disk cache), once for every request
-waiting on that key.
+in memory, keyed as the disk cache is (the store, the viewer's principals, the benign lists'
+digest), each with the store's state it was made in (newest sequence number, count of latest
+indicators). A request whose viewer's matcher is held and whose state has not moved uses it;
+otherwise `matcher_for` refreshes or rebuilds it (through the disk cache), once for every
+request waiting on that key.
 
 Threads: a matcher's STIX pattern index has one Hyperscan scratch space, so one request at a
 time matches with a given matcher (`Held.lock`); requests of other viewers go on meanwhile.
