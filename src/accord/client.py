@@ -191,6 +191,38 @@ class Client:
         assert isinstance(found, dict)
         return found
 
+    def match_values(self, values: Sequence[str], **flags: bool) -> dict[str, Any]:
+        """Values against everything the caller may see (``POST /api/v1/match``); flags:
+        ``include_benign``, ``sight``, ``anonymous``."""
+        response = self.http.post(
+            f"{self.api}/match",
+            content=orjson.dumps({"values": list(values)}),
+            headers={"Content-Type": "application/json"},
+            params={name: "true" for name, on in flags.items() if on},
+        )
+        found = self._check(response)
+        assert isinstance(found, dict)
+        return found
+
+    def match_log(
+        self, data: bytes, format: str = "auto", fields: str | None = None, **flags: bool
+    ) -> dict[str, Any]:
+        """Log lines (plain or gzip bytes) against everything the caller may see
+        (``POST /api/v1/match``; docs/matching.md); flags as `match_values`."""
+        params: dict[str, str] = {"format": format}
+        if fields is not None:
+            params["fields"] = fields
+        params.update({name: "true" for name, on in flags.items() if on})
+        response = self.http.post(
+            f"{self.api}/match",
+            content=data,
+            headers={"Content-Type": "text/plain"},
+            params=params,
+        )
+        found = self._check(response)
+        assert isinstance(found, dict)
+        return found
+
     def sight(
         self,
         value: str | None = None,

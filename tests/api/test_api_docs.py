@@ -72,6 +72,21 @@ def test_each_operation_says_whether_it_needs_a_key(api) -> None:  # type: ignor
     # The rest inherit the document's requirement: a key, as bearer or basic.
     assert "security" not in paths["/api/v1/objects"]["get"]
     assert "security" not in paths["/api/v1/sightings"]["post"]
+    # POST /match: a key; values as JSON, log lines as text or JSON lines (docs/matching.md).
+    match = paths["/api/v1/match"]["post"]
+    assert "security" not in match
+    assert set(match["requestBody"]["content"]) == {
+        "application/json",
+        "text/plain",
+        "application/x-ndjson",
+    }
+    assert {p["name"] for p in match["parameters"]} == {
+        "format",
+        "fields",
+        "include_benign",
+        "sight",
+        "anonymous",
+    }
     assert not any("/static" in path or path == "/api/docs" for path in paths)
 
 

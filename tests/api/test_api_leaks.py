@@ -3,6 +3,7 @@ An outsider's look-up of an AMBER-only value answers exactly like an unknown val
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from accord.client import AccordError, Client
@@ -29,6 +30,21 @@ EMAILS = {
 
 
 MADE = (indicator, pattern_indicator)
+
+
+def _zeek_dns(values: list[str]) -> bytes:
+    """A Zeek dns.log whose lines hold the values: addresses as answers, names as queries."""
+    header = (
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+        "#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tquery\tanswers\n"
+        "#types\ttime\tstring\taddr\taddr\tstring\tvector[string]\n"
+    )
+    lines = [
+        f"1700000000.{n}\tC{n}\t10.0.0.5\t10.0.0.1\t"
+        + (f"host.example\t{value}" if value[0].isdigit() else f"{value}\t-")
+        for n, value in enumerate(values)
+    ]
+    return (header + "\n".join(lines) + "\n").encode()
 
 
 @pytest.fixture
@@ -81,6 +97,37 @@ def _visible(client: Client, name: str, read: str, level: Tlp) -> bool:
             ]
             found = client.match(observed)["matched_indicators"]
             return any(m["id"] == pattern_id for m in found)
+        if read.startswith("match-"):
+            # Issue 20: POST /api/v1/match, values and log lines: every way of hitting the
+            # indicator (address, network, parent domain) and the pattern indicator (LIKE).
+            values = [
+                ADDRESS[level],
+                NETWORK[level].replace(".0/24", ".9"),
+                "a.b." + DOMAIN[level],
+                "x." + PATTERN_ZONE[level],
+            ]
+            if read == "match-values":
+                body, media = orjson.dumps({"values": values}), "application/json"
+            else:
+                body, media = _zeek_dns(values), "text/plain"
+            response = client.http.post(
+                "/api/v1/match", content=body, headers={"Content-Type": media}
+            )
+            if response.status_code != 200:
+                raise AccordError(response.status_code, response.text, {})
+            hits = response.json()["hits"]
+            named = {i["id"] for hit in hits for i in hit["indicators"]}
+            assert named <= {object_id, pattern_id}, named
+            assert (object_id in named) == (pattern_id in named)
+            if object_id in named:  # each value hit, the way it should
+                relations = {(h["value"], i["relation"]) for h in hits for i in h["indicators"]}
+                assert relations == {
+                    (values[0], "exact"),
+                    (values[1], "cidr"),
+                    (values[2], "parent-domain"),
+                    (values[3], "pattern"),
+                }
+            return object_id in named
         if read.startswith("export-"):
             # GET /api/v1/exports/{format}: the indicator's id, and its domain, in any line
             response = client.http.get(f"/api/v1/exports/{read.removeprefix('export-')}")
@@ -111,6 +158,8 @@ READS = [
     "lookup-pattern",
     "bulk-lookup-pattern",
     "match-indicators",
+    "match-values",
+    "match-lines",
     *(f"export-{format}" for format in ("suricata", "zeek-intel", "rpz", "hosts", "csv", "stix")),
 ]
 

@@ -115,6 +115,8 @@ def _app():  # type: ignore[no-untyped-def]
 
 
 APP, KEY = _app()
+# POST /api/v1/match takes JSON lines as application/x-ndjson: sent as text is.
+schemathesis.serializer.alias("application/x-ndjson", "text/plain")
 # The live stream never ends by itself (tests/api/test_stream.py drives it over a socket).
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP).exclude(path="/api/v1/stream")
 

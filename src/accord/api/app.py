@@ -26,6 +26,7 @@ from accord.api.routes import (
     exports,
     health,
     lookup,
+    match,
     misp_feed,
     node_card,
     objects,
@@ -124,6 +125,7 @@ def create_app(
         stream,
         patterns,  # POST /patterns/match (accord.match.indicator_match)
         exports,  # what sensors poll (docs/exports.md)
+        match,  # POST /match: a sensor's values or log lines (docs/matching.md)
     ):
         app.include_router(module.router, prefix=API)
     app.include_router(peers.router, prefix=API)  # the node admin's peers (federation)

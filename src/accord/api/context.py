@@ -10,6 +10,7 @@ from fastapi import Request
 from accord.api.auth import Authenticator, Caller
 from accord.api.export_etags import ExportEtags
 from accord.api.lookup_workers import BulkHelper
+from accord.api.matchers import ViewerMatchers
 from accord.api.problems import Problem
 from accord.intel.lookup.service import LookupService
 from accord.intel.read_audit import audit_reads
@@ -30,6 +31,7 @@ class Node:
     bulk: BulkHelper | None = None  # started with the server where wanted
     on_close: list[Callable[[], None]] = field(default_factory=list)
     export_etags: ExportEtags = field(default_factory=ExportEtags)  # /exports' 304s
+    matchers: ViewerMatchers = field(default_factory=ViewerMatchers)  # POST /match's
 
     def close(self) -> None:
         """Give the held look-up connection back (the server is stopping)."""

@@ -7,12 +7,10 @@ posts what was found through the normal sightings path (`accord.ingest.sightings
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Final
@@ -41,13 +39,11 @@ from accord.cli.context import (
     open_store,
 )
 from accord.cli.display import shown
-from accord.ingest.sightings import SightingError, SightingRequest, record_sighting
-from accord.intel.benign import BenignLists
+from accord.ingest.sightings import SightingTally, post_tallies
+from accord.intel.viewer_matcher import node_lists, viewer_matcher
 from accord.intel.warninglists.index import default_cache_dir
 from accord.match.logs import FORMATS, LogFormatError, parse_field_map
-from accord.match.matcher_source import matcher_for
 from accord.match.scan import HitReport, ScanOptions, ScanStats, scan
-from accord.model.observable_types import Observable
 from accord.model.timestamps import timestamp_key
 from accord.store.node import Store
 from accord.store.organisations import User
@@ -58,17 +54,6 @@ EXIT_CODES: Final = (
 )
 
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-@dataclass(slots=True)
-class _Sighted:
-    """What one indicator was seen doing, for the summary and --sight."""
-
-    name: str | None
-    tlp: str
-    count: int = 0
-    first: str = ""
-    last: str = ""
 
 
 def _now() -> str:
@@ -180,38 +165,19 @@ def match_command(
         user = acting_user(store, as_)
         viewer = store.directory.viewer(user)
         settings = node_settings(store)
-        lists = (
-            BenignLists.load(
-                store, settings.warninglists_ignore, classes=settings.warninglist_classes
-            )
-            if settings.warninglists
-            else BenignLists(store, None)
-        )
-        check = lists.for_viewer(viewer)
-
-        def benign(observable: Observable) -> bool:
-            return any(hit.damps for hit in check(observable))
-
-        # The benign flags are compiled into the matcher: a change of lists is a new one.
-        allowlist = store.allowlists.entries(user.org_id)
-        version = hashlib.sha256(
-            repr(
-                (
-                    settings.warninglists,
-                    sorted(lists.ignore),
-                    sorted(settings.warninglist_classes),
-                    [entry.display for entry in allowlist],
-                )
-            ).encode()
-        ).hexdigest()
-        matcher, info = matcher_for(
-            store, viewer, default_cache_dir(), benign, version, since=since_key
+        matcher, info = viewer_matcher(
+            store,
+            settings,
+            node_lists(store, settings),
+            viewer,
+            default_cache_dir(),
+            since=since_key,
         )
         errors.print(
             f"matcher: {len(matcher):,} indicators, {info.how} in {info.seconds:.1f} s",
             style="dim",
         )
-        sighted: dict[str, _Sighted] = {}
+        sighted: dict[str, SightingTally] = {}
         totals = ScanStats()
         out = sys.stdout
         seen_at = _now()
@@ -219,10 +185,10 @@ def match_command(
         def on_hit(report: HitReport) -> None:
             out.write(orjson.dumps(report.json()).decode() + "\n")
             for hit in report.hits:
-                entry = sighted.setdefault(hit.target.id, _Sighted(hit.target.name, hit.target.tlp))
-                entry.count += 1
-                entry.first = entry.first or seen_at
-                entry.last = seen_at
+                tally = sighted.get(hit.target.id)
+                if tally is None:
+                    tally = sighted[hit.target.id] = SightingTally(hit.target.name, hit.target.tlp)
+                tally.seen(seen_at)
 
         unread: list[str] = []
         with _progress(no_progress) as progress:
@@ -292,24 +258,15 @@ def _advancer(progress: Progress, task: TaskID) -> Callable[[int], None]:
 
 
 def _post_sightings(
-    store: Store, user: User, sighted: dict[str, _Sighted], anonymous: bool
+    store: Store, user: User, sighted: dict[str, SightingTally], anonymous: bool
 ) -> None:
-    default_tlp = node_settings(store).default_tlp
-    for indicator_id, entry in sighted.items():
-        request = SightingRequest(
-            entry.count, entry.first, entry.last, None, kind="seen", anonymous=anonymous
-        )
-        try:
-            report, _, _ = record_sighting(store, user, request, [indicator_id], None, default_tlp)
-        except SightingError as exc:
-            errors.print(f"sighting of {indicator_id}: {shown(str(exc))}", style="red")
-            continue
-        if not report.ok:
-            errors.print(f"sighting of {indicator_id} was refused", style="red")
-    errors.print(f"{len(sighted):,} sightings posted", style="dim")
+    done = post_tallies(store, user, sighted, anonymous, node_settings(store).default_tlp)
+    for indicator_id, why in done.refused:
+        errors.print(f"sighting of {indicator_id}: {shown(why)}", style="red")
+    errors.print(f"{done.posted:,} sightings posted", style="dim")
 
 
-def _summary(totals: ScanStats, sighted: dict[str, _Sighted], seconds: float) -> None:
+def _summary(totals: ScanStats, sighted: dict[str, SightingTally], seconds: float) -> None:
     rate = totals.bytes / seconds / 1e6 if seconds else 0.0
     errors.print(
         f"{totals.bytes / 1e6:,.1f} MB, {totals.lines:,} lines, {totals.values:,} values in "

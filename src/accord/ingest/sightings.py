@@ -16,6 +16,7 @@ Kinds (seen, false-positive, expired) and anonymity travel in Accord's property 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -181,3 +182,56 @@ def record_sighting(
     )
     created = [o["id"] for o in objects]
     return report, created, indicator_ids
+
+
+@dataclass(slots=True)
+class SightingTally:
+    """What one indicator was seen doing in a run of matching (`accord match`,
+    ``POST /api/v1/match``): its hits, first and last seen; one sighting when posted."""
+
+    name: str | None
+    tlp: str
+    count: int = 0
+    first: str = ""
+    last: str = ""
+
+    def seen(self, at: str) -> None:
+        self.count += 1
+        self.first = self.first or at
+        self.last = at
+
+
+@dataclass(frozen=True, slots=True)
+class TalliesPosted:
+    posted: int
+    refused: list[tuple[str, str]]
+    """(indicator id, why) of the sightings that could not be recorded."""
+
+
+def post_tallies(
+    store: Store,
+    user: User,
+    tallies: Mapping[str, SightingTally],
+    anonymous: bool,
+    default_tlp: Tlp,
+) -> TalliesPosted:
+    """One sighting per indicator (count = its hits; where sighted = the user's
+    organisation, or nobody when `anonymous`) at the node's default TLP, through
+    `record_sighting`, so scores and other members learn. A refusal is reported and the
+    others are posted."""
+    posted = 0
+    refused: list[tuple[str, str]] = []
+    for indicator_id, tally in tallies.items():
+        request = SightingRequest(
+            tally.count, tally.first or None, tally.last or None, None, anonymous=anonymous
+        )
+        try:
+            report, _, _ = record_sighting(store, user, request, [indicator_id], None, default_tlp)
+        except SightingError as exc:
+            refused.append((indicator_id, str(exc)))
+            continue
+        if report.ok:
+            posted += 1
+        else:
+            refused.append((indicator_id, "refused"))
+    return TalliesPosted(posted, refused)

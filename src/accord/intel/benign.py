@@ -156,8 +156,14 @@ class BenignLists:
             self._warninglisted[value] = found
         return found
 
-    def for_viewer(self, viewer: Viewer) -> BenignCheck:
-        allowlist = self._allowlist(viewer.org_id) if viewer.org_id else None
+    def for_viewer(
+        self, viewer: Viewer, allowlist: AllowlistMatcher[AllowlistEntry] | None = None
+    ) -> BenignCheck:
+        """``allowlist``: the organisation's allowlist as the caller read it (a cache keyed by
+        its entries must be checked with those), instead of the copy kept a couple of
+        seconds."""
+        if allowlist is None:
+            allowlist = self._allowlist(viewer.org_id) if viewer.org_id else None
         warninglists = self.warninglists
         ignore = self.ignore
         overrides = self.overrides

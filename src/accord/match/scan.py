@@ -1,8 +1,9 @@
 """Scanning telemetry with a compiled matcher: log records in, hits out.
 
-`scan(path, matcher, options, on_hit)` reads one input (a file, gzip or plain, or "-") with
-the log readers (`accord.match.logs`) and asks the matcher (`accord.match.matcher`) about every
-candidate value, calling `on_hit` with a `HitReport` for each value that names an indicator.
+`scan(path, matcher, options, on_hit)` reads one input (a file, gzip or plain, or "-"), and
+`scan_source(source, ...)` one already opened (a request's body), with the log readers
+(`accord.match.logs`) and asks the matcher (`accord.match.matcher`) about every candidate
+value, calling `on_hit` with a `HitReport` for each value that names an indicator.
 
 Two ways through a file:
 
@@ -68,18 +69,20 @@ class HitReport:
             "field": self.field,
             "value": self.raw,
             "kind": self.observable.kind,
-            "indicators": [
-                {
-                    "id": hit.target.id,
-                    "name": hit.target.name,
-                    "tlp": hit.target.tlp,
-                    "relation": hit.relation,
-                    "via": hit.via,
-                    **({"benign": True} if hit.target.benign else {}),
-                }
-                for hit in self.hits
-            ],
+            "indicators": [hit_json(hit) for hit in self.hits],
         }
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """One indicator a value hit, as a hit report names it."""
+    return {
+        "id": hit.target.id,
+        "name": hit.target.name,
+        "tlp": hit.target.tlp,
+        "relation": hit.relation,
+        "via": hit.via,
+        **({"benign": True} if hit.target.benign else {}),
+    }
 
 
 @dataclass(slots=True)
@@ -284,31 +287,54 @@ def scan(
     on_hit: OnHit,
     progress: Progress | None = None,
 ) -> ScanStats:
-    """Scan one input; raises `LogFormatError` (or OSError) when it cannot be read at all."""
-    session = _Session(matcher, options, on_hit)
+    """Scan one input by path ("-": standard input); a large plain Zeek DNS log is read by
+    `options.workers` processes. Raises `LogFormatError` (or OSError) when it cannot be read
+    at all."""
     with LogSource.open(path) as source:
-        format_name = options.format
-        if format_name == "auto":
-            format_name = detect_format(source.head, source.name)
-        session.stats.format = format_name
-        if options.batches and _fast_zeek(matcher, format_name, source.head):
-            if (
-                options.workers > 1
-                and path != "-"
-                and not source.compressed
-                and (source.size or 0) >= PARALLEL_FROM
-            ):
-                source.close()
-                return _parallel(path, matcher, options, on_hit, progress, session.stats)
-            fields = _zeek_fields(matcher, _header_fields(source.head))
-            for batch in iter_batches(source, fields, session.problem):
-                session.batch(batch)
-                if progress is not None:
-                    progress(source.bytes_read)
-        else:
-            session.records(source, format_name, progress)
-        session.stats.bytes = source.bytes_read
+        format_name = _format_of(source, options)
+        if (
+            options.batches
+            and _fast_zeek(matcher, format_name, source.head)
+            and options.workers > 1
+            and path != "-"
+            and not source.compressed
+            and (source.size or 0) >= PARALLEL_FROM
+        ):
+            source.close()
+            stats = ScanStats(format=format_name)
+            return _parallel(path, matcher, options, on_hit, progress, stats)
+        return scan_source(source, matcher, options, on_hit, progress)
+
+
+def scan_source(
+    source: LogSource,
+    matcher: Matcher,
+    options: ScanOptions,
+    on_hit: OnHit,
+    progress: Progress | None = None,
+) -> ScanStats:
+    """Scan an input already opened (`LogSource(stream, name)` over any binary stream: a
+    request's body, say), in this process; the caller closes it. Raises `LogFormatError`
+    when it cannot be read at all."""
+    session = _Session(matcher, options, on_hit)
+    format_name = _format_of(source, options)
+    session.stats.format = format_name
+    if options.batches and _fast_zeek(matcher, format_name, source.head):
+        fields = _zeek_fields(matcher, _header_fields(source.head))
+        for batch in iter_batches(source, fields, session.problem):
+            session.batch(batch)
+            if progress is not None:
+                progress(source.bytes_read)
+    else:
+        session.records(source, format_name, progress)
+    session.stats.bytes = source.bytes_read
     return session.stats
+
+
+def _format_of(source: LogSource, options: ScanOptions) -> str:
+    if options.format == "auto":
+        return detect_format(source.head, source.name)
+    return options.format
 
 
 def _header_line(head: bytes, directive: bytes) -> list[str]:
