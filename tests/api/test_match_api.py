@@ -225,7 +225,7 @@ def test_a_zeek_dns_log_hits_as_accord_match_does(
     result = CliRunner().invoke(
         cli, ["--db", store_url, "match", str(log), "--as", who, "--no-progress"]
     )
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output  # done (hits are on standard output)
     printed = [orjson.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     for hit in printed:
         assert hit.pop("file") == str(log)
