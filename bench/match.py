@@ -12,9 +12,10 @@ while the parameters are the same):
   case, DNS 0x20, or with a trailing dot) and half on a subdomain; a few CNAME answers fall
   under an indicator too.
 - ``addresses.txt``: ``--conn-indicators`` (1,000,000) IPv4 and IPv6 addresses (70%) and
-  networks (30%: /16 to /28, /32 to /64); ``conn.log``: ``--conn-megabytes`` (50) MB, about
-  1% of connections to or from an indicator (half exactly, half inside a network; random
-  addresses that happen to fall in a network hit as well).
+  networks (30%: mostly /24, a few /16 to /28; /32 to /64); ``conn.log``:
+  ``--conn-megabytes`` (50) MB, 20% IPv6, 1% of connections to or from an indicator (half
+  exactly, half inside a network), and about 1.5% more whose random address falls in one
+  of the networks (they cover about 2% of the IPv4 space).
 - The indicators are STIX 2.1 indicators (`[domain-name:value = '...']`, ...) ingested
   through `accord.ingest.stix.Ingester.ingest_objects` in bundles of 10,000 into a SQLite
   store (``store.db``, ``conn-store.db``; reused when present; the ingest time is reported),
@@ -25,8 +26,11 @@ while the parameters are the same):
 Figures, one JSON line each on stdout (``accord``, ``anchor``, ``ratio``, ``target``, ``pass``;
 ``info`` lines have no target):
 
+- ``match.dns.ingest``: how long the store took to load (measured once, when it was made).
 - ``match.dns.compile``: the matcher for the indicators built from the store, cache file
   removed first; target < 20 s. ``match.dns.load``: the same from its cache; target < 1 s.
+  ``match.dns.prefilters``: the batch prefilters the first scan of a process builds
+  (`Matcher.prepare`), timed alone.
 - ``match.dns.floor``: `line.split(b"\\t")[9] in names` over every line (exact only; the
   floor for a reader in Python; best of ``--repeat``); ``match.dns.grep``: `grep -F -c -f
   domains.txt dns.log` (substring, so it also finds subdomains; run once);
@@ -34,9 +38,11 @@ Figures, one JSON line each on stdout (``accord``, ``anchor``, ``ratio``, ``targ
   (substring; run once).
 - ``match.dns.scan``: `accord.match.scan.scan(path, matcher, ScanOptions(workers=2))`
   (forked workers, hits back in file order; best of ``--repeat``, interleaved with the
-  floor): MB/s, target >= 50% of the floor's MB/s; ``match.dns.cli``: `accord match --workers
-  2` as a subprocess (Python start-up, loading the matcher from its cache, the JSON lines
-  written; once); ``match.dns.scan_1_worker`` for scale.
+  floor; every run's figure in ``runs_mb_per_s``): MB/s, target >= 50% of the floor's
+  MB/s; ``match.dns.cli``: `accord match --workers 2` as a subprocess, end to end (Python
+  start-up, the benign lists, the matcher from its cache, its prefilters, the JSON lines
+  written; once; its peak resident set from `wait4`); ``match.dns.scan_1_worker`` for
+  scale.
 - ``match.dns.same_hits``: the set of (line, field, matched indicator value, relation) of
   the scan and of the CLI equals that of a straightforward reference (each query and CNAME
   answer: lower case, trailing dot stripped, it and each parent in a set).
@@ -44,7 +50,11 @@ Figures, one JSON line each on stdout (``accord``, ``anchor``, ``ratio``, ``targ
   floor tests `id.orig_h` and `id.resp_h` in a set of the exact addresses only, for context;
   no speed target from the issue); hits compared with an `ipaddress` reference (each
   address exactly, then its network for every prefix length present).
-- ``match.memory``: peak resident set of this process and of its largest child.
+- ``match.memory``: peak resident set of this process (it holds the references' sets and
+  the automaton too) and of its largest child.
+
+Hits on indicators the benign lists flag (``benign`` in ``match.*.matcher``; random public
+addresses fall in cloud ranges) are left out by `accord match` and so by the references.
 
     PYTHONPATH=src .venv/bin/python bench/match.py [--quick] [--megabytes 200]
         [--indicators 1000000] [--conn-megabytes 50] [--conn-indicators 1000000]
@@ -709,19 +719,24 @@ def accord_scan(path: str, matcher: Matcher, workers: int) -> tuple[list[HitRepo
     return found, stats
 
 
-def cli_match(url: str, path: Path, output: Path, workers: int) -> tuple[float, str]:
-    """`accord match` as a user runs it; (seconds, its standard error)."""
-    with open(output, "wb") as out:
+def cli_match(url: str, path: Path, output: Path, workers: int) -> tuple[float, str, int]:
+    """`accord match` as a user runs it; (seconds, its standard error, its peak resident set
+    in KiB, from `wait4`: the command and the reader process it forks)."""
+    with open(output, "wb") as out, tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        done = subprocess.run(
+        process = subprocess.Popen(
             [sys.executable, "-m", "accord.cli.main", "--db", url, "match", str(path),
              "--as", EMAIL, "--no-progress", "--workers", str(workers)],
-            stdout=out, stderr=subprocess.PIPE, text=True, check=False,
+            stdout=out, stderr=errors,
         )  # fmt: skip
+        _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"accord match failed ({done.returncode}): {done.stderr[-2000:]}")
-    return seconds, done.stderr
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"accord match failed ({process.returncode}): {stderr[-2000:]}")
+    return seconds, stderr, usage.ru_maxrss
 
 
 def matcher_part(part: str, url: str) -> tuple[Matcher, list[bool]]:
@@ -846,13 +861,15 @@ def _without_benign(reference: set[Key], matcher: Matcher, ids: dict[str, str]) 
 def cli_part(part: str, url: str, path: Path, folder: Path, size: int, workers: int,
              reference: set[Key], ids: dict[str, str]) -> list[bool]:  # fmt: skip
     output = folder / f"{part}-hits.jsonl"
-    seconds, stderr = cli_match(url, path, output, workers)
+    seconds, stderr, peak = cli_match(url, path, output, workers)
     said = [
         row for row in stderr.splitlines() if row.startswith(("matcher:", f"{size / 1e6:,.1f}"))
     ]
     info(f"match.{part}.cli", mb_per_s=round(size / seconds / 1e6, 1), seconds=round(seconds, 2),
-         workers=workers, said=said,
-         note="accord match as a subprocess: start-up, matcher from its cache, JSON lines out")  # fmt: skip
+         workers=workers, peak_rss_mib=round(peak / 1024, 1), said=said,
+         note="accord match as a subprocess, end to end: Python start-up, the store, the "
+              "benign lists, the matcher from its cache, its prefilters, the scan, JSON lines "
+              "out, the audit entry")  # fmt: skip
     keys, wrong = cli_keys(output, ids)
     output.unlink()
     return [compare(f"match.{part}.cli_same_hits", reference, keys, wrong)]
