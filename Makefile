@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/taxii.py
 	$(BIN)/python bench/federation.py  # ACCORD_BENCH_FEDERATION_MILLION=1: the 1,000,000 pull
 	$(BIN)/python bench/patterns.py
+	$(BIN)/python bench/match.py  # generates var/bench-match/ once (about 8 min), then reuses it
 
 # A PNG of each page of the portal, at a desktop and a phone size, from a fresh demo node:
 # var/screens/ (tools/screens.py, its PAGES list says which pages).
