@@ -14,6 +14,7 @@ from rich.table import Table
 from accord.cli import (
     allowlist_cmds,
     audit_cmds,
+    backup_cmds,
     correlation_cmds,
     export_cmds,
     extract_cmds,
@@ -69,6 +70,8 @@ app.command()(server_cmds.serve)
 app.command()(server_cmds.lookup)
 app.command()(worker_cmds.worker)
 app.command()(worker_cmds.jobs)
+app.command()(backup_cmds.backup)
+app.command()(backup_cmds.restore)
 app.add_typer(org_cmds.org_app, name="org")
 app.add_typer(user_cmds.user_app, name="user")
 app.add_typer(key_cmds.key_app, name="key")

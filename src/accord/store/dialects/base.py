@@ -17,7 +17,9 @@ The differences, by concern:
 - the full-text index (`accord.store.search_index`): an FTS5 table on SQLite, a tsvector
   table on PostgreSQL, how its rows are written and deleted, and how a search reads in each
   database's query language;
-- planner hints (`accord.store.plans`): rendered by the backend modules' compile hooks.
+- planner hints (`accord.store.plans`): rendered by the backend modules' compile hooks;
+- backups (`accord.store.backup`): a consistent copy of the store as one file (SQLite's
+  online backup API, `pg_dump` of the node's schema), and putting such a copy in place.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import BindParameter, ColumnElement, Connection, Engine, Table
@@ -57,6 +60,21 @@ class TextMatches:
     table: FromClause
     seq: ColumnElement[int]
     condition: ColumnElement[bool] | None
+
+
+# Reads what a backup's manifest records of the store (`accord.store.backup`), on a
+# connection that sees the same data as the copy.
+Facts = Callable[[Connection], dict[str, Any]]
+
+
+class RestoreRefused(ValueError):
+    """A restore that would not be safe or cannot work as asked (bad input): nothing was
+    changed."""
+
+
+class BackupFailed(RuntimeError):
+    """A backup or restore that failed while running (a tool missing or failing, a disk full):
+    the store it would have replaced is as it was."""
 
 
 class Backend(ABC):
@@ -238,3 +256,19 @@ class Backend(ABC):
     def text_query(self, search: TextSearch) -> str:
         """``search`` in this database's query language, the parameter `text_matches`
         reads. Only words (letters and digits) reach it, so no input is an expression."""
+
+    # -- backups (accord.store.backup) -----------------------------------------------------
+
+    @abstractmethod
+    def dump(
+        self, engine: Engine, payload: Path, facts: Facts
+    ) -> tuple[str | None, dict[str, Any]]:
+        """Write a consistent copy of the store ``engine`` opens to the new file ``payload``,
+        while the node goes on serving. Returns the schema the copy holds (None where the
+        database has none) and what ``facts`` read from the same data."""
+
+    @abstractmethod
+    def load(self, url: URL, payload: Path, schema: str | None, force: bool) -> None:
+        """Put the copy ``payload`` (made by `dump`, of ``schema``) in place of the store
+        ``url`` names. A store already there is replaced only with ``force``; if the copy
+        cannot be put in place, what was there stays (`RestoreRefused`, `BackupFailed`)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -38,7 +39,16 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from accord.model.search_text import TextSearch
-from accord.store.dialects.base import GENERIC_PLANS, Backend, Row, RowsAfter, TextMatches
+from accord.store.dialects import postgresql_backup
+from accord.store.dialects.base import (
+    GENERIC_PLANS,
+    Backend,
+    Facts,
+    RestoreRefused,
+    Row,
+    RowsAfter,
+    TextMatches,
+)
 from accord.store.dialects.elements import InIntList, InList, Values
 from accord.store.engine_state import EngineState, engine_state
 from accord.store.statistics import StatisticsTracker
@@ -349,6 +359,22 @@ class PostgreSQL(Backend):
             " <-> ".join(f"'{word}'" for word in term.words) + (":*" if term.prefix else "")
             for term in search.terms
         )
+
+    # -- backups ---------------------------------------------------------------------------
+
+    def dump(
+        self, engine: Engine, payload: Path, facts: Facts
+    ) -> tuple[str | None, dict[str, Any]]:
+        return postgresql_backup.dump(engine, engine.url, payload, facts)
+
+    def load(self, url: URL, payload: Path, schema: str | None, force: bool) -> None:
+        if schema is None:
+            raise RestoreRefused("the backup names no PostgreSQL schema")
+        engine = self.open_engine(url)
+        try:
+            postgresql_backup.load(engine, url, payload, schema, force)
+        finally:
+            engine.dispose()
 
 
 @lru_cache(maxsize=64)

@@ -41,7 +41,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from accord.model.search_text import TextSearch
 from accord.store import checkpoint
 from accord.store.checkpoint import WalCheckpointer
-from accord.store.dialects.base import WRITE, Backend, Row, RowsAfter, TextMatches
+from accord.store.dialects import sqlite_backup
+from accord.store.dialects.base import WRITE, Backend, Facts, Row, RowsAfter, TextMatches
 from accord.store.dialects.elements import (
     Indexed,
     InIntList,
@@ -291,6 +292,16 @@ class SQLite(Backend):
         return " ".join(
             '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "") for term in search.terms
         )
+
+    # -- backups ---------------------------------------------------------------------------
+
+    def dump(
+        self, engine: Engine, payload: Path, facts: Facts
+    ) -> tuple[str | None, dict[str, Any]]:
+        return None, sqlite_backup.dump(engine, payload, facts)
+
+    def load(self, url: URL, payload: Path, schema: str | None, force: bool) -> None:
+        sqlite_backup.load(url, payload, force)
 
 
 @lru_cache(maxsize=64)
