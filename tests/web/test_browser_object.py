@@ -71,9 +71,19 @@ def _seed(node: LiveNode) -> dict[str, dict[str, Any]]:
 def _click_node(page: Page, object_id: str) -> None:
     graph = page.locator("#graph")
     graph.scroll_into_view_if_needed()
-    where = page.evaluate(
-        "(id) => AccordGraph.instance.getElementById(id).renderedPosition()", object_id
-    )
+    # Where the node is drawn once it has stopped moving: the layout settles (and the view
+    # fits) just after the graph is shown, and a click where the node was a moment ago
+    # misses it on a fast machine.
+    where = None
+    for _ in range(50):
+        now = page.evaluate(
+            "(id) => AccordGraph.instance.getElementById(id).renderedPosition()", object_id
+        )
+        if now == where:
+            break
+        where = now
+        page.wait_for_timeout(100)
+    assert where is not None
     box = graph.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + where["x"], box["y"] + where["y"])
