@@ -148,3 +148,33 @@ def test_bad_options_name_the_option(node: str) -> None:
     bad = accord(node, "export", "hosts", "--as", EMAILS["outsider"], "--min-score", "200", code=2)
     assert "--min-score" in bad.stderr
     accord(node, "export", "hosts", "--as", "nobody@nowhere.example", code=2)
+
+
+def test_misp_export_audits_its_amber_reads(node: str, tmp_path: Path) -> None:
+    report = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": "report--5b0c7f3e-2d6e-4f3a-9a61-1f2e3d4c5b6a",
+        "created": "2026-01-05T09:00:00.000Z",
+        "modified": "2026-01-05T09:00:00.000Z",
+        "name": "AMBER report for the police",
+        "published": "2026-01-05T09:00:00Z",
+        "object_refs": [str(indicator(Tlp.AMBER)["id"])],
+        "object_marking_refs": [Tlp.AMBER.marking_id],
+    }
+    bundle = {"type": "bundle", "id": "bundle--5b0c7f3e-2d6e-4f3a-9a61-1f2e3d4c5b6b"}
+    path = tmp_path / "report.json"
+    path.write_bytes(orjson.dumps({**bundle, "objects": [report]}))
+    accord(
+        node, "ingest", "stix", str(path), "--as", EMAILS["creator"],
+        "--recipients", "Police Cyber Unit",
+    )  # fmt: skip
+    events = orjson.loads(accord(node, "export", "misp", "--as", EMAILS["recipient"]).stdout)
+    assert [e["Event"]["info"] for e in events["response"]] == ["AMBER report for the police"]
+    store = Store.open(node)
+    try:
+        audit = store.audit.entries(action="read")
+    finally:
+        store.close()
+    [read] = [e for e in audit if e.detail["via"] == "accord export misp"]
+    assert {report["id"], str(indicator(Tlp.AMBER)["id"])} <= set(read.detail["ids"])

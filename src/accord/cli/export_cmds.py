@@ -60,15 +60,29 @@ def export_misp(
 ) -> None:
     """Export reports the user may see as MISP events ({"response": [...]}, or one event)."""
     with open_store() as store:
-        viewer = store.directory.viewer(acting_user(store, as_))
+        user = acting_user(store, as_)
+        viewer = store.directory.viewer(user)
         if report is not None:
             event_uuid = report.removeprefix("report--")
-            found = misp_feed.event(store, viewer, event_uuid)
+            found = misp_feed.find_event(store, viewer, event_uuid)
             if found is None:
                 fail(f"no report {report} that {as_} may see", code=1)
-            document: object = found
+            made = [found]
+            document: object = found.event
         else:
-            document = {"response": list(misp_feed.all_events(store, viewer))}
+            made = [
+                misp_feed.feed_event(store, viewer, stored)
+                for stored in misp_feed.reports(store, viewer)
+            ]
+            document = {"response": [event.event for event in made]}
+        # Reads of AMBER and above are recorded, as the API records them.
+        sensitive = {
+            source.id: source.tlp
+            for event in made
+            for source in event.sources
+            if source.tlp >= Tlp.AMBER
+        }
+        audit_read_ids(store, viewer, user.id, sensitive, "accord export misp")
     data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     if output is None:
         typer.echo(data.decode())
