@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from accord.api.responses import JSONResponse
+from accord.model.jsondoc import JsonDocumentError, JsonLimitError, loads
 
 log = logging.getLogger("accord.api")
 
@@ -143,3 +144,25 @@ def install(app: FastAPI, html: HtmlErrors | None = None) -> None:
         if (shown := _page(request, 500)) is not None:
             return shown
         return problem_response(500, "the server failed; the error was logged", request.url.path)
+
+
+def invalid(pointer: str, detail: str, **extra: Any) -> Problem:
+    """422, naming where in the body (an RFC 6901 pointer) and what is wrong there."""
+    error: dict[str, Any] = {"pointer": pointer, "detail": detail, **extra}
+    return Problem(422, f"{pointer}: {detail}", [error])
+
+
+def json_object(body: bytes, shape: str = "") -> dict[str, Any]:
+    """The body read as one JSON object (`accord.model.jsondoc.loads`: nesting and repeated
+    keys refused): 400 when it is not JSON or not accepted, 422 when it is not an object
+    (``shape`` shows the caller what one looks like)."""
+    try:
+        document = loads(body)
+    except JsonLimitError as exc:
+        raise Problem(400, f"the body is not accepted: {exc}") from None
+    except JsonDocumentError as exc:
+        detail = f"the body is not JSON: {exc}"
+        raise Problem(400, detail, [{"pointer": "/", "detail": str(exc)}]) from None
+    if not isinstance(document, dict):
+        raise invalid("/", "the body must be a JSON object" + (f": {shape}" if shape else ""))
+    return document

@@ -50,7 +50,6 @@ from sqlalchemy import Connection
 from accord.match.patterns import PatternError, PatternEvaluationError, observations
 from accord.match.patterns.index import PatternIndex
 from accord.match.patterns.observations import Observation
-from accord.model.observable_types import HASH_NAME_OF_KIND, SCO_TYPE_OF_KIND, Observable
 from accord.model.patterns import fast_path_observables
 from accord.store.node import Store
 from accord.store.pattern_indicators import PAGE, UnindexedPattern, UnindexedPatterns
@@ -245,13 +244,5 @@ class IndicatorPatterns:
         return sorted(found)
 
 
-def observation_of(observable: Observable) -> Observation | None:
-    """A looked-up value as the engine reads it: one SCO (an address, domain, URL or e-mail
-    address with that value; a file with that hash), observed once, now."""
-    sco_type = SCO_TYPE_OF_KIND.get(observable.kind)
-    if sco_type is not None:
-        return observations.of_objects([{"type": sco_type, "value": observable.value}])
-    hash_name = HASH_NAME_OF_KIND.get(observable.kind)
-    if hash_name is not None:
-        return observations.of_objects([{"type": "file", "hashes": {hash_name: observable.value}}])
-    return None
+observation_of = observations.of_value
+"""A looked-up value as the engine reads it (`observations.of_value`)."""

@@ -41,8 +41,6 @@ from accord.model.addresses import may_be_address, parse_address
 from accord.model.domains import normalise_domain
 from accord.model.observable_types import (
     HASH_KINDS,
-    HASH_NAME_OF_KIND,
-    SCO_TYPE_OF_KIND,
     Observable,
     ObservableError,
 )
@@ -596,10 +594,10 @@ class Matcher:
         return out
 
     def _pattern_hits(self, observable: Observable) -> list[tuple[str, str, Numbers]]:
-        sco = sco_of(observable)
-        if sco is None:
+        observation = observations.of_value(observable)
+        if observation is None:
             return []
-        matched = self._patterns.match(observations.of_objects([sco]), errors=[])
+        matched = self._patterns.match(observation, errors=[])
         targets = self._pattern_targets
         return [
             ("pattern", observable.value, [targets[key]]) for key in matched if type(key) is int
@@ -625,21 +623,6 @@ def _host_observable(host: str) -> Observable | None:
         return parse_address(host) if may_be_address(host) else normalise_domain(host)
     except ObservableError:
         return None
-
-
-def sco_of(observable: Observable) -> dict[str, Any] | None:
-    """The STIX cyber-observable a value is, as the pattern engine takes it."""
-    kind = observable.kind
-    sco_type = SCO_TYPE_OF_KIND.get(kind)
-    if sco_type is not None:
-        return {"type": sco_type, "id": f"{sco_type}--0", "value": observable.value}
-    if kind in HASH_KINDS:
-        return {
-            "type": "file",
-            "id": "file--0",
-            "hashes": {HASH_NAME_OF_KIND[kind]: observable.value},
-        }
-    return None
 
 
 def compile_matcher(

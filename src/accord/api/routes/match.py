@@ -45,14 +45,13 @@ from accord.api.bounded_body import (
     too_large,
 )
 from accord.api.context import Node, caller_of, node_of
-from accord.api.problems import Problem
+from accord.api.problems import Problem, invalid, json_object
 from accord.api.routes.objects import ERRORS
 from accord.ingest.sightings import SightingTally, post_tallies
 from accord.intel.benign import BenignLists
 from accord.match.logs import FORMATS, FieldSpec, LogFormatError, LogSource, parse_field_map
 from accord.match.matcher import Hit, Matcher
 from accord.match.scan import HitReport, ScanOptions, hit_json, scan_source
-from accord.model.jsondoc import JsonDocumentError, JsonLimitError, loads
 from accord.model.observable_types import ObservableError
 from accord.model.observables import parse_query
 from accord.model.roles import Role
@@ -195,10 +194,6 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _invalid(pointer: str, detail: str) -> Problem:
-    return Problem(422, f"{pointer}: {detail}", [{"pointer": pointer, "detail": detail}])
-
-
 def _media(request: Request) -> str:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != JSON and media not in LINE_TYPES:
@@ -235,21 +230,13 @@ def _decoded(request: MatchRequest) -> bytes:
 
 
 def _values(body: bytes) -> list[str]:
-    try:
-        document = loads(body)
-    except JsonLimitError as exc:
-        raise Problem(400, f"the body is not accepted: {exc}") from None
-    except JsonDocumentError as exc:
-        detail = f"the body is not JSON: {exc}"
-        raise Problem(400, detail, [{"pointer": "/", "detail": str(exc)}]) from None
-    if not isinstance(document, dict):
-        raise _invalid("/", 'the body must be a JSON object: {"values": [...]}')
+    document = json_object(body, '{"values": [...]}')
     unknown = sorted(set(document) - {"values"})
     if unknown:
-        raise _invalid(f"/{unknown[0]}", "unknown field (values)")
+        raise invalid(f"/{unknown[0]}", "unknown field (values)")
     values = document.get("values")
     if not isinstance(values, list):
-        raise _invalid("/values", "required: a list of values")
+        raise invalid("/values", "required: a list of values")
     if len(values) > MAX_VALUES:
         raise Problem(
             413,
@@ -258,7 +245,7 @@ def _values(body: bytes) -> list[str]:
         )
     for index, value in enumerate(values):
         if not isinstance(value, str):
-            raise _invalid(f"/values/{index}", "must be a string")
+            raise invalid(f"/values/{index}", "must be a string")
     return values
 
 
@@ -338,7 +325,7 @@ def _match_lines(matcher: Matcher, request: MatchRequest, tallies: _Tallies) -> 
         raise Problem(400, f"the body is not valid gzip: {exc}") from None
     except LogFormatError as exc:
         pointer = "/query/fields" if request.fields is not None else "/query/format"
-        raise _invalid(pointer, str(exc)) from None
+        raise invalid(pointer, str(exc)) from None
     return {
         "format": stats.format,
         "bytes": stats.bytes,
@@ -444,20 +431,20 @@ async def match(
     if sight:
         caller.require(*SIGHTERS)
     elif anonymous:
-        raise _invalid("/query/anonymous", "goes with sight=true")
+        raise invalid("/query/anonymous", "goes with sight=true")
     field_map = None
     if media == JSON:
         for name, given in (("format", format_name != "auto"), ("fields", fields is not None)):
             if given:
-                raise _invalid(f"/query/{name}", "applies to log lines, not to JSON values")
+                raise invalid(f"/query/{name}", "applies to log lines, not to JSON values")
     else:
         if format_name not in FORMATS:
-            raise _invalid("/query/format", f"unknown format (known: {', '.join(FORMATS)})")
+            raise invalid("/query/format", f"unknown format (known: {', '.join(FORMATS)})")
         if fields is not None:
             try:
                 field_map = parse_field_map(fields)
             except LogFormatError as exc:
-                raise _invalid("/query/fields", str(exc)) from None
+                raise invalid("/query/fields", str(exc)) from None
     body = await read_body(request, MAX_BODY_BYTES)
     matching = MatchRequest(
         media,

@@ -27,11 +27,10 @@ from starlette.responses import Response
 from accord.api.auth import Caller
 from accord.api.context import Node, caller_of, node_of
 from accord.api.jsonbody import JsonRoute
-from accord.api.problems import Problem
+from accord.api.problems import Problem, invalid, json_object
 from accord.api.routes.objects import ERRORS
 from accord.match.indicator_match import load, match_indicators, match_pattern
 from accord.match.patterns import PatternEvaluationError, PatternSyntaxError
-from accord.model.jsondoc import JsonDocumentError, JsonLimitError, loads
 
 router = APIRouter(tags=["patterns"], route_class=JsonRoute)
 
@@ -91,11 +90,6 @@ ANSWER_SCHEMA = {
 }
 
 
-def _invalid(pointer: str, detail: str, **extra: Any) -> Problem:
-    error: dict[str, Any] = {"pointer": pointer, "detail": detail, **extra}
-    return Problem(422, f"{pointer}: {detail}", [error])
-
-
 def _read(body: bytes) -> tuple[str | None, str, list[Any]]:
     """(pattern, STIX version, observed_data) from the body, or the problem naming where."""
     if len(body) > MAX_BODY_BYTES:
@@ -104,30 +98,22 @@ def _read(body: bytes) -> tuple[str | None, str, list[Any]]:
             f"the body is {len(body)} bytes; a match takes at most {MAX_BODY_BYTES}",
             [{"pointer": "/", "detail": f"at most {MAX_BODY_BYTES} bytes"}],
         )
-    try:
-        document = loads(body)
-    except JsonLimitError as exc:
-        raise Problem(400, f"the body is not accepted: {exc}") from None
-    except JsonDocumentError as exc:
-        detail = f"the body is not JSON: {exc}"
-        raise Problem(400, detail, [{"pointer": "/", "detail": str(exc)}]) from None
-    if not isinstance(document, dict):
-        raise _invalid("/", "the body must be a JSON object")
+    document = json_object(body)
     unknown = sorted(set(document) - {"pattern", "stix_version", "observed_data"})
     if unknown:
-        raise _invalid(f"/{unknown[0]}", "unknown field (pattern, stix_version, observed_data)")
+        raise invalid(f"/{unknown[0]}", "unknown field (pattern, stix_version, observed_data)")
     pattern = document.get("pattern")
     if pattern is not None:
         if not isinstance(pattern, str) or not pattern:
-            raise _invalid("/pattern", "must be a non-empty string")
+            raise invalid("/pattern", "must be a non-empty string")
         if len(pattern) > MAX_PATTERN:
-            raise _invalid("/pattern", f"at most {MAX_PATTERN} characters, not {len(pattern)}")
+            raise invalid("/pattern", f"at most {MAX_PATTERN} characters, not {len(pattern)}")
     version = document.get("stix_version", "2.1")
     if version not in ("2.0", "2.1"):
-        raise _invalid("/stix_version", 'must be "2.0" or "2.1"')
+        raise invalid("/stix_version", 'must be "2.0" or "2.1"')
     observed = document.get("observed_data")
     if not isinstance(observed, list):
-        raise _invalid("/observed_data", "required: a list of observed-data (and SCOs)")
+        raise invalid("/observed_data", "required: a list of observed-data (and SCOs)")
     if len(observed) > MAX_OBSERVED_DATA:
         raise Problem(
             413,
@@ -142,11 +128,11 @@ def _evaluation_problem(exc: PatternEvaluationError) -> Problem:
     message = str(exc)
     where = _WHERE.search(message)
     if where is None:
-        return _invalid("/pattern", message)
+        return invalid("/pattern", message)
     pointer = f"/observed_data/{where.group(1)}"
     if where.group(2):
         pointer += "/objects/" + where.group(2).rsplit("[", 1)[1].rstrip("]")
-    return _invalid(pointer, message)
+    return invalid(pointer, message)
 
 
 def _match(node: Node, caller: Caller, body: bytes) -> bytes:
@@ -155,7 +141,7 @@ def _match(node: Node, caller: Caller, body: bytes) -> bytes:
         try:
             result = match_pattern(pattern, version, observed)
         except PatternSyntaxError as exc:
-            raise _invalid("/pattern", str(exc), line=exc.line, column=exc.column) from None
+            raise invalid("/pattern", str(exc), line=exc.line, column=exc.column) from None
         except PatternEvaluationError as exc:
             raise _evaluation_problem(exc) from None
         node.audit(

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from accord.match.patterns.errors import PatternEvaluationError
 from accord.match.patterns.timestamps import parse_timestamp
+from accord.model.observable_types import HASH_NAME_OF_KIND, SCO_TYPE_OF_KIND, Observable
 
 SDO_TYPES_21: Final = frozenset(
     [
@@ -227,3 +228,16 @@ def of_objects(
         count=1,
         id=None,
     )
+
+
+def of_value(observable: Observable) -> Observation | None:
+    """A single value as the engine reads it: one SCO (an address, domain, URL or e-mail
+    address with that value; a file with that hash), observed once, now; None for a kind
+    no SCO holds. What a look-up and a log's value are put to the patterns as."""
+    sco_type = SCO_TYPE_OF_KIND.get(observable.kind)
+    if sco_type is not None:
+        return of_objects([{"type": sco_type, "value": observable.value}])
+    hash_name = HASH_NAME_OF_KIND.get(observable.kind)
+    if hash_name is not None:
+        return of_objects([{"type": "file", "hashes": {hash_name: observable.value}}])
+    return None
