@@ -180,7 +180,11 @@ def test_webhook_commands(db: str, receiver: Receiver, monkeypatch: pytest.Monke
 def node(
     store: Store, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    monkeypatch.setenv("ACCORD_WEBHOOK_POLL_SECONDS", "0.2")
+    # The server's background jobs deliver: only the webhooks job, every second.
+    monkeypatch.setenv("ACCORD_JOBS", "in-process")
+    monkeypatch.setenv("ACCORD_WEBHOOK_POLL_SECONDS", "1")
+    for other in ("FEED_POLL", "PEER_POLL", "WARNINGLISTS_REFRESH"):
+        monkeypatch.setenv(f"ACCORD_{other}_SECONDS", "0")
     d = store.directory
     d.add_org("CERT-EX")
     d.add_org("Water Utility")
@@ -241,7 +245,7 @@ def test_webhooks_api_and_background_deliveries(
         == 404
     )
 
-    # The server's own task delivers (ACCORD_WEBHOOK_POLL_SECONDS=0.2).
+    # The server's background job delivers (ACCORD_WEBHOOK_POLL_SECONDS=1).
     posted = http.post(
         "/api/v1/bundles",
         content=orjson.dumps({"type": "bundle", "id": "bundle--2", "objects": [INDICATOR]}),

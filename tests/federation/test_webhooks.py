@@ -84,7 +84,7 @@ def receiver() -> Any:
 
 
 def dispatcher(store: Store, **options: Any) -> WebhookDispatcher:
-    return WebhookDispatcher(store, allow_private=True, poll_seconds=0, **options)
+    return WebhookDispatcher(store, allow_private=True, **options)
 
 
 def test_deliveries_arrive_signed_and_filtered(
@@ -381,7 +381,7 @@ def test_delivery_checks_the_address_again(
     boss = org_admin(store, "boss@cert.example", "CERT-EX")
     hook, _ = store.webhooks.add(boss, receiver.url, WebhookFilters.build())
     ingest(store, community.analyst, [indicator(Tlp.GREEN)])
-    strict = WebhookDispatcher(store, allow_private=False, poll_seconds=0)
+    strict = WebhookDispatcher(store, allow_private=False)
     report = strict.deliver_now(hook.id)
     assert report is not None and "refused" in (report.error or "")
     assert "loopback" in (report.error or "")

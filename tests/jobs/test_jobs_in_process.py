@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from jobs_support import ENV, Counter, Failing, job
 
-from accord.jobs.definitions import PeriodicJob
+from accord.jobs.definitions import PERIODIC_JOBS, PeriodicJob
 from accord.jobs.in_process import InProcessRunner
 from accord.jobs.runner import runner
 from accord.settings import Settings
@@ -115,11 +115,5 @@ def test_a_node_on_sqlite_runs_its_jobs_in_process(sqlite_store: Store) -> None:
     found = runner(sqlite_store, Settings(), {}, [job("tick", Counter(), "TEST_JOB_SECONDS")])
     assert found is not None and found.backend == "in-process"
     assert runner(sqlite_store, Settings(), {"ACCORD_JOBS": "off"}) is None
-    assert (
-        runner(
-            sqlite_store,
-            Settings(),
-            {"ACCORD_FEED_POLL_SECONDS": "0", "ACCORD_PEER_POLL_SECONDS": "0"},
-        )
-        is None
-    )
+    every_job_off = {job.period_env: "0" for job in PERIODIC_JOBS}
+    assert runner(sqlite_store, Settings(), every_job_off) is None

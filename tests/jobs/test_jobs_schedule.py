@@ -10,20 +10,22 @@ from accord.jobs.schedule import Scheduled, mode, period, scheduled
 from accord.settings import Settings
 from accord.store.node import Store
 
-FEEDS, PEERS = PERIODIC_JOBS
+FEEDS, PEERS, WEBHOOKS, WARNINGLISTS = PERIODIC_JOBS
 
 
-def test_the_node_has_a_feeds_job_and_a_peers_job_every_30_seconds_by_default() -> None:
+def test_the_nodes_jobs_and_their_default_periods() -> None:
     assert [(job.name, job.period_env) for job in PERIODIC_JOBS] == [
         ("feeds", "ACCORD_FEED_POLL_SECONDS"),
         ("peers", "ACCORD_PEER_POLL_SECONDS"),
+        ("webhooks", "ACCORD_WEBHOOK_POLL_SECONDS"),
+        ("warninglists", "ACCORD_WARNINGLISTS_REFRESH_SECONDS"),
     ]
-    assert [item.period for item in scheduled(PERIODIC_JOBS, {})] == [30, 30]
+    assert [item.period for item in scheduled(PERIODIC_JOBS, {})] == [30, 30, 10, 300]
 
 
 def test_zero_turns_a_job_off() -> None:
     found = scheduled(PERIODIC_JOBS, {"ACCORD_FEED_POLL_SECONDS": "0"})
-    assert [item.job.name for item in found] == ["peers"]
+    assert [item.job.name for item in found] == ["peers", "webhooks", "warninglists"]
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from jobs_support import wait_for
 from typer.testing import CliRunner
 
 from accord.cli.main import app
+from accord.jobs.definitions import PERIODIC_JOBS
 from accord.store.node import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,8 +99,8 @@ def test_the_worker_with_nothing_to_run_says_why(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     Store.open(url).init()
-    monkeypatch.setenv("ACCORD_FEED_POLL_SECONDS", "0")
-    monkeypatch.setenv("ACCORD_PEER_POLL_SECONDS", "0")
+    for job in PERIODIC_JOBS:
+        monkeypatch.setenv(job.period_env, "0")
     done = CliRunner().invoke(app, ["--db", url, "worker"])
     assert done.exit_code == 2
     assert "nothing to run" in done.output

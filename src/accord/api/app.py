@@ -36,7 +36,6 @@ from accord.api.routes import (
     stream,
     webhooks,
 )
-from accord.federation.webhooks import WebhookDispatcher
 from accord.intel.benign import BenignLists
 from accord.intel.lookup.service import LookupService
 from accord.jobs.runner import start_background
@@ -75,9 +74,8 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         node_store.cursors.load()  # the node's cursor key: made once per node, read once here
         lookups.patterns.warm()  # indicators' STIX patterns, compiled off the event loop
-        # Scheduled feed pulls and peer synchronisation (accord.jobs; `serve --no-jobs`).
+        # Feed pulls, peer runs, webhook deliveries, ... (accord.jobs; `serve --no-jobs`).
         jobs = start_background(node_store, settings)
-        dispatcher = WebhookDispatcher(node_store, settings.webhook_allow_private).start()
         if lookup_workers.wanted(settings):
             node.bulk = BulkHelper(settings).start()
         # What start-up loaded (modules, the warninglists index) lives as long as the
@@ -87,7 +85,6 @@ def create_app(
         yield
         if jobs is not None:
             await jobs.stop()
-        await dispatcher.stop()
         if node.bulk is not None:
             node.bulk.close()
         node.close()

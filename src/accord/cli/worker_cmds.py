@@ -20,6 +20,7 @@ from accord.cli.context import (
     print_json,
 )
 from accord.cli.display import shown
+from accord.jobs.definitions import PERIODIC_JOBS
 from accord.jobs.overview import overview
 from accord.jobs.runner import run_until, runner
 from accord.settings import Settings
@@ -31,9 +32,10 @@ def worker(
         bool, typer.Option("--verbose", "-v", help="Log each job's start and end.")
     ] = False,
 ) -> None:
-    """Run the node's background jobs (scheduled feed pulls, peer synchronisation) until
-    Ctrl-C or SIGTERM: procrastinate on PostgreSQL (any number of workers, each period run
-    once), in-process on SQLite. `accord serve` runs them too, unless given --no-jobs."""
+    """Run the node's background jobs (scheduled feed pulls, peer synchronisation, webhook
+    deliveries, warninglist refresh) until Ctrl-C or SIGTERM: procrastinate on PostgreSQL
+    (any number of workers, each period run once), in-process on SQLite. `accord serve`
+    runs them too, unless given --no-jobs."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -41,12 +43,13 @@ def worker(
     logging.getLogger("procrastinate").setLevel(logging.INFO if verbose else logging.WARNING)
     with open_store() as store:
         settings = node_settings(store)
-        found = runner(store, settings)
+        try:
+            found = runner(store, settings)
+        except ValueError as exc:  # a period or backoff the environment gets wrong
+            fail(str(exc))
         if found is None:
-            fail(
-                "nothing to run: ACCORD_JOBS is off, or every job's period is 0 "
-                "(ACCORD_FEED_POLL_SECONDS, ACCORD_PEER_POLL_SECONDS)"
-            )
+            names = ", ".join(job.period_env for job in PERIODIC_JOBS)
+            fail(f"nothing to run: ACCORD_JOBS is off, or every job's period is 0 ({names})")
         every = ", ".join(f"{item.job.name} every {item.period} s" for item in found.jobs)
         console.print(f"Accord worker ({found.backend}): {every}. Ctrl-C stops it.")
         try:
@@ -68,25 +71,39 @@ def jobs(
     limit: Annotated[int, typer.Option(help="Recent jobs to list (PostgreSQL).", min=1)] = 20,
     json: JsonOpt = False,
 ) -> None:
-    """The node's periodic jobs, each with its period and last run (and error), and on
-    PostgreSQL the most recent jobs in procrastinate's queue."""
+    """Every background job of the node: its period, last run, runs, failures and last
+    error, the retry backoff, and on PostgreSQL its jobs in procrastinate's queue (by
+    status) and the most recent of them."""
     with open_store() as store:
-        found = overview(store, limit)
+        try:
+            found = overview(store, limit)
+        except ValueError as exc:  # a period or backoff the environment gets wrong
+            fail(str(exc))
     if json:
         print_json(found)
         return
-    console.print(f"Background jobs run by: {found['backend']}")
-    table = Table("job", "every", "last started", "last finished", "runs", "failures", "error")
+    backoff = found["backoff"]
+    console.print(
+        f"Background jobs run by: {found['backend']}; a failed run is tried "
+        f"{backoff['attempts']} times in all, {backoff['first']:g} s apart, then twice as "
+        f"long each time, at most {backoff['longest']:g} s"
+    )
+    queued = found["recent"] or any(row["queued"] for row in found["periodic"])
+    columns = ["job", "every", "last started", "last finished", "runs", "failures", "error"]
+    table = Table(*columns, *(["queue"] if queued else []))
     for row in found["periodic"]:
-        table.add_row(
+        cells = [
             shown(row["name"]),
-            f"{row['period']} s" if row["period"] else "off",
+            f"{row['period']} s" if row["period"] else f"off ({row['period_env']}=0)",
             shown(row["last_started"] or "-"),
             shown(row["last_finished"] or ("running" if row["running"] else "-")),
             str(row["runs"]),
             str(row["failures"]),
             shown(row["last_error"] or ""),
-        )
+        ]
+        if queued:
+            cells.append(", ".join(f"{n} {status}" for status, n in row["queued"].items()))
+        table.add_row(*cells)
     console.print(table)
     if found["recent"]:
         recent = Table("id", "task", "status", "attempts", "scheduled", "started", "ended")

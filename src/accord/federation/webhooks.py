@@ -13,20 +13,17 @@ batches; the cursor moves only after a 2xx answer.
   an hour before the next try (`accord.model.webhooks.retry_delay`); the batch is sent again
   whole then, so a receiver sees each event at least once and may see one twice after a
   failure it did not report (it can tell by ``seq``).
-- In the server a background task runs a round every few seconds over the webhooks that are
-  due, each held by a lease in the database (`accord.store.webhooks`), so that several
-  workers never deliver one webhook together. ``ACCORD_WEBHOOK_POLL_SECONDS`` (default 10;
-  0 turns it off) sets how often.
+- The node's background jobs (`accord.jobs`: in ``accord serve`` and ``accord worker``) run
+  a round every ``ACCORD_WEBHOOK_POLL_SECONDS`` (default 10; 0 turns it off) over the
+  webhooks that are due (`deliver_due_webhooks`), each held by a lease in the database
+  (`accord.store.webhooks`), so that several workers never deliver one webhook together,
+  and a webhook that failed is not tried before its retry time.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import os
 import ssl
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -50,6 +47,7 @@ from accord.model.webhooks import (
     retry_delay,
     signature,
 )
+from accord.settings import Settings
 from accord.store.node import Store
 from accord.store.objects import now_key
 from accord.store.organisations import User
@@ -97,66 +95,26 @@ class _Batch:
 
 
 class WebhookDispatcher:
-    """Rounds of deliveries, by hand (`deliver_now`, `ping`) or in the server (`start`)."""
+    """Rounds of deliveries: of the webhooks that are due (`run_due`, the background job's) or
+    by hand (`deliver_now`, `ping`)."""
 
     def __init__(
         self,
         store: Store,
         allow_private: bool = False,
-        poll_seconds: float | None = None,
         timeout: float = TIMEOUT_SECONDS,
         batch_size: int = BATCH_SIZE,
     ) -> None:
         self.store = store
         self.allow_private = allow_private
-        if poll_seconds is None:
-            poll_seconds = float(os.environ.get("ACCORD_WEBHOOK_POLL_SECONDS", "10"))
-        self.poll_seconds = poll_seconds
         self.timeout = timeout
         self.batch_size = batch_size
-        self._task: asyncio.Task[None] | None = None
-        self._busy: asyncio.Future[list[RoundReport]] | None = None  # a round in its thread
-        self._stopping = threading.Event()  # read by rounds between requests
         self._tls: ssl.SSLContext | None = None
-
-    # -- in the server --------------------------------------------------------------------
-
-    def start(self) -> WebhookDispatcher:
-        if self.poll_seconds > 0:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-        return self
-
-    async def stop(self) -> None:
-        """Stop; a round under way ends after its current request (a thread cannot be
-        cancelled: left running, it would keep its webhooks leased after the store closed)."""
-        self._stopping.set()
-        if self._task is None:
-            return
-        if self._busy is not None:
-            await asyncio.wait({self._busy}, timeout=self.timeout + 5)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            await asyncio.sleep(self.poll_seconds)
-            self._busy = asyncio.ensure_future(asyncio.to_thread(self.run_due))
-            try:
-                await self._busy
-            except Exception:  # a broken database must not stop the task
-                log.exception("webhook deliveries failed")
-            finally:
-                self._busy = None
 
     def run_due(self) -> list[RoundReport]:
         """One round of every webhook that is due."""
         reports = []
         for hook in self.store.webhooks.claim_due(LEASE_SECONDS):
-            if self._stopping.is_set():
-                self.store.webhooks.release(hook.id)
-                continue
             try:
                 reports.append(self.round(hook))
             except Exception:  # one webhook's trouble is not the others' (it is released)
@@ -193,9 +151,6 @@ class WebhookDispatcher:
             versions = self._versions(viewer, hook, cursor)
             with self._client() as http:
                 for _ in range(MAX_BATCHES):
-                    if self._stopping.is_set():
-                        report.more = True
-                        break
                     batch = self._next_batch(versions, hook, cursor)
                     if batch.upto == cursor:
                         break  # nothing new
@@ -333,6 +288,20 @@ class WebhookDispatcher:
             error = f"{type(exc).__name__}: {exc}"[:500]
         milliseconds = int((time.monotonic() - started) * 1000)
         return Delivery(at, kind, events, last_seq, status, error, milliseconds)
+
+
+def deliver_due_webhooks(store: Store, settings: Settings) -> dict[str, int]:
+    """The background job (`accord.jobs.definitions`): one round of every webhook that is due.
+    Idempotent: each webhook is claimed in the database for its round, its cursor moves by
+    compare-and-set after a 2xx, and one that failed waits for its retry time
+    (`accord.model.webhooks.retry_delay`), so two workers or a retried run never send a batch
+    twice (short of a receiver's lost answer: docs/webhooks.md)."""
+    reports = WebhookDispatcher(store, settings.webhook_allow_private).run_due()
+    return {
+        "webhooks": len(reports),
+        "events": sum(r.events for r in reports),
+        "errors": sum(1 for r in reports if r.error),
+    }
 
 
 def _event(entry: Entry, kind: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -1,13 +1,16 @@
 """Benign lists for the look-up: the MISP warninglists every organisation shares, and the
 calling organisation's own allowlist.
 
-The warninglists index is compiled once and memory-mapped (accord.intel.warninglists); an
+The warninglists index is compiled once and memory-mapped (accord.intel.warninglists), and
+followed: when the background job has compiled a newer index (its source changed on disk),
+the next check within `FOLLOW_SECONDS` maps it (`BenignLists.follow`). An
 organisation's allowlist is read once and kept for a couple of seconds per worker, so that a
 bulk look-up of ten thousand values costs one query for it, not ten thousand.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -18,11 +21,14 @@ from typing import Any, Literal
 from accord.intel.scoring import list_effect
 from accord.intel.warninglists import WarningLists
 from accord.intel.warninglists.classes import LIST_CLASSES, class_of
+from accord.intel.warninglists.refresh import FOLLOW_SECONDS, newer
 from accord.model.observables import Observable, detect
 from accord.model.visibility import Viewer
 from accord.store.allowlist_matching import AllowlistMatcher
 from accord.store.allowlists import AllowlistEntry
 from accord.store.node import Store
+
+log = logging.getLogger("accord.intel.benign")
 
 ALLOWLIST_CACHE_SECONDS = 2.0
 WARNINGLISTED_MEMO = 100_000  # values whose `warninglisted` answer is remembered
@@ -80,37 +86,60 @@ class BenignLists:
         warninglists: WarningLists | None,
         ignore: frozenset[str] = frozenset(),
         classes: Iterable[tuple[str, str]] = (),
+        cache_dir: Path | None = None,
     ) -> None:
         """``classes``: this node's own class for some lists ((name, "benign" or
         "context") pairs, `Settings.warninglist_classes`), over the reviewed table; a name
-        the lists do not have is a ValueError."""
+        the lists do not have is a ValueError. ``cache_dir``: where the index is compiled,
+        and where `follow` looks for a newer one."""
         self.store = store
         self.warninglists = warninglists
         self.ignore = ignore  # list names this node does not use
+        self.classes = tuple(classes)
+        self.cache_dir = cache_dir
         # name -> (benign, reason) for the lists this node classes itself: one dict look-up
         # per hit, and only when the node has any.
-        self.overrides: dict[str, tuple[bool, str]] = {}
-        known = set(warninglists.list_names) if warninglists is not None else set()
-        for name, list_class in classes:
-            if list_class not in LIST_CLASSES:
-                raise ValueError(
-                    f"warninglist class of {name!r}: {list_class!r} is not one of "
-                    "'benign', 'context'"
-                )
-            if warninglists is not None and name not in known:
-                raise ValueError(
-                    f"the node setting warninglists.classes names {name!r}, which is not a "
-                    "warninglist of this node (docs/warninglists.md lists them)"
-                )
-            table_class, table_reason = class_of(name)
-            self.overrides[name] = (
-                list_class == "benign",
-                f"{list_class} by this node's setting (the reviewed table says "
-                f"{table_class}: {table_reason})",
-            )
+        self.overrides = _overrides(warninglists, self.classes)
         self._allowlists: dict[str, tuple[float, AllowlistMatcher[AllowlistEntry]]] = {}
         self._lock = threading.Lock()
         self._warninglisted: dict[str, bool] = {}
+        self._follow_lock = threading.Lock()
+        self._follow_at = time.monotonic() + FOLLOW_SECONDS
+
+    @property
+    def version(self) -> str:
+        """Which compiled lists these are (their index file's name, which holds their
+        fingerprint): part of the key of what is kept built from them (a viewer's matcher)."""
+        return "" if self.warninglists is None else self.warninglists.path.name
+
+    def follow(self, force: bool = False) -> bool:
+        """Take the newer index the background job compiled, if the lists' source changed
+        (`accord.intel.warninglists.refresh`); checked at most every `FOLLOW_SECONDS` (unless
+        ``force``), by one thread at a time (the others go on with the lists as they are).
+        True when it took one."""
+        now = time.monotonic()
+        if self.warninglists is None or (now < self._follow_at and not force):
+            return False
+        if not self._follow_lock.acquire(blocking=False):
+            return False
+        try:
+            self._follow_at = now + FOLLOW_SECONDS
+            try:
+                found = newer(self.warninglists, self.cache_dir)
+                if found is None:
+                    return False
+                overrides = _overrides(found, self.classes)
+            except (OSError, RuntimeError, ValueError) as exc:
+                # A list the node's setting names is gone, say: keep the lists in use.
+                log.error("the warninglists changed on disk but are not taken: %s", exc)
+                return False
+            self.warninglists, self.overrides = found, overrides
+            with self._lock:
+                self._warninglisted = {}
+            log.info("warninglists now from %s", found.path.name)
+            return True
+        finally:
+            self._follow_lock.release()
 
     @classmethod
     def load(
@@ -121,7 +150,7 @@ class BenignLists:
         classes: Iterable[tuple[str, str]] = (),
     ) -> BenignLists:
         """With the compiled warninglists (compiled first, once, if they are not yet)."""
-        return cls(store, WarningLists.load(cache_dir), ignore, classes)
+        return cls(store, WarningLists.load(cache_dir), ignore, classes, cache_dir)
 
     def _allowlist(self, org_id: str) -> AllowlistMatcher[AllowlistEntry]:
         now = time.monotonic()
@@ -140,7 +169,8 @@ class BenignLists:
         ``exclude``). Remembered: the lists do not change while the node runs, and the
         values correlations pass through (networks, parent domains, shared hosts) recur
         from one look-up to the next. Allowlists are the correlation reader's to apply."""
-        found = self._warninglisted.get(value)
+        memo = self._warninglisted  # the lists' own: `follow` starts a new one
+        found = memo.get(value)
         if found is None:
             observable = detect(value)
             found = (
@@ -151,9 +181,9 @@ class BenignLists:
                     for hit in self.warninglists.check(observable)
                 )
             )
-            if len(self._warninglisted) >= WARNINGLISTED_MEMO:
-                self._warninglisted.clear()
-            self._warninglisted[value] = found
+            if len(memo) >= WARNINGLISTED_MEMO:
+                memo.clear()
+            memo[value] = found
         return found
 
     def for_viewer(
@@ -162,6 +192,7 @@ class BenignLists:
         """``allowlist``: the organisation's allowlist as the caller read it (a cache keyed by
         its entries must be checked with those), instead of the copy kept a couple of
         seconds."""
+        self.follow()
         if allowlist is None:
             allowlist = self._allowlist(viewer.org_id) if viewer.org_id else None
         warninglists = self.warninglists
@@ -236,6 +267,31 @@ def extraction_flagger(check: BenignCheck) -> Callable[[Observable], list[str]]:
         ]
 
     return reasons
+
+
+def _overrides(
+    warninglists: WarningLists | None, classes: Iterable[tuple[str, str]]
+) -> dict[str, tuple[bool, str]]:
+    """This node's own classes for some lists, checked against the lists it has."""
+    found: dict[str, tuple[bool, str]] = {}
+    known = set(warninglists.list_names) if warninglists is not None else set()
+    for name, list_class in classes:
+        if list_class not in LIST_CLASSES:
+            raise ValueError(
+                f"warninglist class of {name!r}: {list_class!r} is not one of 'benign', 'context'"
+            )
+        if warninglists is not None and name not in known:
+            raise ValueError(
+                f"the node setting warninglists.classes names {name!r}, which is not a "
+                "warninglist of this node (docs/warninglists.md lists them)"
+            )
+        table_class, table_reason = class_of(name)
+        found[name] = (
+            list_class == "benign",
+            f"{list_class} by this node's setting (the reviewed table says "
+            f"{table_class}: {table_reason})",
+        )
+    return found
 
 
 def _via_parent(observable: Observable, matched: str) -> bool:

@@ -53,6 +53,10 @@ def benign_flags(
     # for a couple of seconds could be older than the entries, and a matcher compiled with
     # it would be kept under the newer entries' digest.
     allowlist = store.allowlists.entries(viewer.org_id) if viewer.org_id else []
+    # The lists' version read before the check is built from them: should a newer index be
+    # taken meanwhile, the matcher goes under the older key, which is not asked for again.
+    lists.follow()
+    compiled = lists.version
     check = lists.for_viewer(
         viewer,
         AllowlistMatcher(
@@ -67,6 +71,7 @@ def benign_flags(
         repr(
             (
                 settings.warninglists,
+                compiled,  # the compiled lists: a newer index is a new matcher
                 sorted(lists.ignore),
                 sorted(settings.warninglist_classes),
                 [entry.display for entry in allowlist],

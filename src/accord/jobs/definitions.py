@@ -15,10 +15,19 @@ from dataclasses import dataclass
 
 from accord.federation import peer_sync
 from accord.federation.feed_scheduler import pull_due_feeds
+from accord.federation.webhooks import deliver_due_webhooks
+from accord.intel.warninglists.refresh import refresh_warninglists
 from accord.settings import Settings
 from accord.store.node import Store
 
-__all__ = ["PERIODIC_JOBS", "PeriodicJob", "pull_due_feeds", "run_due_peers"]
+__all__ = [
+    "PERIODIC_JOBS",
+    "PeriodicJob",
+    "deliver_due_webhooks",
+    "pull_due_feeds",
+    "refresh_warninglists",
+    "run_due_peers",
+]
 
 log = logging.getLogger("accord.jobs")
 
@@ -61,5 +70,21 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         run_due_peers,
         "ACCORD_PEER_POLL_SECONDS",
         summary="pull from and push to the peer nodes that are due",
+    ),
+    PeriodicJob(
+        "webhooks",
+        deliver_due_webhooks,
+        "ACCORD_WEBHOOK_POLL_SECONDS",
+        default_period=10,
+        summary="deliver what is new to the webhooks that are due (each claimed, retried "
+        "with its own backoff)",
+    ),
+    PeriodicJob(
+        "warninglists",
+        refresh_warninglists,
+        "ACCORD_WARNINGLISTS_REFRESH_SECONDS",
+        default_period=300,
+        summary="compile the warninglists anew when their files changed; the node's "
+        "processes then take them",
     ),
 )

@@ -4,8 +4,8 @@ them, in each ``accord serve`` process and in each ``accord worker``.
 - Every worker's periodic deferrer inserts the job of each period; procrastinate's unique
   (task, period) row makes that once per period however many workers there are, and a
   queueing lock keeps at most one job of a kind waiting.
-- A failed run is retried twice (after 2 and 4 seconds: `RetryStrategy`), then left failed;
-  the next period is a new job.
+- A failed run is retried with the runners' `Backoff` (by default twice, after 2 and 4
+  seconds: `CappedBackoff`), then left failed; the next period is a new job.
 - The tables live in the node's schema (`accord.store.job_queue`, installed or brought up to
   date when a worker starts) and the queue is named for that schema, so that two nodes in two
   schemas of one database (the tests do this) never take or wake each other's jobs:
@@ -22,11 +22,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 
-from procrastinate import App, PsycopgConnector, RetryStrategy
+from procrastinate import App, BaseRetryStrategy, PsycopgConnector, RetryDecision
+from procrastinate.jobs import Job
 from procrastinate.schema import SchemaManager
 
 from accord.jobs.definitions import PeriodicJob
-from accord.jobs.execution import ATTEMPTS, BACKOFF, execute
+from accord.jobs.execution import Backoff, execute
 from accord.jobs.schedule import Scheduled
 from accord.settings import Settings
 from accord.store import job_queue
@@ -73,13 +74,35 @@ def conninfo(store: Store) -> str:
     return url.render_as_string(hide_password=False)
 
 
+class CappedBackoff(BaseRetryStrategy):
+    """procrastinate's retries by Accord's `Backoff` (exponential, with a cap): procrastinate's
+    own `RetryStrategy` has no cap."""
+
+    def __init__(self, backoff: Backoff) -> None:
+        self.backoff = backoff
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        del exception  # every failure is retried alike; `execute` logged and recorded it
+        wait = self.backoff.delay(job.attempts + 1)  # attempts: those before this one
+        if wait is None:
+            return None
+        return RetryDecision(retry_in={"milliseconds": round(wait * 1000)})
+
+
 class ProcrastinateRunner:
     backend = "procrastinate"
 
-    def __init__(self, store: Store, settings: Settings, jobs: Sequence[Scheduled]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        jobs: Sequence[Scheduled],
+        backoff: Backoff | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.jobs = list(jobs)
+        self.backoff = backoff or Backoff()
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -155,7 +178,7 @@ class ProcrastinateRunner:
                 max_size=max(4, len(self.jobs) + 3),  # jobs, the listener, heartbeat, defers
             )
         )
-        retry = RetryStrategy(max_attempts=ATTEMPTS - 1, exponential_wait=BACKOFF)
+        retry = CappedBackoff(self.backoff)
         for item in self.jobs:
             task = app.task(
                 name=f"accord.{item.job.name}",

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from accord.jobs.definitions import PERIODIC_JOBS, PeriodicJob
+from accord.jobs.execution import Backoff
 from accord.jobs.in_process import InProcessRunner
 from accord.jobs.schedule import Scheduled, mode, scheduled
 from accord.settings import Settings
@@ -49,12 +50,13 @@ def runner(
     found = scheduled(jobs, env)
     if chosen == "off" or not found:
         return None
+    backoff = Backoff.from_env(env)
     if chosen == "procrastinate":
         # Imported here: a node on SQLite never loads procrastinate.
         from accord.jobs.procrastinate_runner import ProcrastinateRunner
 
-        return ProcrastinateRunner(store, settings, found)
-    return InProcessRunner(store, settings, found)
+        return ProcrastinateRunner(store, settings, found, backoff)
+    return InProcessRunner(store, settings, found, backoff)
 
 
 def start_background(

@@ -134,6 +134,23 @@ def recent(engine: Engine, queue: str, limit: int) -> list[QueuedJob]:
     ]
 
 
+def counts(engine: Engine, queue: str) -> dict[str, dict[str, int]]:
+    """How many jobs of ``queue`` each task has in each status (todo, doing, failed, ...),
+    over what procrastinate keeps (a week of finished jobs); none before a worker installed
+    the schema."""
+    if not installed(engine):
+        return {}
+    stmt = text(
+        "SELECT task_name, status::text AS status, count(*) AS n FROM procrastinate_jobs "
+        "WHERE queue_name = :queue GROUP BY task_name, status ORDER BY task_name, status"
+    )
+    found: dict[str, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(stmt, {"queue": queue}).mappings():
+            found.setdefault(row["task_name"], {})[row["status"]] = int(row["n"])
+    return found
+
+
 def _present(conn: Connection) -> bool:
     # In the current schema only: a procrastinate of another schema on the search_path (say
     # public) is another node's.

@@ -34,7 +34,7 @@ from accord.intel.warninglists.source import (
     IP,
     URL,
     ListSource,
-    package_source,
+    default_source,
 )
 from accord.model.observables import Observable, detect
 
@@ -139,10 +139,9 @@ class WarningLists:
         cached first if the installed lists are not compiled yet. `source` defaults to the
         lists that the `pymispwarninglists` package ships."""
         start = time.perf_counter()
-        source = source or package_source()
-        # The class table is compiled in: a reviewed change to it makes a new index.
-        fingerprint = f"{source.fingerprint()}-{classes.DIGEST}"
-        path = (cache_dir or default_cache_dir()) / layout.file_name(fingerprint)
+        source = source or default_source()
+        path = index_path(source, cache_dir)
+        fingerprint = _fingerprint(source)
         built = False
         if not path.is_file():
             compiled = compile_source(source)
@@ -157,6 +156,11 @@ class WarningLists:
                     stale.unlink(missing_ok=True)
         mapped = layout.Mapped(path)
         return cls(mapped, LoadInfo(path, built, time.perf_counter() - start))
+
+    @property
+    def path(self) -> Path:
+        """The index file this was mapped from: its name holds the lists' fingerprint."""
+        return self.info.path
 
     @property
     def list_names(self) -> list[str]:
@@ -440,6 +444,18 @@ class WarningLists:
             found = WarningHit(name, description, category, matched, list_class, reason)
             self._hits[(list_index, matched)] = found
         return found
+
+
+def _fingerprint(source: ListSource) -> str:
+    # The class table is compiled in: a reviewed change to it makes a new index.
+    return f"{source.fingerprint()}-{classes.DIGEST}"
+
+
+def index_path(source: ListSource | None = None, cache_dir: Path | None = None) -> Path:
+    """Where the index of ``source``'s lists as they are now is (or would be) cached: a
+    different name once a list file changed (a stat of each file, no read)."""
+    source = source or default_source()
+    return (cache_dir or default_cache_dir()) / layout.file_name(_fingerprint(source))
 
 
 def _one_per_list(hits: list[WarningHit]) -> list[WarningHit]:

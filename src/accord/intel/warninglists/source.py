@@ -2,8 +2,10 @@
 
 The lists are the JSON files that the `pymispwarninglists` package ships
 (``data/misp-warninglists/lists/<name>/list.json``, the MISP/misp-warninglists format:
-https://github.com/MISP/misp-warninglists#format-of-a-warning-list). Nothing is downloaded:
-the package's own copy is the source, so a node's verdicts change only when it is upgraded.
+https://github.com/MISP/misp-warninglists#format-of-a-warning-list), or, with
+``ACCORD_WARNINGLISTS_DIR``, the ``<name>/list.json`` files of a folder the operator keeps (a
+checkout of MISP/misp-warninglists' ``lists``, say). Nothing is downloaded: the node's
+verdicts change when the package is upgraded or the folder's files change.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -161,3 +164,17 @@ def package_source() -> ListSource:
     else:
         version = importlib.metadata.version("pymispwarninglists")
     return ListSource(root / "data" / "misp-warninglists" / "lists", version)
+
+
+DIR_ENV: Final = "ACCORD_WARNINGLISTS_DIR"
+
+
+def default_source(env: Mapping[str, str] | None = None) -> ListSource:
+    """The node's lists: the folder ``ACCORD_WARNINGLISTS_DIR`` names, else the package's."""
+    folder = (os.environ if env is None else env).get(DIR_ENV, "").strip()
+    if not folder:
+        return package_source()
+    path = Path(folder)
+    if not path.is_dir():
+        raise RuntimeError(f"{DIR_ENV}={folder!r} is not a folder (of <name>/list.json files)")
+    return ListSource(path, "folder")
