@@ -120,10 +120,12 @@ def test_a_failing_job_is_retried_and_recorded_and_the_others_go_on(pg_store: St
     assert steady.count >= 3
     broken = pg_store.job_runs.get("broken")
     assert (broken.runs, broken.failures, broken.error) == (2, 2, "RuntimeError: the peer is down")
-    [queued] = [
-        j for j in overview(pg_store, 50, env, jobs)["recent"] if j["task"] == "accord.broken"
-    ]
+    seen = overview(pg_store, 50, env, jobs)
+    [queued] = [j for j in seen["recent"] if j["task"] == "accord.broken"]
     assert queued["attempts"] == 2 and queued["status"] == "todo"  # its last retry waits
+    by_name = {row["name"]: row for row in seen["periodic"]}
+    assert by_name["broken"]["queued"] == {"todo": 1}
+    assert by_name["tick"]["queued"].get("succeeded", 0) >= 3
 
 
 def test_two_workers_over_one_database_run_each_period_once(pg_store: Store) -> None:
