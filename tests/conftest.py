@@ -20,8 +20,8 @@ __all__ = ["Community", "make_community"]
 
 PG_URL = os.environ.get("ACCORD_TEST_DATABASE_URL")
 
-# The suite's apps and servers start without the node's background jobs (accord.jobs) and the
-# webhook dispatcher, unless a test turns them on (tests/jobs, the webhook tests): otherwise
+# The suite's apps and servers start without the node's background jobs (accord.jobs, webhook
+# deliveries among them), unless a test turns them on (tests/jobs, the webhook tests): otherwise
 # every app started on PostgreSQL would start procrastinate's worker, and a server would pull
 # its feeds and peers on its own while a test checks what it holds.
 os.environ.setdefault("ACCORD_JOBS", "off")

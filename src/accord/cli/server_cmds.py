@@ -65,7 +65,8 @@ def serve(
         bool,
         typer.Option(
             help="Run the node's background jobs (scheduled feed pulls, peer "
-            "synchronisation) in the server; --no-jobs leaves them to `accord worker`.",
+            "synchronisation, webhook deliveries, warninglist refresh) in the server; "
+            "--no-jobs leaves them to `accord worker`.",
         ),
     ] = True,
 ) -> None:
