@@ -1,5 +1,6 @@
 """The node's background worker: periodic jobs (feed pulls, peer runs, webhook deliveries,
-the warninglists' refresh) written once, as plain functions of the store and the settings (`definitions`), and run
+the warninglists' refresh) written once, as plain functions of the store and the settings
+(`definitions`), and run
 
 - on PostgreSQL by procrastinate (`procrastinate_runner`): each period deferred once however
   many workers run, failed runs retried with a backoff, the jobs kept in procrastinate's
