@@ -107,6 +107,16 @@ class PostgreSQL(Backend):
     def open_engine(self, url: URL) -> Engine:
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
+        # No JIT compilation, on every connection: the node's statements are short, but the
+        # planner's estimates for range joins over the observable index (correlation at
+        # ingest) pass jit_above_cost as the store grows, and compiling then cost 330 ms
+        # of a 336 ms statement, three times per 10,000 indicators ingested (measured,
+        # bench/scale.py --profile). Set as a start-up option: no round trip.
+        options = url.query.get("options", "")
+        if isinstance(options, tuple):
+            options = " ".join(options)
+        if "jit=" not in options:
+            url = url.update_query_dict({"options": f"{options} -c jit=off".strip()})
         return create_engine(url, pool_pre_ping=True)
 
     def engine_state(self, engine: Engine, url: URL) -> EngineState:
