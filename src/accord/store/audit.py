@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Select, func, select
 
+from accord.store import audit_anchor
 from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
 from accord.store.schema import audit_log
@@ -75,6 +76,9 @@ class ChainCheck:
     last_seq: int | None  # the newest entry checked
     last_at: str | None
     breaks: tuple[Break, ...]
+    # The last archived entry the chain started after (accord.store.audit_archive); None
+    # when nothing was archived and it started from GENESIS.
+    archived_through: int | None = None
 
     @property
     def intact(self) -> bool:
@@ -273,18 +277,33 @@ class AuditLog:
         return check.count, list(check.breaks)
 
     def verify_chain(self) -> ChainCheck:
-        """Walk the whole chain: how many entries, the newest one checked, every break."""
-        breaks: list[Break] = []
-        prev = GENESIS
+        """Walk the whole chain: how many entries, the newest one checked, every break. Once
+        old entries were archived the chain starts from the anchor (`audit_anchor.start`):
+        the first entry left must follow the last one archived."""
+        with self.engine.connect() as conn:
+            anchor = audit_anchor.start(conn, GENESIS)
+        breaks = [
+            Break(anchor.seq, f"the archive anchor is not to be trusted: {problem}")
+            for problem in anchor.problems
+        ]
+        prev = anchor.hash
         count = 0
         last: Any = None
         for row in self._all_rows():
             count += 1
             if row.prev_hash != prev:
+                reason = "does not follow the entry before it (deleted or inserted)"
+                if last is None and anchor.archives:
+                    reason = (
+                        f"does not follow the last archived entry ({anchor.seq}): entries "
+                        "after the archive were deleted, or the anchor was changed"
+                    )
+                breaks.append(Break(row.seq, reason, ORDER_BROKEN, row.org_id))
+            elif last is None and row.seq <= anchor.seq:
                 breaks.append(
                     Break(
                         row.seq,
-                        "does not follow the entry before it (deleted or inserted)",
+                        f"is numbered at or before the last archived entry ({anchor.seq})",
                         ORDER_BROKEN,
                         row.org_id,
                     )
@@ -303,11 +322,22 @@ class AuditLog:
                 )
             prev = row.hash
             last = row
+        if last is None and anchor.archives:
+            # Archiving appends an entry that says so: an anchor with nothing after it lost it.
+            breaks.append(
+                Break(
+                    anchor.seq + 1,
+                    "no entry follows the archive anchor: the entry that records the archive "
+                    "and every one after it were deleted",
+                    ORDER_BROKEN,
+                )
+            )
         return ChainCheck(
             count,
             None if last is None else int(last.seq),
             None if last is None else str(last.at),
             tuple(breaks),
+            anchor.seq if anchor.archives else None,
         )
 
 

@@ -181,6 +181,19 @@ audit_log = Table(
     Index("ix_audit_at", "at"),
 )
 
+# The archives the audit log was cut at (accord.store.audit_anchor, docs/audit.md): one row
+# per `accord audit archive`, holding the archive file's signed manifest. The newest row is the
+# anchor the live log's chain starts from instead of GENESIS.
+audit_archives = Table(
+    "audit_archives",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("created", String(27), nullable=False),
+    Column("last_seq", SeqType, nullable=False, comment="audit_log.seq of the last entry archived"),
+    Column("last_hash", String(64), nullable=False, comment="its hash: the live chain's start"),
+    Column("manifest", Text, nullable=False, comment="JSON: the archive's signed manifest"),
+)
+
 # References between objects, for the graph one hop away: relationship source/target,
 # sighting_of and where_sighted, and the members of reports and groupings. Read only by the
 # referenced id, so the key is the one index (SQLite stores the rows in it: WITHOUT ROWID).
