@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from accord.model.tlp import Tlp
 from accord.store.node_settings import CORRELATION_CAP
+from accord.store.replicas import ReplicaOptions
 
 WarninglistClass = Literal["benign", "context"]
 
@@ -30,6 +31,20 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     """SQLAlchemy URL of the store: a SQLite file (default, under ./var/) or PostgreSQL
     (``postgresql://user@host/db``). Environment: ``ACCORD_DATABASE_URL``."""
+
+    read_database_urls: tuple[str, ...] = ()
+    """PostgreSQL streaming replicas of the store that the server's look-ups, object
+    searches and TAXII listings read from, in turn; every write (the audit log included)
+    goes to ``database_url`` (docs/replicas.md). Environment: ``ACCORD_READ_DATABASE_URL``,
+    one URL or several separated by commas."""
+
+    read_max_lag_seconds: float = 10.0
+    """A replica further behind the primary than this is skipped until it catches up
+    (its reads go to the primary meanwhile). ``ACCORD_READ_MAX_LAG_SECONDS``."""
+
+    read_check_seconds: float = 2.0
+    """How often each server process checks its replicas' health and lag (between checks,
+    a read that fails on a replica also takes it out). ``ACCORD_READ_CHECK_SECONDS``."""
 
     default_tlp: Tlp = Tlp.AMBER
     """TLP for objects that arrive with no TLP marking and no ``--tlp``. TLP 2.0 leaves the
@@ -174,6 +189,13 @@ class Settings:
                 )
         return cls(
             database_url=database_url or env.get("ACCORD_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            read_database_urls=tuple(
+                url.strip()
+                for url in env.get("ACCORD_READ_DATABASE_URL", "").split(",")
+                if url.strip()
+            ),
+            read_max_lag_seconds=float(env.get("ACCORD_READ_MAX_LAG_SECONDS", "10")),
+            read_check_seconds=float(env.get("ACCORD_READ_CHECK_SECONDS", "2")),
             public_lookups=env.get("ACCORD_PUBLIC_LOOKUPS", "0").lower() in ("1", "true", "yes"),
             rate_per_second=float(env.get("ACCORD_RATE_PER_SECOND", "100")),
             rate_burst=int(env.get("ACCORD_RATE_BURST", "400")),
@@ -199,6 +221,12 @@ class Settings:
             warninglists=env.get("ACCORD_WARNINGLISTS", "1").lower() not in ("0", "false", "no"),
             webhook_allow_private=env.get("ACCORD_WEBHOOK_ALLOW_PRIVATE", "0").lower()
             in ("1", "true", "yes"),
+        )
+
+    def replicas(self) -> ReplicaOptions:
+        """The read replicas to open (`accord.store.node.Store.open`)."""
+        return ReplicaOptions(
+            self.read_database_urls, self.read_max_lag_seconds, self.read_check_seconds
         )
 
     def with_node(self, stored: Mapping[str, str]) -> Settings:

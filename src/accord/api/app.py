@@ -59,7 +59,7 @@ def create_app(
     application is built (a running server takes a change when it restarts)."""
     settings = settings or Settings.from_env()
     owned = store is None
-    node_store = store or Store.open(settings.database_url)
+    node_store = store or Store.open(settings.database_url, settings.replicas())
     # The settings that change answers are the node's, as the command line reads them; the
     # workers, the bulk helper and TAXII all get these (`accord settings`).
     settings = settings.with_node(node_store.settings.all())

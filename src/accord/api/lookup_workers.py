@@ -49,7 +49,7 @@ def _open(server: int, settings: Settings) -> None:
     # A server killed outright cannot stop it: it stops itself when its server is gone
     # (which may be before it got here).
     threading.Thread(target=_watch, args=(server,), name="accord-bulk-watch", daemon=True).start()
-    _service = LookupService.load(Store.open(settings.database_url), settings)
+    _service = LookupService.load(Store.open(settings.database_url, settings.replicas()), settings)
 
 
 def _watch(server: int) -> None:

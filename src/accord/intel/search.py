@@ -57,7 +57,9 @@ def match_json(match: ValueMatch) -> dict[str, Any]:
 
 def search_value(store: Store, viewer: Viewer, text: str, kind: str | None = None) -> SearchResult:
     observable = parse_query(text, kind)
-    return SearchResult(text, observable, store.index.search(viewer, observable))
+    # From a read replica where the node has them (docs/replicas.md).
+    found = store.from_replica(lambda reads: reads.index.search(viewer, observable))
+    return SearchResult(text, observable, found)
 
 
 # -- browsing: the objects a viewer may see, by filters and words -----------------------------
@@ -128,7 +130,10 @@ def browse(
         "newest" if query.newest_first else "oldest",
     )
     after = store.cursors.open(cursor, viewer, asked) if cursor else 0
-    found = store.objects.query(viewer, replace(query, after_seq=after, limit=limit + 1))
+    wanted = replace(query, after_seq=after, limit=limit + 1)
+    # From a read replica where the node has them: a search may see the node as it was a
+    # moment ago (docs/replicas.md); reading one object by its id stays on the primary.
+    found = store.from_replica(lambda reads: reads.objects.query(viewer, wanted))
     page = found[:limit]
     more = len(found) > limit and bool(page)
     return BrowsePage(page, store.cursors.seal(page[-1].seq, viewer, asked) if more else None)

@@ -141,8 +141,13 @@ class AuditLog:
         this returns, on connection ``on``, which must only have read (a look-up records
         itself on the connection it read with; a read transaction SQLAlchemy began on it is
         ended first). Runs on the driver's connection: SQLAlchemy's transaction and parameter
-        handling cost twice SQLite's own work."""
+        handling cost twice SQLite's own work. A connection to another database than the
+        log's (a read replica's, `accord.store.replicas`) cannot write: the events go to the
+        log's own database, the primary, on a connection of its own."""
         if not events:
+            return
+        if on.engine is not self.engine:
+            self.append(*events)
             return
         if on.in_transaction():
             on.rollback()

@@ -10,6 +10,11 @@ thread, a look-up gets a pooled connection, closed at the end.
 
 A bulk look-up pauses the garbage collector for as long as its answers live
 (`accord.store.gc_pause`).
+
+With read replicas (`accord.store.replicas`), look-ups read from a usable replica: each session
+asks which, and the held connection is replaced when the answer changes (a replica went down
+or fell behind: the primary; it came back: the replica). A held connection lost on a replica
+marks that replica unusable, so that the look-up tried once more reads elsewhere.
 """
 
 from __future__ import annotations
@@ -25,14 +30,15 @@ from accord.store.dialects import backend_for
 from accord.store.dialects.base import GENERIC_PLANS
 from accord.store.engine import connection_lost
 from accord.store.gc_pause import collector_paused
+from accord.store.replicas import ReadReplicas
 
 
-def lookup_connection(engine: Engine) -> Connection:
+def lookup_connection(engine: Engine, connection: Connection | None = None) -> Connection:
     """A connection to keep for single look-ups (the held connection), set up for them by the
     backend (`accord.store.dialects.base.Backend.for_lookups`: on PostgreSQL autocommit and
     generic plans). Close it with `release_lookup_connection`, which discards it: its session
-    settings must not reach the pool."""
-    return backend_for(engine).for_lookups(engine.connect())
+    settings must not reach the pool. ``connection``: one of ``engine``'s, already open."""
+    return backend_for(engine).for_lookups(connection or engine.connect())
 
 
 def release_lookup_connection(conn: Connection) -> None:
@@ -46,8 +52,8 @@ def release_lookup_connection(conn: Connection) -> None:
 class LookupSessions:
     """The look-up sessions of one store: it keeps the held connection."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, reads: ReadReplicas) -> None:
+        self._reads = reads
         self._held: tuple[int, Connection] | None = None
 
     @property
@@ -62,7 +68,7 @@ class LookupSessions:
         with no transaction open. ``pause_collector``: a bulk look-up, with the garbage
         collector paused until the session ends."""
         with collector_paused() if pause_collector else nullcontext():
-            conn = self._connection() if hold else self._engine.connect()
+            conn = self._connection() if hold else self._reads.connect()
             try:
                 yield conn
             finally:
@@ -73,8 +79,12 @@ class LookupSessions:
 
     def lost(self, conn: Connection) -> bool:
         """After a failed look-up: whether it failed because ``conn``, the held connection,
-        is gone (the next session takes a new one: the look-up may be tried once more)."""
-        return self._held is not None and conn is self._held[1] and connection_lost(conn)
+        is gone (the next session takes a new one: the look-up may be tried once more). A
+        replica's connection lost marks the replica unusable (`ReadReplicas.failed`)."""
+        gone = self._held is not None and conn is self._held[1] and connection_lost(conn)
+        if gone and self._reads.is_replica(conn.engine):
+            self._reads.failed(conn.engine)
+        return gone
 
     def close(self) -> None:
         """Give the held connection back (the server is stopping)."""
@@ -86,12 +96,19 @@ class LookupSessions:
         thread = threading.get_ident()
         held = self._held
         if held is not None and held[0] == thread:
-            if not connection_lost(held[1]):
+            if self._reads.in_use(held[1].engine) and not connection_lost(held[1]):
                 return held[1]
-            self.close()  # the database restarted, say: start over with a new one
+            # The database restarted, say, or reads moved to another database: start over
+            # with a new connection.
+            self.close()
         elif held is not None:  # another thread's (a test's second event loop, say)
-            return self._engine.connect()
-        conn = lookup_connection(self._engine)
+            return self._reads.connect()
+        engine = self._reads.engine()
+        if engine is self._reads.primary:
+            conn = lookup_connection(engine)
+        else:
+            opened = self._reads.connect()  # the replica, or the next if it is unreachable
+            conn = lookup_connection(opened.engine, opened)
         self._held = (thread, conn)
         weakref.finalize(self, release_lookup_connection, conn)  # even without close()
         return conn

@@ -1,8 +1,13 @@
-"""The node's store: one engine, and the object, index and directory stores over it."""
+"""The node's store: one engine (the primary), the object, index and directory stores over
+it, and the read replicas that look-ups, searches and TAXII listings may read from
+(`accord.store.replicas`, docs/replicas.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TypeVar
 
 import orjson
 from sqlalchemy import Connection, Engine
@@ -33,17 +38,37 @@ from accord.store.observables import ObservableIndex
 from accord.store.organisations import Directory
 from accord.store.peers import Peers
 from accord.store.records import NewVersion
+from accord.store.replicas import ReadReplicas, ReplicaOptions
 from accord.store.taxii import TaxiiStore
 from accord.store.version_writer import VersionWriter
 from accord.store.web_sessions import WebSessions
 from accord.store.webhooks import Webhooks
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Readers:
+    """The stores a read from a replica may use: one set per database (the primary's are the
+    `Store`'s own). Each applies the visibility rule in its queries, wherever they run."""
+
+    objects: ObjectStore
+    index: ObservableIndex
+    taxii: TaxiiStore
+
+    @classmethod
+    def over(cls, engine: Engine) -> Readers:
+        return cls(ObjectStore(engine), ObservableIndex(engine), TaxiiStore(engine))
+
 
 class Store:
     """Everything the node keeps. Build one per process with :meth:`open`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, replicas: ReadReplicas | None = None) -> None:
         self.engine = engine
+        # Where reads that may see a slightly older state go (docs/replicas.md); without
+        # replicas, the primary.
+        self.replicas = replicas if replicas is not None else ReadReplicas(engine)
         self.objects = ObjectStore(engine)
         self.writer = VersionWriter(engine)  # every write of object versions
         self.index = ObservableIndex(engine)
@@ -56,16 +81,35 @@ class Store:
         self.job_runs = JobRuns(engine)  # periodic background jobs (accord.jobs)
         self.cursors = Cursors(engine)
         self.settings = NodeSettings(engine, changed=self._setting_changed)
-        self.lookup_sessions = LookupSessions(engine)
+        self.lookup_sessions = LookupSessions(self.replicas)
         self.credentials = Credentials(engine)  # the portal's passwords and second factor
         self.web_sessions = WebSessions(engine)  # the portal's signed-in sessions
         self.identity = NodeIdentities(engine)  # who this node is, for its peers
         self.peers = Peers(engine)  # the nodes it federates with
         self.webhooks = Webhooks(engine)  # organisations' webhooks (docs/webhooks.md)
+        self._readers = {replica: Readers.over(replica) for replica in self.replicas.replicas}
+        self._readers[engine] = Readers(self.objects, self.index, self.taxii)
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        return cls(open_engine(url))
+    def open(cls, url: str, replicas: ReplicaOptions | None = None) -> Store:
+        """The store at ``url``; with ``replicas``, reading from those (PostgreSQL only)."""
+        engine = open_engine(url)
+        if replicas is None or not replicas.urls:
+            return cls(engine)
+        try:
+            if engine.dialect.name != "postgresql":
+                raise ValueError("read replicas need a PostgreSQL primary (ACCORD_DATABASE_URL)")
+            return cls(engine, ReadReplicas.open(engine, replicas))
+        except Exception:
+            close_engine(engine)
+            raise
+
+    def from_replica(self, read: Callable[[Readers], T]) -> T:
+        """``read`` with the stores of a usable read replica, else the primary's: for reads
+        that may see the node as it was a moment ago (up to the replicas' lag bound), never
+        for a caller's read of its own fresh write (docs/replicas.md says which go where).
+        If it fails on a replica, it runs again on the primary (`ReadReplicas.run`)."""
+        return self.replicas.run(lambda engine: read(self._readers[engine]))
 
     def init(self) -> None:
         """Apply migrations and publish the node's own definitions (idempotent)."""
@@ -103,4 +147,5 @@ class Store:
 
     def close(self) -> None:
         self.lookup_sessions.close()
+        self.replicas.close()
         close_engine(self.engine)

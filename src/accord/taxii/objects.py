@@ -31,7 +31,7 @@ from accord.store.audit import Event
 from accord.store.cursors import listing
 from accord.store.objects import now_key
 from accord.store.organisations import User
-from accord.store.taxii import Entry, Match
+from accord.store.taxii import Entry, Match, TaxiiStore
 from accord.taxii import paging
 from accord.taxii.collections import DEFAULT_ID, WRITERS, Collection, find, readable
 from accord.taxii.context import (
@@ -93,10 +93,22 @@ def _page(
         orjson.dumps(match_parts(match)).decode(),
     )
     cursors, viewer = node.store.cursors, caller.viewer
+    listed = endpoint in ("objects", "manifest")
     token = params.get("next")
     after = paging.decode(cursors, viewer, token, filters) if token else 0
-    found = node.store.taxii.page(
-        caller.viewer, collection.scope, match, after=after, limit=limit + 1, raw=raw
+
+    def read(taxii: TaxiiStore) -> list[Entry]:
+        return taxii.page(
+            caller.viewer, collection.scope, match, after=after, limit=limit + 1, raw=raw
+        )
+
+    # Listings (objects, manifest) from a read replica where the node has them; an object
+    # asked for by its id, and its versions, from the primary: a client that has just added
+    # it (its status says so) finds it (docs/replicas.md).
+    found = (
+        node.store.from_replica(lambda reads: read(reads.taxii))
+        if listed
+        else read(node.store.taxii)
     )
     page, more = found[:limit], len(found) > limit
     next_token = paging.encode(cursors, viewer, page[-1].seq, filters) if more else None

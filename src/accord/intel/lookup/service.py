@@ -74,7 +74,7 @@ class Lookup:
         look-up on the same connection saves a checkout)."""
         if connection is not None:
             return self._many(texts, kind, connection)
-        with self.store.engine.connect() as conn:
+        with self.store.replicas.connect() as conn:  # a read replica where there are some
             return self._many(texts, kind, conn)
 
     def _many(self, texts: Sequence[str], kind: str | None, conn: Connection) -> list[Answer]:
@@ -270,7 +270,9 @@ class LookupService:
     def _audited(
         self, lookup: Lookup, conn: Connection, value: str, kind: str | None, user: str | None
     ) -> Answer:
-        """The look-up of ``value`` and its audit entry, on ``conn``."""
+        """The look-up of ``value`` and its audit entry, on ``conn`` (the entry on the
+        primary when ``conn`` is a read replica's: `AuditLog.record`). The answer is not
+        given unless its entry committed."""
         answer = lookup.many([value], kind, conn)[0]
         self.store.audit.record(*lookup.audit_events([answer], user), on=conn)
         return answer
