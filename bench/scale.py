@@ -68,6 +68,9 @@ class Indicators:
         (0.05, "email"),
     )
 
+    KINDS = tuple(kind for _, kind in MIX)
+    WEIGHTS = tuple(share for share, _ in MIX)
+
     def __init__(self, seed: int = 21, shared: float = 0.10) -> None:
         self.random = random.Random(seed)
         self.shared = shared
@@ -77,17 +80,18 @@ class Indicators:
 
     def _label(self) -> str:
         r = self.random
-        return "".join(r.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(r.randint(5, 14)))
+        return "".join(
+            r.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(r.randint(5, 14))
+        )
 
     def _value(self) -> tuple[str, str]:
         r = self.random
-        pick = r.random()
-        for share, kind in self.MIX:
-            if pick < share:
-                break
-            pick -= share
+        kind = r.choices(self.KINDS, self.WEIGHTS)[0]
         if kind == "ipv4":
-            return "ipv4-addr:value", f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+            return (
+                "ipv4-addr:value",
+                f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+            )
         if kind == "network":
             a, b, c = r.randint(1, 223), r.randint(0, 255), r.randint(0, 255)
             prefix = r.choice([16, 20, 24, 24, 24, 24])
@@ -95,10 +99,17 @@ class Indicators:
             third = f"{mask}" if prefix != 16 else "0"
             return "ipv4-addr:value", f"{a}.{b}.{third}.0/{prefix}"
         if kind == "ipv6":
-            return "ipv6-addr:value", "2001:db8:" + ":".join(f"{r.getrandbits(16):x}" for _ in range(6))
+            return "ipv6-addr:value", "2001:db8:" + ":".join(
+                f"{r.getrandbits(16):x}" for _ in range(6)
+            )
         if kind == "domain":
             base = r.choice(self.hosts)
-            return "domain-name:value", f"{self._label()}.{base}" if r.random() < 0.5 else f"{self._label()}.{r.choice(TLDS)}"
+            return (
+                "domain-name:value",
+                f"{self._label()}.{base}"
+                if r.random() < 0.5
+                else f"{self._label()}.{r.choice(TLDS)}",
+            )
         if kind == "url":
             return "url:value", f"http://{r.choice(self.hosts)}/{r.getrandbits(40):010x}.php"
         if kind == "email":
@@ -172,8 +183,7 @@ class StatementProfile:
             {
                 "profile_at": at,
                 "top": [
-                    {"seconds": round(s, 3), "calls": self.calls[k], "statement": k}
-                    for k, s in top
+                    {"seconds": round(s, 3), "calls": self.calls[k], "statement": k} for k, s in top
                 ],
             }
         )
@@ -203,9 +213,7 @@ class StatementProfile:
 def disk_bytes(store: Store, sqlite_path: Path | None) -> int:
     if sqlite_path is not None:
         return sum(
-            p.stat().st_size
-            for p in sqlite_path.parent.glob(sqlite_path.name + "*")
-            if p.is_file()
+            p.stat().st_size for p in sqlite_path.parent.glob(sqlite_path.name + "*") if p.is_file()
         )
     with store.engine.connect() as conn:
         found = conn.execute(
@@ -222,7 +230,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(url: str, database: str, count: int, sqlite_path: Path | None, profile: int) -> dict[str, Any]:
+def run(
+    url: str, database: str, count: int, sqlite_path: Path | None, profile: int
+) -> dict[str, Any]:
     store = Store.open(url)
     store.init()
     store.directory.add_org("Scale CERT")
@@ -299,7 +309,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--count", type=int, default=10 * MILLION)
-    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server (a schema of its own)")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL server (a schema of its own)"
+    )
     parser.add_argument("--sqlite", metavar="PATH", type=Path, help="a new SQLite file")
     parser.add_argument("--keep", action="store_true", help="keep the store afterwards")
     parser.add_argument("--profile", type=int, default=0, metavar="BATCHES")
@@ -329,7 +341,9 @@ def main() -> int:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             conn.execute(text(f"CREATE SCHEMA {schema}"))
         try:
-            results.append(run(pg_url(postgres, schema), "postgresql", args.count, None, args.profile))
+            results.append(
+                run(pg_url(postgres, schema), "postgresql", args.count, None, args.profile)
+            )
         finally:
             if not args.keep:
                 with admin.begin() as conn:

@@ -6,8 +6,8 @@ insert costs under a tenth and stays in the write. So on PostgreSQL a write only
 version's text into ``object_text_pending`` (COPY, a few per cent), and a daemon thread per
 engine (its `accord.store.engine_state.EngineState` holds the `TextIndexer`), woken after a
 commit that wrote text (`accord.store.engine_state.committed`), moves the pending rows into
-``object_text`` in batches, each batch one statement in a transaction of its own (``DELETE
-... RETURNING`` feeding the ``INSERT``), so that any reader finds a row in exactly one of the
+``object_text`` in batches, each batch in a transaction of its own (the rows picked and locked,
+then ``DELETE ... RETURNING`` feeding the ``INSERT``), so that any reader finds a row in exactly one of the
 two tables. Processes share the work: a batch skips the rows another one holds (``FOR UPDATE
 SKIP LOCKED``).
 
@@ -44,11 +44,15 @@ FRACTION = 0.1
 class TextIndexer:
     """Moves one PostgreSQL database's pending text into its full-text index."""
 
-    def __init__(self, engine: Engine, move: str, tidy: str, size: str, analyse: str) -> None:
-        """``move``: the statement that indexes at most ``%(batch)s`` pending rows (its row
-        count: how many); ``tidy``: the one that vacuums the pending table; ``size``: the
-        planner's row count of the index table; ``analyse``: the one that analyses it."""
+    def __init__(
+        self, engine: Engine, pick: str, move: str, tidy: str, size: str, analyse: str
+    ) -> None:
+        """``pick``: the statement that locks at most ``%(batch)s`` pending rows and answers
+        their keys; ``move``: the one that indexes the pending rows of keys ``%(seqs)s``;
+        ``tidy``: the one that vacuums the pending table; ``size``: the planner's row count
+        of the index table; ``analyse``: the one that analyses it."""
         self._engine = engine
+        self._pick = pick
         self._move = move
         self._tidy = tidy
         self._size = size
@@ -85,7 +89,10 @@ class TextIndexer:
         total = 0
         while True:
             with self._engine.begin() as conn:
-                moved = conn.exec_driver_sql(self._move, {"batch": BATCH}).rowcount
+                seqs = [row[0] for row in conn.exec_driver_sql(self._pick, {"batch": BATCH})]
+                if seqs:
+                    conn.exec_driver_sql(self._move, {"seqs": seqs})
+            moved = len(seqs)
             total += moved
             if moved < BATCH:
                 break

@@ -96,8 +96,9 @@ class _Writer(HubTable):
         fresh_seqs = [seq for seq, _ in items]
         self._forward([f for f in forward if f[2] not in over], min(fresh_seqs), max(fresh_seqs))
         limit = self.policy.cap + 2
-        self._reverse("net", [n for n in nets if n[0] not in over], holders, limit)
-        self._reverse("domain", [d for d in domains if d[0] not in over], holders, limit)
+        # Each hub once: a value held by two fresh versions would double its rows.
+        self._reverse("net", sorted({n for n in nets if n[0] not in over}), holders, limit)
+        self._reverse("domain", sorted({d for d in domains if d[0] not in over}), holders, limit)
         self._reverse("host", [(h,) for h in sorted(set(hosts)) if h not in over], holders, limit)
         self._settle(known, {seq for seq, _ in items})
         correlate_files(self, items)
@@ -190,12 +191,12 @@ class _Writer(HubTable):
             )
         else:
             condition = f"ob.host = {col['hub']} AND ob.kind IN ('url', 'email')"
-        sql = (
-            "SELECT hub, seq, value, kind FROM ("
-            f"SELECT {col['hub']} AS hub, ob.seq AS seq, ob.value AS value, ob.kind AS kind, "
-            f"row_number() OVER (PARTITION BY {col['hub']} ORDER BY ob.seq) AS n "
-            f"FROM {source} JOIN observables ob ON {condition} "
-            f"JOIN objects o ON o.seq = ob.seq WHERE {self._latest}) found WHERE n <= :limit"
+        sql = self.backend.first_rows_sql(
+            source,
+            col["hub"],
+            "observables ob",
+            condition,
+            f"JOIN objects o ON o.seq = ob.seq WHERE {self._latest}",
         )
         params["limit"] = limit
         return [

@@ -165,6 +165,20 @@ class Backend(ABC):
     def likely_sql(self, column: str) -> str:
         """Boolean ``column`` as a condition true for most rows (`elements.LikelyTrue`)."""
 
+    def first_rows_sql(self, source: str, key: str, joined: str, on: str, rest: str) -> str:
+        """For each row of ``source`` (a chunk's values, few), at most ``:limit`` rows of
+        ``joined`` (``observables ob``) that meet ``on`` (a condition naming the source's
+        columns), joined with ``rest`` (``JOIN ... WHERE ...``): ``(key, seq, value, kind)``.
+        Which rows when there are more is not said (a caller that gets ``:limit`` rows
+        takes the key as full). Here a window over the join, which SQLite drives from the
+        source through the index; PostgreSQL's form differs (its planner did not)."""
+        return (
+            "SELECT key, seq, value, kind FROM ("
+            f"SELECT {key} AS key, ob.seq AS seq, ob.value AS value, ob.kind AS kind, "
+            f"row_number() OVER (PARTITION BY {key} ORDER BY ob.seq) AS n "
+            f"FROM {source} JOIN {joined} ON {on} {rest}) found WHERE n <= :limit"
+        )
+
     # -- writing ---------------------------------------------------------------------------
 
     @abstractmethod

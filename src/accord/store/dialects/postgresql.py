@@ -75,10 +75,16 @@ _TEXT_TABLE = table(TEXT_INDEX, column("seq", BigInteger()), column("doc"))
 _PENDING_TABLE = table(PENDING, column("seq", BigInteger()), column("body"))
 _PENDING_ROWS = Table(PENDING, MetaData(), Column("seq"), Column("body"))  # for COPY
 # The text indexer's statements (accord.store.text_indexer).
+# Two statements, not one: as ``DELETE ... WHERE seq IN (SELECT ... LIMIT ... FOR UPDATE SKIP
+# LOCKED)`` the planner, believing the pending table empty (it is analysed when a drain has
+# emptied it, then a bulk load fills it), ran the locked subquery again for every pending row:
+# 2,000 x 130,000 row visits a batch, a drain that never ended (bench/scale.py, 150,000
+# indicators). Picked first, the rows are then moved by key, whatever the statistics say.
+_PICK = f"SELECT seq FROM {PENDING} ORDER BY seq LIMIT %(batch)s FOR UPDATE SKIP LOCKED"
 _MOVE = (
-    f"WITH moved AS (DELETE FROM {PENDING} WHERE seq IN (SELECT seq FROM {PENDING} "
-    "ORDER BY seq LIMIT %(batch)s FOR UPDATE SKIP LOCKED) RETURNING seq, body) "
-    f"INSERT INTO {TEXT_INDEX} (seq, doc) SELECT seq, {_WORDS.format('body')} FROM moved"
+    f"WITH moved AS (DELETE FROM {PENDING} WHERE seq = ANY(CAST(%(seqs)s AS bigint[])) "
+    f"RETURNING seq, body) INSERT INTO {TEXT_INDEX} (seq, doc) "
+    f"SELECT seq, {_WORDS.format('body')} FROM moved"
 )
 _TIDY = f"VACUUM (ANALYZE) {PENDING}"
 _SIZE = f"SELECT reltuples FROM pg_class WHERE oid = '{TEXT_INDEX}'::regclass"
@@ -124,7 +130,7 @@ class PostgreSQL(Backend):
         # after their commit.
         return EngineState(
             statistics=StatisticsTracker(engine),
-            text_indexer=TextIndexer(engine, _MOVE, _TIDY, _SIZE, _ANALYSE),
+            text_indexer=TextIndexer(engine, _PICK, _MOVE, _TIDY, _SIZE, _ANALYSE),
         )
 
     def for_lookups(self, conn: Connection) -> Connection:
@@ -180,6 +186,18 @@ class PostgreSQL(Backend):
 
     def likely_sql(self, column: str) -> str:
         return column
+
+    def first_rows_sql(self, source: str, key: str, joined: str, on: str, rest: str) -> str:
+        # A LATERAL subquery with its own LIMIT: one index range scan per source row,
+        # stopped at the limit. As a window over a join, the planner misjudged the range
+        # conditions and hashed the whole observable index on ``kind`` for every chunk
+        # (a scan that grew with the store: 1 s per 10,000 indicators at 300,000, measured
+        # with bench/scale.py --profile).
+        return (
+            f"SELECT {key} AS key, x.seq, x.value, x.kind FROM {source} CROSS JOIN LATERAL ("
+            f"SELECT ob.seq AS seq, ob.value AS value, ob.kind AS kind FROM {joined} {rest} "
+            f"AND {on} LIMIT :limit) x"
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
