@@ -262,6 +262,8 @@ def run(
         if done % window == 0 or done == count:
             windows.append(in_window)
             in_window = 0.0
+            # As it goes: a run of hours stopped early still tells its story.
+            emit({"database": database, "window_end": done, "per_s": round(window / windows[-1])})
         if done % (10 * BATCH) == 0 or done == count:
             print(
                 f"# {database}: {done:,} indicators, last batch {size / took:,.0f}/s, "
