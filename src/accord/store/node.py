@@ -103,4 +103,5 @@ class Store:
 
     def close(self) -> None:
         self.lookup_sessions.close()
+        self.audit.close()
         close_engine(self.engine)

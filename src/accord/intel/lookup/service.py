@@ -252,8 +252,18 @@ class LookupService:
         return answers
 
     def one(self, viewer: Viewer, value: str, kind: str | None, user_id: str | None) -> Answer:
-        """A single look-up on the API (inline on the event loop's thread), audited, on the
-        store's held connection."""
+        """A single look-up, audited: its answer once its audit entry is committed."""
+        answer, recorded = self.one_pending(viewer, value, kind, user_id)
+        recorded.result()
+        return answer
+
+    def one_pending(
+        self, viewer: Viewer, value: str, kind: str | None, user_id: str | None
+    ) -> tuple[Answer, Future[None]]:
+        """A single look-up on the API (inline on the event loop's thread, on the store's
+        held connection) and the commit of its audit entry, to come: the answer must not be
+        given before that commit (`accord.store.audit.AuditLog.submit`; on PostgreSQL the
+        entries of look-ups that arrive together share one commit)."""
         lookup = self.lookup(viewer)
         conn: Connection | None = None
         try:
@@ -269,11 +279,10 @@ class LookupService:
 
     def _audited(
         self, lookup: Lookup, conn: Connection, value: str, kind: str | None, user: str | None
-    ) -> Answer:
-        """The look-up of ``value`` and its audit entry, on ``conn``."""
+    ) -> tuple[Answer, Future[None]]:
+        """The look-up of ``value`` on ``conn``, and its audit entry's commit to come."""
         answer = lookup.many([value], kind, conn)[0]
-        self.store.audit.record(*lookup.audit_events([answer], user), on=conn)
-        return answer
+        return answer, self.store.audit.submit(*lookup.audit_events([answer], user), on=conn)
 
     def encoded(self, viewer: Viewer, values: Sequence[str], kind: str | None) -> Encoded:
         """The answers, not audited (a bulk look-up's helper: the request audits)."""
@@ -311,8 +320,10 @@ class LookupService:
             return b'{"answers":' + answers + b"}"
 
     def close(self) -> None:
-        """Give the store's held look-up connection back (the server is stopping)."""
+        """Give the store's held look-up connection back and commit the audit entries still
+        queued (the server is stopping)."""
         self.store.lookup_sessions.close()
+        self.store.audit.close()
 
 
 def _encoded(answers: Sequence[Answer]) -> Encoded:
