@@ -38,7 +38,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ from ingest import pg_schema
 from lookup import Generator, free_port, latencies, line, load, percentile
 
 LOOKUP = "/api/v1/lookup"
+APPLICATION = "accord-load-bench"  # the server's connections, told apart in pg_stat_activity
 SEQUENTIAL_BLOCKS = 10
 
 
@@ -78,6 +79,8 @@ class Phase:
     errors: int
     client_cpu: float  # the load generator's CPU seconds per wall second
     statuses: list[int] = field(default_factory=list)
+    server_cpu_ms: float = 0.0  # the server's workers' CPU per request
+    database_cpu_ms: float = 0.0  # its PostgreSQL server processes' CPU per request
 
     @property
     def per_second(self) -> float:
@@ -89,6 +92,7 @@ def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     serves single look-ups), the rate limit out of the way."""
     port = free_port()
     env = os.environ | {"ACCORD_RATE_BURST": "100000000", "ACCORD_RATE_PER_SECOND": "100000000"}
+    url = f"{url}{'&' if '?' in url else '?'}application_name={APPLICATION}"
     command = [sys.executable, "-m", "accord.cli.main", "--db", url, "serve"]
     command += ["--port", str(port), "--workers", str(workers), "--no-jobs", "--no-bulk-helper"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
@@ -111,6 +115,45 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (the server's workers)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user and system) the processes ``pids`` have used, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def backends(url: str) -> list[int]:
+    """The PostgreSQL server processes of the bench's server (by its application name)."""
+    with psycopg.connect(server_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (APPLICATION,)
+        )
+        return [int(row[0]) for row in rows]
 
 
 def server_url(url: str) -> str:
@@ -215,10 +258,8 @@ class Connection:
             writer = self.streams[1]
             self.streams = None
             writer.close()
-            try:
+            with suppress(OSError):
                 await writer.wait_closed()
-            except OSError:
-                pass
 
 
 async def concurrent(
@@ -266,13 +307,22 @@ async def concurrent(
     return Phase(len(times), elapsed, times, errors, client_cpu, statuses)
 
 
-def run_loop(coroutine: Any) -> Phase:
+def run_loop(
+    coroutine: Any, server: list[int] | None = None, database: list[int] | None = None
+) -> Phase:
+    """Run a phase; with the server's and its database processes' ids, what CPU they used
+    per request."""
+    server, database = server or [], database or []
+    used = cpu_seconds(server), cpu_seconds(database)
     try:
         import uvloop
 
         result: Phase = uvloop.run(coroutine)
     except ImportError:
         result = asyncio.run(coroutine)
+    if result.requests:
+        result.server_cpu_ms = (cpu_seconds(server) - used[0]) / result.requests * 1e3
+        result.database_cpu_ms = (cpu_seconds(database) - used[1]) / result.requests * 1e3
     return result
 
 
@@ -290,6 +340,8 @@ def phase_line(name: str, phase: Phase, clients: int) -> None:
                 "p99_ms": round(percentile(phase.times, 99) * 1e3, 3),
                 "errors": phase.errors,
                 "client_cpu": round(phase.client_cpu, 2),
+                "server_cpu_ms": round(phase.server_cpu_ms, 3),
+                "database_cpu_ms": round(phase.database_cpu_ms, 3),
             }
         ).decode(),
         flush=True,
@@ -366,17 +418,18 @@ def run(args: argparse.Namespace, url: str, reused: bool) -> list[dict[str, Any]
     results: list[dict[str, Any]] = []
     process, base = serve(url, args.workers)
     try:
-        with httpx.Client(
-            base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60
-        ) as client, commit_probe(url) as commits:
+        with (
+            httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60
+            ) as client,
+            commit_probe(url) as commits,
+        ):
             latencies(client, "/health", [{}] * 200)  # warm up both workers
             warm = queries[-200:]
             latencies(client, LOOKUP, [{"value": v} for v in warm])
             answered.add([200] * len(warm))
             commits(50)
-            health, single, commit = sequential(
-                client, queries[: args.requests], commits, answered
-            )
+            health, single, commit = sequential(client, queries[: args.requests], commits, answered)
         health_p50, lookup_p50, commit_p50 = (percentile(t, 50) for t in (health, single, commit))
         print(
             f"# sequential: /health p50 {health_p50 * 1e3:.3f} ms; durable INSERT p50 "
@@ -411,11 +464,17 @@ def run(args: argparse.Namespace, url: str, reused: bool) -> list[dict[str, Any]
         clients, seconds = args.clients, args.duration
         warm_up = min(5.0, seconds / 4)
         run_loop(concurrent(base, key, "/health", [], clients, warm_up))
-        health_phase = run_loop(concurrent(base, key, "/health", [], clients, seconds))
+        server, database = process_tree(process.pid), backends(url)
+        health_phase = run_loop(
+            concurrent(base, key, "/health", [], clients, seconds), server, database
+        )
         phase_line(f"load.postgresql.health_{clients}", health_phase, clients)
         warm_phase = run_loop(concurrent(base, key, LOOKUP, queries, clients, warm_up))
         answered.add(warm_phase.statuses)
-        lookup_phase = run_loop(concurrent(base, key, LOOKUP, queries, clients, seconds))
+        database = backends(url)  # with the look-up threads' and committers' connections
+        lookup_phase = run_loop(
+            concurrent(base, key, LOOKUP, queries, clients, seconds), server, database
+        )
         answered.add(lookup_phase.statuses)
         phase_line(f"load.postgresql.lookup_{clients}", lookup_phase, clients)
         ratio = lookup_phase.per_second / health_phase.per_second
@@ -474,11 +533,11 @@ def main() -> int:
         "--database-url", help="a PostgreSQL store that already holds its indicators"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="5,000 indicators, 300 look-ups, 4 s phases"
+        "--quick", action="store_true", help="5,000 indicators, 300 look-ups, 3 s phases"
     )
     args = parser.parse_args()
     if args.quick:
-        args.indicators, args.requests, args.duration = 5_000, 300, 4.0
+        args.indicators, args.requests, args.duration = 5_000, 300, 3.0
     if args.database_url:
         results = run(args, args.database_url, reused=True)
     elif args.postgres:

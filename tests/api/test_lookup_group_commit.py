@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,8 +22,6 @@ from accord.store.audit import Event
 from accord.store.audit_group import AuditNotRecorded
 from accord.store.node import Store
 from community import make_community
-
-pytestmark = pytest.mark.postgres
 
 # A trigger that refuses one value's audit entry: a transaction that fails after it has
 # inserted some of its group's rows.
@@ -38,7 +37,7 @@ CREATE TRIGGER refuse_boom BEFORE INSERT ON audit_log
 
 
 @pytest.fixture
-def store(pg_schema_url: str) -> Iterator[Store]:
+def store(pg_schema_url: str) -> Iterator[Store]:  # PostgreSQL
     store = Store.open(pg_schema_url)
     store.init()
     yield store
@@ -110,6 +109,7 @@ def _app(store: Store, url: str) -> tuple[Any, str]:
     return create_app(Settings(database_url=url, rate_burst=100_000), store=store), key
 
 
+@pytest.mark.postgres
 def test_concurrent_look_ups_share_commits_and_the_chain_stays_exact(
     store: Store, pg_schema_url: str
 ) -> None:
@@ -126,6 +126,7 @@ def test_concurrent_look_ups_share_commits_and_the_chain_stays_exact(
     app.state.node.close()
 
 
+@pytest.mark.postgres
 def test_a_held_commit_gathers_the_look_ups_that_arrive_meanwhile(
     store: Store, pg_schema_url: str
 ) -> None:
@@ -140,6 +141,7 @@ def test_a_held_commit_gathers_the_look_ups_that_arrive_meanwhile(
     app.state.node.close()
 
 
+@pytest.mark.postgres
 def test_a_failed_commit_fails_every_look_up_of_its_group_and_writes_nothing(
     store: Store, pg_schema_url: str
 ) -> None:
@@ -167,6 +169,7 @@ def test_a_failed_commit_fails_every_look_up_of_its_group_and_writes_nothing(
     app.state.node.close()
 
 
+@pytest.mark.postgres
 def test_committers_of_two_processes_keep_one_chain(store: Store, pg_schema_url: str) -> None:
     """Two stores (as two workers have) append through their own committers at once: the
     write lock serialises their groups onto one exact chain."""
@@ -179,8 +182,7 @@ def test_committers_of_two_processes_keep_one_chain(store: Store, pg_schema_url:
 
         with ThreadPoolExecutor(16) as pool:
             done = [
-                pool.submit(submit, store if number % 2 else other, number)
-                for number in range(200)
+                pool.submit(submit, store if number % 2 else other, number) for number in range(200)
             ]
             for future in done:
                 future.result()
@@ -190,6 +192,7 @@ def test_committers_of_two_processes_keep_one_chain(store: Store, pg_schema_url:
         other.close()
 
 
+@pytest.mark.postgres
 def test_a_failed_group_raises_for_each_submission(store: Store) -> None:
     _refuse_boom(store)
     gate = Gate(store)
@@ -206,3 +209,20 @@ def test_a_failed_group_raises_for_each_submission(store: Store) -> None:
             future.result(timeout=30)
     assert _lookup_targets(store) == ["a.example"]
     assert store.audit.verify() == (1, [])
+
+
+def test_concurrent_look_ups_on_sqlite_record_one_entry_each(tmp_path: Path) -> None:
+    """SQLite commits each look-up's entry itself (no committer: no flush to share), from
+    the event loop's thread or a look-up thread, each on its own held connection."""
+    url = f"sqlite:///{tmp_path / 'accord.db'}"
+    store = Store.open(url)
+    store.init()
+    app, key = _app(store, url)
+    values = [f"host{number}.example.com" for number in range(50)]
+    responses = asyncio.run(_get_all(app, key, values))
+    assert [response.status_code for response in responses] == [200] * 50
+    assert Counter(_lookup_targets(store)) == Counter(values)
+    assert store.audit.verify()[1] == []
+    assert store.audit.group_commits == 0
+    app.state.node.close()
+    store.close()

@@ -43,55 +43,61 @@ def release_lookup_connection(conn: Connection) -> None:
     conn.close()
 
 
+MOST_HELD = 8  # threads that may keep a connection: the event loop's and the look-up threads
+
+
 class LookupSessions:
-    """The look-up sessions of one store: it keeps the held connection."""
+    """The look-up sessions of one store: it keeps the held connections, one per thread that
+    runs single look-ups (the event loop's, and the few look-up threads of
+    `accord.api.lookup_threads`)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._held: tuple[int, Connection] | None = None
+        self._held: dict[int, Connection] = {}
 
     @property
     def held(self) -> Connection | None:
-        """The connection kept for single look-ups, if one is."""
-        return None if self._held is None else self._held[1]
+        """The connection kept for single look-ups (the first thread's), if one is."""
+        return next(iter(list(self._held.values())), None)
 
     @contextmanager
     def session(self, *, hold: bool = False, pause_collector: bool = False) -> Iterator[Connection]:
-        """A connection for a look-up. ``hold``: a single look-up on the event loop's thread,
-        on the held connection (taken the first time, and anew if it was lost); it is left
-        with no transaction open. ``pause_collector``: a bulk look-up, with the garbage
-        collector paused until the session ends."""
+        """A connection for a look-up. ``hold``: a single look-up, on the calling thread's
+        held connection (taken the first time, and anew if it was lost); it is left with no
+        transaction open. ``pause_collector``: a bulk look-up, with the garbage collector
+        paused until the session ends."""
         with collector_paused() if pause_collector else nullcontext():
             conn = self._connection() if hold else self._engine.connect()
             try:
                 yield conn
             finally:
-                if conn is not self.held:
+                if self._held.get(threading.get_ident()) is not conn:
                     conn.close()
                 elif conn.in_transaction() and not connection_lost(conn):  # a failed look-up
                     conn.rollback()
 
     def lost(self, conn: Connection) -> bool:
-        """After a failed look-up: whether it failed because ``conn``, the held connection,
-        is gone (the next session takes a new one: the look-up may be tried once more)."""
-        return self._held is not None and conn is self._held[1] and connection_lost(conn)
+        """After a failed look-up: whether it failed because ``conn``, a held connection, is
+        gone (the next session takes a new one: the look-up may be tried once more)."""
+        return self._held.get(threading.get_ident()) is conn and connection_lost(conn)
 
     def close(self) -> None:
-        """Give the held connection back (the server is stopping)."""
-        held, self._held = self._held, None
-        if held is not None:
-            release_lookup_connection(held[1])
+        """Give the held connections back (the server is stopping)."""
+        held, self._held = self._held, {}
+        for conn in held.values():
+            release_lookup_connection(conn)
 
     def _connection(self) -> Connection:
         thread = threading.get_ident()
-        held = self._held
-        if held is not None and held[0] == thread:
-            if not connection_lost(held[1]):
-                return held[1]
-            self.close()  # the database restarted, say: start over with a new one
-        elif held is not None:  # another thread's (a test's second event loop, say)
+        held = self._held.get(thread)
+        if held is not None:
+            if not connection_lost(held):
+                return held
+            del self._held[thread]  # the database restarted, say: start over with a new one
+            release_lookup_connection(held)
+        elif len(self._held) >= MOST_HELD:  # a thread beyond those expected
             return self._engine.connect()
         conn = lookup_connection(self._engine)
-        self._held = (thread, conn)
+        self._held[thread] = conn
         weakref.finalize(self, release_lookup_connection, conn)  # even without close()
         return conn

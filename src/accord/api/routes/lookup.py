@@ -15,6 +15,7 @@ the fast route does not take.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
@@ -64,10 +65,19 @@ async def _one(node: Node, caller: Caller, value: str, kind: str | None) -> byte
     _check_kind(kind)
     _check_values([value], "/value")
     user_id = caller.user.id if caller.user else None
-    answer, recorded = node.lookups.one_pending(caller.viewer, value, kind, user_id)
-    if not recorded.done():
-        await asyncio.wrap_future(recorded)
-    recorded.result()  # a look-up whose entry was not recorded is not answered (500)
+    threads = node.lookup_threads
+    try:
+        if threads.begin():  # others in flight: read on a look-up thread meanwhile
+            answer, recorded = await threads.run(
+                partial(node.lookups.one_pending, caller.viewer, value, kind, user_id)
+            )
+        else:
+            answer, recorded = node.lookups.one_pending(caller.viewer, value, kind, user_id)
+        if not recorded.done():
+            await asyncio.wrap_future(recorded)
+        recorded.result()  # a look-up whose entry was not recorded is not answered (500)
+    finally:
+        threads.end()
     if answer.error is not None:
         raise Problem(422, answer.error, [{"pointer": "/value", "detail": answer.error}])
     return orjson.dumps(answer.as_json())
