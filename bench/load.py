@@ -377,10 +377,10 @@ def existing(url: str, count: int) -> tuple[list[str], str]:
         store.init()  # migrations added since it was loaded
         with store.engine.connect() as conn:
             sample = "SELECT value FROM observables TABLESAMPLE SYSTEM (1) LIMIT :n"
-            values = [str(v) for v in conn.exec_driver_sql(sample.replace(":n", str(count)))]
+            values = [str(v[0]) for v in conn.exec_driver_sql(sample.replace(":n", str(count)))]
             if len(values) < min(count, 1000):  # a small store: 1% of its pages is too few
                 rows = conn.exec_driver_sql(f"SELECT value FROM observables LIMIT {int(count)}")
-                values = [str(v) for v in rows]
+                values = [str(v[0]) for v in rows]
         org = "Load bench"
         try:
             store.directory.org(org)

@@ -226,3 +226,19 @@ def test_concurrent_look_ups_on_sqlite_record_one_entry_each(tmp_path: Path) -> 
     assert store.audit.group_commits == 0
     app.state.node.close()
     store.close()
+
+
+@pytest.mark.postgres
+def test_a_cancelled_waiter_leaves_the_committer_running(store: Store) -> None:
+    """A look-up whose waiter is cancelled (its client gone) is still recorded, and the
+    committer goes on with the next groups."""
+    gate = Gate(store)
+    first = store.audit.submit(Event("lookup", None, None, target="a.example"))
+    assert gate.entered.wait(30)
+    gone = store.audit.submit(Event("lookup", None, None, target="gone.example"))
+    assert gone.cancel()
+    gate.opened.set()
+    first.result(timeout=30)
+    store.audit.submit(Event("lookup", None, None, target="next.example")).result(timeout=30)
+    assert _lookup_targets(store) == ["a.example", "gone.example", "next.example"]
+    assert store.audit.verify() == (3, [])

@@ -105,7 +105,11 @@ class AuditGroup(Generic[E]):
                 taken += 1
                 count += len(events)
             group, self._queue = self._queue[:taken], self._queue[taken:]
-            return group
+        for _, done in group:
+            # From here a waiter can no longer cancel its future (a look-up whose waiter was
+            # cancelled, its client gone, is still recorded: it was made).
+            done.set_running_or_notify_cancel()
+        return group
 
     def _run(self) -> None:
         conn: Connection | None = None
@@ -128,13 +132,15 @@ class AuditGroup(Generic[E]):
                         conn.close()
                         conn = None
                     for _, done in group:
-                        failed = AuditNotRecorded("the audit entry was not recorded")
-                        failed.__cause__ = exc
-                        done.set_exception(failed)
+                        if not done.cancelled():
+                            failed = AuditNotRecorded("the audit entry was not recorded")
+                            failed.__cause__ = exc
+                            done.set_exception(failed)
                     continue
                 self.commits += 1
                 for _, done in group:
-                    done.set_result(None)
+                    if not done.cancelled():
+                        done.set_result(None)
         finally:
             if conn is not None:
                 conn.close()
@@ -143,4 +149,5 @@ class AuditGroup(Generic[E]):
                     self._thread = None
                 left, self._queue = self._queue, []
             for _, done in left:
-                done.set_exception(AuditNotRecorded("the audit committer stopped"))
+                if done.set_running_or_notify_cancel():
+                    done.set_exception(AuditNotRecorded("the audit committer stopped"))

@@ -1,12 +1,13 @@
 """The connections look-ups run on, and what a look-up session does around them.
 
-A single look-up on the API runs inline on the event loop's thread, one at a time: there one
-connection stays checked out between look-ups (the held connection), which saves a pool
-checkout and check-in each time, and on PostgreSQL the liveness ping, the transaction's BEGIN
-and COMMIT and a setting per search: over a quarter of a look-up there. It is left with no
-transaction open after each look-up (a read transaction kept open would keep the SQLite log
-from being checkpointed, and later look-ups would read an old snapshot). From another
-thread, a look-up gets a pooled connection, closed at the end.
+A single look-up on the API runs on the event loop's thread, or on one of a few look-up
+threads while other look-ups are in flight (`accord.api.lookup_threads`). Each of those
+threads keeps one connection checked out between look-ups (its held connection), which saves
+a pool checkout and check-in each time, and on PostgreSQL the liveness ping, the
+transaction's BEGIN and COMMIT and a setting per search: over a quarter of a look-up there.
+It is left with no transaction open after each look-up (a read transaction kept open would
+keep the SQLite log from being checkpointed, and later look-ups would read an old snapshot).
+Beyond `MOST_HELD` threads, a look-up gets a pooled connection, closed at the end.
 
 A bulk look-up pauses the garbage collector for as long as its answers live
 (`accord.store.gc_pause`).
