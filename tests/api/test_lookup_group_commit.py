@@ -121,6 +121,7 @@ def test_concurrent_look_ups_share_commits_and_the_chain_stays_exact(
     assert [response.json()["value"] for response in responses] == values
     commits = store.audit.group_commits - before
     assert 1 <= commits < 50  # the flush was shared
+    assert len(store.lookup_sessions._held) > 1  # look-up threads read meanwhile
     assert Counter(_lookup_targets(store)) == Counter(values)  # exactly one entry each
     assert store.audit.verify()[1] == []
     app.state.node.close()
@@ -212,8 +213,8 @@ def test_a_failed_group_raises_for_each_submission(store: Store) -> None:
 
 
 def test_concurrent_look_ups_on_sqlite_record_one_entry_each(tmp_path: Path) -> None:
-    """SQLite commits each look-up's entry itself (no committer: no flush to share), from
-    the event loop's thread or a look-up thread, each on its own held connection."""
+    """SQLite commits each look-up's entry itself (no committer: no flush to share), on the
+    event loop's thread (its reads are this process's own work: no look-up threads)."""
     url = f"sqlite:///{tmp_path / 'accord.db'}"
     store = Store.open(url)
     store.init()
@@ -224,6 +225,8 @@ def test_concurrent_look_ups_on_sqlite_record_one_entry_each(tmp_path: Path) -> 
     assert Counter(_lookup_targets(store)) == Counter(values)
     assert store.audit.verify()[1] == []
     assert store.audit.group_commits == 0
+    assert store.lookup_sessions.held is not None  # the event loop's, and no other thread's
+    assert len(store.lookup_sessions._held) == 1
     app.state.node.close()
     store.close()
 

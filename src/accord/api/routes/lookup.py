@@ -58,16 +58,17 @@ def _check_values(values: list[str], pointer: str) -> None:
 
 async def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
     """One look-up, audited (an entry for the value), as the JSON of its answer: given once
-    its audit entry is committed. The look-up runs inline, not in the thread pool: it is a
-    few indexed queries (well under a millisecond), cheaper than the hand-over to a thread
-    and back; the commit is awaited, so that the event loop serves other requests meanwhile
-    (on PostgreSQL those that arrive share the next commit: `accord.store.audit_group`)."""
+    its audit entry is committed. Alone, the look-up reads inline (a few indexed queries,
+    cheaper than the hand-over to a thread and back); on PostgreSQL, while other look-ups
+    are in flight, it reads on a look-up thread (`accord.api.lookup_threads`). The commit is
+    awaited, so that the event loop serves other requests meanwhile (on PostgreSQL those
+    that arrive share the next commit: `accord.store.audit_group`)."""
     _check_kind(kind)
     _check_values([value], "/value")
     user_id = caller.user.id if caller.user else None
     threads = node.lookup_threads
     try:
-        if threads.begin():  # others in flight: read on a look-up thread meanwhile
+        if threads.begin() and node.lookups.waits_on_database:  # others in flight
             answer, recorded = await threads.run(
                 partial(node.lookups.one_pending, caller.viewer, value, kind, user_id)
             )

@@ -28,6 +28,7 @@ from accord.model.visibility import Viewer
 from accord.settings import Settings
 from accord.store.audit import Event
 from accord.store.correlation.exclusion import Exclude, excluding
+from accord.store.dialects import backend_for
 from accord.store.node import Store
 from accord.store.records import CORRELATED, UNKNOWN
 
@@ -224,6 +225,13 @@ class LookupService:
             else None
         )
         return cls(store, lists)
+
+    @property
+    def waits_on_database(self) -> bool:
+        """Whether a look-up's reads wait on a database server outside this process (then
+        concurrent look-ups overlap those waits on look-up threads: `accord.api.
+        lookup_threads`); SQLite reads are this process's own work."""
+        return backend_for(self.store.engine).writes_in_thread
 
     @property
     def exclude(self) -> Exclude | None:
