@@ -9,6 +9,7 @@ from fastapi import Request
 
 from accord.api.auth import Authenticator, Caller
 from accord.api.export_etags import ExportEtags
+from accord.api.lookup_threads import LookupThreads
 from accord.api.lookup_workers import BulkHelper
 from accord.api.matchers import ViewerMatchers
 from accord.api.problems import Problem
@@ -32,9 +33,12 @@ class Node:
     on_close: list[Callable[[], None]] = field(default_factory=list)
     export_etags: ExportEtags = field(default_factory=ExportEtags)  # /exports' 304s
     matchers: ViewerMatchers = field(default_factory=ViewerMatchers)  # POST /match's
+    lookup_threads: LookupThreads = field(default_factory=LookupThreads)  # GET /lookup's
 
     def close(self) -> None:
-        """Give the held look-up connection back (the server is stopping)."""
+        """Stop the look-up threads and give the held look-up connections back (the server
+        is stopping)."""
+        self.lookup_threads.close()
         self.lookups.close()
 
     def exclude(self) -> Exclude | None:

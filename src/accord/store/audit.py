@@ -10,7 +10,9 @@ so that two workers never chain onto the same predecessor.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +21,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Select, func, select
 
 from accord.store import audit_anchor
+from accord.store.audit_group import AuditGroup
 from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
 from accord.store.schema import audit_log
@@ -121,6 +124,53 @@ def entry_hash(
 class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._group: AuditGroup[Event] | None = None  # look-ups' committer, where wanted
+        self._grouping = threading.Lock()
+
+    def submit(self, *events: Event, on: Connection | None = None) -> Future[None]:
+        """Record a look-up's events: their commit, to come. The look-up must not be
+        answered before it (a failed one raises `accord.store.audit_group.AuditNotRecorded`).
+        Where the backend groups commits (`accord.store.audit_group`) the events join the
+        next group; elsewhere they are recorded here, as `record` does on ``on`` (the
+        look-up's connection; without one, as `append` does), an error raises at once, and
+        the future is done."""
+        if backend_for(self.engine).groups_audit_commits:
+            return self._committer().submit(events)
+        if on is None:
+            self.append(*events)
+        else:
+            self.record(*events, on=on)
+        done: Future[None] = Future()
+        done.set_result(None)
+        return done
+
+    @property
+    def group_commits(self) -> int:
+        """How many groups of look-ups' entries this process committed."""
+        return 0 if self._group is None else self._group.commits
+
+    def close(self) -> None:
+        """Commit the look-ups' entries still queued and stop the committer (the server or
+        the store is stopping; the next look-up starts it again)."""
+        if self._group is not None:
+            self._group.close()
+
+    def _committer(self) -> AuditGroup[Event]:
+        group = self._group
+        if group is None:
+            with self._grouping:
+                if self._group is None:
+                    self._group = AuditGroup(self._group_connection, self._record_group)
+                group = self._group
+        return group
+
+    def _group_connection(self) -> Connection:
+        # Autocommit: `append_chained` then opens and commits its transaction in two round
+        # trips (see the PostgreSQL backend).
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def _record_group(self, conn: Connection, events: Sequence[Event]) -> None:
+        self.record(*events, on=conn)
 
     def append(self, *events: Event, connection: Connection | None = None) -> None:
         """Record events in order, in one transaction (the caller's, if given)."""

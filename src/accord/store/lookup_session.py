@@ -1,12 +1,13 @@
 """The connections look-ups run on, and what a look-up session does around them.
 
-A single look-up on the API runs inline on the event loop's thread, one at a time: there one
-connection stays checked out between look-ups (the held connection), which saves a pool
-checkout and check-in each time, and on PostgreSQL the liveness ping, the transaction's BEGIN
-and COMMIT and a setting per search: over a quarter of a look-up there. It is left with no
-transaction open after each look-up (a read transaction kept open would keep the SQLite log
-from being checkpointed, and later look-ups would read an old snapshot). From another
-thread, a look-up gets a pooled connection, closed at the end.
+A single look-up on the API runs on the event loop's thread, or on one of a few look-up
+threads while other look-ups are in flight (`accord.api.lookup_threads`). Each of those
+threads keeps one connection checked out between look-ups (its held connection), which saves
+a pool checkout and check-in each time, and on PostgreSQL the liveness ping, the
+transaction's BEGIN and COMMIT and a setting per search: over a quarter of a look-up there.
+It is left with no transaction open after each look-up (a read transaction kept open would
+keep the SQLite log from being checkpointed, and later look-ups would read an old snapshot).
+Beyond `MOST_HELD` threads, a look-up gets a pooled connection, closed at the end.
 
 A bulk look-up pauses the garbage collector for as long as its answers live
 (`accord.store.gc_pause`).
@@ -49,59 +50,65 @@ def release_lookup_connection(conn: Connection) -> None:
     conn.close()
 
 
+MOST_HELD = 8  # threads that may keep a connection: the event loop's and the look-up threads
+
+
 class LookupSessions:
-    """The look-up sessions of one store: it keeps the held connection."""
+    """The look-up sessions of one store: it keeps the held connections, one per thread that
+    runs single look-ups (the event loop's, and the few look-up threads of
+    `accord.api.lookup_threads`)."""
 
     def __init__(self, reads: ReadReplicas) -> None:
         self._reads = reads
-        self._held: tuple[int, Connection] | None = None
+        self._held: dict[int, Connection] = {}
 
     @property
     def held(self) -> Connection | None:
-        """The connection kept for single look-ups, if one is."""
-        return None if self._held is None else self._held[1]
+        """The connection kept for single look-ups (the first thread's), if one is."""
+        return next(iter(list(self._held.values())), None)
 
     @contextmanager
     def session(self, *, hold: bool = False, pause_collector: bool = False) -> Iterator[Connection]:
-        """A connection for a look-up. ``hold``: a single look-up on the event loop's thread,
-        on the held connection (taken the first time, and anew if it was lost); it is left
-        with no transaction open. ``pause_collector``: a bulk look-up, with the garbage
-        collector paused until the session ends."""
+        """A connection for a look-up. ``hold``: a single look-up, on the calling thread's
+        held connection (taken the first time, and anew if it was lost); it is left with no
+        transaction open. ``pause_collector``: a bulk look-up, with the garbage collector
+        paused until the session ends."""
         with collector_paused() if pause_collector else nullcontext():
             conn = self._connection() if hold else self._reads.connect()
             try:
                 yield conn
             finally:
-                if conn is not self.held:
+                if self._held.get(threading.get_ident()) is not conn:
                     conn.close()
                 elif conn.in_transaction() and not connection_lost(conn):  # a failed look-up
                     conn.rollback()
 
     def lost(self, conn: Connection) -> bool:
-        """After a failed look-up: whether it failed because ``conn``, the held connection,
-        is gone (the next session takes a new one: the look-up may be tried once more). A
+        """After a failed look-up: whether it failed because ``conn``, a held connection, is
+        gone (the next session takes a new one: the look-up may be tried once more). A
         replica's connection lost marks the replica unusable (`ReadReplicas.failed`)."""
-        gone = self._held is not None and conn is self._held[1] and connection_lost(conn)
+        gone = self._held.get(threading.get_ident()) is conn and connection_lost(conn)
         if gone and self._reads.is_replica(conn.engine):
             self._reads.failed(conn.engine)
         return gone
 
     def close(self) -> None:
-        """Give the held connection back (the server is stopping)."""
-        held, self._held = self._held, None
-        if held is not None:
-            release_lookup_connection(held[1])
+        """Give the held connections back (the server is stopping)."""
+        held, self._held = self._held, {}
+        for conn in held.values():
+            release_lookup_connection(conn)
 
     def _connection(self) -> Connection:
         thread = threading.get_ident()
-        held = self._held
-        if held is not None and held[0] == thread:
-            if self._reads.in_use(held[1].engine) and not connection_lost(held[1]):
-                return held[1]
+        held = self._held.get(thread)
+        if held is not None:
+            if self._reads.in_use(held.engine) and not connection_lost(held):
+                return held
             # The database restarted, say, or reads moved to another database: start over
             # with a new connection.
-            self.close()
-        elif held is not None:  # another thread's (a test's second event loop, say)
+            del self._held[thread]
+            release_lookup_connection(held)
+        elif len(self._held) >= MOST_HELD:  # a thread beyond those expected
             return self._reads.connect()
         engine = self._reads.engine()
         if engine is self._reads.primary:
@@ -109,6 +116,6 @@ class LookupSessions:
         else:
             opened = self._reads.connect()  # the replica, or the next if it is unreachable
             conn = lookup_connection(opened.engine, opened)
-        self._held = (thread, conn)
+        self._held[thread] = conn
         weakref.finalize(self, release_lookup_connection, conn)  # even without close()
         return conn

@@ -147,5 +147,6 @@ class Store:
 
     def close(self) -> None:
         self.lookup_sessions.close()
+        self.audit.close()
         self.replicas.close()
         close_engine(self.engine)

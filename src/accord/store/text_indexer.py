@@ -6,10 +6,10 @@ insert costs under a tenth and stays in the write. So on PostgreSQL a write only
 version's text into ``object_text_pending`` (COPY, a few per cent), and a daemon thread per
 engine (its `accord.store.engine_state.EngineState` holds the `TextIndexer`), woken after a
 commit that wrote text (`accord.store.engine_state.committed`), moves the pending rows into
-``object_text`` in batches, each batch in a transaction of its own (the rows picked and locked,
-then ``DELETE ... RETURNING`` feeding the ``INSERT``), so that any reader finds a row in exactly one of the
-two tables. Processes share the work: a batch skips the rows another one holds (``FOR UPDATE
-SKIP LOCKED``).
+``object_text`` in batches, each batch in a transaction of its own (the rows picked and
+locked, then ``DELETE ... RETURNING`` feeding the ``INSERT``), so that any reader finds a row
+in exactly one of the two tables. Processes share the work: a batch skips the rows another
+one holds (``FOR UPDATE SKIP LOCKED``).
 
 A search never waits for it: it reads ``object_text`` through the GIN index, and makes the
 tsvectors of the pending rows (few, unless a bulk load has just committed) as it reads them

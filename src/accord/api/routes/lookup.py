@@ -14,6 +14,8 @@ the fast route does not take.
 
 from __future__ import annotations
 
+import asyncio
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
@@ -54,12 +56,29 @@ def _check_values(values: list[str], pointer: str) -> None:
             raise Problem(422, f"{where}: {detail}", [{"pointer": where, "detail": detail}])
 
 
-def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
-    """One look-up, audited (an entry for the value), as the JSON of its answer."""
+async def _one(node: Node, caller: Caller, value: str, kind: str | None) -> bytes:
+    """One look-up, audited (an entry for the value), as the JSON of its answer: given once
+    its audit entry is committed. Alone, the look-up reads inline (a few indexed queries,
+    cheaper than the hand-over to a thread and back); on PostgreSQL, while other look-ups
+    are in flight, it reads on a look-up thread (`accord.api.lookup_threads`). The commit is
+    awaited, so that the event loop serves other requests meanwhile (on PostgreSQL those
+    that arrive share the next commit: `accord.store.audit_group`)."""
     _check_kind(kind)
     _check_values([value], "/value")
     user_id = caller.user.id if caller.user else None
-    answer = node.lookups.one(caller.viewer, value, kind, user_id)
+    threads = node.lookup_threads
+    try:
+        if threads.begin() and node.lookups.waits_on_database:  # others in flight
+            answer, recorded = await threads.run(
+                partial(node.lookups.one_pending, caller.viewer, value, kind, user_id)
+            )
+        else:
+            answer, recorded = node.lookups.one_pending(caller.viewer, value, kind, user_id)
+        if not recorded.done():
+            await asyncio.wrap_future(recorded)
+        recorded.result()  # a look-up whose entry was not recorded is not answered (500)
+    finally:
+        threads.end()
     if answer.error is not None:
         raise Problem(422, answer.error, [{"pointer": "/value", "detail": answer.error}])
     return orjson.dumps(answer.as_json())
@@ -93,9 +112,7 @@ async def lookup_one_fast(request: Request) -> Response:
         raise _invalid_value("String should have at least 1 character")
     if len(value) > MAX_VALUE:
         raise _invalid_value(f"String should have at most {MAX_VALUE} characters")
-    # Run inline, not in the thread pool: a single look-up is a few indexed queries (well
-    # under a millisecond), cheaper than the hand-over to a thread and back.
-    body = _one(node, caller, value, query.get("type"))
+    body = await _one(node, caller, value, query.get("type"))
     return Response(body, media_type="application/json")
 
 
@@ -125,7 +142,8 @@ async def lookup_one(
     type: Annotated[str | None, Query(description="value type; detected if absent")] = None,
 ) -> Response:
     # Served by lookup_one_fast; this handler answers the same where it is reached.
-    return Response(_one(node_of(request), caller, value, type), media_type="application/json")
+    body = await _one(node_of(request), caller, value, type)
+    return Response(body, media_type="application/json")
 
 
 @router.post(

@@ -28,6 +28,7 @@ from accord.model.visibility import Viewer
 from accord.settings import Settings
 from accord.store.audit import Event
 from accord.store.correlation.exclusion import Exclude, excluding
+from accord.store.dialects import backend_for
 from accord.store.node import Store
 from accord.store.records import CORRELATED, UNKNOWN
 
@@ -226,6 +227,13 @@ class LookupService:
         return cls(store, lists)
 
     @property
+    def waits_on_database(self) -> bool:
+        """Whether a look-up's reads wait on a database server outside this process (then
+        concurrent look-ups overlap those waits on look-up threads: `accord.api.
+        lookup_threads`); SQLite reads are this process's own work."""
+        return backend_for(self.store.engine).writes_in_thread
+
+    @property
     def exclude(self) -> Exclude | None:
         """The values that do not correlate: those on the node's warninglists."""
         return None if self.lists is None else self.lists.warninglisted
@@ -252,8 +260,18 @@ class LookupService:
         return answers
 
     def one(self, viewer: Viewer, value: str, kind: str | None, user_id: str | None) -> Answer:
-        """A single look-up on the API (inline on the event loop's thread), audited, on the
-        store's held connection."""
+        """A single look-up, audited: its answer once its audit entry is committed."""
+        answer, recorded = self.one_pending(viewer, value, kind, user_id)
+        recorded.result()
+        return answer
+
+    def one_pending(
+        self, viewer: Viewer, value: str, kind: str | None, user_id: str | None
+    ) -> tuple[Answer, Future[None]]:
+        """A single look-up on the API (inline on the event loop's thread, on the store's
+        held connection) and the commit of its audit entry, to come: the answer must not be
+        given before that commit (`accord.store.audit.AuditLog.submit`; on PostgreSQL the
+        entries of look-ups that arrive together share one commit)."""
         lookup = self.lookup(viewer)
         conn: Connection | None = None
         try:
@@ -269,13 +287,11 @@ class LookupService:
 
     def _audited(
         self, lookup: Lookup, conn: Connection, value: str, kind: str | None, user: str | None
-    ) -> Answer:
-        """The look-up of ``value`` and its audit entry, on ``conn`` (the entry on the
-        primary when ``conn`` is a read replica's: `AuditLog.record`). The answer is not
-        given unless its entry committed."""
+    ) -> tuple[Answer, Future[None]]:
+        """The look-up of ``value`` on ``conn``, and its audit entry's commit to come (on the
+        primary when ``conn`` is a read replica's). The answer is not given before it."""
         answer = lookup.many([value], kind, conn)[0]
-        self.store.audit.record(*lookup.audit_events([answer], user), on=conn)
-        return answer
+        return answer, self.store.audit.submit(*lookup.audit_events([answer], user), on=conn)
 
     def encoded(self, viewer: Viewer, values: Sequence[str], kind: str | None) -> Encoded:
         """The answers, not audited (a bulk look-up's helper: the request audits)."""
@@ -313,8 +329,10 @@ class LookupService:
             return b'{"answers":' + answers + b"}"
 
     def close(self) -> None:
-        """Give the store's held look-up connection back (the server is stopping)."""
+        """Give the store's held look-up connection back and commit the audit entries still
+        queued (the server is stopping)."""
         self.store.lookup_sessions.close()
+        self.store.audit.close()
 
 
 def _encoded(answers: Sequence[Answer]) -> Encoded:

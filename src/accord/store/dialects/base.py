@@ -88,6 +88,10 @@ class Backend(ABC):
     writes_in_thread: ClassVar[bool]
     # Whether Alembic changes a table by copying it (`render_as_batch`).
     migrates_by_copy: ClassVar[bool]
+    # Whether look-ups' audit entries are committed in groups by a thread of their own
+    # (`accord.store.audit_group`): where a commit waits for a flush to disk that concurrent
+    # look-ups can share.
+    groups_audit_commits: ClassVar[bool]
 
     # -- opening ---------------------------------------------------------------------------
 

@@ -107,6 +107,7 @@ class PostgreSQL(Backend):
     # released: a writer thread overlaps with validation (accord.store.chunk_writer).
     writes_in_thread = True
     migrates_by_copy = False
+    groups_audit_commits = True  # each commit waits for the WAL flush, which a group shares
 
     # -- opening ---------------------------------------------------------------------------
 

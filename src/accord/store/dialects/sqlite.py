@@ -87,6 +87,9 @@ class SQLite(Backend):
     # then waits for the GIL after every row, and nothing overlaps (accord.store.chunk_writer).
     writes_in_thread = False
     migrates_by_copy = True
+    # A look-up's commit is cheap here (WAL, no flush per commit), cheaper than the hand-over
+    # to a committer thread; and writers in one process would queue on the file lock anyway.
+    groups_audit_commits = False
 
     # -- opening ---------------------------------------------------------------------------
 

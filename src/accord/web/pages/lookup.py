@@ -9,6 +9,7 @@ through the same path as ``POST /api/v1/sightings`` (`accord.ingest.sighting_rep
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Annotated, Any
 
@@ -44,6 +45,14 @@ def split_values(text: str) -> list[str]:
         if value and value not in seen:
             seen[value] = None
     return list(seen)
+
+
+async def _answer(portal: Portal, visitor: Visitor, value: str) -> dict[str, Any]:
+    """One value's answer, once its audit entry is committed (awaited, as the API's GET
+    /lookup does: other requests are served meanwhile)."""
+    answer, recorded = portal.lookups.one_pending(visitor.viewer, value, None, visitor.user_id)
+    await asyncio.wrap_future(recorded)
+    return answer.as_json()
 
 
 def _answers(portal: Portal, visitor: Visitor, values: list[str]) -> list[dict[str, Any]]:
@@ -84,7 +93,7 @@ async def _look_up(request: Request, visitor: Visitor, text: str) -> Response:
     if error is None and len(values) == 1:
         # Inline, as the API's GET /lookup: one look-up is a few indexed queries, cheaper
         # than the hand-over to a thread and back (and so is the card's history).
-        answers = _answers(portal_of(request), visitor, values)
+        answers = [await _answer(portal_of(request), visitor, values[0])]
         history = _history(portal_of(request), visitor, answers)
     elif error is None:
         answers = await run_in_threadpool(_answers, portal_of(request), visitor, values)
