@@ -395,6 +395,31 @@ def existing(url: str, count: int) -> tuple[list[str], str]:
     return values, key
 
 
+def taxii_paging(base: str, key: str, count: int) -> dict[str, Any]:
+    """TAXII objects/s for sizing (docs/sizing.md): the first ``count`` objects of the node's
+    collection paged at limit 1,000 by one client, as a peer or a sensor pulls them."""
+    from accord.federation.taxii_client import TaxiiClient
+    from accord.taxii.collections import DEFAULT_ID
+
+    seen = 0
+    start = time.perf_counter()
+    with TaxiiClient(f"{base}/taxii2/accord/", key=key) as client:
+        for page in client.pages(DEFAULT_ID, limit=1000):
+            seen += len(page.objects)
+            if seen >= count:
+                break
+    took = time.perf_counter() - start
+    result = {
+        "bench": "load.postgresql.taxii_paging",
+        "objects": seen,
+        "seconds": round(took, 2),
+        "objects_per_s": round(seen / took),
+        "pass": seen > 0,
+    }
+    print(orjson.dumps(result).decode(), flush=True)
+    return result
+
+
 def run(args: argparse.Namespace, url: str, reused: bool) -> list[dict[str, Any]]:
     if reused:
         values, key = existing(url, 20_000)
@@ -490,6 +515,8 @@ def run(args: argparse.Namespace, url: str, reused: bool) -> list[dict[str, Any]
         print(orjson.dumps(result).decode(), flush=True)
         results.append(result)
         errors = health_phase.errors + warm_phase.errors + lookup_phase.errors
+        if args.taxii:
+            results.append(taxii_paging(base, key, args.taxii))
     finally:
         stop(process)
     entries = lookup_entries(url) - before
@@ -534,6 +561,13 @@ def main() -> int:
     )
     parser.add_argument(
         "--quick", action="store_true", help="5,000 indicators, 300 look-ups, 3 s phases"
+    )
+    parser.add_argument(
+        "--taxii",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also page N objects over TAXII at limit 1,000 (objects/s, for sizing)",
     )
     args = parser.parse_args()
     if args.quick:
