@@ -52,10 +52,8 @@ class HubTable:
     def known_hubs(self, hubs: list[str]) -> dict[str, tuple[int, bool]]:
         if not hubs:
             return {}
-        sql = (
-            f"SELECT h.hub, h.members, h.over FROM {self._source()} "
-            "JOIN correlation_hubs h ON h.hub = wanted.value"
-        )
+        source = self.backend.by_key_sql(self._source(), "correlation_hubs", "h", "hub")
+        sql = f"SELECT h.hub, h.members, h.over FROM {source}"
         rows = self.conn.execute(text(sql), {"wanted": self._list(hubs)})
         return {hub: (int(members), bool(over)) for hub, members, over in rows}
 

@@ -169,6 +169,11 @@ class Backend(ABC):
     def likely_sql(self, column: str) -> str:
         """Boolean ``column`` as a condition true for most rows (`elements.LikelyTrue`)."""
 
+    def by_key_sql(self, source: str, table: str, alias: str, key: str) -> str:
+        """A FROM item: each value of ``source`` (`values_sql`, ``wanted(value)``) with the
+        row of ``table`` (as ``alias``) whose unique column ``key`` equals it, if any."""
+        return f"{source} JOIN {table} {alias} ON {alias}.{key} = wanted.value"
+
     def first_rows_sql(self, source: str, key: str, joined: str, on: str, rest: str) -> str:
         """For each row of ``source`` (a chunk's values, few), at most ``:limit`` rows of
         ``joined`` (``observables ob``) that meet ``on`` (a condition naming the source's
