@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, case, exists, literal_column, or_
+from sqlalchemy import ColumnElement, FromClause, Table, case, exists, literal_column, or_
 
 from accord.store.plans import indexed, ordered
 from accord.store.records import CORRELATED, REFERENCED, SIGHTED
@@ -37,7 +37,7 @@ from accord.store.visibility import latest, visible_rule
 GRAPH_ROLES = ("source", "target", "sighting_of", "member")
 
 
-def _referenced(matched: Table) -> ColumnElement[bool]:
+def _referenced(matched: FromClause) -> ColumnElement[bool]:
     referrer = cast(Table, objects.alias("referrer"))
     return (
         exists()
@@ -50,7 +50,7 @@ def _referenced(matched: Table) -> ColumnElement[bool]:
     )
 
 
-def _sighted(matched: Table) -> ColumnElement[bool]:
+def _sighted(matched: FromClause) -> ColumnElement[bool]:
     sighting = cast(Table, objects.alias("sighting"))
     facts = indexed(sighting_facts, "ix_sighting_facts_of")
     countable = or_(visible_rule(sighting), facts.c.anonymous == True)  # noqa: E712
@@ -63,7 +63,7 @@ def _sighted(matched: Table) -> ColumnElement[bool]:
     )
 
 
-def _correlated(matched: Table) -> ColumnElement[bool]:
+def _correlated(matched: FromClause) -> ColumnElement[bool]:
     def side(flipped: bool) -> ColumnElement[bool]:
         index = "ix_correlations_other_seq" if flipped else "ix_correlations_seq"
         rows = indexed(correlations, index)
@@ -80,7 +80,7 @@ def _correlated(matched: Table) -> ColumnElement[bool]:
     return or_(side(False), side(True), _over_held(matched))
 
 
-def _over_held(matched: Table) -> ColumnElement[bool]:
+def _over_held(matched: FromClause) -> ColumnElement[bool]:
     """The matched object holds an over-correlating value (whose stored rows were dropped)
     that another latest object the viewer may see holds too: what
     `accord.store.correlation.hubs.over_hub_holders` would list. Hidden holders set nothing."""
@@ -100,9 +100,10 @@ def _over_held(matched: Table) -> ColumnElement[bool]:
     )
 
 
-def context_column(matched: Table) -> ColumnElement[Any]:
-    """The hint bits for the object version ``matched`` (the outer query's objects table),
-    under the same viewer parameters as `visible_rule`."""
+def context_column(matched: FromClause) -> ColumnElement[Any]:
+    """The hint bits for the object version ``matched`` (the outer query's objects table, or
+    rows that carry its ``id`` and ``seq``), under the same viewer parameters as
+    `visible_rule`."""
     bits = [
         case((hint, literal_column(str(bit))), else_=literal_column("0"))
         for hint, bit in (

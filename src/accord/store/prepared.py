@@ -58,7 +58,7 @@ class Prepared:
         merged = defaults | params
         driver = conn.connection.driver_connection
         assert driver is not None
-        cursor = driver.cursor()
+        cursor = backend_for(conn).statement_cursor(driver, positions is not None)
         try:
             if positions is None:
                 cursor.execute(sql, merged)

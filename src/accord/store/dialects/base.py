@@ -147,6 +147,11 @@ class Backend(ABC):
         is to run them (`accord.store.prepared`)."""
         return sql, names
 
+    def statement_cursor(self, driver: Any, positional: bool) -> Any:
+        """The driver's cursor for a statement `placeholders` gave (``positional``: it gave
+        parameter names by position)."""
+        return driver.cursor()
+
     # -- the same, for statements written as text (accord.store.correlation) --------------
 
     @abstractmethod
