@@ -120,13 +120,16 @@ class PostgreSQL(Backend):
         # planner's estimates for range joins over the observable index (correlation at
         # ingest) pass jit_above_cost as the store grows, and compiling then cost 330 ms
         # of a 336 ms statement, three times per 10,000 indicators ingested (measured,
-        # bench/scale.py --profile). Set as a start-up option: no round trip.
+        # bench/scale.py --profile). Set as a start-up option: no round trip. Given to the
+        # driver beside the URL, not in it: the URL is handed on as it came (to procrastinate,
+        # pg_dump), and libpq does not read a ``+`` in a URL's query as a space.
         options = url.query.get("options", "")
         if isinstance(options, tuple):
             options = " ".join(options)
-        if "jit=" not in options:
-            url = url.update_query_dict({"options": f"{options} -c jit=off".strip()})
-        return create_engine(url, pool_pre_ping=True)
+        if "jit=" in options:
+            return create_engine(url, pool_pre_ping=True)
+        started = f"{options} -c jit=off".strip()
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": started})
 
     def engine_state(self, engine: Engine, url: URL) -> EngineState:
         # Fresh planner statistics after large writes; the words of new versions indexed
