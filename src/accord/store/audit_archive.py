@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
-import uuid
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ from typing import IO, Any
 import orjson
 from sqlalchemy import Engine, func, select
 
-from accord.store import audit_anchor
+from accord.store import audit_anchor, manifest_file
 from accord.store.audit import (
     _LOCK_KEY,
     CONTENT_CHANGED,
@@ -50,9 +48,8 @@ from accord.store.schema import audit_archives, audit_log
 
 MAGIC = b"ACCORD-AUDIT-ARCHIVE 1\n"
 MIN_AGE_DAYS = 30  # entries younger than this are archived only when forced
-_MAX_MANIFEST = 64 * 1024
 _BATCH = 5000
-_CHUNK = 1024 * 1024
+_CHUNK = manifest_file.CHUNK
 _ENTRY_FIELDS = (
     "seq",
     "at",
@@ -160,32 +157,19 @@ def archive(
         raise ArchiveRefused(f"no audit entry before {before} is left to archive")
     key = audit_anchor.signing_key(engine)
     identity = store.identity.find()
-    tag = uuid.uuid4().hex[:8]
-    payload = path.with_name(f".{path.name}.{tag}.payload")
-    staged = path.with_name(f".{path.name}.{tag}.tmp")
     try:
-        facts = _write_payload(engine, payload, anchor, last_seq)
-        unsigned = {
-            "format": 1,
-            "node_id": identity.id if identity else None,
-            **facts,
-            "created": now_key(),
-        }
-        manifest = Manifest(**audit_anchor.sign(key, unsigned))
-        with staged.open("wb") as out, payload.open("rb") as source:
-            out.write(MAGIC)
-            out.write(orjson.dumps(manifest.as_json()) + b"\n")
-            while chunk := source.read(_CHUNK):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(staged, path)
-        _fsync_folder(path.parent)
+        with manifest_file.payload_beside(path) as payload:
+            facts = _write_payload(engine, payload, anchor, last_seq)
+            unsigned = {
+                "format": 1,
+                "node_id": identity.id if identity else None,
+                **facts,
+                "created": now_key(),
+            }
+            manifest = Manifest(**audit_anchor.sign(key, unsigned))
+            manifest_file.write(path, MAGIC, manifest.as_json(), payload)
     except OSError as exc:
         raise ArchiveFailed(f"could not write {path}: {exc}; the audit log is unchanged") from exc
-    finally:
-        payload.unlink(missing_ok=True)
-        staged.unlink(missing_ok=True)
     with engine.connect() as conn:
         node_key = audit_anchor.node_public_key(conn)
     back = read_archive(path, node_key)
@@ -200,18 +184,6 @@ def archive(
 
 def _first_reason(found: ArchiveFile) -> str:
     return found.breaks[0].reason if found.breaks else "its manifest differs"
-
-
-def _fsync_folder(folder: Path) -> None:
-    """The rename itself survives a crash only once the folder is synced (POSIX)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # a system that cannot open folders (Windows) has no such step
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _live_batches(engine: Engine, after: int, through: int) -> Iterator[Sequence[Any]]:
@@ -341,16 +313,10 @@ class ArchiveFile:
 
 
 def _manifest(path: Path, f: IO[bytes]) -> Manifest:
-    if f.read(len(MAGIC)) != MAGIC:
-        raise Unreadable(f"{path} is not an Accord audit archive (it does not begin {MAGIC!r})")
-    line = f.readline(_MAX_MANIFEST)
-    if not line.endswith(b"\n"):
-        raise Unreadable(f"{path} is truncated or damaged: its manifest line is incomplete")
     try:
-        data = orjson.loads(line)
-        manifest = Manifest(**data)
-    except (orjson.JSONDecodeError, TypeError) as exc:
-        raise Unreadable(f"{path}: its manifest cannot be read ({exc})") from None
+        manifest = manifest_file.read(path, f, MAGIC, "an Accord audit archive", Manifest)
+    except manifest_file.BadManifest as exc:
+        raise Unreadable(str(exc)) from None
     if manifest.format != 1:
         raise Unreadable(f"{path}: an archive of format {manifest.format!r}, not 1 (newer?)")
     for name in ("first_seq", "last_seq", "count", "payload_bytes"):

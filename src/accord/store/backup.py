@@ -11,18 +11,16 @@ refused and the store it would replace stays as it was."""
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
 from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import make_url
 
+from accord.store import manifest_file
 from accord.store import schema as s
 from accord.store.dialects import backend_for, backend_for_url
 from accord.store.dialects.base import BackupFailed, RestoreRefused
@@ -31,8 +29,7 @@ from accord.store.node import Store
 __all__ = ["BackupFailed", "BadBackup", "Manifest", "RestoreRefused", "backup", "read", "restore"]
 
 MAGIC = b"ACCORD-BACKUP 1\n"
-_MAX_MANIFEST = 64 * 1024
-_CHUNK = 1024 * 1024
+_CHUNK = manifest_file.CHUNK
 
 
 class BadBackup(RestoreRefused):
@@ -99,47 +96,29 @@ def backup(store: Store, path: Path) -> Manifest:
     if not path.parent.is_dir():
         raise RestoreRefused(f"{path.parent} is not a folder")
     backend = backend_for(store.engine)
-    tag = uuid.uuid4().hex[:8]
-    payload = path.with_name(f".{path.name}.{tag}.payload")
-    staged = path.with_name(f".{path.name}.{tag}.tmp")
     try:
-        schema, found = backend.dump(store.engine, payload, facts)
-        sha, size = _digest(payload)
-        manifest = Manifest(
-            kind=backend.name,
-            schema=schema,
-            created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            payload_bytes=size,
-            sha256=sha,
-            **found,
-        )
-        with staged.open("wb") as out, payload.open("rb") as source:
-            out.write(MAGIC)
-            out.write(orjson.dumps(manifest.as_json()) + b"\n")
-            while chunk := source.read(_CHUNK):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(staged, path)
+        with manifest_file.payload_beside(path) as payload:
+            schema, found = backend.dump(store.engine, payload, facts)
+            sha, size = _digest(payload)
+            manifest = Manifest(
+                kind=backend.name,
+                schema=schema,
+                created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                payload_bytes=size,
+                sha256=sha,
+                **found,
+            )
+            manifest_file.write(path, MAGIC, manifest.as_json(), payload)
     except OSError as exc:
         raise BackupFailed(f"could not write {path}: {exc}") from exc
-    finally:
-        payload.unlink(missing_ok=True)
-        staged.unlink(missing_ok=True)
     return manifest
 
 
 def _manifest(path: Path, f: IO[bytes]) -> Manifest:
-    if f.read(len(MAGIC)) != MAGIC:
-        raise BadBackup(f"{path} is not an Accord backup (it does not begin with {MAGIC!r})")
-    line = f.readline(_MAX_MANIFEST)
-    if not line.endswith(b"\n"):
-        raise BadBackup(f"{path} is truncated or damaged: its manifest line is incomplete")
     try:
-        data = orjson.loads(line)
-        manifest = Manifest(**data)
-    except (orjson.JSONDecodeError, TypeError) as exc:
-        raise BadBackup(f"{path} is damaged: its manifest cannot be read ({exc})") from None
+        manifest = manifest_file.read(path, f, MAGIC, "an Accord backup", Manifest)
+    except manifest_file.BadManifest as exc:
+        raise BadBackup(str(exc)) from None
     if not isinstance(manifest.payload_bytes, int) or not isinstance(manifest.sha256, str):
         raise BadBackup(f"{path} is damaged: its manifest has no size or checksum")
     return manifest
