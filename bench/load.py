@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accord.model.roles import Role
 from accord.store.node import Store
 from ingest import pg_schema
-from lookup import Generator, free_port, latencies, line, load, percentile
+from lookup import UNLIMITED, Generator, free_port, healthy, latencies, line, load, percentile
 
 LOOKUP = "/api/v1/lookup"
 APPLICATION = "accord-load-bench"  # the server's connections, told apart in pg_stat_activity
@@ -91,20 +91,11 @@ def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     """``accord serve --workers N`` without background jobs or the bulk helper (neither
     serves single look-ups), the rate limit out of the way."""
     port = free_port()
-    env = os.environ | {"ACCORD_RATE_BURST": "100000000", "ACCORD_RATE_PER_SECOND": "100000000"}
     url = f"{url}{'&' if '?' in url else '?'}application_name={APPLICATION}"
     command = [sys.executable, "-m", "accord.cli.main", "--db", url, "serve"]
     command += ["--port", str(port), "--workers", str(workers), "--no-jobs", "--no-bulk-helper"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the server did not start")
+    process = subprocess.Popen(command, env=os.environ | UNLIMITED, stdout=subprocess.DEVNULL)
+    return process, healthy(process, f"http://127.0.0.1:{port}", 60)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -203,20 +203,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+UNLIMITED = {"ACCORD_RATE_BURST": "100000000", "ACCORD_RATE_PER_SECOND": "100000000"}
+
+
 def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = os.environ | {"ACCORD_RATE_BURST": "100000000", "ACCORD_RATE_PER_SECOND": "100000000"}
     process = subprocess.Popen(
         [sys.executable, "-m", "accord.cli.main", "--db", url, "serve", "--port", str(port)],
-        env=env,
+        env=os.environ | UNLIMITED,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    return process, healthy(process, f"http://127.0.0.1:{port}", 20)
+
+
+def healthy(process: subprocess.Popen[bytes], base: str, seconds: float) -> str:
+    """``base`` once the server there answers /health; the server killed if it does not
+    within about ``seconds``."""
+    for _ in range(int(seconds * 10)):
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return process, base
+                return base
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
