@@ -20,6 +20,7 @@ on the committer's thread, wake the event loop once (`Wakeups`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -51,10 +52,9 @@ class Wakeups:
             self._done.append((future, waiter))
             first = len(self._done) == 1  # later ones ride on the wake-up already asked for
         if first:
-            try:
+            # RuntimeError: the loop is closed (the server stopped): nobody waits.
+            with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(self._deliver)
-            except RuntimeError:  # the loop is closed: the server stopped, nobody waits
-                pass
 
     def _deliver(self) -> None:
         with self._lock:

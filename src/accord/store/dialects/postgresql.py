@@ -250,6 +250,7 @@ class PostgreSQL(Backend):
         # a look-up that answered must stay recorded if the database server crashes after it
         # (synchronous_commit off for this transaction was measured and declined).
         driver: Any = conn.connection.driver_connection
+
         def chain(cursor: Any) -> None:
             cursor.execute(lock_sql(key))  # held to the end of the transaction
             cursor.execute(newest)
