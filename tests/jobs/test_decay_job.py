@@ -92,14 +92,16 @@ def test_two_workers_mark_an_expiry_once(store: Store) -> None:
     store_indicators(
         store,
         c.analyst,
-        [indicator(n, f"[ipv4-addr:value = '198.51.100.{n}']", valid_until=_stamp(later)) for n in range(5)],
+        [
+            indicator(n, f"[ipv4-addr:value = '198.51.100.{n}']", valid_until=_stamp(later))
+            for n in range(5)
+        ],
     )
     # The same period run by two workers at once: one marks the five, the other nothing.
     at = _stamp(later + timedelta(seconds=1))
     done = []
     threads = [
-        threading.Thread(target=lambda: done.append(expire_due(store.engine, at)))
-        for _ in range(2)
+        threading.Thread(target=lambda: done.append(expire_due(store.engine, at))) for _ in range(2)
     ]
     for thread in threads:
         thread.start()

@@ -7,9 +7,9 @@ index rows of exactly those versions are then read by their sequence numbers (th
 ``pattern`` rows: the values an indicator's STIX pattern names). Nothing is filtered by hand:
 AMBER and AMBER+STRICT versions come back only to their audience, RED only to its users.
 Revoked versions come back too, so that the caller can count what it leaves out; the newest
-sequence number or change mark of the store (`newest_seq`) is part of what an export's ETag is remembered by
-(`accord.api.export_etags`); the newest the viewer may see (`newest_visible_seq`) is what an
-export says it was made at, and an RPZ zone's serial.
+sequence number or change mark of the store (`newest_seq`) is part of what an export's ETag
+is remembered by (`accord.api.export_etags`); the newest the viewer may see
+(`newest_visible_seq`) is what an export says it was made at, and an RPZ zone's serial.
 """
 
 from __future__ import annotations

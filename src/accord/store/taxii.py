@@ -42,10 +42,10 @@ from accord.model.references import references_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer, group_principal
 from accord.store.audit import AuditLog, Event
-from accord.store.engine import write_transaction
-from accord.store.engine_state import engine_state
 from accord.store.change_marks import mark_changed
 from accord.store.dialects import backend_for
+from accord.store.engine import write_transaction
+from accord.store.engine_state import engine_state
 from accord.store.objects import CHUNK, WRITE_LOCK, now_key
 from accord.store.plans import indexed, unindexed
 from accord.store.schema import (

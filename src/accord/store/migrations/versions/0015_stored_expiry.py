@@ -61,8 +61,9 @@ def upgrade() -> None:
     )
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     op.execute(
-        sa.text("INSERT INTO node_settings (name, value) VALUES ('decay.watermark', :now)")
-        .bindparams(now=now)
+        sa.text(
+            "INSERT INTO node_settings (name, value) VALUES ('decay.watermark', :now)"
+        ).bindparams(now=now)
     )
 
 
