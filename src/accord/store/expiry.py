@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
-from accord.store.change_marks import mark_changed
+from accord.store.change_marks import new_mark
 from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
 from accord.store.objects import WRITE_LOCK, now_key
@@ -50,15 +50,19 @@ def expire_due(engine: Engine, now: str | None = None) -> Expired:
         ).scalar()
         if since is not None and since >= until:
             return Expired(0, None, str(since))
-        found = select(objects.c.seq).where(
+        due = [
             objects.c.is_latest,
             objects.c.valid_until.is_not(None),
             objects.c.valid_until <= until,
-        )
+        ]
         if since is not None:
-            found = found.where(objects.c.valid_until > since)
-        seqs = list(conn.execute(found).scalars())
-        mark = mark_changed(conn, seqs) if seqs else None
+            due.append(objects.c.valid_until > since)
+        # A mark only when something expired: a mark rebuilds every cache of the node.
+        anything = conn.execute(select(objects.c.seq).where(*due).limit(1)).first()
+        marked, mark = 0, None
+        if anything is not None:
+            mark = new_mark(conn)
+            marked = conn.execute(update(objects).where(*due).values(changed_seq=mark)).rowcount
         conn.execute(delete(node_settings).where(node_settings.c.name == WATERMARK))
         conn.execute(insert(node_settings).values(name=WATERMARK, value=until))
-    return Expired(len(seqs), mark, until)
+    return Expired(marked, mark, until)
