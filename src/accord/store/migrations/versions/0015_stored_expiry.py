@@ -43,22 +43,15 @@ def upgrade() -> None:
     op.add_column("objects", sa.Column("valid_until", sa.String(length=27), nullable=True))
     op.add_column("objects", sa.Column("changed_seq", SEQ, nullable=True))
     _fill_valid_until()
-    latest_expiring = sa.text("is_latest AND valid_until IS NOT NULL")
-    op.create_index(
-        "ix_objects_valid_until",
-        "objects",
-        ["valid_until"],
-        sqlite_where=latest_expiring,
-        postgresql_where=latest_expiring,
-    )
-    marked = sa.text("changed_seq IS NOT NULL")
-    op.create_index(
-        "ix_objects_changed_seq",
-        "objects",
-        ["changed_seq"],
-        sqlite_where=marked,
-        postgresql_where=marked,
-    )
+    # Partial: only the latest versions that expire, only the marked ones.
+    for name, column, where in (
+        ("ix_objects_valid_until", "valid_until", "is_latest AND valid_until IS NOT NULL"),
+        ("ix_objects_changed_seq", "changed_seq", "changed_seq IS NOT NULL"),
+    ):
+        condition = sa.text(where)
+        op.create_index(
+            name, "objects", [column], sqlite_where=condition, postgresql_where=condition
+        )
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     op.execute(
         sa.text(
