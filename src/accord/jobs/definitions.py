@@ -18,12 +18,14 @@ from accord.federation.feed_scheduler import pull_due_feeds
 from accord.federation.webhooks import deliver_due_webhooks
 from accord.intel.warninglists.refresh import refresh_warninglists
 from accord.settings import Settings
+from accord.store.expiry import expire_due
 from accord.store.node import Store
 
 __all__ = [
     "PERIODIC_JOBS",
     "PeriodicJob",
     "deliver_due_webhooks",
+    "mark_expired",
     "pull_due_feeds",
     "refresh_warninglists",
     "run_due_peers",
@@ -58,6 +60,16 @@ def run_due_peers(store: Store, settings: Settings) -> object:
     return {"runs": len(reports), "errors": sum(1 for r in reports if r.error)}
 
 
+def mark_expired(store: Store, settings: Settings) -> object:
+    """Mark the latest indicators whose valid_until passed since the last run, so that the
+    exports' serials and ETags and the matchers see the change (accord.store.expiry)."""
+    del settings
+    done = expire_due(store.engine)
+    if done.versions:
+        log.info("%d indicator(s) expired (mark %s)", done.versions, done.mark)
+    return {"expired": done.versions, "up_to": done.up_to}
+
+
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         "feeds",
@@ -86,5 +98,13 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         default_period=300,
         summary="compile the warninglists anew when their files changed; the node's "
         "processes then take them",
+    ),
+    PeriodicJob(
+        "decay",
+        mark_expired,
+        "ACCORD_DECAY_POLL_SECONDS",
+        default_period=60,
+        summary="mark the indicators whose valid_until passed, so that exports' serials "
+        "and ETags and the matchers move",
     ),
 )

@@ -287,10 +287,13 @@ class PostgreSQL(Backend):
             driver.rollback()
             raise
 
-    def allocate_seqs(self, conn: Connection, table: Table, count: int) -> list[int]:
+    def allocate_seqs(
+        self, conn: Connection, table: Table, count: int, above: int = 0
+    ) -> list[int]:
         # Writers hold the write lock (`lock_writes`), so the range after one nextval is
         # ours: moving the sequence past it reserves it in two statements instead of fetching
-        # a row per number.
+        # a row per number. ``above`` is below it already: such numbers come from the
+        # sequence too.
         sequence = f"pg_get_serial_sequence('{table.name}', 'seq')"
         first = int(conn.execute(text(f"SELECT nextval({sequence})")).scalar_one())
         if count > 1:
