@@ -5,10 +5,20 @@ and its run through a read replica (tests/store/test_read_replicas.py)."""
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from accord.client import AccordError, Client
 from accord.model.tlp import Tlp
-from leakdata import ADDRESS, DOMAIN, NETWORK, PATTERN_ZONE, indicator, pattern_indicator
+from leakdata import (
+    ADDRESS,
+    DOMAIN,
+    EXPECTED,
+    NETWORK,
+    PATTERN_ZONE,
+    VIEWERS,
+    indicator,
+    pattern_indicator,
+)
 
 EMAILS = {
     "creator": "analyst@cert.example",
@@ -142,3 +152,18 @@ READS = [
     "match-lines",
     *(f"export-{format}" for format in ("suricata", "zeek-intel", "rpz", "hosts", "csv", "stix")),
 ]
+
+
+def check_read(clients: dict[str, Client], read: str) -> None:
+    """``read`` by every kind of caller (`leakdata.VIEWERS`) at every TLP level: each sees
+    exactly what `leakdata.EXPECTED` says; anonymous callers only look up (401 elsewhere)."""
+    for level in Tlp:
+        for name in VIEWERS:
+            if name == "anonymous" and not read.startswith(("lookup", "bulk")):
+                with pytest.raises(AccordError) as caught:
+                    visible(clients[name], name, read, level) or clients[name].get("x")
+                assert caught.value.status == 401
+                continue
+            expected = name in EXPECTED[level]
+            seen = visible(clients[name], name, read, level)
+            assert seen == expected, f"{read}: {name} {'sees' if seen else 'misses'} {level.label}"
