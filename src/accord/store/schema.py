@@ -468,6 +468,16 @@ correlations = Table(
     Index("ix_correlations_hub", "hub"),
 )
 
+# Versions written without correlation (`accord ingest --defer-correlation`) that the
+# `correlation` job has still to correlate (accord.store.correlation_backlog): written in the
+# versions' own transaction, deleted in the transaction that correlates them. No foreign key,
+# like the correlation rows: a deleted version's row is dropped when the job finds it gone.
+correlation_backlog = Table(
+    "correlation_backlog",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=False, comment="objects.seq"),
+)
+
 # How many objects each hub has joined (counted at ingest), and whether it went over the cap.
 correlation_hubs = Table(
     "correlation_hubs",
