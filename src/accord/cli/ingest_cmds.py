@@ -42,7 +42,6 @@ from accord.ingest.stix import (
 from accord.intel.benign import list_flagger
 from accord.intel.warninglists import WarningLists
 
-
 DeferOpt = Annotated[
     bool,
     typer.Option(

@@ -46,7 +46,9 @@ CHUNK: Final = 2000  # versions per transaction: what a write's chunk holds (ing
 BUDGET_SECONDS: Final = 20.0
 
 
-def defer(conn: Connection, rows: Sequence[tuple[int, NewVersion]], latest_key: set[tuple[str, str]]) -> None:
+def defer(
+    conn: Connection, rows: Sequence[tuple[int, NewVersion]], latest_key: set[tuple[str, str]]
+) -> None:
     """Record the fresh versions (``rows``) that correlation would take, in the writer's
     transaction, instead of correlating them."""
     seqs = [(seq,) for seq, _ in correlatable(rows, latest_key)]
@@ -149,7 +151,7 @@ def _latest_versions(conn: Connection, seqs: list[int]) -> dict[int, NewVersion]
         )
     if not found:
         return found
-    stmt = (
+    held = (
         select(
             observables.c.seq,
             observables.c.kind,
@@ -165,9 +167,9 @@ def _latest_versions(conn: Connection, seqs: list[int]) -> dict[int, NewVersion]
         .where(observables.c.seq.in_(sorted(found)))
         .order_by(observables.c.seq)
     )
-    for row in conn.execute(stmt):
-        observable = Observable(row.kind, row.value, row.host, row.lo, row.hi, row.rdomain)
-        found[int(row.seq)].observables.append(
-            IndexedObservable(observable, row.source, bool(row.simple), row.path)
+    for item in conn.execute(held):
+        observable = Observable(item.kind, item.value, item.host, item.lo, item.hi, item.rdomain)
+        found[int(item.seq)].observables.append(
+            IndexedObservable(observable, item.source, bool(item.simple), item.path)
         )
     return found
