@@ -329,3 +329,37 @@ def test_accord_ingest_defer_correlation_and_accord_jobs(store_url: str, tmp_pat
     )
     assert [c["id"] for c in answer["correlations"]] == [ident("seen again")]
     assert orjson.loads(accord("jobs", "--json").stdout)["periodic"][-1]["backlog"] == 0
+
+
+def test_accord_ingest_list_defers_correlation_too(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'list.db'}"
+    cli = CliRunner()
+    for args in (
+        ["init"],
+        ["org", "add", "CERT-EX"],
+        ["user", "add", "analyst@cert.example", "--org", "CERT-EX", "--role", "analyst"],
+    ):
+        assert cli.invoke(app, ["--db", url, *args]).exit_code == 0
+    path = tmp_path / "iocs.txt"
+    path.write_text("91.243.44.21\n91.243.44.0/24\n")
+    done = cli.invoke(
+        app,
+        [
+            "--db",
+            url,
+            "ingest",
+            "list",
+            str(path),
+            "--as",
+            "analyst@cert.example",
+            "--defer-correlation",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    store = Store.open(url)
+    try:
+        assert backlog_size(store.engine) == 2 and _rows(store) == 0
+        assert catch_up(store.engine)["left"] == 0
+        assert _rows(store) == 1  # the address in the network
+    finally:
+        store.close()

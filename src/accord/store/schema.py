@@ -470,8 +470,8 @@ correlations = Table(
 
 # Versions written without correlation (`accord ingest --defer-correlation`) that the
 # `correlation` job has still to correlate (accord.store.correlation_backlog): written in the
-# versions' own transaction, deleted in the transaction that correlates them. No foreign key,
-# like the correlation rows: a deleted version's row is dropped when the job finds it gone.
+# versions' own transaction, deleted in the transaction that correlates them (or that deletes
+# the version: accord.store.taxii). No foreign key, like the correlation rows.
 correlation_backlog = Table(
     "correlation_backlog",
     metadata,
