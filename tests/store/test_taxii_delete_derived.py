@@ -11,9 +11,9 @@ from sqlalchemy import func, or_, select
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.roles import Role
 from accord.model.tlp import Tlp
+from accord.store.correlation_backlog import backlog_size
 from accord.store.node import Store
 from accord.store.organisations import User
-from accord.store.correlation_backlog import backlog_size
 from accord.store.schema import correlations, fuzzy_hashes, sighting_facts
 from accord.store.taxii import Match, Scope
 

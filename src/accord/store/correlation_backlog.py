@@ -125,17 +125,7 @@ def _latest_versions(conn: Connection, seqs: list[int]) -> dict[int, NewVersion]
     """The versions of ``seqs`` still their object's latest, with what correlation reads of
     them (observables, type, JSON); a superseded or deleted one is left out."""
     found: dict[int, NewVersion] = {}
-    stmt = select(
-        objects.c.seq,
-        objects.c.id,
-        objects.c.modified,
-        objects.c.type,
-        objects.c.spec_version,
-        objects.c.created_by_ref,
-        objects.c.revoked,
-        objects.c.tlp,
-        objects.c.raw,
-    ).where(objects.c.seq.in_(seqs), objects.c.is_latest)
+    stmt = select(objects).where(objects.c.seq.in_(seqs), objects.c.is_latest)
     for row in conn.execute(stmt):
         found[int(row.seq)] = NewVersion(
             index=0,
@@ -151,22 +141,7 @@ def _latest_versions(conn: Connection, seqs: list[int]) -> dict[int, NewVersion]
         )
     if not found:
         return found
-    held = (
-        select(
-            observables.c.seq,
-            observables.c.kind,
-            observables.c.value,
-            observables.c.host,
-            observables.c.lo,
-            observables.c.hi,
-            observables.c.rdomain,
-            observables.c.source,
-            observables.c.simple,
-            observables.c.path,
-        )
-        .where(observables.c.seq.in_(sorted(found)))
-        .order_by(observables.c.seq)
-    )
+    held = select(observables).where(observables.c.seq.in_(sorted(found)))
     for item in conn.execute(held):
         observable = Observable(item.kind, item.value, item.host, item.lo, item.hi, item.rdomain)
         found[int(item.seq)].observables.append(
