@@ -5,13 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_small_bench_prints_json_lines() -> None:
+def _bench(*extra: str) -> tuple[dict[str, dict[str, Any]], str]:
+    """The bench's lines by name, and what it wrote to stderr."""
     out = subprocess.run(
         [
             sys.executable,
@@ -20,35 +22,7 @@ def test_small_bench_prints_json_lines() -> None:
             "3000",
             "--queries",
             "50",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    lines = [orjson.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-    by_name = {line["bench"]: line for line in lines}
-    assert set(by_name) == {
-        "correlation.sqlite.ingest",
-        "correlation.sqlite.storage",
-        "correlation.sqlite.query_p50",
-    }, out.stderr
-    for line in lines:
-        assert {"bench", "accord", "anchor", "unit", "ratio", "target", "pass"} <= set(line)
-    assert by_name["correlation.sqlite.storage"]["pass"]  # every hub within the cap
-    assert by_name["correlation.sqlite.query_p50"]["accord"] < 50
-
-
-def test_small_bench_with_correlation_deferred_catches_up_to_the_inline_rows() -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "correlation.py"),
-            "--objects",
-            "3000",
-            "--queries",
-            "50",
-            "--defer-correlation",
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -56,8 +30,27 @@ def test_small_bench_with_correlation_deferred_catches_up_to_the_inline_rows() -
         cwd=ROOT,
     )
     lines = [orjson.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-    by_name = {line["bench"]: line for line in lines}
-    assert {"correlation.sqlite.deferred_ingest", "correlation.sqlite.catch_up"} <= set(by_name)
+    return {line["bench"]: line for line in lines}, out.stderr
+
+
+def test_small_bench_prints_json_lines() -> None:
+    by_name, stderr = _bench()
+    assert set(by_name) == {
+        "correlation.sqlite.ingest",
+        "correlation.sqlite.storage",
+        "correlation.sqlite.query_p50",
+    }, stderr
+    for line in by_name.values():
+        assert {"bench", "accord", "anchor", "unit", "ratio", "target", "pass"} <= set(line)
+    assert by_name["correlation.sqlite.storage"]["pass"]  # every hub within the cap
+    assert by_name["correlation.sqlite.query_p50"]["accord"] < 50
+
+
+def test_small_bench_with_correlation_deferred_catches_up_to_the_inline_rows() -> None:
+    by_name, stderr = _bench("--defer-correlation")
+    assert {"correlation.sqlite.deferred_ingest", "correlation.sqlite.catch_up"} <= set(by_name), (
+        stderr
+    )
     caught_up = by_name["correlation.sqlite.catch_up"]
     assert caught_up["pass"] and caught_up["rows"] == caught_up["inline_rows"] > 0
     assert caught_up["accord"] > 0 and caught_up["ingest_and_catch_up"] > 0
