@@ -1,7 +1,7 @@
 """The correlation backlog: versions written without correlation, for the job (issue 21)
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-08 12:00:00
 
 `accord ingest --defer-correlation` writes versions without correlating them and records
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
