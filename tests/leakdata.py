@@ -12,6 +12,10 @@ from accord.model.visibility import Recipients, Viewer
 from accord.store.node import Store
 from community import Community
 
+# The matrix uses documentation addresses (RFC 5737, 3849): nodes that serve it ignore the
+# warninglists naming them.
+DOCUMENTATION_LISTS = frozenset({"List of RFC 5735 CIDR blocks", "List of RFC 3849 CIDR blocks"})
+
 VIEWERS = ["creator", "colleague", "recipient", "outsider", "anonymous"]
 
 # TLP 2.0 as Accord applies it: who sees an object created by the CERT analyst that names

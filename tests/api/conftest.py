@@ -16,9 +16,9 @@ from accord.model.roles import Role
 from accord.settings import Settings
 from accord.store.node import Store
 from community import Community, make_community
+from leakdata import DOCUMENTATION_LISTS
 
 # The tests' made-up values are documentation addresses, which these lists (rightly) flag.
-DOCUMENTATION_LISTS = frozenset({"List of RFC 5735 CIDR blocks", "List of RFC 3849 CIDR blocks"})
 
 
 @dataclass

@@ -34,6 +34,7 @@ ENV = {
     "ACCORD_FEED_POLL_SECONDS": "0",
     "ACCORD_PEER_POLL_SECONDS": "0",
     "ACCORD_WARNINGLISTS_REFRESH_SECONDS": "0",
+    "ACCORD_DECAY_POLL_SECONDS": "0",
 }
 SETTINGS = Settings(webhook_allow_private=True, warninglists=False)
 

@@ -10,7 +10,7 @@ from accord.jobs.schedule import Scheduled, mode, period, scheduled
 from accord.settings import Settings
 from accord.store.node import Store
 
-FEEDS, PEERS, WEBHOOKS, WARNINGLISTS, CORRELATION = PERIODIC_JOBS
+FEEDS, PEERS, WEBHOOKS, WARNINGLISTS, DECAY, CORRELATION = PERIODIC_JOBS
 
 
 def test_the_nodes_jobs_and_their_default_periods() -> None:
@@ -19,9 +19,10 @@ def test_the_nodes_jobs_and_their_default_periods() -> None:
         ("peers", "ACCORD_PEER_POLL_SECONDS"),
         ("webhooks", "ACCORD_WEBHOOK_POLL_SECONDS"),
         ("warninglists", "ACCORD_WARNINGLISTS_REFRESH_SECONDS"),
+        ("decay", "ACCORD_DECAY_POLL_SECONDS"),
         ("correlation", "ACCORD_CORRELATION_POLL_SECONDS"),
     ]
-    assert [item.period for item in scheduled(PERIODIC_JOBS, {})] == [30, 30, 10, 300, 10]
+    assert [item.period for item in scheduled(PERIODIC_JOBS, {})] == [30, 30, 10, 300, 60, 10]
 
 
 def test_zero_turns_a_job_off() -> None:
@@ -30,6 +31,7 @@ def test_zero_turns_a_job_off() -> None:
         "peers",
         "webhooks",
         "warninglists",
+        "decay",
         "correlation",
     ]
 

@@ -56,7 +56,19 @@ def test_holdings_migration_keeps_every_row_and_reference(store_url: str) -> Non
             audience=frozenset({"org:identity--x"}),
             raw="{}",
         )
-        node.writer.put([version], owner_org="identity--x", owner_user=None)
+        # Written as 0007 had it (today's writer names columns of later revisions).
+        with node.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO objects (id, modified, type, spec_version, revoked,"
+                    " is_latest, tlp, owner_org, date_added, raw) VALUES (:id, :modified,"
+                    " 'indicator', '2.1', false, true, :tlp, 'identity--x', :modified, '{}')"
+                ),
+                {"id": version.id, "modified": version.modified, "tlp": int(version.tlp)},
+            )
+            conn.execute(
+                text("INSERT INTO object_audience SELECT seq, 'org:identity--x' FROM objects")
+            )
         migrate.upgrade(node.engine)
         assert migrate.current_revision(node.engine) == migrate.head_revision()
         with node.engine.connect() as conn:
@@ -76,5 +88,41 @@ def test_holdings_migration_keeps_every_row_and_reference(store_url: str) -> Non
                 ).scalar_one()
                 == 2
             )
+    finally:
+        node.close()
+
+
+def test_expiry_migration_fills_valid_until(store_url: str) -> None:
+    """0015 keeps each indicator version's valid_until in a column, read from its JSON."""
+    from sqlalchemy import text
+
+    node = Store.open(store_url)
+    try:
+        migrate.upgrade(node.engine, "0014")
+        rows = [
+            ("indicator", '{"valid_until": "2026-05-01T10:00:00Z"}'),
+            ("indicator", '{"name": "no expiry"}'),
+            ("malware", '{"valid_until": "2026-05-01T10:00:00Z"}'),  # not an indicator's
+        ]
+        with node.engine.begin() as conn:
+            for number, (kind, raw) in enumerate(rows):
+                conn.execute(
+                    text(
+                        "INSERT INTO objects (id, modified, type, spec_version, revoked,"
+                        " is_latest, tlp, owner_org, date_added, raw) VALUES (:id, :at, :kind,"
+                        " '2.1', false, true, 0, 'identity--x', :at, :raw)"
+                    ),
+                    {"id": f"{kind}--{number}", "at": "2026-01-01T00:00:00.000000Z"}
+                    | {"kind": kind, "raw": raw},
+                )
+        migrate.upgrade(node.engine)
+        with node.engine.connect() as conn:
+            found = dict(conn.execute(text("SELECT id, valid_until FROM objects")).all())
+        assert found == {
+            "indicator--0": "2026-05-01T10:00:00.000000Z",
+            "indicator--1": None,
+            "malware--2": None,
+        }
+        assert node.settings.get("decay.watermark") is not None
     finally:
         node.close()

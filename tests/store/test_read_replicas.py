@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from accord.api.app import create_app
 from accord.cli.main import app as cli
+from accord.client import AccordError, Client
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.tlp import Tlp
 from accord.settings import Settings
@@ -29,6 +30,8 @@ from accord.store.node import Store
 from accord.store.replicas import ReplicaOptions, lsn_number, open_replica
 from accord.store.taxii import EVERYTHING_ID
 from community import Community, make_community
+from leak_reads import EMAILS, READS, visible
+from leakdata import DOCUMENTATION_LISTS, EXPECTED, VIEWERS, load_matrix, load_pattern_matrix
 
 pytestmark = pytest.mark.postgres
 
@@ -68,7 +71,12 @@ def _open(node: Node, max_lag: float = 3600.0, check: float = 0.2) -> Store:
 
 
 def _app(node: Node, store: Store) -> TestClient:
-    settings = Settings(database_url=node.clusters.primary.url(), rate_burst=100_000)
+    settings = Settings(
+        database_url=node.clusters.primary.url(),
+        rate_burst=100_000,
+        public_lookups=True,  # the leak matrix's anonymous caller
+        warninglists_ignore=DOCUMENTATION_LISTS,
+    )
     return TestClient(create_app(settings, store=store), raise_server_exceptions=False)
 
 
@@ -243,6 +251,44 @@ def test_searches_and_taxii_listings_read_from_the_replica(
             assert {"listed after the pause", "added by TAXII"} <= names
             found = http.get("/api/v1/objects", params={"q": "pause"}, headers=auth)
             assert [o["name"] for o in found.json()["objects"]] == ["listed after the pause"]
+    finally:
+        store.close()
+
+
+def test_the_leak_matrix_holds_when_reads_come_from_the_replica(
+    node: Node, pause: Callable[[], None]
+) -> None:
+    """The API's leak matrix (tests/api/test_api_leaks.py) with the node's reads on the
+    replica: every read endpoint, TLP level and kind of caller, answered from the replica
+    (its replay paused, so that an answer from the primary would show)."""
+    store = _open(node)
+    try:
+        load_matrix(store, node.community)
+        load_pattern_matrix(store, node.community)
+        keys = {name: store.directory.new_key(email) for name, email in EMAILS.items()}
+        pause()
+        _ingest(store, node, _indicator("after-pause.leaks.example", "on the primary only"))
+        with _app(node, store) as http:
+            clients = {
+                name: Client("http://testserver", key, http=TestClient(http.app))
+                for name, key in keys.items()
+            }
+            clients["anonymous"] = Client("http://testserver", None, http=TestClient(http.app))
+            for read in READS:
+                for level in Tlp:
+                    for name in VIEWERS:
+                        if name == "anonymous" and not read.startswith(("lookup", "bulk")):
+                            with pytest.raises(AccordError) as caught:
+                                visible(clients[name], name, read, level) or clients[name].get("x")
+                            assert caught.value.status == 401
+                            continue
+                        seen = visible(clients[name], name, read, level)
+                        expected = name in EXPECTED[level]
+                        assert seen == expected, f"{read}: {name} {level.label}: {seen}"
+            # The reads were the replica's: it does not have what came after the pause.
+            assert clients["creator"].lookup("after-pause.leaks.example")["verdict"] == "unknown"
+            held = store.lookup_sessions.held
+            assert held is not None and held.engine is store.replicas.replicas[0]
     finally:
         store.close()
 

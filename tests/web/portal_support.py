@@ -21,9 +21,9 @@ from accord.model.roles import Role
 from accord.settings import Settings
 from accord.store.node import Store
 from community import Community, make_community
+from leakdata import DOCUMENTATION_LISTS
 
 PASSWORD = "portal password 1"  # every test user's
-DOCUMENTATION_LISTS = frozenset({"List of RFC 5735 CIDR blocks", "List of RFC 3849 CIDR blocks"})
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _SIGNIN = re.compile(r'name="signin_token" value="([^"]+)"')
 

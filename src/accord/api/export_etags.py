@@ -5,15 +5,16 @@ An export's ETag is the SHA-256 of its body: two requests that would get the sam
 the same ETag, whatever happened in between, and an ETag says nothing about objects the
 caller may not see. Building a body costs a pass over everything the caller may see; so
 each process remembers, per *state* (`state_key`: the format and parameters asked for, the
-caller's organisation and principals, the store's newest sequence number, the caller's
+caller's organisation and principals, the store's newest sequence number or change mark
+(`accord.store.change_marks`: an expiry marked by the decay job, a deletion), the caller's
 allowlist), the ETag of the body it built last. A poll in the same state whose
 ``If-None-Match`` names that ETag gets its 304 at the cost of two index probes.
 
 A remembered ETag is trusted for `TRUST_SECONDS` at most, and never past the soonest
-``valid_until`` among the indicators of its body: what changes without a write (an indicator
-expiring, the decay of scores under ``min_score``, a deleted version, which leaves the newest
-sequence number as it was) shows within that time. After it, the body is built again, and a
-body that did not change keeps its ETag (still a 304).
+``valid_until`` among the indicators of its body: what changes without a write or a mark (the
+decay of scores under ``min_score``, an expiry before the decay job's next run) shows within
+that time. After it, the body is built again, and a body that did not change keeps its ETag
+(still a 304).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from accord.model.jsondoc import loads as json_loads
 from accord.model.observables import observables_from_object
 from accord.model.references import references_of
 from accord.model.search_text import labels_of, searchable_text
+from accord.model.timestamps import timestamp_key
 from accord.model.tlp import Tlp, tlp_of
 from accord.model.upgrade import bundle_spec_version, upgrade_object
 from accord.model.validation import validate_object
@@ -463,6 +464,7 @@ class Ingester:
             references=references_of(obj),
             text=searchable_text(obj),
             labels=labels_of(obj),
+            valid_until=_valid_until(obj),
         )
         return ObjectReport(index, object_id, object_type, "stored", [], changes, warnings), version
 
@@ -551,3 +553,12 @@ def recipients_from_names(store: Store, names: Iterable[str]) -> Recipients:
         else:
             orgs.add(store.directory.org(name).id)
     return Recipients(frozenset(orgs), frozenset(groups))
+
+
+def _valid_until(obj: dict[str, Any]) -> str | None:
+    """An indicator's valid_until (validated already), stored so that its expiry is found by
+    time (accord.store.expiry)."""
+    stamp = obj.get("valid_until")
+    if obj.get("type") != "indicator" or not isinstance(stamp, str):
+        return None
+    return timestamp_key(stamp)

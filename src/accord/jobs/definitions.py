@@ -19,6 +19,7 @@ from accord.federation.webhooks import deliver_due_webhooks
 from accord.intel.warninglists.refresh import refresh_warninglists
 from accord.settings import Settings
 from accord.store.correlation_backlog import backlog_size, catch_up
+from accord.store.expiry import expire_due
 from accord.store.node import Store
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "PeriodicJob",
     "correlate_backlog",
     "deliver_due_webhooks",
+    "mark_expired",
     "pull_due_feeds",
     "refresh_warninglists",
     "run_due_peers",
@@ -69,6 +71,16 @@ def correlate_backlog(store: Store, settings: Settings) -> object:
     return catch_up(store.engine)
 
 
+def mark_expired(store: Store, settings: Settings) -> object:
+    """Mark the latest indicators whose valid_until passed since the last run, so that the
+    exports' serials and ETags and the matchers see the change (accord.store.expiry)."""
+    del settings
+    done = expire_due(store.engine)
+    if done.versions:
+        log.info("%d indicator(s) expired (mark %s)", done.versions, done.mark)
+    return {"expired": done.versions, "up_to": done.up_to}
+
+
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         "feeds",
@@ -97,6 +109,14 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         default_period=300,
         summary="compile the warninglists anew when their files changed; the node's "
         "processes then take them",
+    ),
+    PeriodicJob(
+        "decay",
+        mark_expired,
+        "ACCORD_DECAY_POLL_SECONDS",
+        default_period=60,
+        summary="mark the indicators whose valid_until passed, so that exports' serials "
+        "and ETags and the matchers move",
     ),
     PeriodicJob(
         "correlation",

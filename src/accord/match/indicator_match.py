@@ -37,8 +37,10 @@ from accord.match.patterns import (
 )
 from accord.model.observable_types import Observable
 from accord.model.patterns import observable_at
+from accord.model.timestamps import timestamp_key
 from accord.model.visibility import Viewer
 from accord.store.node import Store
+from accord.store.objects import now_key
 
 _VALUE_TYPES = frozenset({"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr"})
 _HASHED_TYPES = frozenset({"file", "artifact", "x509-certificate"})
@@ -131,10 +133,14 @@ def match_indicators(
         found = store.index.visible_versions(viewer, searched, seqs, conn)
     matched: list[MatchedIndicator] = []
     judged: set[str] = set()
+    now = now_key()
     for stored in found:
         if stored.type != "indicator" or stored.revoked or stored.id in judged:
             continue
         body = orjson.loads(stored.raw)
+        until = body.get("valid_until")
+        if isinstance(until, str) and timestamp_key(until) <= now:
+            continue  # expired: it no longer says anything is bad
         compiled = _compiled(body)
         if compiled is None:
             continue

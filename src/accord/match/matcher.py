@@ -20,6 +20,10 @@ DNS fast path (`domain_hits`) tests the bytes a log reader splits out without de
 
 Relations name how a hit was found, as the look-up names them: exact, cidr, parent-domain,
 url-host, url-prefix, email-domain, pattern.
+
+An indicator whose ``valid_until`` has passed hits nothing: its expiry is kept with it and
+tested when a value is asked about, so a matcher built before the expiry (cached, or held by a
+long scan) stops naming it at that time, not when it is next built.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import marshal
 import socket
 import sys
+import time
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -324,6 +329,7 @@ class Matcher:
         self._tlps = [t.tlp for t in targets]
         self._target_patterns = [t.pattern for t in targets]
         self._benign = bytearray(t.benign for t in targets)
+        self._expires: dict[int, float] = {}  # target -> its valid_until (epoch seconds)
         self._pattern_sources: list[tuple[int, str, str]] = []
         self._tables = _Tables()
         self._patterns = PatternIndex()
@@ -338,14 +344,18 @@ class Matcher:
     def target_ids(self) -> list[str]:
         return self._ids
 
-    def add_target(self, target: Target) -> int:
-        """A new indicator to name in hits; its number for `Entry`."""
+    def add_target(self, target: Target, expires: float | None = None) -> int:
+        """A new indicator to name in hits; its number for `Entry`. ``expires``: its
+        valid_until (epoch seconds), after which it hits nothing."""
         self._ids.append(target.id)
         self._names.append(target.name)
         self._tlps.append(target.tlp)
         self._target_patterns.append(target.pattern)
         self._benign.append(target.benign)
-        return len(self._ids) - 1
+        number = len(self._ids) - 1
+        if expires is not None:
+            self._expires[number] = expires
+        return number
 
     def add(self, entry: Entry) -> None:
         observable, target = entry.observable, entry.target
@@ -496,8 +506,11 @@ class Matcher:
             raw.extend(self._pattern_hits(observable))
         out: list[Hit] = []
         seen: set[tuple[str, int]] = set()
+        expires, now = self._expires, time.time()
         for relation, via, targets in raw:
             for number in numbers_of(targets):
+                if expires and expires.get(number, now + 1) <= now:
+                    continue  # its valid_until passed
                 if (relation, number) not in seen:
                     seen.add((relation, number))
                     out.append(Hit(relation, via, self.target(number)))
@@ -644,7 +657,7 @@ def compile_matcher(
 
 # --- the matcher on disk ------------------------------------------------------------------------
 
-_FORMAT: Final = 1
+_FORMAT: Final = 2
 """Bumped whenever the tables change shape: an older file is then rebuilt, never misread."""
 
 
@@ -670,6 +683,7 @@ def dumps(matcher: Matcher) -> bytes:
             tables.emails,
             tables.hashes,
             matcher._pattern_sources,
+            matcher._expires,
         )
     )
 
@@ -684,9 +698,9 @@ def loads(data: bytes) -> Matcher | None:
             loaded = marshal.loads(data)
     except (ValueError, EOFError, TypeError):
         return None
-    if not isinstance(loaded, tuple) or len(loaded) != 11 or loaded[0] != _FORMAT:
+    if not isinstance(loaded, tuple) or len(loaded) != 12 or loaded[0] != _FORMAT:
         return None
-    _, targets, *columns, patterns = loaded
+    _, targets, *columns, patterns, expires = loaded
     matcher = Matcher([])
     (
         matcher._ids,
@@ -696,6 +710,7 @@ def loads(data: bytes) -> Matcher | None:
         matcher._benign,
     ) = targets
     matcher._benign = bytearray(matcher._benign)
+    matcher._expires = expires
     matcher._tables = _Tables(*columns)
     with collector_paused():
         for target, pattern, version in patterns:

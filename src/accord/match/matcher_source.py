@@ -5,7 +5,9 @@ of everything `viewer` may see now:
 
 - **Built** from the latest indicator versions the viewer may see, with the values their
   patterns name (`accord.store.indicator_values`: the rule is applied in the query, so AMBER
-  and AMBER+STRICT come only to their audience). Revoked indicators are left out. A pattern
+  and AMBER+STRICT come only to their audience). Revoked and expired (``valid_until``
+  passed) indicators are left out; one that expires later carries its expiry into the
+  matcher, which stops naming it then (`accord.match.matcher`). A pattern
   whose values do not say everything (`simple` false: LIKE, MATCHES, ranges, qualifiers) is
   also put in the matcher's pattern index, judged on each value.
 - **Cached** in `cache_dir` under a name derived from the store, the viewer's principals and
@@ -13,7 +15,8 @@ of everything `viewer` may see now:
   the file records the store's newest sequence number and its count of latest indicators.
 - **Refreshed**: when the store has moved on, the versions written since are read; if they
   are all new indicators they are added to the cached matcher, otherwise (a new version of an
-  indicator already in it, a revocation, a deletion) it is rebuilt. Either way it is saved.
+  indicator already in it, a revocation, a deletion, an expiry marked by the decay job:
+  `accord.store.change_marks`) it is rebuilt. Either way it is saved.
 
 The cache file holds what the viewer may see, so it is written readable by its owner only.
 """
@@ -33,6 +36,7 @@ import orjson
 
 from accord.match.matcher import Entry, Matcher, Target, dumps, loads
 from accord.model.observable_types import Observable
+from accord.model.timestamps import parse_timestamp
 from accord.model.visibility import Viewer
 from accord.store.gc_pause import collector_paused
 from accord.store.indicator_values import IndicatorValueReader, IndicatorValues
@@ -86,6 +90,9 @@ class _Builder:
             if stored.revoked:
                 continue
             body = orjson.loads(stored.raw)
+            expires = _expiry(body.get("valid_until"))
+            if expires is not None and expires <= time.time():
+                continue
             pattern = body.get("pattern") if body.get("pattern_type", "stix") == "stix" else None
             benign = self.benign is not None and any(
                 self.benign(value.observable) for value in item.values
@@ -97,7 +104,8 @@ class _Builder:
                     stored.tlp.name.lower().replace("_", "+"),
                     pattern if isinstance(pattern, str) else None,
                     benign,
-                )
+                ),
+                expires,
             )
             self.ids.add(stored.id)
             simple = True
@@ -108,6 +116,16 @@ class _Builder:
                 version = "2.0" if body.get("spec_version") == "2.0" else "2.1"
                 matcher.add_pattern(number, pattern, version)
         return True
+
+
+def _expiry(stamp: object) -> float | None:
+    """A valid_until (validated at ingest) as epoch seconds."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return parse_timestamp(stamp).timestamp()
+    except ValueError:
+        return None
 
 
 def _state(reader: IndicatorValueReader) -> tuple[int, int]:
@@ -142,7 +160,12 @@ def matcher_for(
             )
         # Every latest indicator stored since is new (none replaced or deleted one of those
         # the cache was made from) when the count grew by exactly their number.
-        if cached_newest < newest and count == cached_count + reader.latest_count(cached_newest):
+        # A change marked without a version (an expiry) is in no version read since.
+        if (
+            cached_newest < newest
+            and count == cached_count + reader.latest_count(cached_newest)
+            and not reader.marked_after(cached_newest)
+        ):
             assert path is not None
             builder = _Builder(matcher, benign)
             with collector_paused():

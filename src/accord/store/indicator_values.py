@@ -7,9 +7,9 @@ index rows of exactly those versions are then read by their sequence numbers (th
 ``pattern`` rows: the values an indicator's STIX pattern names). Nothing is filtered by hand:
 AMBER and AMBER+STRICT versions come back only to their audience, RED only to its users.
 Revoked versions come back too, so that the caller can count what it leaves out; the newest
-sequence number of the store (`newest_seq`) is part of what an export's ETag is remembered by
-(`accord.api.export_etags`); the newest the viewer may see (`newest_visible_seq`) is what an
-export says it was made at, and an RPZ zone's serial.
+sequence number or change mark of the store (`newest_seq`) is part of what an export's ETag
+is remembered by (`accord.api.export_etags`); the newest the viewer may see
+(`newest_visible_seq`) is what an export says it was made at, and an RPZ zone's serial.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, or_, select
 
 from accord.model.observable_types import Observable
 from accord.model.visibility import Viewer
+from accord.store.change_marks import marked_after, newest_change, newest_visible_change
 from accord.store.objects import OBJECT_COLUMNS, stored_from_row
 from accord.store.records import StoredObject
 from accord.store.schema import objects, observables
@@ -115,17 +116,12 @@ class IndicatorValueReader:
             after = found[-1].obj.seq
 
     def newest_visible_seq(self, viewer: Viewer) -> int:
-        """The newest sequence number among the latest indicator versions ``viewer`` may see
-        (0: none): what an export says it was made at (an RPZ zone's serial), which hidden
-        writes leave as it was. One walk down the (is_latest, type, seq) index."""
-        stmt = (
-            select(func.max(objects.c.seq))
-            .where(objects.c.is_latest)
-            .where(objects.c.type == "indicator")
-            .where(visible_to(viewer, objects))
-        )
+        """The newest sequence number or change mark among the latest indicator versions
+        ``viewer`` may see (0: none): what an export says it was made at (an RPZ zone's
+        serial), which hidden writes and hidden expiries leave as it was
+        (`accord.store.change_marks`)."""
         with self.engine.connect() as conn:
-            return int(conn.execute(stmt).scalar() or 0)
+            return newest_visible_change(conn, viewer)
 
     def latest_count(self, after_seq: int = 0) -> int:
         """How many latest indicator versions the store holds (stored after ``after_seq``),
@@ -143,7 +139,14 @@ class IndicatorValueReader:
             return int(conn.execute(stmt).scalar() or 0)
 
     def newest_seq(self) -> int:
-        """The newest sequence number of the store (0 when it is empty): it grows with every
-        version written, whoever may see it. One probe of the primary key."""
+        """The newest sequence number or change mark of the store (0 when it is empty): it
+        grows with every version written and every change marked (an expiry, a deletion),
+        whoever may see it."""
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.max(objects.c.seq))).scalar() or 0)
+            return newest_change(conn)
+
+    def marked_after(self, seq: int) -> bool:
+        """Whether a change without a version (an expiry, a deletion) was marked after
+        ``seq``: then what was read up to ``seq`` cannot just be added to."""
+        with self.engine.connect() as conn:
+            return marked_after(conn, seq)

@@ -32,6 +32,7 @@ from accord.model.networks import prefix_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer
 from accord.store.browse import statement
+from accord.store.change_marks import newest_mark
 from accord.store.dialects import backend_for
 from accord.store.engine_state import engine_state
 from accord.store.layout import Layout
@@ -240,13 +241,13 @@ def write_versions(
         )
 
     added = now_key()
-    seqs = backend.allocate_seqs(conn, objects, len(fresh))
+    seqs = backend.allocate_seqs(conn, objects, len(fresh), above=newest_mark(conn))
     # The column only when a peer sent the versions: a local write names it not at all.
     origin = () if origin_node is None else (origin_node,)
     backend.bulk_insert(
         conn,
         objects,
-        _INSERT_COLUMNS + (("origin_node",) if origin else ()),
+        _INSERT_COLUMNS + ("valid_until",) + (("origin_node",) if origin else ()),
         [
             (
                 seq,
@@ -262,6 +263,7 @@ def write_versions(
                 owner_user,
                 added,
                 v.raw,
+                v.valid_until,
                 *origin,
             )
             for seq, v in zip(seqs, fresh, strict=True)

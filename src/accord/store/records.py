@@ -32,6 +32,7 @@ class NewVersion:
     # What search finds it by: accord.model.search_text.searchable_text and labels_of.
     text: str = ""
     labels: tuple[str, ...] = ()
+    valid_until: str | None = None  # an indicator's, timestamp_key form (accord.store.expiry)
 
 
 Outcome = Literal["stored", "duplicate"]

@@ -125,6 +125,13 @@ objects = Table(
     Column("raw", Text, nullable=False, comment="the object's JSON as received"),
     # Provenance (issue 18): the peer node this version was received from; null: stored here.
     Column("origin_node", String(300)),
+    # An indicator version's valid_until (timestamp key), so that expiry is found by time
+    # (accord.store.expiry); null for other types and indicators without one.
+    Column("valid_until", String(27)),
+    # A number of the objects' sequence given to a latest version whose meaning changed with
+    # no version written (its valid_until passed; it became latest again when a newer one was
+    # deleted): what an export's serial moves by (accord.store.expiry).
+    Column("changed_seq", SeqType),
     # Each organisation's holding of an object is its own (issue 14): two organisations that
     # store the same version keep a row each, with their own audience.
     UniqueConstraint("id", "modified", "owner_org", name="uq_objects_version"),
@@ -281,6 +288,19 @@ allowlist_entries = Table(
 # `added_after` (TAXII 2.1 section 3.5) is a range on date_added: this index finds where it
 # starts, and the pages then follow the primary key.
 Index("ix_objects_date_added", objects.c.date_added, objects.c.seq)
+# Only the latest versions that expire, and only the marked ones: both stay small.
+Index(
+    "ix_objects_valid_until",
+    objects.c.valid_until,
+    sqlite_where=objects.c.is_latest & objects.c.valid_until.is_not(None),
+    postgresql_where=objects.c.is_latest & objects.c.valid_until.is_not(None),
+)
+Index(
+    "ix_objects_changed_seq",
+    objects.c.changed_seq,
+    sqlite_where=objects.c.changed_seq.is_not(None),
+    postgresql_where=objects.c.changed_seq.is_not(None),
+)
 
 # Sources that objects are pulled from: a TAXII 2.1 collection on another server (kind
 # "taxii") or a one-off import (kind "import"). `cursor` is the `added_after` of the next pull.

@@ -42,9 +42,11 @@ from accord.model.references import references_of
 from accord.model.tlp import Tlp
 from accord.model.visibility import Viewer, group_principal
 from accord.store.audit import AuditLog, Event
+from accord.store.change_marks import mark_changed
+from accord.store.dialects import backend_for
 from accord.store.engine import write_transaction
 from accord.store.engine_state import engine_state
-from accord.store.objects import CHUNK, now_key
+from accord.store.objects import CHUNK, WRITE_LOCK, now_key
 from accord.store.plans import indexed, unindexed
 from accord.store.schema import (
     correlation_backlog,
@@ -320,6 +322,9 @@ class TaxiiStore:
             match,
         )
         with write_transaction(self.engine) as conn:
+            # Under the write lock, as a write of versions is: the change is marked with a
+            # number of the objects' sequence (accord.store.change_marks).
+            backend_for(conn).lock_writes(conn, WRITE_LOCK)
             rows = conn.execute(stmt).all()
             if not rows:
                 return "missing", 0
@@ -329,7 +334,9 @@ class TaxiiStore:
             seqs = [row.seq for row in rows]
             self._delete_versions(conn, seqs)
             if any(row.is_latest for row in rows):
-                self._promote_latest(conn, object_id, org_id)
+                # What the exports and matchers hold changed with no version written.
+                promoted = self._promote_latest(conn, object_id, org_id)
+                mark_changed(conn, [] if promoted is None else [promoted])
             AuditLog(self.engine).append(
                 Event(
                     action="delete",
@@ -382,7 +389,8 @@ class TaxiiStore:
             conn.execute(delete(objects).where(objects.c.seq.in_(chunk)))
             engine_state(conn.engine).object_changes.deleted += len(chunk)
 
-    def _promote_latest(self, conn: Connection, object_id: str, org_id: str) -> None:
+    def _promote_latest(self, conn: Connection, object_id: str, org_id: str) -> int | None:
+        """Make the newest version left the latest; its sequence number (None: none left)."""
         newest = conn.execute(
             select(objects.c.seq)
             .where(objects.c.id == object_id)
@@ -392,6 +400,7 @@ class TaxiiStore:
         ).scalar()
         if newest is not None:
             conn.execute(update(objects).where(objects.c.seq == newest).values(is_latest=True))
+        return None if newest is None else int(newest)
 
     # -- collections ----------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ the fast route does not take.
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from typing import Annotated, Any
 
@@ -69,14 +68,14 @@ async def _one(node: Node, caller: Caller, value: str, kind: str | None) -> byte
     threads = node.lookup_threads
     try:
         if threads.begin() and node.lookups.waits_on_database:  # others in flight
-            answer, recorded = await threads.run(
+            answer = await threads.run_recorded(
                 partial(node.lookups.one_pending, caller.viewer, value, kind, user_id)
             )
         else:
             answer, recorded = node.lookups.one_pending(caller.viewer, value, kind, user_id)
-        if not recorded.done():
-            await asyncio.wrap_future(recorded)
-        recorded.result()  # a look-up whose entry was not recorded is not answered (500)
+            if not recorded.done():
+                await threads.answered(recorded)
+            recorded.result()  # a look-up whose entry was not recorded is not answered (500)
     finally:
         threads.end()
     if answer.error is not None:

@@ -12,10 +12,13 @@ answered NXDOMAIN (``CNAME .``).
 
 Owner names are relative: the zone's name is the resolver's choice (``response-policy {
 zone "rpz.accord"; }``). The SOA serial is the sequence number of the newest indicator
-version the viewer may see (modulo 2^32, RFC 1982 serial arithmetic): it grows with each
-indicator the viewer gets, a revocation included, and hidden writes leave it as it was. An
-indicator that only expires, or whose new version the viewer may not see, leaves the zone
-without raising the serial until the next such version (docs/exports.md). Each record's
+version the viewer may see, or the newest change marked on one (modulo 2^32, RFC 1982 serial
+arithmetic): it grows with each indicator the viewer gets, a revocation included, and with
+each expiry of one the viewer sees (marked by the ``decay`` job, within its period) or a
+deletion that brings an older version back (`accord.store.change_marks`); hidden writes and
+hidden expiries leave it as it was. An indicator whose new version the viewer may not see,
+or that is deleted whole, leaves the zone without raising the serial until the next such
+version (docs/exports.md). Each record's
 comment names its indicator, TLP and score; TXT records would clash with the ``CNAME`` (no
 other data may sit beside one). A name that is not plain letters, digits, ``-`` and ``_``
 labels, or too long to sit under a zone name, is left out with its reason.

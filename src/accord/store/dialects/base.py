@@ -215,9 +215,12 @@ class Backend(ABC):
         the audit log, which every look-up appends to."""
 
     @abstractmethod
-    def allocate_seqs(self, conn: Connection, table: Table, count: int) -> list[int]:
+    def allocate_seqs(
+        self, conn: Connection, table: Table, count: int, above: int = 0
+    ) -> list[int]:
         """Reserve ``count`` values of ``table``'s ``seq`` column for rows about to be
-        inserted. Only inside the write lock (`lock_writes`)."""
+        inserted, all above ``above`` (a number given out without a row:
+        `accord.store.change_marks`). Only inside the write lock (`lock_writes`)."""
 
     @abstractmethod
     def bulk_insert(

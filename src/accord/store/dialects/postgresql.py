@@ -250,13 +250,19 @@ class PostgreSQL(Backend):
         # a look-up that answered must stay recorded if the database server crashes after it
         # (synchronous_commit off for this transaction was measured and declined).
         driver: Any = conn.connection.driver_connection
-        insert = _insert_sql(table, tuple(columns))
 
         def chain(cursor: Any) -> None:
             cursor.execute(lock_sql(key))  # held to the end of the transaction
             cursor.execute(newest)
-            for row in rows_after(cursor.fetchone()):
-                cursor.execute(insert, row)
+            rows = list(rows_after(cursor.fetchone()))
+            # One statement for a group (a look-ups' group commit holds up to a thousand
+            # entries): a third less server CPU a row than one INSERT each, and one Python
+            # call instead of one per row. Within the protocol's 65,535 parameters.
+            most = MOST_PARAMETERS // len(columns)
+            for start in range(0, len(rows), most):
+                part = rows[start : start + most]
+                values = [value for row in part for value in row]
+                cursor.execute(_insert_sql(table, tuple(columns), len(part)), values)
 
         if driver.autocommit:  # a look-up connection (`for_lookups`)
             # Pipelined (psycopg's pipeline mode): BEGIN, the lock and the newest row go in
@@ -281,10 +287,13 @@ class PostgreSQL(Backend):
             driver.rollback()
             raise
 
-    def allocate_seqs(self, conn: Connection, table: Table, count: int) -> list[int]:
+    def allocate_seqs(
+        self, conn: Connection, table: Table, count: int, above: int = 0
+    ) -> list[int]:
         # Writers hold the write lock (`lock_writes`), so the range after one nextval is
         # ours: moving the sequence past it reserves it in two statements instead of fetching
-        # a row per number.
+        # a row per number. ``above`` is below it already: such numbers come from the
+        # sequence too.
         sequence = f"pg_get_serial_sequence('{table.name}', 'seq')"
         first = int(conn.execute(text(f"SELECT nextval({sequence})")).scalar_one())
         if count > 1:
@@ -438,10 +447,13 @@ class PostgreSQL(Backend):
             engine.dispose()
 
 
-@lru_cache(maxsize=64)
-def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    marks = ", ".join(["%s"] * len(columns))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+MOST_PARAMETERS = 65_535  # bound parameters in one statement (the wire protocol's limit)
+
+
+@lru_cache(maxsize=256)
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int = 1) -> str:
+    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * rows)}"
 
 
 # -- how the constructs of accord.store.dialects.elements read on PostgreSQL -------------------

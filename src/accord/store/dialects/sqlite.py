@@ -209,11 +209,14 @@ class SQLite(Backend):
             cursor.close()
         committed(conn.engine, small=True)
 
-    def allocate_seqs(self, conn: Connection, table: Table, count: int) -> list[int]:
+    def allocate_seqs(
+        self, conn: Connection, table: Table, count: int, above: int = 0
+    ) -> list[int]:
         # One writer at a time (the transaction began IMMEDIATE): the next numbers after the
-        # largest are free.
-        current = conn.execute(select(func.coalesce(func.max(table.c.seq), 0))).scalar_one()
-        return list(range(int(current) + 1, int(current) + 1 + count))
+        # largest (row or ``above``) are free.
+        found = conn.execute(select(func.coalesce(func.max(table.c.seq), 0))).scalar_one()
+        current = max(int(found), above)
+        return list(range(current + 1, current + 1 + count))
 
     def bulk_insert(
         self, conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Row]
