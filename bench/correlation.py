@@ -14,10 +14,20 @@ Measures (one JSON line each, as bench/ prescribes):
   through the visibility rule, over-correlating values counted) beside the bare indexed SELECT
   of the rows. Target: p50 < 5 ms.
 
+With ``--defer-correlation``, a third ingest of the same objects into a fresh store, as a
+bulk load: correlation deferred (``accord ingest --defer-correlation``), then the backlog
+caught up as the ``correlation`` job does it (accord.store.correlation_backlog), both timed:
+
+- ``correlation.<db>.deferred_ingest``: objects/s of the deferred ingest beside objects/s of
+  the inline one (with correlation). Target: ratio >= 1.
+- ``correlation.<db>.catch_up``: versions/s of the catch-up beside objects/s of the inline
+  ingest; ``pass``: it wrote as many correlation rows as the inline ingest.
+
 Each ingest runs in a fresh process (one's heap must not slow the other); only the time spent
-in ``Ingester.ingest_objects`` counts, not the generation of the objects.
+in ``Ingester.ingest_objects`` (and in the catch-up) counts, not the generation of the objects.
 
     .venv/bin/python bench/correlation.py [--objects N] [--queries N] [--postgres URL] [--quick]
+                                          [--defer-correlation]
 """
 
 from __future__ import annotations
@@ -151,23 +161,27 @@ class Generator:
 
 
 def child(mode: str, url: str, total: int, queries: int) -> dict[str, Any]:
+    from sqlalchemy import text
+
     from accord.ingest.stix import Ingester, IngestOptions
     from accord.model.roles import Role
     from accord.model.tlp import Tlp
     from accord.store.correlation.policy import CorrelationPolicy, set_policy
+    from accord.store.correlation_backlog import correlate_next
     from accord.store.node import Store
 
     store = Store.open(url)
-    set_policy(store.engine, CorrelationPolicy(enabled=mode == "with"))
+    set_policy(store.engine, CorrelationPolicy(enabled=mode != "without"))
     store.init()
     store.directory.add_org("Bench CERT")
     user, _ = store.directory.add_user("bench@cert.example", "Bench CERT", Role.ANALYST)
     ingester = Ingester(store, user)
+    options = IngestOptions(tlp=Tlp.GREEN, defer_correlation=mode == "deferred")
     seconds = 0.0
     done = 0
     for chunk in Generator(total).chunks():
         start = time.perf_counter()
-        report = ingester.ingest_objects(chunk, "2.1", "bench", IngestOptions(tlp=Tlp.GREEN))
+        report = ingester.ingest_objects(chunk, "2.1", "bench", options)
         seconds += time.perf_counter() - start
         assert report.count("stored") == len(chunk), report.summary()["rejections"][:3]
         done += len(chunk)
@@ -178,6 +192,14 @@ def child(mode: str, url: str, total: int, queries: int) -> dict[str, Any]:
     result: dict[str, Any] = {"seconds": seconds, "objects": done}
     if mode == "with":
         result |= measure(store, user, total, queries)
+    if mode == "deferred":
+        start = time.perf_counter()
+        taken = 0
+        while found := correlate_next(store.engine):  # the job's loop, without its budget
+            taken += found
+        result |= {"catch_up_seconds": time.perf_counter() - start, "caught_up": taken}
+        with store.engine.connect() as conn:
+            result["rows"] = conn.execute(text("SELECT count(*) FROM correlations")).scalar_one()
     store.close()
     return result
 
@@ -302,7 +324,9 @@ def line(
     return result
 
 
-def run(label: str, urls: tuple[str, str], total: int, queries: int) -> list[dict[str, Any]]:
+def run(
+    label: str, urls: tuple[str, ...], total: int, queries: int, defer: bool
+) -> list[dict[str, Any]]:
     without = run_child("without", urls[0], total, queries)
     with_ = run_child("with", urls[1], total, queries)
     rate_with, rate_without = (
@@ -355,7 +379,51 @@ def run(label: str, urls: tuple[str, str], total: int, queries: int) -> list[dic
             note="anchor: the bare indexed SELECT of the rows; target: p50 < 5 ms",
         )
     )
+    if defer:
+        results += deferred(label, urls[2], total, queries, rate_with, with_["rows"])
     return results
+
+
+def deferred(
+    label: str, url: str, total: int, queries: int, rate_with: float, rows_with: int
+) -> list[dict[str, Any]]:
+    """The bulk load: ingest with correlation deferred, then the catch-up, in a third store."""
+    found = run_child("deferred", url, total, queries)
+    rate = found["objects"] / found["seconds"]
+    catch_up = found["caught_up"] / found["catch_up_seconds"]
+    both = found["objects"] / (found["seconds"] + found["catch_up_seconds"])
+    print(
+        f"# {label}: deferred: {rate:,.0f} objects/s stored without correlation (inline: "
+        f"{rate_with:,.0f}/s), backlog of {found['caught_up']:,} caught up at {catch_up:,.0f}/s; "
+        f"the two together {both:,.0f} objects/s; {found['rows']:,} correlation rows "
+        f"(inline: {rows_with:,})",
+        file=sys.stderr,
+    )
+    return [
+        line(
+            f"correlation.{label}.deferred_ingest",
+            rate,
+            rate_with,
+            "objects/s",
+            rate / rate_with,
+            1.0,
+            rate >= rate_with,
+            note="anchor: the inline ingest (with correlation); target: at least as fast",
+        ),
+        line(
+            f"correlation.{label}.catch_up",
+            catch_up,
+            rate_with,
+            "versions/s",
+            catch_up / rate_with,
+            0.0,
+            found["rows"] == rows_with,
+            rows=found["rows"],
+            inline_rows=rows_with,
+            ingest_and_catch_up=round(both, 1),
+            note="anchor: the inline ingest (with correlation); pass: as many rows as inline",
+        ),
+    ]
 
 
 def main() -> int:
@@ -366,7 +434,12 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--postgres", default=os.environ.get("ACCORD_BENCH_DATABASE_URL"))
     parser.add_argument("--quick", action="store_true", help="50,000 objects, 500 queries")
-    parser.add_argument("--child", choices=["with", "without"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--defer-correlation",
+        action="store_true",
+        help="also a bulk load with correlation deferred, then its catch-up",
+    )
+    parser.add_argument("--child", choices=["with", "without", "deferred"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -378,20 +451,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         results += run(
             "sqlite",
-            (f"sqlite:///{tmp}/without.db", f"sqlite:///{tmp}/with.db"),
+            (f"sqlite:///{tmp}/without.db", f"sqlite:///{tmp}/with.db", f"sqlite:///{tmp}/def.db"),
             args.objects,
             args.queries,
+            args.defer_correlation,
         )
     if args.postgres:
         from ingest import pg_schema
 
-        first, drop_first = pg_schema(args.postgres)
-        second, drop_second = pg_schema(args.postgres)
+        schemas = [pg_schema(args.postgres) for _ in range(3 if args.defer_correlation else 2)]
         try:
-            results += run("postgresql", (first, second), args.objects, args.queries)
+            urls = tuple(url for url, _ in schemas)
+            results += run("postgresql", urls, args.objects, args.queries, args.defer_correlation)
         finally:
-            drop_first()
-            drop_second()
+            for _, drop in schemas:
+                drop()
     return 0 if all(r["pass"] for r in results) else 1
 
 

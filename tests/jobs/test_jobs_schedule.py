@@ -10,7 +10,7 @@ from accord.jobs.schedule import Scheduled, mode, period, scheduled
 from accord.settings import Settings
 from accord.store.node import Store
 
-FEEDS, PEERS, WEBHOOKS, WARNINGLISTS, DECAY = PERIODIC_JOBS
+FEEDS, PEERS, WEBHOOKS, WARNINGLISTS, DECAY, CORRELATION = PERIODIC_JOBS
 
 
 def test_the_nodes_jobs_and_their_default_periods() -> None:
@@ -20,13 +20,20 @@ def test_the_nodes_jobs_and_their_default_periods() -> None:
         ("webhooks", "ACCORD_WEBHOOK_POLL_SECONDS"),
         ("warninglists", "ACCORD_WARNINGLISTS_REFRESH_SECONDS"),
         ("decay", "ACCORD_DECAY_POLL_SECONDS"),
+        ("correlation", "ACCORD_CORRELATION_POLL_SECONDS"),
     ]
-    assert [item.period for item in scheduled(PERIODIC_JOBS, {})] == [30, 30, 10, 300, 60]
+    assert [item.period for item in scheduled(PERIODIC_JOBS, {})] == [30, 30, 10, 300, 60, 10]
 
 
 def test_zero_turns_a_job_off() -> None:
     found = scheduled(PERIODIC_JOBS, {"ACCORD_FEED_POLL_SECONDS": "0"})
-    assert [item.job.name for item in found] == ["peers", "webhooks", "warninglists", "decay"]
+    assert [item.job.name for item in found] == [
+        "peers",
+        "webhooks",
+        "warninglists",
+        "decay",
+        "correlation",
+    ]
 
 
 @pytest.mark.parametrize(

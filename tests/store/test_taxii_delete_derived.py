@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from accord.ingest.stix import Ingester, IngestOptions
 from accord.model.roles import Role
 from accord.model.tlp import Tlp
+from accord.store.correlation_backlog import backlog_size
 from accord.store.node import Store
 from accord.store.organisations import User
 from accord.store.schema import correlations, fuzzy_hashes, sighting_facts
@@ -39,9 +40,9 @@ def _member(store: Store, name: str) -> User:
     return user
 
 
-def _ingest(store: Store, user: User, *objs: dict[str, object]) -> None:
+def _ingest(store: Store, user: User, *objs: dict[str, object], defer: bool = False) -> None:
     report = Ingester(store, user).ingest_objects(
-        list(objs), "2.1", "test", IngestOptions(tlp=Tlp.GREEN)
+        list(objs), "2.1", "test", IngestOptions(tlp=Tlp.GREEN, defer_correlation=defer)
     )
     assert report.count("stored") == len(objs), report.summary()
 
@@ -103,3 +104,17 @@ def test_deleting_an_indicator_drops_its_fuzzy_hashes_and_correlations(store: St
     _delete(store, alpha, mine["id"])
     assert _count(store, touching) == 0
     assert _count(store, select(func.count()).select_from(fuzzy_hashes)) == 0
+
+
+def test_deleting_a_version_waiting_for_correlation_takes_it_off_the_backlog(
+    store: Store,
+) -> None:
+    user = _member(store, "Alpha")
+    waiting, staying = (
+        _indicator("[domain-name:value = 'c2.example']"),
+        _indicator("[domain-name:value = 'c3.example']"),
+    )
+    _ingest(store, user, waiting, staying, defer=True)
+    assert backlog_size(store.engine) == 2
+    _delete(store, user, waiting["id"])
+    assert backlog_size(store.engine) == 1

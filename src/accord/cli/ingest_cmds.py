@@ -42,6 +42,15 @@ from accord.ingest.stix import (
 from accord.intel.benign import list_flagger
 from accord.intel.warninglists import WarningLists
 
+DeferOpt = Annotated[
+    bool,
+    typer.Option(
+        "--defer-correlation",
+        help="A bulk load: store without correlating; the `correlation` job of `accord worker` "
+        "(or `accord serve`) correlates the backlog afterwards.",
+    ),
+]
+
 
 class DefaultToStix(TyperGroup):
     """A group whose first argument, when it is not a subcommand, is a STIX file: so that
@@ -85,6 +94,7 @@ def ingest_stix(
             "--partial", help="Store the valid objects of a bundle that has invalid ones."
         ),
     ] = False,
+    defer_correlation: DeferOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """Store STIX 2.1 or 2.0 bundles, each whole or not at all (unless --partial).
@@ -99,6 +109,7 @@ def ingest_stix(
             tlp=level,
             recipients=recipients_from_names(store, (recipients or "").split(",")),
             partial=partial,
+            defer_correlation=defer_correlation,
         )
         ingester = Ingester(store, user, node_settings(store).default_tlp)
         reports: list[IngestReport] = []
@@ -195,6 +206,7 @@ def ingest_list(
             "--skip-warninglisted", help="Leave out values on a MISP warninglist (else labelled)."
         ),
     ] = False,
+    defer_correlation: DeferOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """Store IOC lists as STIX indicators: one per value, typed by the detector, defanged
@@ -216,6 +228,7 @@ def ingest_list(
             tlp=level,
             recipients=recipients_from_names(store, (recipients or "").split(",")),
             partial=True,
+            defer_correlation=defer_correlation,
         )
         ingester = ListIngester(store, user, node_settings(store).default_tlp, flagger=flag)
         reports: list[ListReport] = []
@@ -295,6 +308,7 @@ def ingest_misp(
             "--partial", help="Store the valid objects of an event that has invalid ones."
         ),
     ] = False,
+    defer_correlation: DeferOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """Store MISP events as STIX 2.1: each event whole or not at all (unless --partial).
@@ -308,7 +322,7 @@ def ingest_misp(
         if not user.role.may_ingest:
             fail(f"{user.email} is {user.role.with_article}: only analysts and admins may ingest")
         importer = MispImporter(store, user, node_settings(store).default_tlp)
-        options = IngestOptions(tlp=level, partial=partial)
+        options = IngestOptions(tlp=level, partial=partial, defer_correlation=defer_correlation)
         with progress_bar(json) as bar:
             for path in paths:
                 task = bar.add_task(shown(path.name), total=None)

@@ -89,8 +89,8 @@ def jobs(
         f"long each time, at most {backoff['longest']:g} s"
     )
     queued = found["recent"] or any(row["queued"] for row in found["periodic"])
-    columns = ["job", "every", "last started", "last finished", "runs", "failures", "error"]
-    table = Table(*columns, *(["queue"] if queued else []))
+    columns = ["job", "every", "last started", "last finished", "runs", "failures", "waiting"]
+    table = Table(*columns, "error", *(["queue"] if queued else []))
     for row in found["periodic"]:
         cells = [
             shown(row["name"]),
@@ -99,6 +99,7 @@ def jobs(
             shown(row["last_finished"] or ("running" if row["running"] else "-")),
             str(row["runs"]),
             str(row["failures"]),
+            "" if row["backlog"] is None else str(row["backlog"]),
             shown(row["last_error"] or ""),
         ]
         if queued:

@@ -137,6 +137,8 @@ class IngestOptions:
     origin_node: str | None = None  # the peer node the objects came from (federation)
     # Written in the objects' transaction before it commits (a federation cursor).
     before_commit: Callable[[Connection], None] | None = None
+    # A bulk load: correlation is left to the `correlation` job (accord.store.correlation_backlog).
+    defer_correlation: bool = False
 
 
 def parse_document(
@@ -290,7 +292,11 @@ class Ingester:
             ]
         rejected = False
         with self.store.writer.batch_writer(
-            self.user.org_id, self.user.id, options.origin_node, options.before_commit
+            self.user.org_id,
+            self.user.id,
+            options.origin_node,
+            options.before_commit,
+            options.defer_correlation,
         ) as writer:
             for index, (obj, key) in enumerate(zip(objects, keys, strict=True)):
                 holding = None if key is None else known.get(key[0])

@@ -18,12 +18,14 @@ from accord.federation.feed_scheduler import pull_due_feeds
 from accord.federation.webhooks import deliver_due_webhooks
 from accord.intel.warninglists.refresh import refresh_warninglists
 from accord.settings import Settings
+from accord.store.correlation_backlog import backlog_size, catch_up
 from accord.store.expiry import expire_due
 from accord.store.node import Store
 
 __all__ = [
     "PERIODIC_JOBS",
     "PeriodicJob",
+    "correlate_backlog",
     "deliver_due_webhooks",
     "mark_expired",
     "pull_due_feeds",
@@ -50,6 +52,8 @@ class PeriodicJob:
     default_period: int = 30
     summary: str = ""
     """What it does, for ``accord jobs``."""
+    backlog: Callable[[Store], int] | None = None
+    """How much work waits for it, for ``accord jobs`` (None: nothing waits)."""
 
 
 def run_due_peers(store: Store, settings: Settings) -> object:
@@ -58,6 +62,13 @@ def run_due_peers(store: Store, settings: Settings) -> object:
     del settings  # a peer's runs depend on the peer's own record
     reports = peer_sync.run_due(store)
     return {"runs": len(reports), "errors": sum(1 for r in reports if r.error)}
+
+
+def correlate_backlog(store: Store, settings: Settings) -> object:
+    """Correlate the versions a bulk load left uncorrelated, a chunk per transaction, for
+    20 s at most (accord.store.correlation_backlog)."""
+    del settings  # the policy is the node's (its correlation cap)
+    return catch_up(store.engine)
 
 
 def mark_expired(store: Store, settings: Settings) -> object:
@@ -106,5 +117,14 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         default_period=60,
         summary="mark the indicators whose valid_until passed, so that exports' serials "
         "and ETags and the matchers move",
+    ),
+    PeriodicJob(
+        "correlation",
+        correlate_backlog,
+        "ACCORD_CORRELATION_POLL_SECONDS",
+        default_period=10,
+        summary="correlate the versions stored with --defer-correlation (the backlog), "
+        "a chunk per transaction",
+        backlog=lambda store: backlog_size(store.engine),
     ),
 )

@@ -53,6 +53,7 @@ def overview(
                 "runs": run.runs,
                 "failures": run.failures,
                 "queued": queued.get(f"accord.{job.name}", {}),
+                "backlog": None if job.backlog is None else job.backlog(store),
             }
         )
     return {

@@ -488,6 +488,16 @@ correlations = Table(
     Index("ix_correlations_hub", "hub"),
 )
 
+# Versions written without correlation (`accord ingest --defer-correlation`) that the
+# `correlation` job has still to correlate (accord.store.correlation_backlog): written in the
+# versions' own transaction, deleted in the transaction that correlates them (or that deletes
+# the version: accord.store.taxii). No foreign key, like the correlation rows.
+correlation_backlog = Table(
+    "correlation_backlog",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=False, comment="objects.seq"),
+)
+
 # How many objects each hub has joined (counted at ingest), and whether it went over the cap.
 correlation_hubs = Table(
     "correlation_hubs",

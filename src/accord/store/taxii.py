@@ -49,6 +49,7 @@ from accord.store.engine_state import engine_state
 from accord.store.objects import CHUNK, WRITE_LOCK, now_key
 from accord.store.plans import indexed, unindexed
 from accord.store.schema import (
+    correlation_backlog,
     correlations,
     fuzzy_hashes,
     object_audience,
@@ -374,14 +375,16 @@ class TaxiiStore:
                 )
             # Rows derived from the versions go with them: correlations from either end
             # (they would keep naming an object that is gone), sighting facts and fuzzy-hash
-            # buckets (whose foreign keys would otherwise refuse the delete).
+            # buckets (whose foreign keys would otherwise refuse the delete), a place in the
+            # correlation backlog.
             conn.execute(
                 delete(correlations).where(
                     or_(correlations.c.seq.in_(chunk), correlations.c.other_seq.in_(chunk))
                 )
             )
             unindex_versions(conn, parsed)  # its words and labels
-            for table in (observables, object_audience, object_feeds, sighting_facts, fuzzy_hashes):
+            derived = (observables, object_audience, object_feeds, sighting_facts, fuzzy_hashes)
+            for table in (*derived, correlation_backlog):
                 conn.execute(delete(table).where(table.c.seq.in_(chunk)))
             conn.execute(delete(objects).where(objects.c.seq.in_(chunk)))
             engine_state(conn.engine).object_changes.deleted += len(chunk)

@@ -5,7 +5,9 @@ A write is three steps in one transaction, in this order: the versions' rows
 (`accord.store.objects.write_versions`), the facts of the sightings among them
 (`accord.store.sightings.record_facts`), and the correlation of the fresh versions that became
 their object's latest (`accord.store.correlation.write.correlate`). They are driven from here,
-above the three, so that none of them imports another and none can be skipped.
+above the three, so that none of them imports another and none can be skipped. A bulk load
+may defer the third: the versions are then recorded in the correlation backlog, in the same
+transaction, for the `correlation` job (`accord.store.correlation_backlog`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import Connection, Engine
 from accord.store.chunk_writer import ChunkWriter, chunk_writer
 from accord.store.correlation.policy import policy_for
 from accord.store.correlation.write import correlate
+from accord.store.correlation_backlog import defer
 from accord.store.engine import write_transaction
 from accord.store.engine_state import engine_state
 from accord.store.objects import write_versions
@@ -55,13 +58,17 @@ class VersionWriter:
         owner_user: str | None,
         origin_node: str | None = None,
         before_commit: Callable[[Connection], None] | None = None,
+        defer_correlation: bool = False,
     ) -> ChunkWriter:
         """A writer that stores chunks of one bundle in one transaction. ``origin_node``:
         the peer node the versions came from (federation); ``before_commit`` writes
-        something else in the same transaction (a federation cursor), as its last step."""
+        something else in the same transaction (a federation cursor), as its last step;
+        ``defer_correlation``: leave correlation to the job (a bulk load)."""
         return chunk_writer(
             self.engine,
-            lambda conn, versions: self.write(conn, versions, owner_org, owner_user, origin_node),
+            lambda conn, versions: self.write(
+                conn, versions, owner_org, owner_user, origin_node, defer_correlation
+            ),
             before_commit,
         )
 
@@ -72,14 +79,19 @@ class VersionWriter:
         owner_org: str,
         owner_user: str | None,
         origin_node: str | None = None,
+        defer_correlation: bool = False,
     ) -> list[Outcome]:
-        """The three steps of a write, in ``conn``'s transaction."""
+        """The three steps of a write, in ``conn``'s transaction (the third deferred with
+        ``defer_correlation``)."""
         written = write_versions(conn, versions, owner_org, owner_user, origin_node)
         if not written.fresh:
             return written.outcomes
         rows = list(zip(written.seqs, written.fresh, strict=True))
         record_facts(conn, rows)
-        correlate(conn, policy_for(conn.engine), rows, written.latest)  # issue 6
+        if defer_correlation:
+            defer(conn, rows, written.latest)
+        else:
+            correlate(conn, policy_for(conn.engine), rows, written.latest)  # issue 6
         if self._statistics is not None:
             self._statistics.wrote(conn, len(written.fresh))
         return written.outcomes

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from accord.model.hashes import kind_for_hash_name
 from accord.model.observable_types import HASH_KINDS, ObservableError
@@ -20,7 +20,7 @@ from accord.model.observables import normalise
 from accord.store.correlation.hub_table import FILE_CHUNK, HubTable
 from accord.store.correlation.relations import FILE_HUB
 from accord.store.records import NewVersion
-from accord.store.schema import file_hashes, objects, observables
+from accord.store.schema import correlation_backlog, file_hashes, objects, observables
 from accord.store.visibility import latest
 
 
@@ -127,6 +127,8 @@ def _file_edges(table: HubTable, keys: list[str]) -> None:
             .where(observables.c.value.in_(values[start : start + FILE_CHUNK]))
             .where(latest(objects))
         )
+        if table.waiting:  # deferred versions join their files when the job takes them
+            stmt = stmt.where(~exists().where(correlation_backlog.c.seq == observables.c.seq))
         for seq, value in table.conn.execute(stmt):
             held[key_of[value]].setdefault(int(seq), set()).add(value)
     table.delete_hubs([FILE_HUB + key for key in keys])

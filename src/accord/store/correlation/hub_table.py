@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 from accord.store.correlation.policy import CorrelationPolicy
 from accord.store.dialects import backend_for
-from accord.store.schema import correlations
+from accord.store.schema import correlation_backlog, correlations
 
 FILE_CHUNK: Final = 500  # values per IN (...) list, well inside SQLite's parameter limit
 
@@ -40,6 +40,10 @@ class HubTable:
         # Most versions are the latest: SQLite must not drive a join from the is_latest index
         # (accord.store.visibility.latest says why).
         self._latest = self.backend.likely_sql("o.is_latest")
+        # Whether versions wait in the correlation backlog: they are then left out of what a
+        # chunk joins (accord.store.correlation.write says why); probed once a chunk, so that
+        # a node that never defers correlation pays no more.
+        self.waiting = conn.execute(select(correlation_backlog.c.seq).limit(1)).first() is not None
         self.hubs: dict[str, Hub] = {}
         self.rows: dict[tuple[int, int, str, str], tuple[Any, ...]] = {}
 

@@ -22,6 +22,12 @@ however popular its value (a public resolver in 10,000 objects costs none). Over
 is sticky, and versions count as members (it errs towards "over"). Fuzzy matches keep the
 ``cap`` most similar per hash.
 
+**Deferred versions.** A version waiting in the correlation backlog (written by a bulk load
+with correlation deferred: `accord.store.correlation_backlog`) does not exist for correlation
+until the job takes it: no write joins it, and when the job correlates it, it joins every
+version correlated before it. So each pair is found once, by whichever end is correlated
+second, and each hub counts each member once, in whatever order writes and the job come.
+
 Reading, through the visibility rule, is ``accord.store.correlation.read``.
 """
 
@@ -51,16 +57,32 @@ def correlate(
     rows: Sequence[tuple[int, NewVersion]],
     latest_key: set[tuple[str, str]],
 ) -> None:
-    """Correlate the fresh versions (``rows``: with their sequence numbers) that became the
-    latest of their object. Runs inside the writer's transaction
-    (`accord.store.version_writer`)."""
-    items = [(s, v) for s, v in rows if v.observables and (v.id, v.modified) in latest_key]
+    """Correlate the fresh versions (``rows``: with their sequence numbers, consecutive)
+    that became the latest of their object. Runs inside the writer's transaction, under its
+    write lock (`accord.store.version_writer`; the job's, `accord.store.correlation_backlog`)."""
+    items = correlatable(rows, latest_key)
     if policy.enabled and items:
         _Writer(conn, policy).run(items)
 
 
+def correlatable(
+    rows: Sequence[tuple[int, NewVersion]], latest_key: set[tuple[str, str]]
+) -> list[tuple[int, NewVersion]]:
+    """The versions of ``rows`` that correlation takes: the latest of their object, with
+    observables."""
+    return [(s, v) for s, v in rows if v.observables and (v.id, v.modified) in latest_key]
+
+
 class _Writer(HubTable):
     """One chunk's correlation work."""
+
+    def __init__(self, conn: Connection, policy: CorrelationPolicy) -> None:
+        super().__init__(conn, policy)
+        self._not_waiting = (
+            " AND NOT EXISTS (SELECT 1 FROM correlation_backlog waits WHERE waits.seq = ob.seq)"
+            if self.waiting
+            else ""
+        )
 
     def run(self, items: list[tuple[int, NewVersion]]) -> None:
         prefixes = load_prefixes(self.conn)
@@ -119,7 +141,7 @@ class _Writer(HubTable):
             f"SELECT wanted.value, ob.seq FROM {self._source()} "
             "JOIN observables ob ON ob.value = wanted.value "
             f"JOIN objects o ON o.seq = ob.seq WHERE {self._latest} "
-            "AND (ob.seq < :first OR ob.seq > :last)"
+            f"AND (ob.seq < :first OR ob.seq > :last){self._not_waiting}"
         )
         found: dict[str, set[int]] = {}
         for seq, value, _target, relation in forward:
@@ -196,7 +218,7 @@ class _Writer(HubTable):
             col["hub"],
             "observables ob",
             condition,
-            f"JOIN objects o ON o.seq = ob.seq WHERE {self._latest}",
+            f"JOIN objects o ON o.seq = ob.seq WHERE {self._latest}{self._not_waiting}",
         )
         params["limit"] = limit
         return [
