@@ -5,9 +5,14 @@ value."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from accord.api import lookup_workers
@@ -108,3 +113,21 @@ def test_a_large_bulk_look_up_shared_with_the_helper_answers_as_one_process(
     assert detail["count"] == len(values)
     assert detail["values"] == [answer["value"] or answer["query"] for answer in whole]
     assert detail["verdicts"] == [answer["verdict"] for answer in whole]
+
+
+def test_a_helper_still_starting_does_not_hold_up_the_server_s_stop(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server stopped while its helper is still starting (importing, opening the store,
+    compiling the lists: seconds on a busy machine) stops at once, and the helper goes with
+    it. Here the helper's interpreter takes a minute to start (a `sitecustomize` that
+    sleeps, found first on its PYTHONPATH)."""
+    (tmp_path / "sitecustomize.py").write_text("import time\ntime.sleep(60)\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), *sys.path]))
+    helper = lookup_workers.BulkHelper(Settings(database_url=store_url)).start()
+    time.sleep(1.0)
+    assert not helper.ready()
+    started = time.monotonic()
+    helper.close()
+    assert time.monotonic() - started < 10.0
+    assert multiprocessing.active_children() == []

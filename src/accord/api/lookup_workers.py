@@ -124,11 +124,24 @@ class BulkHelper:
 
     def close(self) -> None:
         with self._lock:
-            executor, self._executor, self._ready = self._executor, None, None
-        if executor is not None:
+            executor, ready = self._executor, self._ready
+            self._executor, self._ready = None, None
+        if executor is None:
+            return
+        if ready is not None and ready.done():
             # Waits for a half being answered, if any (a fraction of a second): without the
             # wait, a server stopping right after would leave the helper running.
             executor.shutdown(wait=True, cancel_futures=True)
+            return
+        # Still opening the store and compiling the lists (seconds on a busy machine): it
+        # would read the request to stop only once done, and the server's stop would wait for
+        # it. Nothing is asked of it yet, so it is stopped outright.
+        processes = list(getattr(executor, "_processes", {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(5.0)
 
 
 def wanted(settings: Settings) -> bool:
