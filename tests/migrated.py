@@ -137,7 +137,9 @@ class Templates:
 def _recorded(engine: Engine) -> Iterator[list[Statement]]:
     statements: list[Statement] = []
 
-    def record(_conn: Any, _cursor: Any, sql: str, parameters: Any, _context: Any, many: bool) -> None:
+    def record(
+        _conn: Any, _cursor: Any, sql: str, parameters: Any, _context: Any, many: bool
+    ) -> None:
         statements.append((sql, parameters, many))
 
     event.listen(engine, "before_cursor_execute", record)
