@@ -94,9 +94,10 @@ class Templates:
             raise ValueError(f"no template for {backend} ({url})")
 
     def _copy_sqlite(self, url: str) -> None:
-        target = Path(str(make_url(url).database))
-        if target.exists():
+        database = make_url(url).database
+        if not database or database == ":memory:" or Path(database).exists():
             return
+        target = Path(database)
         if self._sqlite is None:
             template = self.directory / "migrated.db"
             engine = open_engine(f"sqlite:///{template}")
@@ -153,7 +154,7 @@ def _replay(url: str, statements: list[Statement]) -> None:
     """Send ``statements`` to the schema of ``url``, as the migrations did, in one transaction,
     unless the schema holds something already. Pipelined: the server does not wait for the
     client between statements (half the time on a busy machine)."""
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(_libpq(url)) as conn:
         found = conn.execute(
             "SELECT EXISTS (SELECT FROM pg_class WHERE relnamespace = current_schema()::regnamespace)"
         ).fetchone()
@@ -167,8 +168,13 @@ def _replay(url: str, statements: list[Statement]) -> None:
                     cursor.execute(sql, parameters)
 
 
+def _libpq(url: str) -> str:
+    """``url`` as libpq takes it (without SQLAlchemy's ``+psycopg``, if given)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _catalogue(url: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(_libpq(url)) as conn:
         schema = conn.execute("SELECT current_schema()").fetchone()
         assert schema is not None
         qualified = f"{schema[0]}."  # some definitions name their table with its schema
