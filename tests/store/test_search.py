@@ -19,7 +19,7 @@ from accord.model.visibility import Recipients, Viewer
 from accord.store import migrate
 from accord.store.engine_state import engine_state
 from accord.store.node import Store
-from accord.store.records import NewVersion, ObjectQuery, StoredObject
+from accord.store.records import ObjectQuery, StoredObject
 from accord.store.schema import object_labels
 from accord.store.taxii import Match, Scope
 from community import Community
@@ -371,22 +371,23 @@ def test_migration_0011_indexes_what_was_stored_before(store_url: str) -> None:
     node = Store.open(store_url)
     try:
         migrate.upgrade(node.engine, "0010")
-        versions = [
-            NewVersion(
-                index=n,
-                id=obj["id"],
-                modified=obj["modified"].replace(".000Z", ".000000Z"),
-                type=obj["type"],
-                spec_version="2.1",
-                created_by_ref=None,
-                revoked=False,
-                tlp=Tlp.CLEAR,
-                audience=frozenset(),
-                raw=orjson.dumps(obj).decode(),
-            )
-            for n, obj in enumerate(CORPUS)
-        ]
-        node.writer.put(versions, owner_org="identity--x", owner_user=None)
+        # Written as 0010 had it (today's writer names columns of later revisions).
+        with node.engine.begin() as conn:
+            for obj in CORPUS:
+                conn.execute(
+                    text(
+                        "INSERT INTO objects (id, modified, type, spec_version, revoked,"
+                        " is_latest, tlp, owner_org, date_added, raw) VALUES (:id, :modified,"
+                        " :type, '2.1', false, true, :tlp, 'identity--x', :modified, :raw)"
+                    ),
+                    {
+                        "id": obj["id"],
+                        "modified": obj["modified"].replace(".000Z", ".000000Z"),
+                        "type": obj["type"],
+                        "tlp": int(Tlp.CLEAR),
+                        "raw": orjson.dumps(obj).decode(),
+                    },
+                )
         migrate.upgrade(node.engine)
         anyone = Viewer.anonymous()
         assert _ids(node, anyone, text="fancy bear") == [INTRUSION_SET["id"]]
